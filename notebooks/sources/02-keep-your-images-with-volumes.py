@@ -1,0 +1,179 @@
+# %% [markdown]
+# # 02 · Keep your images with volumes
+#
+# In notebook 01 the registry kept your image *inside its container*. Containers are meant to be
+# thrown away and recreated — and a registry that forgets every image when that happens is not
+# much of a registry. Here you lose an image on purpose, then give the registry a **volume** so
+# its data outlives the container, and look at how it lays the data out on disk.
+#
+# ## Overview
+# By the end you will be able to:
+# 1. show that removing a registry container without a volume loses its images;
+# 2. run the registry with a named volume, and with a bind mount (a folder you choose);
+# 3. read the storage tree: `blobs/` holds the bytes, `repositories/` holds only links;
+# 4. say what a `link` file contains, and prove an image survives a recreated registry.
+#
+# ## Prerequisites
+# - Notebook 01 (tag, push, pull).
+# - About 10 minutes.
+
+# %%
+from reglab import Lab
+
+lab = Lab("02")
+
+# %% [markdown]
+# ## Step 1 · A registry with one image
+# The same start as notebook 01: run a registry, name `hello-world` for it, push.
+
+# %%
+registry = lab.run_registry(port=5000)
+
+# %%
+lab.tag("hello-world", registry.ref("hello-world"))
+
+# %%
+pushed = lab.push(registry.ref("hello-world"))
+
+# %% [markdown]
+# ## Step 2 · Kill and remove the registry
+# `kill` stops it at once (SIGKILL); `rm` removes the container. The `registry:2` image declares
+# `/var/lib/registry` as a volume, so without one of our own Docker made an *anonymous* volume;
+# `-v` removes it with the container (without `-v` it would linger, nameless, on your disk).
+
+# %%
+lab.kill_registry()
+
+# %%
+lab.remove_registry()
+
+# %% [markdown]
+# ## Step 3 · A new registry has forgotten everything
+# Start a fresh registry on the same port and ask for the image again:
+
+# %%
+registry = lab.run_registry()
+
+# %%
+repositories = lab.catalog()
+
+# %% tags=["raises-exception"]
+lab.pull(registry.ref("hello-world"))
+
+# %% [markdown]
+# The image was stored in the old container's filesystem, and that is gone. The fix is to keep
+# `/var/lib/registry` somewhere that outlives containers.
+
+# %% [markdown]
+# ## Step 4 · Recreate the registry with a named volume
+# A **named volume** is storage Docker manages for you (under `/var/lib/docker/volumes/` on Linux).
+# The seed notes call it `registry-data`; the lab prefixes its own names with `reglab-02-` so it
+# can never touch a volume of yours with that name.
+
+# %%
+lab.kill_registry()
+lab.remove_registry()
+
+# %%
+registry = lab.run_registry(volume="registry-data")
+
+# %%
+pushed = lab.push(registry.ref("hello-world"))
+
+# %% [markdown]
+# ## Step 5 · Look inside: the tree of SHA directories
+# Docker keeps a volume's files out of your reach, so we list them from inside the registry
+# container. Read the right-hand column top to bottom:
+
+# %%
+tree = lab.tree()
+
+# %% [markdown]
+# Two halves:
+# - **`blobs/`** holds the content — the layer, the image config and the manifest — each in a
+#   folder named by the sha256 of its bytes (*content addressing*). The same bytes pushed twice,
+#   under any name, are stored once.
+# - **`repositories/`** holds only names: small `link` files that point to blobs by digest.
+#
+# A tag is a link file. It holds the digest of the manifest the tag points to — the very digest
+# the push printed:
+
+# %%
+link = lab.show_link("hello-world", "latest")
+
+# %%
+link == pushed.digest
+
+# %% [markdown]
+# ## Step 6 · Recreate it: the image survives
+# Kill and remove the registry again, then start a new one on the **same volume**:
+
+# %%
+lab.kill_registry()
+lab.remove_registry()
+
+# %%
+registry = lab.run_registry(volume="registry-data")
+
+# %%
+repositories = lab.catalog()
+
+# %% [markdown]
+# To be sure the image comes from the registry and not from a local copy, remove both local names
+# first:
+
+# %%
+lab.remove_image(registry.ref("hello-world"))
+
+# %%
+lab.remove_image("hello-world")
+
+# %%
+pulled = lab.pull(registry.ref("hello-world"))
+
+# %%
+pulled.digest == pushed.digest
+
+# %% [markdown]
+# ## Step 7 · A bind mount: a folder you can open
+# A **bind mount** maps a folder of yours into the container. On Linux the lab runs the registry
+# as you (`--user "$(id -u):$(id -g)"`), so the files it writes are yours to read and delete
+# without `sudo`.
+
+# %%
+lab.kill_registry()
+lab.remove_registry()
+
+# %%
+registry = lab.run_registry(bind="registry-data")
+
+# %%
+pushed = lab.push(registry.ref("hello-world"))
+
+# %% [markdown]
+# Now the tree is an ordinary folder on your machine, so plain `tree` (or `ls -R`) shows it:
+
+# %%
+tree = lab.tree()
+
+# %% [markdown]
+# Same layout as in the volume, byte for byte the same blobs: the digests depend on the
+# content only, not on where it is stored.
+
+# %% [markdown]
+# ## Summary
+# - Without a volume, a registry's images die with its container (`docker container rm -v`).
+# - `-v registry-data:/var/lib/registry` (named volume) or `-v "$PWD/registry-data":/var/lib/registry`
+#   (bind mount) keeps them: recreate the container on the same storage and every image is back.
+# - On disk, `blobs/sha256/<2 hex>/<digest>/data` holds each blob once; `repositories/<name>/`
+#   holds `link` files: `_layers/` (blobs the repository may serve), `_manifests/revisions/`
+#   (every manifest pushed) and `_manifests/tags/<tag>/current/link` (what the tag means now).
+#
+# ## Going further
+# - Push a second tag of the same image and look again: which folders appear, which blobs?
+# - Notebook 03 follows a tag all the way to the layer's bytes and checks a digest by hand.
+#
+# ## Clean up
+
+# %%
+removed = lab.cleanup()

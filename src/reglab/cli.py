@@ -1,0 +1,109 @@
+"""``python -m reglab doctor | images | clean``: check, prepare and tidy a machine."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+
+from . import images as course_images
+from . import ports
+from .engines import get_engine
+from .errors import ReglabError
+from .state import state_root
+
+MIN_FREE_BYTES = 2 * 1024**3
+
+
+def _line(ok: bool | None, text: str) -> str:
+    mark = {True: "ok  ", False: "FIX ", None: "note"}[ok]
+    return f"  [{mark}] {text}"
+
+
+def doctor() -> int:
+    """One screen: what works, what to fix. Exit 0 when the labs can run."""
+    print("Registry Lab doctor")
+    fatal = False
+    try:
+        engine = get_engine()
+        print(_line(True, f"engine: {engine.describe()}"))
+    except ReglabError as exc:
+        print(_line(False, f"engine: {exc}"))
+        engine, fatal = None, True
+    if engine is not None:
+        for role, ref in course_images.required().items():
+            info = engine.image_info(ref)
+            if info is None:
+                hint = "REGLAB_OFFLINE=1 " if course_images.offline() else ""
+                print(_line(False, f"image {ref}: missing — run `{hint}python -m reglab images`"))
+                fatal = True
+            else:
+                kind = "offline stand-in built from Debian packages" if info.standin else "from Docker Hub"
+                print(_line(True, f"image {ref}: present ({kind})"))
+        leftovers = engine.objects()
+        if leftovers:
+            names = ", ".join(o.name for o in leftovers)
+            print(_line(None, f"{len(leftovers)} reglab object(s) exist ({names}); `python -m reglab clean` removes them"))
+        else:
+            print(_line(True, "no reglab containers, volumes or networks left behind"))
+    if ports.is_free(ports.DEFAULT_PORT):
+        print(_line(True, f"port {ports.DEFAULT_PORT} on 127.0.0.1 is free"))
+    else:
+        print(_line(None, f"port {ports.DEFAULT_PORT} is taken by another program; the labs will pick the next free port"))
+    free = shutil.disk_usage(state_root().parent if state_root().parent.exists() else "/").free
+    docker_root = "/var/lib/docker"
+    try:
+        free = min(free, shutil.disk_usage(docker_root).free)
+    except OSError:
+        pass
+    enough = free >= MIN_FREE_BYTES
+    print(_line(enough, f"disk: {free / 1024**3:.1f} GiB free" + ("" if enough else " — the labs want 2 GiB; free some space")))
+    fatal = fatal or not enough
+    print("The labs can run." if not fatal else "Fix the lines marked FIX, then run `python -m reglab doctor` again.")
+    return 1 if fatal else 0
+
+
+def images_command() -> int:
+    engine = get_engine()
+    for status in course_images.ensure(engine):
+        print(status)
+    return 0
+
+
+def clean(include_standins: bool = False) -> int:
+    engine = get_engine()
+    removed = engine.remove_objects(None)
+    for obj in removed:
+        print(f"removed {obj.kind} {obj.name} (lab {obj.lab})")
+    if include_standins:
+        for info in engine.list_images():
+            if info.standin:
+                for tag in info.tags:
+                    engine.remove_image(tag)
+                    print(f"removed stand-in image {tag}")
+    if not removed:
+        print("nothing to clean: no reglab containers, volumes or networks exist")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="say what works and what to fix")
+    sub.add_parser("images", help="make sure registry:2 and hello-world exist (REGLAB_OFFLINE=1: build stand-ins)")
+    cl = sub.add_parser("clean", help="remove every object labelled reglab.lab")
+    cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "doctor":
+            return doctor()
+        if args.command == "images":
+            return images_command()
+        return clean(args.standins)
+    except ReglabError as exc:
+        print(f"reglab: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

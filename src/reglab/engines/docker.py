@@ -1,0 +1,406 @@
+"""The Docker engine: registries are containers, images live in the daemon's store."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import docker
+import docker.errors
+import requests
+
+from .. import naming
+from ..errors import (
+    DockerUnavailable,
+    EngineError,
+    ImageInUse,
+    ImageMissing,
+    ManifestUnknown,
+    NameConflict,
+    PortInUse,
+    RegistryUnavailable,
+    ReglabError,
+)
+from ..reference import parse
+from .base import REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+
+START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, docker.errors.APIError):
+        return str(exc.explanation or exc)
+    return str(exc)
+
+
+def _first_line(exc: Exception) -> str:
+    text = _message(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def _unreachable(exc: Exception) -> DockerUnavailable:
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
+
+
+def _registry_trouble(text: str, reference: str) -> Exception | None:
+    """Turn a daemon's words about a registry into one actionable error, if we know them."""
+    ref = parse(reference)
+    host = ref.registry
+    low = text.lower()
+    if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
+        return RegistryUnavailable(
+            f"nothing answers at {host}: is the registry running? Start it with lab.run_registry() "
+            f"and check `docker container ls`."
+        )
+    if "manifest unknown" in low or "not found" in low:
+        return ManifestUnknown(
+            f"the registry at {host} has no {ref.repository}:{ref.tag_or_default}: push it there first "
+            f"(docker push {ref.familiar_repository}:{ref.tag_or_default}) or check the name in lab.catalog()."
+        )
+    if "server gave http response to https client" in low:
+        return RegistryUnavailable(
+            f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
+            "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
+        )
+    if "unauthorized" in low or "authentication required" in low:
+        return RegistryUnavailable(
+            f"{host} asks for a login: run `docker login {host}` with the lab's user first."
+        )
+    return None
+
+
+class DockerEngine(Engine):
+    """Registries as containers of the ``registry:2`` image, driven through the Docker SDK."""
+
+    kind = "docker"
+
+    def __init__(self, client: docker.DockerClient | None = None, timeout: int = 120):
+        try:
+            self.client = client or docker.from_env(timeout=timeout)
+            self.client.ping()
+        except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+            raise _unreachable(exc) from None
+        self.api = self.client.api
+
+    def describe(self) -> str:
+        version = self.client.version()
+        return f"Docker {version.get('Version', '?')} (API {version.get('ApiVersion', '?')})"
+
+    def insecure_registries(self) -> list[str]:
+        config = self.client.info().get("RegistryConfig") or {}
+        cidrs = list(config.get("InsecureRegistryCIDRs") or [])
+        names = [name for name, index in (config.get("IndexConfigs") or {}).items()
+                 if not index.get("Secure", True) and name not in cidrs]
+        return cidrs + sorted(names)
+
+    # ------------------------------------------------------------------ image store
+
+    def image_info(self, reference: str) -> ImageInfo | None:
+        try:
+            image = self.client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            if exc.status_code in (400, 404):  # invalid names the daemon cannot look up
+                return None
+            raise EngineError(f"the daemon could not look up {reference}: {_message(exc)}.") from None
+        return self._info(image)
+
+    @staticmethod
+    def _info(image) -> ImageInfo:
+        attrs = image.attrs
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        return ImageInfo(
+            id=image.id,
+            tags=tuple(image.tags),
+            size=int(attrs.get("Size") or 0),
+            standin=labels.get(naming.STANDIN_LABEL) == "true",
+            repo_digests=tuple(attrs.get("RepoDigests") or ()),
+        )
+
+    def list_images(self) -> list[ImageInfo]:
+        return [self._info(image) for image in self.client.images.list()]
+
+    def layer_count(self, reference: str) -> int:
+        try:
+            image = self.client.images.get(reference)
+        except docker.errors.DockerException:
+            return 0
+        return len((image.attrs.get("RootFS") or {}).get("Layers") or [])
+
+    def load_image_archive(self, data: bytes) -> None:
+        try:
+            self.client.images.load(data)
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"the daemon refused a stand-in image: {_message(exc)}.") from None
+
+    def pull_image(self, reference: str) -> None:
+        ref = parse(reference)
+        try:
+            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
+            self._stream(events, reference, None)
+        except (ReglabError, docker.errors.DockerException) as exc:
+            raise ImageMissing(
+                f"could not pull {reference} from Docker Hub ({_first_line(exc)}): without internet set "
+                "REGLAB_OFFLINE=1 to build stand-ins from Debian packages (python -m reglab images)."
+            ) from None
+
+    def tag(self, source: str, target: str) -> None:
+        ref = parse(target)
+        try:
+            ok = self.api.tag(source, ref.familiar_repository, tag=ref.tag_or_default)
+        except docker.errors.ImageNotFound:
+            raise self._missing(source) from None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"could not tag {source} as {target}: {_message(exc)}.") from None
+        if not ok:
+            raise EngineError(f"the daemon did not tag {source} as {target}.")
+
+    @staticmethod
+    def _missing(reference: str) -> ImageMissing:
+        return ImageMissing(
+            f"there is no image {reference} in the local store: pull it or tag it first "
+            f"(lab.images() lists what is there)."
+        )
+
+    def remove_image(self, reference: str) -> None:
+        try:
+            self.api.remove_image(reference)
+        except docker.errors.ImageNotFound:
+            raise self._missing(reference) from None
+        except docker.errors.APIError as exc:
+            text = _message(exc)
+            match = re.search(r"container ([0-9a-f]{6,64})", text)
+            if exc.status_code == 409 and match:
+                user = self._container_name(match.group(1))
+                raise ImageInUse(
+                    f"{reference} is still used by the stopped container {user}: remove that "
+                    f"container first (docker container rm {user})."
+                ) from None
+            raise EngineError(f"could not remove {reference}: {text}.") from None
+
+    def _container_name(self, ident: str) -> str:
+        try:
+            return self.client.containers.get(ident).name
+        except docker.errors.DockerException:
+            return ident[:12]
+
+    def _stream(self, events, reference: str, progress: Progress | None) -> dict:
+        """Consume a push/pull event stream; raise on its error event; return a summary."""
+        summary = {"digest": None, "layers": set(), "moved": set(), "already": set()}
+        try:
+            for event in events:
+                if "error" in event:
+                    text = (event.get("errorDetail") or {}).get("message") or event["error"]
+                    raise _registry_trouble(text, reference) or EngineError(
+                        f"{reference}: the daemon reported: {text}.")
+                status = event.get("status", "")
+                layer = event.get("id")
+                aux = event.get("aux") or {}
+                if aux.get("Digest"):
+                    summary["digest"] = aux["Digest"]
+                match = re.search(r"(?:digest|Digest): (sha256:[0-9a-f]{64})", status)
+                if match:
+                    summary["digest"] = match.group(1)
+                if layer and status in ("Preparing", "Pulling fs layer", "Waiting", "Already exists",
+                                        "Layer already exists", "Pushed", "Pull complete", "Pushing",
+                                        "Downloading"):
+                    summary["layers"].add(layer)
+                if layer and status in ("Pushed", "Pull complete"):
+                    summary["moved"].add(layer)
+                if layer and status in ("Layer already exists", "Already exists"):
+                    summary["already"].add(layer)
+                if progress and layer:
+                    detail = event.get("progressDetail") or {}
+                    progress(layer, int(detail.get("current") or 0), int(detail.get("total") or 0), status)
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            trouble = _registry_trouble(_message(exc), reference)
+            raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
+        return summary
+
+    def push(self, reference: str, progress: Progress | None = None) -> Transfer:
+        ref = parse(reference)
+        if self.image_info(ref.tagged) is None:
+            raise self._missing(ref.tagged)
+        events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
+        s = self._stream(events, reference, progress)
+        if not s["digest"]:
+            raise EngineError(f"the daemon pushed {reference} but reported no digest: check `docker push` by hand.")
+        return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
+
+    def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
+        ref = parse(reference)
+        try:
+            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
+            s = self._stream(events, reference, progress)
+        except docker.errors.APIError as exc:
+            trouble = _registry_trouble(_message(exc), reference)
+            raise (trouble or EngineError(f"could not pull {reference}: {_message(exc)}.")) from None
+        if not s["digest"]:
+            raise EngineError(f"the daemon pulled {reference} but reported no digest.")
+        return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
+
+    # ------------------------------------------------------------------ containers
+
+    def _check_name_free(self, name: str) -> None:
+        try:
+            existing = self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return
+        if naming.LAB_LABEL not in (existing.labels or {}):
+            raise NameConflict(
+                f"a container named {name} exists but reglab did not create it: rename or remove it "
+                f"yourself (docker container rename {name} {name}-mine), reglab will not touch it."
+            )
+        existing.remove(force=True, v=True)
+
+    def start_registry(self, spec: RegistrySpec) -> None:
+        self._check_name_free(spec.name)
+        volumes = {}
+        if spec.volume:
+            volumes[spec.volume] = {"bind": REGISTRY_DATA, "mode": "rw"}
+        if spec.bind:
+            volumes[str(spec.bind)] = {"bind": REGISTRY_DATA, "mode": "rw"}
+        if self.image_info(spec.image) is None:
+            raise ImageMissing(
+                f"the registry image {spec.image} is not in the local store: run `python -m reglab images` "
+                "(add REGLAB_OFFLINE=1 without internet)."
+            )
+        try:
+            container = self.client.containers.create(
+                spec.image,
+                name=spec.name,
+                labels=naming.labels(spec.lab),
+                ports={"5000/tcp": (spec.host, spec.port)},
+                volumes=volumes,
+                user=spec.user,
+                environment=spec.env or None,
+                detach=True,
+            )
+        except docker.errors.APIError as exc:
+            raise EngineError(f"could not create the registry container {spec.name}: {_message(exc)}.") from None
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            container.remove(force=True, v=True)
+            text = _message(exc)
+            if "address already in use" in text or "port is already allocated" in text:
+                raise PortInUse(
+                    f"port {spec.port} on {spec.host} was taken just before the registry started: "
+                    "run the step again and reglab will choose a free port."
+                ) from None
+            raise EngineError(f"could not start the registry {spec.name}: {text}.") from None
+
+    def registry_problem(self, name: str) -> str | None:
+        try:
+            container = self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return "the container is gone"
+        if container.status == "running":
+            return None
+        logs = container.logs(tail=5).decode(errors="replace").strip().splitlines()
+        last = logs[-1] if logs else "no log output"
+        return f"it stopped ({container.status}); its last log line: {last}"
+
+    def _get(self, name: str):
+        try:
+            return self.client.containers.get(name)
+        except docker.errors.NotFound:
+            raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).") from None
+
+    def kill(self, name: str) -> None:
+        container = self._get(name)
+        if container.status == "running":
+            try:
+                container.kill()
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # 409: it stopped on its own meanwhile
+                    raise EngineError(f"could not kill {name}: {_message(exc)}.") from None
+
+    def remove(self, name: str) -> None:
+        container = self._get(name)
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"could not remove {name}: {_message(exc)}.") from None
+
+    def state(self, name: str) -> str | None:
+        try:
+            return self.client.containers.get(name).status
+        except docker.errors.NotFound:
+            return None
+
+    def run_container(self, lab: str, name: str, image: str) -> Run:
+        self._check_name_free(name)
+        if self.image_info(image) is None:
+            raise ImageMissing(
+                f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
+                "it back from your registry."
+            )
+        container = self.client.containers.create(image, name=name, labels=naming.labels(lab), detach=True)
+        container.start()
+        result = container.wait(timeout=120)
+        output = container.logs(stdout=True, stderr=True).decode(errors="replace")
+        return Run(name, int(result.get("StatusCode", -1)), output)
+
+    def exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        container = self._get(name)
+        result = container.exec_run(argv)
+        return result.exit_code, result.output.decode(errors="replace")
+
+    def read_archive(self, name: str, path: str) -> Iterator[bytes]:
+        container = self._get(name)
+        try:
+            stream, _ = container.get_archive(path)
+        except docker.errors.NotFound:
+            raise EngineError(f"{path} does not exist in {name}.") from None
+        return stream
+
+    # ------------------------------------------------------------------ volumes, bookkeeping
+
+    def create_volume(self, lab: str, name: str) -> None:
+        try:
+            existing = self.client.volumes.get(name)
+        except docker.errors.NotFound:
+            self.client.volumes.create(name, labels=naming.labels(lab))
+            return
+        if naming.LAB_LABEL not in (existing.attrs.get("Labels") or {}):
+            raise NameConflict(
+                f"a volume named {name} exists but reglab did not create it: reglab will not touch it; "
+                "pick another volume name."
+            )
+
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self.client.volumes.get(name)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def objects(self, lab: str | None = None) -> list[LabObject]:
+        flt = naming.label_filter(lab)
+        found = []
+        for c in self.client.containers.list(all=True, filters=flt):
+            found.append(LabObject("container", c.name, c.labels.get(naming.LAB_LABEL, "")))
+        for v in self.client.volumes.list(filters=flt):
+            found.append(LabObject("volume", v.name, (v.attrs.get("Labels") or {}).get(naming.LAB_LABEL, "")))
+        for n in self.client.networks.list(filters=flt):
+            found.append(LabObject("network", n.name, (n.attrs.get("Labels") or {}).get(naming.LAB_LABEL, "")))
+        return found
+
+    def remove_objects(self, lab: str | None = None) -> list[LabObject]:
+        found = self.objects(lab)
+        order = {"container": 0, "network": 1, "volume": 2}
+        for obj in sorted(found, key=lambda o: order[o.kind]):
+            try:
+                if obj.kind == "container":
+                    self.client.containers.get(obj.name).remove(force=True, v=True)
+                elif obj.kind == "volume":
+                    self.client.volumes.get(obj.name).remove(force=True)
+                else:
+                    self.client.networks.get(obj.name).remove()
+            except docker.errors.NotFound:
+                pass
+        return found

@@ -1,0 +1,265 @@
+"""The images the course needs: ``registry:2`` and ``hello-world``.
+
+With internet they come from Docker Hub. Offline (``REGLAB_OFFLINE=1``) reglab builds
+stand-ins from Debian packages instead and labels them ``reglab.standin=true``. Stand-ins
+are assembled here in Python as a ``docker save``-style archive and loaded, not built with
+a Dockerfile: no build context, no base image, and the same bytes (so the same digests) on
+every machine with the same packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import ImageMissing
+from .naming import STANDIN_LABEL
+from .reference import parse
+
+REGISTRY_IMAGE_DEFAULT = "registry:2"
+HELLO_IMAGE_DEFAULT = "hello-world"
+RECIPE_VERSION = "1"
+EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
+
+
+def registry_image() -> str:
+    return os.environ.get("REGLAB_REGISTRY_IMAGE", REGISTRY_IMAGE_DEFAULT)
+
+
+def hello_image() -> str:
+    return os.environ.get("REGLAB_HELLO_IMAGE", HELLO_IMAGE_DEFAULT)
+
+
+def offline() -> bool:
+    return os.environ.get("REGLAB_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def go_arch() -> str:
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+@dataclass
+class Layer:
+    """One layer as a list of tar members: files, directories and symlinks."""
+
+    entries: list[tuple[tarfile.TarInfo, bytes | None]] = field(default_factory=list)
+    _dirs: set[str] = field(default_factory=set)
+
+    def _parents(self, path: str) -> None:
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            self.dir("/".join(parts[:i]))
+
+    def dir(self, path: str, mode: int = 0o755) -> "Layer":
+        path = path.strip("/")
+        if path and path not in self._dirs:
+            self._parents(path)
+            self._dirs.add(path)
+            info = tarfile.TarInfo(path + "/")
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, mode, EPOCH
+            self.entries.append((info, None))
+        return self
+
+    def file(self, path: str, data: bytes, mode: int = 0o644) -> "Layer":
+        path = path.strip("/")
+        self._parents(path)
+        info = tarfile.TarInfo(path)
+        info.size, info.mode, info.mtime = len(data), mode, EPOCH
+        self.entries.append((info, data))
+        return self
+
+    def symlink(self, path: str, target: str) -> "Layer":
+        path = path.strip("/")
+        self._parents(path)
+        info = tarfile.TarInfo(path)
+        info.type, info.linkname, info.mode, info.mtime = tarfile.SYMTYPE, target, 0o777, EPOCH
+        self.entries.append((info, None))
+        return self
+
+    def tar(self) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            for info, data in self.entries:
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, io.BytesIO(data) if data is not None else None)
+        return buf.getvalue()
+
+
+def image_archive(tags: list[str], layers: list[Layer], config: dict) -> bytes:
+    """A ``docker save``-format tarball holding one image with ``layers`` and ``config``."""
+    blobs, diff_ids, layer_paths = {}, [], []
+    for layer in layers:
+        data = layer.tar()
+        hexdigest = hashlib.sha256(data).hexdigest()
+        diff_ids.append(f"sha256:{hexdigest}")
+        layer_paths.append(f"{hexdigest}/layer.tar")
+        blobs[f"{hexdigest}/layer.tar"] = data
+    image_config = {
+        "architecture": go_arch(),
+        "os": "linux",
+        "created": "1970-01-01T00:00:00Z",
+        "config": config,
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "reglab"} for _ in layers],
+    }
+    config_bytes = json.dumps(image_config, sort_keys=True, separators=(",", ":")).encode()
+    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
+    manifest = [{"Config": config_name, "RepoTags": tags, "Layers": layer_paths}]
+    out = Layer()
+    out.file(config_name, config_bytes)
+    for path, data in blobs.items():
+        out.file(path, data)
+    out.file("manifest.json", json.dumps(manifest).encode())
+    return out.tar()
+
+
+# ----------------------------------------------------------------------------- stand-ins
+
+
+def _need(path: str | None, package: str, what: str) -> Path:
+    if not path or not Path(path).exists():
+        raise ImageMissing(
+            f"cannot build the offline stand-in for {what}: {package} is missing — "
+            f"install it (sudo apt-get install {package}) or unset REGLAB_OFFLINE to pull from Docker Hub."
+        )
+    return Path(path)
+
+
+def _shared_libraries(binary: Path) -> list[Path]:
+    """The loader and libraries a dynamically linked binary needs (from ``ldd``)."""
+    out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True)
+    if out.returncode != 0:  # static binary: "not a dynamic executable"
+        return []
+    libs = []
+    for line in out.stdout.splitlines():
+        words = line.split()
+        for word in words:
+            if word.startswith("/"):
+                libs.append(Path(word))
+                break
+    return libs
+
+
+def _standin_config(cmd: list[str], entrypoint: list[str] | None = None, **extra) -> dict:
+    config = {
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "Cmd": cmd,
+        "Labels": {STANDIN_LABEL: "true", f"{STANDIN_LABEL}.recipe": RECIPE_VERSION},
+    }
+    if entrypoint:
+        config["Entrypoint"] = entrypoint
+    config.update(extra)
+    return config
+
+
+def registry_standin_archive(tag: str) -> bytes:
+    """``registry:2`` look-alike: Debian's distribution 2.8 binary, its libc, busybox."""
+    binary = _need(os.environ.get("REGLAB_REGISTRY_BIN") or shutil.which("docker-registry")
+                   or "/usr/bin/docker-registry", "docker-registry", tag)
+    busybox = _need(shutil.which("busybox") or "/bin/busybox", "busybox-static", tag)
+    if _shared_libraries(busybox):
+        _need(None, "busybox-static", tag)
+    layer = Layer()
+    for d in ("bin", "etc/docker/registry", "var/lib/registry", "root"):
+        layer.dir(d)
+    layer.dir("tmp", 0o1777)
+    layer.file("bin/registry", binary.read_bytes(), 0o755)
+    for lib in _shared_libraries(binary):
+        layer.file(str(lib), lib.resolve().read_bytes(), 0o755)
+    layer.file("bin/busybox", busybox.read_bytes(), 0o755)
+    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout.split()
+    for applet in sorted(set(applets) - {"busybox"}):
+        layer.symlink(f"bin/{applet}", "busybox")
+    standin = resources.files("reglab.standin")
+    layer.file("entrypoint.sh", standin.joinpath("entrypoint.sh").read_bytes(), 0o755)
+    layer.file("etc/docker/registry/config.yml", standin.joinpath("config.yml").read_bytes())
+    layer.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+    layer.file("etc/group", b"root:x:0:\n")
+    certs = Path("/etc/ssl/certs/ca-certificates.crt")
+    if certs.exists():
+        layer.file("etc/ssl/certs/ca-certificates.crt", certs.read_bytes())
+    config = _standin_config(
+        ["/etc/docker/registry/config.yml"],
+        ["/entrypoint.sh"],
+        ExposedPorts={"5000/tcp": {}},
+        Volumes={"/var/lib/registry": {}},
+    )
+    return image_archive([parse(tag).tagged], [layer], config)
+
+
+def hello_standin_archive(tag: str) -> bytes:
+    """``hello-world`` look-alike: one tiny static program printing our own greeting."""
+    cc = _need(shutil.which("gcc") or shutil.which("cc"), "gcc", tag)
+    source = resources.files("reglab.standin").joinpath("hello.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = Path(tmp, "hello.c"), Path(tmp, "hello")
+        src.write_bytes(source.read_bytes())
+        flags = ["-static", "-nostdlib", "-Os", "-s", "-fno-asynchronous-unwind-tables",
+                 "-Wl,--build-id=none", "-o", str(exe), str(src)]
+        result = subprocess.run([str(cc), *flags], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ImageMissing(
+                f"cannot build the offline stand-in for {tag}: the C compiler failed "
+                f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'no message'})."
+            )
+        layer = Layer().file("hello", exe.read_bytes(), 0o755)
+    return image_archive([parse(tag).tagged], [layer], _standin_config(["/hello"]))
+
+
+STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive}
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    """What ``ensure`` found or did for one image."""
+
+    role: str
+    reference: str
+    present: bool
+    standin: bool
+    action: str  # "present", "pulled", "built", "missing"
+
+    def __str__(self) -> str:
+        kind = " (offline stand-in)" if self.standin else ""
+        return f"{self.reference}{kind}: {self.action}"
+
+
+def required() -> dict[str, str]:
+    """Role → reference of every image the course needs."""
+    return {"registry": registry_image(), "hello": hello_image()}
+
+
+def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[ImageStatus]:
+    """Make sure the course images exist in ``engine``'s image store.
+
+    Present images are left alone. Missing ones are built (offline) or pulled.
+    """
+    statuses = []
+    for role in roles:
+        ref = required()[role]
+        info = engine.image_info(ref)
+        if info is not None:
+            statuses.append(ImageStatus(role, ref, True, info.standin, "present"))
+            continue
+        if offline():
+            engine.load_image_archive(STANDINS[role](ref))
+            statuses.append(ImageStatus(role, ref, True, True, "built"))
+        else:
+            engine.pull_image(ref)
+            statuses.append(ImageStatus(role, ref, True, False, "pulled"))
+    return statuses
