@@ -19,6 +19,7 @@ test: setup
 	$(BIN)/pytest
 
 notebooks: setup
+	$(BIN)/python scripts/build_notebooks.py
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb
 

@@ -99,6 +99,8 @@ class Lab:
                 if status.action != "present":
                     self._note(f"{status}")
         atexit.register(self._at_exit)
+        self._say(f"lab {self.name} ready: what it creates is named reglab-{self.name}-… "
+                  f"and labelled reglab.lab={self.name}")
 
     # ------------------------------------------------------------------ plumbing
 

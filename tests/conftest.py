@@ -1,0 +1,41 @@
+"""Shared test set-up: offline images, a private state folder, and a live Docker engine."""
+
+import os
+import tempfile
+
+import pytest
+
+# Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
+# notebook kernel starts, so the kernels nbval launches inherit it.
+os.environ["REGLAB_OFFLINE"] = "1"
+os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-"))
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The Docker engine, with the course images present."""
+    from reglab import images
+    from reglab.engines import get_engine
+
+    eng = get_engine("docker")
+    images.ensure(eng)
+    return eng
+
+
+@pytest.fixture
+def lab_factory(engine):
+    """Make quiet labs named ``t-<name>``; every one is cleaned up after the test."""
+    from reglab import Lab
+
+    made = []
+
+    def make(name: str, **kwargs):
+        lab = Lab(f"t-{name}", engine=engine, echo=kwargs.pop("echo", False), **kwargs)
+        made.append(lab)
+        return lab
+
+    yield make
+    for lab in made:
+        lab.echo = False
+        lab.cleanup()
+    assert engine.objects() == [] or all(not o.lab.startswith("t-") for o in engine.objects())

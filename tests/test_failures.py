@@ -1,0 +1,151 @@
+"""Bad input gets one clear sentence, and nothing of the learner's is touched."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+
+import docker
+import pytest
+import requests
+
+from reglab import Lab
+from reglab.errors import (
+    BadReference,
+    DockerUnavailable,
+    ImageInUse,
+    ImageMissing,
+    NameConflict,
+    PortInUse,
+    RegistryUnavailable,
+)
+
+
+def _one_sentence(exc):
+    text = str(exc)
+    assert "\n" not in text and "Traceback" not in text and len(text) < 300
+    return text
+
+
+def test_unreachable_daemon(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
+    with pytest.raises(DockerUnavailable) as info:
+        Lab("t-dead")
+    text = _one_sentence(info.value)
+    assert "dead.sock" in text and "start Docker" in text
+
+
+def test_unreachable_daemon_in_the_cli(tmp_path):
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/dead.sock")
+    out = subprocess.run([sys.executable, "-m", "reglab", "clean"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "no Docker daemon answers" in out.stderr
+    doctor = subprocess.run([sys.executable, "-m", "reglab", "doctor"], capture_output=True, text=True, env=env)
+    assert doctor.returncode == 1 and "[FIX ] engine" in doctor.stdout
+
+
+def test_bad_references(lab_factory):
+    lab = lab_factory("badref")
+    with pytest.raises(BadReference):
+        lab.tag("hello-world", "127.0.0.1:5000/Hello")
+    with pytest.raises(BadReference):
+        lab.push("no such/thing")
+    with pytest.raises(ImageMissing) as info:
+        lab.push("127.0.0.1:5000/never-tagged")
+    assert "tag one" in _one_sentence(info.value)
+    with pytest.raises(ImageMissing):
+        lab.run("reglab-no-such-image")
+
+
+def test_port_5000_taken_picks_next_and_says_so(lab_factory, capsys):
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        holder.bind(("127.0.0.1", 5000))
+    except OSError:
+        pytest.skip("port 5000 is already held by another program")
+    holder.listen()
+    try:
+        lab = lab_factory("port", echo=True)
+        registry = lab.run_registry(port=5000)
+        assert registry.port != 5000
+        assert requests.get(f"{registry.url}/v2/", timeout=5).status_code == 200
+        out = capsys.readouterr().out
+        assert f"port 5000 is taken by another program, so this lab uses port {registry.port}" in out
+        assert f"-p 127.0.0.1:{registry.port}:5000" in out
+        # later steps keep using the chosen port
+        lab.kill_registry()
+        lab.remove_registry()
+        again = lab.run_registry()
+        assert again.port == registry.port
+    finally:
+        holder.close()
+
+
+def test_stale_container_from_a_killed_run_is_replaced(engine, tmp_path):
+    """A kernel killed half-way (no atexit) leaves a registry; the next Lab clears it, no 409."""
+    script = textwrap.dedent("""
+        import os, signal
+        from reglab import Lab
+        lab = Lab("t-stale", echo=False)
+        registry = lab.run_registry(volume="registry-data")
+        lab.tag("hello-world", registry.ref("hello-world", "stale"))
+        print(registry.port, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy())
+    assert out.returncode == -signal.SIGKILL
+    port = int(out.stdout.strip())
+    names = {o.name for o in engine.objects("t-stale")}
+    assert names == {"reglab-t-stale-registry", "reglab-t-stale-registry-data"}
+    assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is not None
+
+    lab = Lab("t-stale", engine=engine, echo=False)
+    try:
+        assert engine.objects("t-stale") == []
+        assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is None
+        registry = lab.run_registry()  # same name, no 409 Conflict
+        assert engine.state(registry.name) == "running"
+    finally:
+        lab.cleanup()
+    assert engine.objects("t-stale") == []
+
+
+def test_learners_own_objects_are_never_touched(engine, lab_factory):
+    client = docker.from_env()
+    mine = client.containers.create("hello-world", name="reglab-t-mine-registry")
+    volume = client.volumes.create("registry-data-of-the-learner")
+    try:
+        lab = lab_factory("mine")
+        with pytest.raises(NameConflict) as info:
+            lab.run_registry()
+        assert "reglab will not touch it" in _one_sentence(info.value)
+        lab.cleanup()
+        subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True)
+        assert client.containers.get(mine.id).name == "reglab-t-mine-registry"
+        assert client.volumes.get("registry-data-of-the-learner")
+    finally:
+        mine.remove(force=True)
+        volume.remove(force=True)
+
+
+def test_image_in_use_and_stopped_registry(lab_factory):
+    lab = lab_factory("inuse")
+    registry = lab.run_registry()
+    lab.tag("hello-world", registry.ref("hello-world"))
+    lab.run(registry.ref("hello-world"))
+    lab.remove_image("hello-world")
+    with pytest.raises(ImageInUse) as info:
+        lab.remove_image(registry.ref("hello-world"))
+    assert "docker container rm reglab-t-inuse-hello" in _one_sentence(info.value)
+    lab.kill_registry()
+    with pytest.raises(RegistryUnavailable) as info:
+        lab.push(registry.ref("hello-world"))
+    assert "is the registry running" in _one_sentence(info.value)
+    lab.remove_container("hello")
+    lab.remove_image(registry.ref("hello-world"))
+    # course images come back at the next Lab start
+    again = lab_factory("inuse-2")
+    assert again.engine.image_info("hello-world") is not None
