@@ -9,11 +9,13 @@ every machine with the same packages.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import tarfile
@@ -58,6 +60,9 @@ class Layer:
 
     entries: list[tuple[tarfile.TarInfo, bytes | None]] = field(default_factory=list)
     _dirs: set[str] = field(default_factory=set)
+    _tar: bytes | None = field(default=None, repr=False)
+    _gz: bytes | None = field(default=None, repr=False)
+    compresslevel: int = 6  # 0 for random data: gzip cannot shrink it, and storing is instant
 
     def _parents(self, path: str) -> None:
         parts = path.strip("/").split("/")[:-1]
@@ -91,41 +96,150 @@ class Layer:
         return self
 
     def tar(self) -> bytes:
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-            for info, data in self.entries:
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                tar.addfile(info, io.BytesIO(data) if data is not None else None)
-        return buf.getvalue()
+        """The layer as an uncompressed tar (the "diff"); built once, then cached."""
+        if self._tar is None:
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+                for info, data in self.entries:
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    tar.addfile(info, io.BytesIO(data) if data is not None else None)
+            self._tar = buf.getvalue()
+        return self._tar
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + hashlib.sha256(self.tar()).hexdigest()
+
+    def gzipped(self) -> bytes:
+        """The layer as a registry stores it: gzip, with a zero timestamp (same bytes every time)."""
+        if self._gz is None:
+            self._gz = gzip.compress(self.tar(), compresslevel=self.compresslevel, mtime=0)
+        return self._gz
+
+
+def random_layer(path: str, size: int, seed: int | str) -> Layer:
+    """One file of ``size`` pseudo-random bytes: incompressible, and the same for the same seed."""
+    data = random.Random(f"{seed}:{path}:{size}").randbytes(size)
+    return Layer(compresslevel=0).file(path, data)
+
+
+@dataclass
+class ImageBuild:
+    """An image made in Python: layers plus the container config, under one or more tags."""
+
+    tags: list[str]
+    layers: list[Layer]
+    config: dict = field(default_factory=dict)
+
+    def config_bytes(self) -> bytes:
+        image_config = {
+            "architecture": go_arch(),
+            "os": "linux",
+            "created": "1970-01-01T00:00:00Z",
+            "config": self.config,
+            "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in self.layers]},
+            "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "reglab"} for _ in self.layers],
+        }
+        return json.dumps(image_config, sort_keys=True, separators=(",", ":")).encode()
+
+    def manifest_bytes(self) -> bytes:
+        """An OCI image manifest for the gzipped layers (what a registry would store)."""
+        config = self.config_bytes()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
+            "layers": [
+                {"mediaType": OCI_LAYER_GZIP, "digest": _digest(layer.gzipped()), "size": len(layer.gzipped())}
+                for layer in self.layers
+            ],
+        }
+        return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def docker_archive(builds: list[ImageBuild]) -> bytes:
+    """A ``docker save``-format tarball of several images; shared layers are stored once.
+
+    ``docker load`` of one archive with a whole series is far quicker than one load per image.
+    """
+    out = Layer()
+    written: set[str] = set()
+    manifest = []
+    for build in builds:
+        layer_paths = []
+        for layer in build.layers:
+            hexdigest = layer.diff_id[7:]
+            path = f"{hexdigest}/layer.tar"
+            if path not in written:
+                out.file(path, layer.tar())
+                written.add(path)
+            layer_paths.append(path)
+        config = build.config_bytes()
+        config_name = hashlib.sha256(config).hexdigest() + ".json"
+        if config_name not in written:
+            out.file(config_name, config)
+            written.add(config_name)
+        manifest.append({"Config": config_name, "RepoTags": [parse(t).tagged for t in build.tags],
+                         "Layers": layer_paths})
+    out.file("manifest.json", json.dumps(manifest).encode())
+    return out.tar()
 
 
 def image_archive(tags: list[str], layers: list[Layer], config: dict) -> bytes:
     """A ``docker save``-format tarball holding one image with ``layers`` and ``config``."""
-    blobs, diff_ids, layer_paths = {}, [], []
-    for layer in layers:
-        data = layer.tar()
-        hexdigest = hashlib.sha256(data).hexdigest()
-        diff_ids.append(f"sha256:{hexdigest}")
-        layer_paths.append(f"{hexdigest}/layer.tar")
-        blobs[f"{hexdigest}/layer.tar"] = data
-    image_config = {
-        "architecture": go_arch(),
-        "os": "linux",
-        "created": "1970-01-01T00:00:00Z",
-        "config": config,
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "reglab"} for _ in layers],
-    }
-    config_bytes = json.dumps(image_config, sort_keys=True, separators=(",", ":")).encode()
-    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
-    manifest = [{"Config": config_name, "RepoTags": tags, "Layers": layer_paths}]
-    out = Layer()
-    out.file(config_name, config_bytes)
-    for path, data in blobs.items():
-        out.file(path, data)
-    out.file("manifest.json", json.dumps(manifest).encode())
-    return out.tar()
+    return docker_archive([ImageBuild(tags, layers, config)])
+
+
+def write_oci_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
+    """Write images as an OCI image layout (``oci-layout``, ``index.json``, ``blobs/sha256``).
+
+    The shared on-disk form: the daemonless engine stores images this way, skopeo reads it
+    (``oci:<root>:<tag>``), and every blob is written once however many images share it.
+    """
+    root = Path(root)
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def put(data: bytes) -> str:
+        digest = _digest(data)
+        path = blobs / digest[7:]
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return digest
+
+    (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    index_path = root / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"schemaVersion": 2, "manifests": []}
+    index["mediaType"] = OCI_INDEX
+    for build in builds:
+        for layer in build.layers:
+            put(layer.gzipped())
+        put(build.config_bytes())
+        manifest = build.manifest_bytes()
+        digest = put(manifest)
+        for tag in build.tags:
+            name = parse(tag).tagged
+            index["manifests"] = [m for m in index["manifests"]
+                                  if (m.get("annotations") or {}).get("org.opencontainers.image.ref.name") != name]
+            index["manifests"].append({
+                "mediaType": OCI_MANIFEST, "digest": digest, "size": len(manifest),
+                "annotations": {"org.opencontainers.image.ref.name": name},
+            })
+    index_path.write_text(json.dumps(index, indent=1))
+    return root
 
 
 # ----------------------------------------------------------------------------- stand-ins
@@ -199,7 +313,7 @@ def registry_standin_archive(tag: str) -> bytes:
         ExposedPorts={"5000/tcp": {}},
         Volumes={"/var/lib/registry": {}},
     )
-    return image_archive([parse(tag).tagged], [layer], config)
+    return image_archive([tag], [layer], config)
 
 
 def hello_standin_archive(tag: str) -> bytes:
@@ -218,7 +332,7 @@ def hello_standin_archive(tag: str) -> bytes:
                 f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'no message'})."
             )
         layer = Layer().file("hello", exe.read_bytes(), 0o755)
-    return image_archive([parse(tag).tagged], [layer], _standin_config(["/hello"]))
+    return image_archive([tag], [layer], _standin_config(["/hello"]))
 
 
 STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive}
