@@ -377,3 +377,45 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[Image
             engine.pull_image(ref)
             statuses.append(ImageStatus(role, ref, True, False, "pulled"))
     return statuses
+
+
+# ----------------------------------------------------------------------------- synthetic images
+
+MiB = 1024 * 1024
+SYNTHETIC_LABEL = "reglab.synthetic"
+
+
+def synthetic_image(reference: str, layers: list[Layer]) -> ImageBuild:
+    """An image of the given layers, for storage experiments (nothing in it runs)."""
+    config = {"Cmd": ["/app/run"], "Labels": {SYNTHETIC_LABEL: "true"}}
+    return ImageBuild([reference], layers, config)
+
+
+def growth_series(registry: str, versions: int = 6, base_mib: float = 20, app_mib: tuple[float, float] = (1, 5),
+                  second_app_versions: int = 2, unrelated_mib: float = 8, seed: int = 0) -> list[ImageBuild]:
+    """Images in push order: ``app:v1…vN`` on one base, ``other-app`` on the same base, one unrelated image.
+
+    Every app version adds one layer of 1-5 MiB (sizes drawn from ``seed``); the base is the same
+    layer object in every image, so it is stored once however many images use it.
+    """
+    rng = random.Random(seed)
+    base = random_layer("base/os.bin", int(base_mib * MiB), f"base-{seed}")
+
+    def app_layer(name: str, version: int) -> Layer:
+        size = int(rng.uniform(*app_mib) * MiB)
+        return random_layer(f"app/{name}-{version}.bin", size, f"{name}-{version}-{seed}")
+
+    builds = [synthetic_image(f"{registry}/app:v{v}", [base, app_layer("app", v)]) for v in range(1, versions + 1)]
+    builds += [synthetic_image(f"{registry}/other-app:v{v}", [base, app_layer("other-app", v)])
+               for v in range(1, second_app_versions + 1)]
+    unrelated_base = random_layer("base/other-os.bin", int(unrelated_mib * MiB), f"unrelated-{seed}")
+    builds.append(synthetic_image(f"{registry}/unrelated:v1", [unrelated_base, app_layer("unrelated", 1)]))
+    return builds
+
+
+def rebuilt(build: ImageBuild, seed: int | str) -> ImageBuild:
+    """The same image rebuilt: same lower layers, a new top layer of the same size, same tag."""
+    top = build.layers[-1]
+    info, data = next((i, d) for i, d in top.entries if d is not None)
+    layer = random_layer(info.name, len(data), f"rebuilt-{seed}")
+    return synthetic_image(build.tags[0], [*build.layers[:-1], layer])

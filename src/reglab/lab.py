@@ -22,6 +22,7 @@ from . import naming, ports
 from .engines import Engine, RegistrySpec, Run, Transfer, get_engine
 from .engines.base import REGISTRY_DATA
 from .errors import ImageMissing, ReglabError
+from .lab_growth import GrowthSteps
 from .progress import LayerProgress
 from .reference import parse
 from .registry_api import RegistryClient
@@ -39,6 +40,7 @@ class Registry:
     port: int
     volume: str | None = None
     bind: Path | None = None
+    env: tuple[tuple[str, str], ...] = ()  # the settings it was started with, to restart it alike
 
     @property
     def address(self) -> str:
@@ -75,7 +77,7 @@ class ImageTable(list):
         return str(self)
 
 
-class Lab:
+class Lab(GrowthSteps):
     """One notebook's sandbox: names, labels, ports, cleanup, and the course's steps.
 
     >>> lab = Lab("01")                         # doctest: +SKIP
@@ -216,7 +218,7 @@ class Lab:
         spec = RegistrySpec(self.name, container, self.registry_image, chosen, host, volume_name, bind_path,
                             user, dict(env or {}))
         self.engine.start_registry(spec)
-        registry = Registry(container, host, chosen, volume_name, bind_path)
+        registry = Registry(container, host, chosen, volume_name, bind_path, tuple(sorted((env or {}).items())))
         registry.api.wait_ready(timeout=30, problem=lambda: self.engine.registry_problem(container))
         self.registry, self.port = registry, chosen
         where = ""

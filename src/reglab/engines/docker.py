@@ -64,6 +64,11 @@ def _registry_trouble(text: str, reference: str) -> Exception | None:
             f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
             "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
         )
+    if "405" in low and "method not allowed" in low:
+        return RegistryUnavailable(
+            f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
+            "or does not allow this; push again once it is writable."
+        )
     if "unauthorized" in low or "authentication required" in low:
         return RegistryUnavailable(
             f"{host} asks for a login: run `docker login {host}` with the lab's user first."

@@ -1,0 +1,254 @@
+# %% [markdown]
+# # 04 · Storage growth and garbage collection
+#
+# The seed notes warn: *"since it will be used locally, it is important to keep track of storage
+# space."* In this notebook you watch a registry's disk grow push by push, see why shared layers cost
+# nothing twice, find out that deleting a tag frees nothing — and take the space back with garbage
+# collection, without falling into its best-known trap.
+#
+# ## Overview
+# By the end you will be able to:
+# 1. tell **logical** size (what your images weigh) from **physical** size (what the disk holds);
+# 2. explain deduplication: a base layer shared by many images is stored once;
+# 3. delete an image through the registry API — with the right digest — and say why the disk does
+#    not shrink;
+# 4. run `registry garbage-collect` safely (read-only mode, dry run first, `--delete-untagged`);
+# 5. recognise the "layer already exists" trap after garbage collection, and fix it.
+#
+# ## Prerequisites
+# - Notebooks 01–02 (push, pull, volumes); notebook 03 helps (blobs, links, manifests).
+# - About 15 minutes.
+
+# %%
+from reglab import Lab, images, plots
+
+lab = Lab("04")
+
+# %% [markdown]
+# ## Step 1 · A registry whose files we can measure
+# A bind mount puts the registry's storage in a folder we can read directly. Deletes are off, as
+# in the upstream image's default configuration.
+
+# %%
+registry = lab.run_registry(port=5000, bind="registry-data")
+
+# %% [markdown]
+# ## Step 2 · A series of images that share a base
+# Real images usually share a base layer (an OS, a language runtime) and differ in a thin layer on
+# top. `images.growth_series` makes such a family offline, from seeded random bytes (so it is the
+# same on every machine): six versions of `app` and two of `other-app` on one 20 MiB base, and
+# one `unrelated` image with a base of its own.
+
+# %%
+series = images.growth_series(registry.address, versions=6, second_app_versions=2)
+tags = lab.load_images(series)
+
+# %% [markdown]
+# ## Step 3 · Push them one by one, measuring after each push
+
+# %%
+history = lab.push_series(tags)
+
+# %% [markdown]
+# The first push sent both layers; every later `app` and `other-app` push found the base *already
+# there* and sent only its own top layer. The whole story as a table:
+
+# %%
+history
+
+# %% [markdown]
+# **Logical** counts every image in full, as if each were stored alone; **physical** is what the
+# folder really holds. The gap is deduplication at work:
+
+# %%
+plots.growth(history)
+
+# %% [markdown]
+# What is the disk made of? Almost all of it is layer bytes; image configs, manifests and the
+# `link` files of `repositories/` are tiny — note the log scale:
+
+# %%
+plots.composition(history[-1])
+
+# %% [markdown]
+# ## Step 4 · Deleting an image
+# Deletion is done through the API, and the upstream registry refuses it unless you allow it:
+
+# %% tags=["raises-exception"]
+lab.delete_image(registry.ref("app", "v1"))
+
+# %% [markdown]
+# Recreate the registry on the same folder with `REGISTRY_STORAGE_DELETE_ENABLED=true`:
+
+# %%
+lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
+
+# %% [markdown]
+# The API deletes a manifest **by digest**, not by tag. Which digest? Ask without an `Accept`
+# header and the registry converts the manifest to the old *schema 1* format, whose digest it cannot
+# delete. Ask as Docker does, and you get the digest of the manifest as stored:
+
+# %%
+old_digest = lab.manifest_digest(registry.ref("app", "v1"), accept=None)
+
+# %%
+digest = lab.manifest_digest(registry.ref("app", "v1"))
+
+# %% [markdown]
+# Measure, delete four versions of `app`, measure again:
+
+# %%
+before = lab.measure("before delete")
+
+# %%
+for version in ("v1", "v2", "v3", "v4"):
+    lab.delete_image(registry.ref("app", version))
+
+# %%
+deleted = lab.measure("4 deleted")
+
+# %% [markdown]
+# The tagged images now weigh much less — but **not one byte left the disk**. Deleting removed the
+# manifests' `link` files in `repositories/`; the blobs in `blobs/` are still there, now unreferenced.
+#
+# One more kind of garbage: rebuild `app:v6` and push it under the same tag. The tag moves to the new
+# manifest, and the old one stays behind *untagged*:
+
+# %%
+tags = lab.load_images([images.rebuilt(series[5], seed=1)])
+
+# %%
+pushed = lab.push(registry.ref("app", "v6"))
+
+# %%
+repushed = lab.measure("v6 rebuilt")
+
+# %% [markdown]
+# ## Step 5 · Garbage collection
+# `registry garbage-collect` marks every blob a manifest still references, then sweeps the rest. It
+# is **stop-the-world**: a push that lands between mark and sweep could lose a blob. So first make the
+# registry read-only (`storage.maintenance.readonly`); pulls keep working, pushes are refused:
+
+# %%
+lab.read_only()
+
+# %% tags=["raises-exception"]
+lab.push(registry.ref("unrelated", "v1"))
+
+# %% [markdown]
+# Always look before you leap — a dry run lists what would go:
+
+# %%
+dry = lab.garbage_collect(dry_run=True)
+
+# %%
+collected = lab.garbage_collect()
+
+# %%
+after_gc = lab.measure("after GC")
+
+# %% [markdown]
+# The untagged old `app:v6` survived: plain garbage collection keeps every manifest that was ever
+# pushed and not deleted. `--delete-untagged` removes those too:
+
+# %%
+collected = lab.garbage_collect(delete_untagged=True)
+
+# %%
+untagged = lab.measure("--delete-untagged")
+
+# %%
+lab.read_only(False)
+
+# %% [markdown]
+# The whole story in one picture:
+
+# %%
+plots.collection([before, deleted, repushed, after_gc, untagged])
+
+# %% [markdown]
+# Every image still tagged pulls as before. Remove the local copy of `app:v5` and pull it back:
+
+# %%
+lab.remove_image(registry.ref("app", "v5"))
+
+# %%
+pulled = lab.pull(registry.ref("app", "v5"))
+
+# %% [markdown]
+# ## Step 6 · The trap: "Layer already exists"
+# The registry keeps an **in-memory cache** of the blobs it has seen. Run garbage collection while it
+# keeps serving — the wrong way — and the cache still remembers blobs that are gone. Watch it happen
+# with a small image whose layer no other image shares:
+
+# %%
+scratch = images.synthetic_image(registry.ref("scratch", "v1"), [images.random_layer("scratch.bin", 2 * images.MiB, "scratch")])
+tags = lab.load_images([scratch])
+
+# %%
+pushed = lab.push(registry.ref("scratch", "v1"))
+
+# %%
+digest = lab.delete_image(registry.ref("scratch", "v1"))
+
+# %%
+collected = lab.garbage_collect()
+
+# %% [markdown]
+# The layer, the config and the manifest of `scratch:v1` are gone from disk. Push it again — the
+# registry answers from its cache that the layer *already exists*, so Docker sends nothing:
+
+# %%
+pushed = lab.push(registry.ref("scratch", "v1"))
+
+# %% [markdown]
+# The push "succeeded", yet the registry cannot serve the image. Remove the local copy and try to pull:
+
+# %%
+lab.remove_image(registry.ref("scratch", "v1"))
+
+# %% tags=["raises-exception"]
+lab.pull(registry.ref("scratch", "v1"))
+
+# %% [markdown]
+# The fix: restart the registry (a new process starts with an empty cache) — better, run garbage
+# collection only on a read-only registry and restart it afterwards, as in Step 5. Then push again:
+
+# %%
+lab.restart_registry()
+
+# %%
+tags = lab.load_images([scratch])
+
+# %%
+pushed = lab.push(registry.ref("scratch", "v1"))
+
+# %%
+lab.remove_image(registry.ref("scratch", "v1"))
+
+# %%
+pulled = lab.pull(registry.ref("scratch", "v1"))
+
+# %% [markdown]
+# This time the layers were really sent, and the pull works.
+#
+# ## Summary
+# - Physical storage grows by the layers a push adds that the registry does not have yet; shared
+#   layers are stored once, so logical size can be many times the physical size.
+# - Deleting (API `DELETE /v2/<name>/manifests/<digest>`, enabled by
+#   `REGISTRY_STORAGE_DELETE_ENABLED=true`) removes links, not bytes. Use the digest from
+#   `Docker-Content-Digest` with `Accept: application/vnd.docker.distribution.manifest.v2+json`.
+# - `registry garbage-collect` frees the bytes. Make the registry read-only first, dry-run, collect,
+#   add `--delete-untagged` for manifests that lost their tag, then restart the registry.
+# - After collecting, restart the registry, or its blob cache can make pushes skip layers that are gone.
+#
+# ## Going further
+# - `storage.cache.blobdescriptor` in `/etc/docker/registry/config.yml` selects the cache
+#   (`inmemory` by default, or `redis`); without it there is nothing to go stale, at some speed cost.
+# - Count what you would save before deleting: `history` holds the numbers; try other series with
+#   `images.growth_series(registry.address, versions=20, base_mib=50)`.
+#
+# ## Clean up
+
+# %%
+removed = lab.cleanup()

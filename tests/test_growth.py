@@ -1,0 +1,142 @@
+"""Storage growth, deletion and garbage collection against a live registry (notebook 04's steps)."""
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from reglab import images
+from reglab.errors import ManifestUnknown
+from reglab.lab_growth import DELETE_ENABLED, DOCKER_V2
+from reglab.registry_api import DeleteDisabled
+
+SMALL = dict(versions=3, base_mib=4, app_mib=(0.5, 1), second_app_versions=1, unrelated_mib=1)
+
+
+def _files(folder: Path) -> tuple[int, int]:
+    """(bytes, count) of regular files, as find sees them."""
+    out = subprocess.run(["find", str(folder), "-type", "f", "-printf", "%s\n"], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return sum(int(n) for n in out), len(out)
+
+
+def _blob_dirs(folder: Path) -> set[str]:
+    out = subprocess.run(["find", str(folder / "docker/registry/v2/blobs"), "-name", "data"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return {"sha256:" + Path(p).parent.name for p in out}
+
+
+def _digest(registry, repo, tag):
+    r = requests.head(f"{registry.url}/v2/{repo}/manifests/{tag}", headers={"Accept": DOCKER_V2}, timeout=5)
+    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
+
+
+def test_series_history_matches_disk(lab_factory):
+    lab = lab_factory("growth")
+    registry = lab.run_registry(bind="data")
+    series = images.growth_series(registry.address, **SMALL)
+    tags = lab.load_images(series)
+    history = lab.push_series(tags)
+    assert [s.label for s in history] == [f"{t.split('/', 1)[1]}" for t in tags]
+    size, count = _files(registry.bind)
+    assert history[-1].physical == size and history[-1].files == count
+    assert history[-1].blobs == len(_blob_dirs(registry.bind))
+    assert history[-1].tags == len(tags)
+    # logical: every tagged image counted in full, from the manifests the API serves
+    logical = 0
+    for tag in tags:
+        repo, name = tag.split("/", 1)[1].split(":")
+        body = requests.get(f"{registry.url}/v2/{repo}/manifests/{name}", headers={"Accept": DOCKER_V2},
+                            timeout=5)
+        manifest = body.json()
+        logical += len(body.content) + manifest["config"]["size"] + sum(x["size"] for x in manifest["layers"])
+    assert history[-1].logical == logical
+    # the shared base is stored once: physical below logical from the second push on
+    assert all(s.physical < s.logical for s in history[1:])
+    assert history[0].physical <= history[0].logical + 4096
+    assert str(history).splitlines()[0].startswith("#  after")
+
+
+def test_delete_disabled_then_delete_frees_nothing_until_gc(lab_factory, engine):
+    lab = lab_factory("gc")
+    registry = lab.run_registry(bind="data")
+    series = images.growth_series(registry.address, **SMALL)
+    tags = lab.load_images(series)
+    lab.push_series(tags)
+    with pytest.raises(DeleteDisabled) as info:
+        lab.delete_image(registry.ref("app", "v1"))
+    assert "REGISTRY_STORAGE_DELETE_ENABLED=true" in str(info.value) and "\n" not in str(info.value)
+    assert _digest(registry, "app", "v1") is not None
+
+    lab.restart_registry(**{DELETE_ENABLED: "true"})
+    before_bytes, _ = _files(registry.bind)
+    blobs_before = _blob_dirs(registry.bind)
+    v1 = _digest(registry, "app", "v1")
+    assert lab.delete_image(registry.ref("app", "v1")) == v1
+    assert _digest(registry, "app", "v1") is None
+    after_bytes, _ = _files(registry.bind)
+    assert _blob_dirs(registry.bind) == blobs_before and after_bytes <= before_bytes  # only links went
+    assert before_bytes - after_bytes < 1024
+
+    lab.read_only()
+    dry = lab.garbage_collect(dry_run=True)
+    assert dry.blobs == 3 and _blob_dirs(registry.bind) == blobs_before  # manifest, config, app layer
+    real = lab.garbage_collect()
+    remaining = _blob_dirs(registry.bind)
+    assert real.blobs == 3 and len(blobs_before - remaining) == 3 and v1 not in remaining
+    lab.read_only(False)
+
+    # every image still tagged pulls, with the digest the registry reports, and verifies on disk
+    for tag in tags[1:]:
+        repo, name = tag.split("/", 1)[1].split(":")
+        lab.remove_image(tag)
+        pulled = lab.pull(tag)
+        assert pulled.digest == _digest(registry, repo, name)
+    for digest in remaining:
+        data = registry.bind / "docker/registry/v2/blobs/sha256" / digest[7:9] / digest[7:] / "data"
+        assert "sha256:" + hashlib.sha256(data.read_bytes()).hexdigest() == digest
+
+
+def test_stale_blob_cache_after_gc_and_the_restart_fix(lab_factory):
+    lab = lab_factory("cache")
+    registry = lab.run_registry(bind="data", env={DELETE_ENABLED: "true"})
+    ref = registry.ref("scratch", "v1")
+    scratch = images.synthetic_image(ref, [images.random_layer("s.bin", 256 * 1024, "cache-test")])
+    lab.load_images([scratch])
+    lab.push(ref)
+    lab.delete_image(ref)
+    lab.garbage_collect()  # the wrong way: the registry keeps serving with its cache
+    again = lab.push(ref)
+    assert again.moved == 0 and again.already == 1  # "Layer already exists" - but it does not
+    assert len(_blob_dirs(registry.bind)) < 3
+    lab.remove_image(ref)
+    with pytest.raises(ManifestUnknown):
+        lab.pull(ref)
+    lab.restart_registry()
+    lab.load_images([scratch])
+    fixed = lab.push(ref)
+    assert fixed.moved == 1
+    lab.remove_image(ref)
+    assert lab.pull(ref).digest == fixed.digest
+
+
+def test_synthetic_series_is_deterministic_and_quick_to_build():
+    one = images.growth_series("127.0.0.1:5000", **SMALL)
+    two = images.growth_series("127.0.0.1:5000", **SMALL)
+    assert [b.manifest_bytes() for b in one] == [b.manifest_bytes() for b in two]
+    base = {b.layers[0].diff_id for b in one[:-1]}
+    assert len(base) == 1  # app and other-app share one base layer
+    assert one[-1].layers[0].diff_id not in base
+    rebuilt = images.rebuilt(one[0], seed=9)
+    assert rebuilt.layers[0] is one[0].layers[0] and rebuilt.layers[1].diff_id != one[0].layers[1].diff_id
+
+
+def test_oci_layout_is_readable_by_skopeo(tmp_path):
+    series = images.growth_series("127.0.0.1:5000", **SMALL)
+    images.write_oci_layout(series, tmp_path)
+    out = subprocess.run(["skopeo", "inspect", "--raw", f"oci:{tmp_path}:127.0.0.1:5000/app:v2"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.encode() == series[1].manifest_bytes()
