@@ -18,7 +18,6 @@ from reglab.errors import (
     ImageInUse,
     ImageMissing,
     NameConflict,
-    PortInUse,
     RegistryUnavailable,
 )
 

@@ -4,12 +4,11 @@ import hashlib
 import os
 import subprocess
 
+import pytest
 import requests
 
 from reglab.errors import ManifestUnknown, RegistryUnavailable
 from reglab.storage import Tree
-
-import pytest
 
 
 def _catalog(registry):

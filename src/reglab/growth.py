@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ManifestUnknown
 from .registry_api import RegistryClient
 from .storage import Tree, _kind, human
 
@@ -42,7 +43,7 @@ def measure(label: str, tree: Tree, api: RegistryClient) -> Snapshot:
     for repository in api.catalog():
         try:
             names = api.tags(repository)
-        except Exception:  # a repository whose tags were all deleted answers 404
+        except ManifestUnknown:  # a repository whose tags were all deleted answers 404
             names = []
         for tag in names:
             manifest = api.manifest(repository, tag)

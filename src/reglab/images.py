@@ -69,7 +69,7 @@ class Layer:
         for i in range(1, len(parts) + 1):
             self.dir("/".join(parts[:i]))
 
-    def dir(self, path: str, mode: int = 0o755) -> "Layer":
+    def dir(self, path: str, mode: int = 0o755) -> Layer:
         path = path.strip("/")
         if path and path not in self._dirs:
             self._parents(path)
@@ -79,7 +79,7 @@ class Layer:
             self.entries.append((info, None))
         return self
 
-    def file(self, path: str, data: bytes, mode: int = 0o644) -> "Layer":
+    def file(self, path: str, data: bytes, mode: int = 0o644) -> Layer:
         path = path.strip("/")
         self._parents(path)
         info = tarfile.TarInfo(path)
@@ -87,7 +87,7 @@ class Layer:
         self.entries.append((info, data))
         return self
 
-    def symlink(self, path: str, target: str) -> "Layer":
+    def symlink(self, path: str, target: str) -> Layer:
         path = path.strip("/")
         self._parents(path)
         info = tarfile.TarInfo(path)

@@ -167,7 +167,7 @@ class Lab(GrowthSteps):
         except Exception:  # the daemon may be gone at exit; the next Lab() cleans up
             pass
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -205,4 +205,4 @@ def registry_settings(delete: bool = True) -> dict[str, str]:
     return {DELETE_ENABLED: "true"} if delete else {}
 
 
-__all__ = ["Collection", "GrowthSteps", "registry_settings", "json"]
+__all__ = ["Collection", "GrowthSteps", "json", "registry_settings"]
