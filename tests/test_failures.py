@@ -29,6 +29,7 @@ def _one_sentence(exc):
 
 
 def test_unreachable_daemon(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGLAB_ENGINE", "docker")  # without it, reglab falls back to the daemonless engine
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     with pytest.raises(DockerUnavailable) as info:
         Lab("t-dead")
@@ -37,7 +38,7 @@ def test_unreachable_daemon(monkeypatch, tmp_path):
 
 
 def test_unreachable_daemon_in_the_cli(tmp_path):
-    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/dead.sock")
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/dead.sock", REGLAB_ENGINE="docker")
     out = subprocess.run([sys.executable, "-m", "reglab", "clean"], capture_output=True, text=True, env=env)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "no Docker daemon answers" in out.stderr

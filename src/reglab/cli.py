@@ -8,7 +8,7 @@ import sys
 
 from . import images as course_images
 from . import ports
-from .engines import get_engine
+from .engines import choose_engine, get_engine
 from .errors import ReglabError
 from .state import state_root
 
@@ -25,8 +25,11 @@ def doctor() -> int:
     print("Registry Lab doctor")
     fatal = False
     try:
-        engine = get_engine()
+        choice = choose_engine()
+        engine = get_engine(choice.kind)
         print(_line(True, f"engine: {engine.describe()}"))
+        print(_line(None, f"engine {choice.kind} is active because {choice.reason} "
+                          "(REGLAB_ENGINE=docker|local chooses)"))
     except ReglabError as exc:
         print(_line(False, f"engine: {exc}"))
         engine, fatal = None, True

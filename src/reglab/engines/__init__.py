@@ -1,25 +1,76 @@
-"""Engine selection: ``REGLAB_ENGINE=docker|local``, default Docker."""
+"""Engine selection: ``REGLAB_ENGINE=docker|local``; by default Docker when a daemon
+answers, else the daemonless engine when the registry binary is here."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from ..errors import EngineUnavailable
 from .base import Engine, ImageInfo, LabObject, RegistrySpec, Run, Transfer
 
-__all__ = ["Engine", "ImageInfo", "LabObject", "RegistrySpec", "Run", "Transfer", "get_engine"]
+__all__ = ["Engine", "EngineChoice", "ImageInfo", "LabObject", "RegistrySpec", "Run", "Transfer",
+           "choose_engine", "get_engine"]
+
+KINDS = ("docker", "local")
+PROBE_TIMEOUT = 5  # seconds a default choice waits for the Docker daemon to answer
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Which engine, and why (``doctor`` prints both)."""
+
+    kind: str
+    reason: str
+
+
+def _docker_problem() -> str | None:
+    """None when a Docker daemon answers; else where nobody answered."""
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        import docker
+
+        client = docker.from_env(timeout=PROBE_TIMEOUT)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception:  # any failure means: no daemon we can use
+        return f"no Docker daemon answers at {where}"
+    return None
+
+
+def choose_engine(kind: str | None = None) -> EngineChoice:
+    """The engine ``kind`` or ``REGLAB_ENGINE`` names, else the best one this machine has."""
+    asked = (kind or os.environ.get("REGLAB_ENGINE") or "").strip().lower()
+    if asked:
+        if asked not in KINDS:
+            raise EngineUnavailable(f"REGLAB_ENGINE={asked!r} names no engine: use 'docker' or 'local'.")
+        source = "asked for" if kind else f"REGLAB_ENGINE={asked}"
+        return EngineChoice(asked, source)
+    problem = _docker_problem()
+    if problem is None:
+        return EngineChoice("docker", "a Docker daemon answers")
+    from .local import install_hint, registry_binary
+
+    binary = registry_binary()
+    if binary is not None:
+        return EngineChoice("local", f"{problem}, and the registry binary {binary} is here")
+    raise EngineUnavailable(
+        f"{problem} and the registry binary is missing: start Docker (`make lab` does on Debian), "
+        f"or {install_hint()} to use the daemonless engine."
+    )
 
 
 def get_engine(kind: str | None = None) -> Engine:
-    """The engine named by ``kind`` or ``REGLAB_ENGINE``; Docker when neither says."""
-    kind = (kind or os.environ.get("REGLAB_ENGINE") or "docker").lower()
-    if kind == "docker":
+    """The engine named by ``kind`` or ``REGLAB_ENGINE``; see :func:`choose_engine`."""
+    choice = choose_engine(kind)
+    if choice.kind == "docker":
         from .docker import DockerEngine
 
-        return DockerEngine()
-    if kind == "local":
-        raise EngineUnavailable(
-            "the daemonless engine (REGLAB_ENGINE=local) is not part of this version yet: "
-            "use Docker (unset REGLAB_ENGINE)."
-        )
-    raise EngineUnavailable(f"REGLAB_ENGINE={kind!r} names no engine: use 'docker' or 'local'.")
+        engine = DockerEngine()
+    else:
+        from .local import LocalEngine
+
+        engine = LocalEngine()
+    return engine

@@ -1,0 +1,594 @@
+"""The daemonless engine: registries are child processes, images live in an OCI layout.
+
+No Docker daemon, no root: the registry is one Go binary (Debian's ``docker-registry``, or
+``REGLAB_REGISTRY_BIN``) started per lab on 127.0.0.1 with its own config, and the client
+side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI image layout
+(:mod:`reglab.oci`). The course's Docker words map onto files in the lab's state folder
+(``<state>/<lab>/``):
+
+- a **container** is ``containers/<name>/``: ``container.json``, ``config.yml``, ``log``,
+  the ``pid`` file while the registry runs, and ``data/`` when it has no volume;
+- a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
+  volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
+- ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``exec`` runs the command on this
+  machine with ``/var/lib/registry`` and the config path translated; ``read_archive`` tars
+  the data folder.
+
+Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
+next ``Lab(...)`` of that name, which finds them through their pid files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from .. import images as course_images
+from .. import naming, ports, transfer
+from ..errors import EngineError, EngineUnavailable, ImageInUse, ImageMissing, PortInUse, ReglabError
+from ..oci import ID_PATTERN, ImageStore
+from ..reference import parse
+from ..state import State, state_root
+from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+
+REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
+STOP_WAIT = 10.0
+
+# registries this interpreter started: reaped when they stop, killed at exit
+_children: dict[int, subprocess.Popen] = {}
+
+
+def registry_binary() -> Path | None:
+    """The registry program: ``REGLAB_REGISTRY_BIN`` if set, else Debian's ``docker-registry``."""
+    configured = os.environ.get(REGISTRY_BIN_ENV)
+    if configured:
+        path = Path(configured)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def install_hint() -> str:
+    configured = os.environ.get(REGISTRY_BIN_ENV)
+    if configured:
+        return f"{REGISTRY_BIN_ENV}={configured} is not an executable file: point it at the registry binary"
+    return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
+
+
+@dataclass
+class Container:
+    """What ``docker container inspect`` would say, kept as ``container.json``."""
+
+    name: str
+    lab: str
+    kind: str  # "registry" or "run"
+    image: str
+    created: int
+    host: str = "127.0.0.1"
+    port: int = 0
+    data: str = ""
+    volume: str | None = None
+    bind: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+
+    @property
+    def dir(self) -> Path:
+        return State(self.lab).dir / "containers" / self.name
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.yml"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "pid"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "log"
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / "container.json.tmp"
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.replace(self.dir / "container.json")
+
+    @classmethod
+    def load(cls, folder: Path) -> Container | None:
+        try:
+            return cls(**json.loads((folder / "container.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def _alive(pid: int, marker: str) -> bool:
+    """Is ``pid`` still our registry (its command line names ``marker``, its config)?"""
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        _children.pop(pid, None)
+        return False
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self").exists():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            stat = (proc / "stat").read_text()
+        except OSError:
+            return False
+        if stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
+            return False
+        return marker.encode() in cmdline
+    try:  # no /proc (macOS): trust the pid file
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop(pid: int, marker: str) -> None:
+    """SIGKILL the registry ``pid`` and wait until it is gone."""
+    if not _alive(pid, marker):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    child = _children.pop(pid, None)
+    if child is not None:
+        try:
+            child.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            pass
+        return
+    deadline = time.monotonic() + STOP_WAIT
+    while _alive(pid, marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@atexit.register
+def _stop_children() -> None:
+    for pid, child in list(_children.items()):
+        if child.poll() is None:
+            child.kill()
+            try:
+                child.wait(timeout=STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                pass
+    _children.clear()
+
+
+def _config_text(data: Path, host: str, port: int) -> str:
+    """The stand-in's config (upstream's), with this registry's data folder and address."""
+    text = resources.files("reglab.standin").joinpath("config.yml").read_text()
+    text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
+    return text.replace("addr: :5000", f"addr: {json.dumps(f'{host}:{port}')}")
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+class LocalEngine(Engine):
+    """Registries as processes of the registry binary; images in an OCI image layout."""
+
+    kind = "local"
+
+    def __init__(self, store: ImageStore | None = None, binary: str | os.PathLike | None = None,
+                 chunk_size: int | None = None):
+        found = Path(binary) if binary else registry_binary()
+        if found is None or not found.is_file():
+            raise EngineUnavailable(f"the daemonless engine needs the registry binary: {install_hint()}.")
+        self.binary = found
+        self.store = store or ImageStore()
+        self.chunk_size = chunk_size
+        self._version: str | None = None
+        self._registry_id: str | None = None
+
+    # ------------------------------------------------------------------ the engine itself
+
+    def version(self) -> str:
+        if self._version is None:
+            try:
+                out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, timeout=20)
+                words = out.stdout.split()
+                self._version = words[-1] if words else "?"
+            except (OSError, subprocess.TimeoutExpired):
+                self._version = "?"
+        return self._version
+
+    def describe(self) -> str:
+        return (f"daemonless (no Docker): registry {self.version()} from {self.binary} as a plain process, "
+                f"images in {self.store.root}")
+
+    def insecure_registries(self) -> list[str]:
+        return ["127.0.0.0/8"]  # the same rule as Docker's default: plain HTTP to loopback only
+
+    # ------------------------------------------------------------------ image store
+
+    def _is_registry_image(self, reference: str) -> bool:
+        try:
+            return parse(reference).tagged == parse(course_images.registry_image()).tagged
+        except ReglabError:
+            return False
+
+    def _registry_info(self) -> ImageInfo:
+        """The registry "image" here is the binary itself; its ID is the binary's sha256."""
+        if self._registry_id is None:
+            h = hashlib.sha256()
+            with open(self.binary, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            self._registry_id = "sha256:" + h.hexdigest()
+        tag = parse(course_images.registry_image()).tagged
+        return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
+
+    def image_info(self, reference: str) -> ImageInfo | None:
+        if self._is_registry_image(reference):
+            return self._registry_info()
+        image = self.store.find(reference)
+        if image is None:
+            return None
+        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image))
+
+    def list_images(self) -> list[ImageInfo]:
+        return [ImageInfo(i.id, i.tags, self.store.size(i), self.store.is_standin(i)) for i in self.store.images()]
+
+    def layer_count(self, reference: str) -> int:
+        image = self.store.find(reference)
+        return len(image.layers) if image else 0
+
+    def load_image_archive(self, data: bytes) -> None:
+        self.store.import_docker_archive(data)
+
+    def pull_image(self, reference: str) -> None:
+        raise ImageMissing(
+            f"the daemonless engine does not fetch {reference} from Docker Hub: set REGLAB_OFFLINE=1 to build "
+            "the stand-ins from Debian packages (python -m reglab images), or use the Docker engine."
+        )
+
+    def _not_an_image(self) -> EngineError:
+        return EngineError(
+            f"under the daemonless engine {course_images.registry_image()} is the registry binary "
+            f"{self.binary}, not an image: it cannot be tagged, pushed or removed; use the Docker engine for that."
+        )
+
+    def tag(self, source: str, target: str) -> None:
+        if self._is_registry_image(source):
+            raise self._not_an_image()
+        self.store.tag(source, target)
+
+    def remove_image(self, reference: str) -> None:
+        if self._is_registry_image(reference):
+            raise self._not_an_image()
+        image = self.store.find(reference)
+        if image is None:
+            raise transfer.missing_image(reference)
+        by_id = ID_PATTERN.match(reference)
+        if by_id and image.id[7:].startswith(by_id.group(1)):
+            if len(image.tags) != 1:
+                raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
+                                  "remove them by name.")
+            name = image.tags[0]
+        else:
+            name = parse(reference).tagged
+        if len(image.tags) == 1:
+            users = [c.name for c in self._containers() if c.image == image.id]
+            if users:
+                raise ImageInUse(
+                    f"{reference} is still used by the stopped container {users[0]}: remove that "
+                    f"container first (docker container rm {users[0]})."
+                )
+        self.store.untag(name)
+
+    def push(self, reference: str, progress: Progress | None = None) -> Transfer:
+        return transfer.push(self.store, reference, progress, chunk_size=self.chunk_size)
+
+    def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
+        return transfer.pull(self.store, reference, progress)
+
+    # ------------------------------------------------------------------ containers
+
+    def _containers(self, lab: str | None = None) -> list[Container]:
+        found = []
+        for lab_dir in self._lab_dirs(lab):
+            folder = lab_dir / "containers"
+            if folder.is_dir():
+                for sub in sorted(folder.iterdir()):
+                    container = Container.load(sub)
+                    if container is not None:
+                        found.append(container)
+        return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
+
+    @staticmethod
+    def _lab_dirs(lab: str | None) -> list[Path]:
+        if lab is not None:
+            return [State(lab).dir]
+        root = state_root()
+        if not root.is_dir():
+            return []
+        dirs = []
+        for sub in sorted(root.iterdir()):
+            try:
+                naming.check_lab_id(sub.name)
+            except ReglabError:
+                continue  # the image store and anything else that is no lab
+            dirs.append(sub)
+        return dirs
+
+    def _find(self, name: str) -> Container | None:
+        for container in self._containers():
+            if container.name == name:
+                return container
+        return None
+
+    def _get(self, name: str) -> Container:
+        container = self._find(name)
+        if container is None:
+            raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).")
+        return container
+
+    def _running(self, container: Container) -> bool:
+        pid = container.pid()
+        return pid is not None and _alive(pid, str(container.config))
+
+    def _halt(self, container: Container) -> None:
+        pid = container.pid()
+        if pid is not None:
+            _stop(pid, str(container.config))
+            container.pid_file.unlink(missing_ok=True)
+            if container.exit_code is None:
+                container.exit_code = 137
+                container.save()
+
+    def _discard(self, container: Container) -> None:
+        self._halt(container)
+        shutil.rmtree(container.dir, ignore_errors=True)
+
+    def _make_room(self, name: str) -> None:
+        """Like ``docker run --name``: an old container of ours with that name goes first."""
+        old = self._find(name)
+        if old is not None:
+            self._discard(old)
+
+    def start_registry(self, spec: RegistrySpec) -> None:
+        if not self._is_registry_image(spec.image):
+            raise EngineError(
+                f"the daemonless engine runs only the registry binary {self.binary}, not the image {spec.image}: "
+                "use the Docker engine for other images."
+            )
+        self._make_room(spec.name)
+        if not ports.is_free(spec.port, spec.host):
+            raise PortInUse(
+                f"port {spec.port} on {spec.host} was taken just before the registry started: "
+                "run the step again and reglab will choose a free port."
+            )
+        container = Container(spec.name, spec.lab, "registry", self._registry_info().id, time.time_ns(),
+                              spec.host, spec.port, volume=spec.volume,
+                              bind=str(spec.bind) if spec.bind else None, env=dict(spec.env))
+        if spec.volume:
+            data = self._volume_dir(spec.lab, spec.volume)
+            data.mkdir(parents=True, exist_ok=True)
+        elif spec.bind:
+            data = Path(spec.bind)
+        else:
+            data = container.dir / "data"  # dies with the container, as Docker's anonymous volume with -v
+        container.data = str(data)
+        container.dir.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
+        container.config.write_text(_config_text(data, spec.host, spec.port))
+        container.save()
+        env = {"PATH": os.environ.get("PATH", os.defpath), **spec.env}
+        with open(container.log, "ab") as log:
+            try:
+                child = subprocess.Popen(
+                    [str(self.binary), "serve", str(container.config)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=container.dir,
+                    env=env, start_new_session=True,  # a notebook interrupt must not reach it
+                )
+            except OSError as exc:
+                raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
+        _children[child.pid] = child
+        container.pid_file.write_text(f"{child.pid}\n")
+
+    def registry_problem(self, name: str) -> str | None:
+        container = self._find(name)
+        if container is None:
+            return "the container is gone"
+        if self._running(container):
+            return None
+        return f"it stopped (exited); its last log line: {_last_words(container.log)}"
+
+    def kill(self, name: str) -> None:
+        self._halt(self._get(name))
+
+    def remove(self, name: str) -> None:
+        self._discard(self._get(name))
+
+    def state(self, name: str) -> str | None:
+        container = self._find(name)
+        if container is None:
+            return None
+        return "running" if self._running(container) else "exited"
+
+    def run_container(self, lab: str, name: str, image: str) -> Run:
+        self._make_room(name)
+        stored = self.store.find(image)
+        if stored is None:
+            raise ImageMissing(
+                f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
+                "it back from your registry."
+            )
+        code, output = self._what_docker_prints(stored)
+        Container(name, lab, "run", stored.id, time.time_ns(), exit_code=code).save()
+        return Run(name, code, output)
+
+    def _what_docker_prints(self, image) -> tuple[int, str]:
+        """No container runs here. For a reglab stand-in, its one static program (our own
+        hello.c) is run directly: its output is exactly what Docker would show."""
+        config = self.store.config(image).get("config") or {}
+        argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+        if self.store.is_standin(image) and len(argv) == 1:
+            program = self._extract(image, argv[0])
+            if program is not None:
+                with tempfile.TemporaryDirectory(prefix="reglab-run-") as tmp:
+                    exe = Path(tmp, "program")
+                    exe.write_bytes(program)
+                    exe.chmod(0o700)
+                    try:
+                        done = subprocess.run([str(exe)], capture_output=True, timeout=30, cwd=tmp, env={})
+                        out = (done.stdout + done.stderr).decode(errors="replace")
+                        return done.returncode, (f"{NO_RUNTIME}; this is what Docker prints (the stand-in's own "
+                                                 f"program, run directly):\n{out}")
+                    except (OSError, subprocess.TimeoutExpired):
+                        pass
+        command = " ".join(argv) or "its command"
+        name = image.tags[0] if image.tags else image.id
+        return 0, (f"{NO_RUNTIME}; with Docker, this step runs {command} inside {name}: "
+                   "use the Docker engine to see it.\n")
+
+    def _extract(self, image, path: str) -> bytes | None:
+        """A regular file from the image's layers (the topmost layer that has it)."""
+        want = path.lstrip("/")
+        found = None
+        for layer in image.layers:
+            blob = self.store.blob_path(layer["digest"])
+            try:
+                with gzip.open(blob) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+                    for member in tar:
+                        if member.name.lstrip("./") == want and member.isreg():
+                            found = tar.extractfile(member).read()
+            except (OSError, tarfile.TarError, EOFError):
+                continue
+        return found
+
+    def _translate(self, container: Container, text: str) -> str:
+        text = text.replace(REGISTRY_CONFIG, str(container.config))
+        return text.replace(REGISTRY_DATA, container.data)
+
+    def _untranslate(self, container: Container, text: str) -> str:
+        text = text.replace(str(container.config), REGISTRY_CONFIG)
+        return text.replace(container.data, REGISTRY_DATA)
+
+    def exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        container = self._get(name)
+        if not self._running(container):
+            raise EngineError(f"{name} is not running: start it first (lab.run_registry()).")
+        program = argv[0]
+        if PurePosixPath(program).name == "registry":
+            resolved = str(self.binary)
+        else:
+            resolved = shutil.which(PurePosixPath(program).name) if not os.path.isabs(program) else program
+            if not resolved or not os.path.exists(resolved):
+                resolved = shutil.which(PurePosixPath(program).name)
+        if not resolved:
+            return 127, f'exec: "{program}": executable file not found in $PATH\n'
+        args = [resolved] + [self._translate(container, a) for a in argv[1:]]
+        env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=600, cwd=container.data, env=env)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"{' '.join(argv)} in {name} ran longer than 10 minutes and was stopped.") from None
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        return done.returncode, self._untranslate(container, output)
+
+    def read_archive(self, name: str, path: str) -> Iterator[bytes]:
+        container = self._get(name)
+        host_path = Path(self._translate(container, path))
+        if not (path == REGISTRY_CONFIG or path == REGISTRY_DATA or path.startswith(REGISTRY_DATA + "/")) \
+                or not host_path.exists():
+            raise EngineError(f"{path} does not exist in {name}.")
+        archive = tempfile.TemporaryFile()
+        with tarfile.open(fileobj=archive, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            tar.add(host_path, arcname=PurePosixPath(path).name)
+        archive.seek(0)
+        return _chunks(archive)
+
+    # ------------------------------------------------------------------ volumes, bookkeeping
+
+    @staticmethod
+    def _volume_dir(lab: str, name: str) -> Path:
+        return State(lab).dir / "volumes" / name
+
+    def create_volume(self, lab: str, name: str) -> None:
+        naming.check_lab_id(lab)
+        self._volume_dir(lab, name).mkdir(parents=True, exist_ok=True)
+
+    def volume_exists(self, name: str) -> bool:
+        return any((d / "volumes" / name).is_dir() for d in self._lab_dirs(None))
+
+    def _volumes(self, lab: str | None) -> list[LabObject]:
+        found = []
+        for lab_dir in self._lab_dirs(lab):
+            folder = lab_dir / "volumes"
+            if folder.is_dir():
+                found += [LabObject("volume", v.name, lab_dir.name) for v in sorted(folder.iterdir()) if v.is_dir()]
+        return found
+
+    def objects(self, lab: str | None = None) -> list[LabObject]:
+        found = [LabObject("container", c.name, c.lab) for c in self._containers(lab)]
+        return found + self._volumes(lab)
+
+    def remove_objects(self, lab: str | None = None) -> list[LabObject]:
+        found = self.objects(lab)
+        for container in self._containers(lab):
+            self._discard(container)
+        for obj in found:
+            if obj.kind == "volume":
+                shutil.rmtree(self._volume_dir(obj.lab, obj.name), ignore_errors=True)
+        for lab_dir in self._lab_dirs(lab):
+            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir):
+                try:
+                    folder.rmdir()  # only when empty: the lab's state.json may still be there
+                except OSError:
+                    pass
+        return found
+
+    def processes(self, lab: str | None = None) -> list[int]:
+        """Pids of the registries of ``lab`` (or of every lab) that are running now."""
+        return [c.pid() for c in self._containers(lab) if self._running(c)]
+
+
+def _last_words(log: Path) -> str:
+    """The line of a registry's log that says why it stopped (a Go panic's first line wins
+    over its stack trace, a fatal message over usage text)."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log output"
+    for marker in ("panic:", "level=fatal", "configuration error", "error"):
+        for line in lines:
+            if marker in line:
+                return line
+    return lines[-1] if lines else "no log output"
+
+
+def _chunks(fh, size: int = 64 * 1024) -> Iterator[bytes]:
+    with fh:
+        while chunk := fh.read(size):
+            yield chunk

@@ -1,0 +1,168 @@
+"""binder/: what can be tested without Binder itself.
+
+- the files say what repo2docker needs (reglab installed from the repository root, the
+  registry binary, Python 3.11, postBuild with ``set -e``, ``start`` choosing the daemonless
+  engine), and pip resolves the requirement the way repo2docker invokes it;
+- postBuild and start really work;
+- as on Binder — a non-root user, no Docker socket — the local engine tests and notebook 01
+  pass, and no registry process outlives them (about 30 s).
+"""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from reglab.engines.local import registry_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+BINDER = ROOT / "binder"
+LEARNER = "reglab-learner"
+
+
+def lines(name: str) -> list[str]:
+    text = (BINDER / name).read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_requirements_install_reglab_from_the_repository_root(tmp_path):
+    assert lines("requirements.txt") == ["-e ."]
+    # repo2docker runs `pip install -r binder/requirements.txt` in the repository root:
+    # pip must find reglab's pyproject.toml there (metadata building itself needs setuptools
+    # from PyPI, so this stops at "Obtaining")
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("pyproject.toml", "README.md", "binder"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, copy / name)
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index",
+                          "--no-build-isolation", "-r", "binder/requirements.txt"],
+                         cwd=copy, capture_output=True, text=True)
+    assert f"Obtaining file://{copy}" in out.stdout + out.stderr
+    assert 'name = "reglab"' in (copy / "pyproject.toml").read_text()
+
+
+def test_apt_and_runtime_name_what_the_daemonless_engine_needs():
+    assert {"docker-registry", "gcc"} <= set(lines("apt.txt"))
+    assert lines("runtime.txt") == ["python-3.11"]
+    assert 'requires-python = ">=3.11"' in (ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("script", ["postBuild", "start"])
+def test_scripts_are_executable_bash(script):
+    path = BINDER / script
+    assert os.access(path, os.X_OK)
+    assert path.read_text().startswith("#!/bin/bash\n")
+    assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
+
+
+def test_postbuild_stops_at_the_first_failure_and_builds_the_images(tmp_path):
+    commands = lines("postBuild")
+    assert commands[0] == "set -e"
+    env = dict(os.environ, REGLAB_STATE_DIR=str(tmp_path / "state"),
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env.pop("REGLAB_ENGINE", None)
+    out = subprocess.run([str(BINDER / "postBuild")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "hello-world (offline stand-in): built" in out.stdout
+    index = json.loads((tmp_path / "state/_images/index.json").read_text())
+    names = [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]]
+    assert names == ["hello-world:latest"]
+
+
+def test_start_selects_the_daemonless_engine_even_where_docker_answers():
+    probe = "from reglab.engines import choose_engine; import os; print(choose_engine(), os.environ['REGLAB_OFFLINE'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("REGLAB_ENGINE", "REGLAB_OFFLINE")}
+    out = subprocess.run([str(BINDER / "start"), sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert "kind='local'" in out.stdout and "REGLAB_ENGINE=local" in out.stdout and out.stdout.endswith(" 1\n")
+
+
+# ----------------------------------------------------------------------------- as on Binder
+
+
+def _learner_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-u", LEARNER], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+@pytest.fixture
+def learner():
+    """A non-root user for this test (created if missing, removed afterwards)."""
+    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
+        pytest.skip("needs root, useradd and runuser to act as a non-root learner")
+    if registry_binary() is None:
+        pytest.skip("the registry binary (docker-registry) is missing")
+    created = False
+    try:
+        pwd.getpwnam(LEARNER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", LEARNER], check=True)
+        created = True
+    try:
+        yield pwd.getpwnam(LEARNER)
+    finally:
+        for pid in _learner_pids():  # only this test's user: whatever it left running
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        if created:
+            subprocess.run(["userdel", LEARNER], capture_output=True)
+
+
+def _learner_venv(work: Path) -> Path:
+    """A venv the learner can run: this machine's python of the same version, seeing the
+    project venv's installed packages through a .pth file (nothing is downloaded)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(version, path="/usr/local/bin:/usr/bin:/bin")
+    if system is None:
+        pytest.skip(f"no system {version} a non-root user can run")
+    venv = work / "venv"
+    subprocess.run(["runuser", "-u", LEARNER, "--", system, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site_packages = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    pth = venv / "lib" / version / "site-packages" / "reglab-project-venv.pth"
+    pth.write_text(f"{site_packages}\n")
+    return venv / "bin"
+
+
+def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
+    work = Path(tempfile.mkdtemp(prefix="reglab-binder-"))
+    try:
+        repo = work / "repo"
+        repo.mkdir()
+        for name in ("pyproject.toml", "README.md", "src", "tests", "binder"):
+            (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, repo / name)
+        (repo / "notebooks").mkdir()
+        notebook = "01-run-your-own-registry.ipynb"
+        shutil.copy(ROOT / "notebooks" / notebook, repo / "notebooks" / notebook)
+        (work / "home").mkdir()
+        subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(work)], check=True)
+        work.chmod(0o755)
+        venv_bin = _learner_venv(work)
+        env = [
+            f"PATH={venv_bin}:/usr/local/bin:/usr/bin:/bin",
+            f"HOME={work / 'home'}",
+            f"PYTHONPATH={repo / 'src'}",  # this copy's reglab, ahead of the venv's editable install
+            f"DOCKER_HOST=unix://{work}/no-docker-here.sock",
+            "LANG=C.UTF-8",
+        ]
+        out = subprocess.run(
+            ["runuser", "-u", LEARNER, "--", "env", "-i", *env, str(repo / "binder/start"),
+             str(venv_bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "tests/test_local_engine.py", f"notebooks/{notebook}"],
+            cwd=repo, capture_output=True, text=True, timeout=600,
+        )
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+        summary = out.stdout.strip().splitlines()[-1]
+        assert re.fullmatch(r"\d+ passed in [\d.]+s", summary), summary  # nothing failed, nothing skipped
+        assert subprocess.run(["pgrep", "-u", LEARNER, "-f", "docker-registry"]).returncode == 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
