@@ -51,3 +51,54 @@ class NameConflict(ReglabError):
 
 class EngineError(ReglabError):
     """Any other failure reported by the engine, restated in one sentence."""
+
+
+# --------------------------------------------------------------------------- registry sentences
+# The same words whichever engine met the problem (Docker's daemon or reglab's own HTTP client).
+
+
+def unreachable(host: str) -> RegistryUnavailable:
+    return RegistryUnavailable(
+        f"nothing answers at {host}: is the registry running? Start it with lab.run_registry() "
+        f"and check `docker container ls`."
+    )
+
+
+def manifest_unknown(ref) -> ManifestUnknown:
+    """``ref``: a :class:`reglab.reference.Reference`."""
+    return ManifestUnknown(
+        f"the registry at {ref.registry} has no {ref.repository}:{ref.tag_or_default}: push it there first "
+        f"(docker push {ref.familiar_repository}:{ref.tag_or_default}) or check the name in lab.catalog()."
+    )
+
+
+def plain_http_refused(host: str) -> RegistryUnavailable:
+    return RegistryUnavailable(
+        f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
+        "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
+    )
+
+
+def untrusted_certificate(host: str) -> RegistryUnavailable:
+    return RegistryUnavailable(
+        f"{host}'s TLS certificate is not trusted here: put its CA certificate in "
+        f"/etc/docker/certs.d/{host}/ca.crt (where Docker looks too) and try again."
+    )
+
+
+def login_needed(host: str) -> RegistryUnavailable:
+    return RegistryUnavailable(f"{host} asks for a login: run `docker login {host}` with the lab's user first.")
+
+
+def missing_image(reference: str) -> ImageMissing:
+    return ImageMissing(
+        f"there is no image {reference} in the local store: pull it or tag it first "
+        f"(lab.images() lists what is there)."
+    )
+
+
+def read_only_refused(host: str) -> RegistryUnavailable:
+    return RegistryUnavailable(
+        f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
+        "or does not allow this; push again once it is writable."
+    )

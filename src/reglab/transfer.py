@@ -25,7 +25,17 @@ from urllib.parse import urljoin
 import requests
 
 from .engines.base import Progress, Transfer
-from .errors import EngineError, ImageMissing, ManifestUnknown, RegistryUnavailable
+from .errors import (
+    EngineError,
+    ManifestUnknown,
+    login_needed,
+    manifest_unknown,
+    missing_image,
+    plain_http_refused,
+    read_only_refused,
+    unreachable,
+    untrusted_certificate,
+)
 from .images import go_arch
 from .oci import INDEX_TYPES, ImageStore, digest_of
 from .reference import Reference, parse
@@ -33,48 +43,6 @@ from .registry_api import MANIFEST_TYPES
 
 READ_SIZE = 1024 * 1024
 CERTS_D = "/etc/docker/certs.d"
-
-
-# ----------------------------------------------------------------------------- errors
-
-
-def unreachable(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
-        f"nothing answers at {host}: is the registry running? Start it with lab.run_registry() "
-        f"and check `docker container ls`."
-    )
-
-
-def manifest_unknown(ref: Reference) -> ManifestUnknown:
-    return ManifestUnknown(
-        f"the registry at {ref.registry} has no {ref.repository}:{ref.tag_or_default}: push it there first "
-        f"(docker push {ref.familiar_repository}:{ref.tag_or_default}) or check the name in lab.catalog()."
-    )
-
-
-def plain_http_refused(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
-        f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
-        "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
-    )
-
-
-def untrusted_certificate(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
-        f"{host}'s TLS certificate is not trusted here: put its CA certificate in "
-        f"/etc/docker/certs.d/{host}/ca.crt (where Docker looks too) and try again."
-    )
-
-
-def login_needed(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(f"{host} asks for a login: run `docker login {host}` with the lab's user first.")
-
-
-def missing_image(reference: str) -> ImageMissing:
-    return ImageMissing(
-        f"there is no image {reference} in the local store: pull it or tag it first "
-        f"(lab.images() lists what is there)."
-    )
 
 
 # ----------------------------------------------------------------------------- HTTP
@@ -119,6 +87,8 @@ class RegistrySession:
             raise unreachable(self.host) from None
         if response.status_code == 401:
             raise login_needed(self.host)
+        if response.status_code == 405 and method in ("POST", "PUT", "PATCH") and 405 not in ok:
+            raise read_only_refused(self.host)
         if response.status_code not in ok:
             raise self._unexpected(method, url, response)
         return response
@@ -180,12 +150,14 @@ def push(store: ImageStore, reference: str, progress: Progress | None = None, ch
     for layer in layers:
         _event(progress, layer, 0, "Preparing")
     moved = already = 0
+    mounts = MountSources(store, ref.registry)
     for layer in layers:
-        if _push_blob(http, store, repo, layer, progress, chunk_size):
+        if _push_blob(http, store, repo, layer, progress, chunk_size, mounts):
             moved += 1
         else:
             already += 1
-    _push_blob(http, store, repo, image.manifest["config"], None, chunk_size)
+    _push_blob(http, store, repo, image.manifest["config"], None, chunk_size, mounts)
+    mounts.save()
     body = store.read_blob(image.manifest_digest)
     response = http.request("PUT", f"/v2/{repo}/manifests/{ref.tag_or_default}", ok=(201,), data=body,
                             headers={"Content-Type": image.media_type})
@@ -202,12 +174,44 @@ def _event(progress: Progress | None, layer: dict, current: int, status: str) ->
         progress(layer["digest"][7:19], current, int(layer.get("size", 0)), status)
 
 
+class MountSources:
+    """Which repositories of a registry received which blobs from this store.
+
+    With it a push can ask the registry to *mount* a blob from a repository that has it
+    (``POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<repo>``) instead of sending it
+    again, as ``docker push`` does ("Mounted from …"). Kept beside the layout's index.
+    """
+
+    def __init__(self, store: ImageStore, registry: str):
+        self.path = store.root / "reglab-pushed.json"
+        self.registry = registry
+        try:
+            self.all = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.all = {}
+        self.known: dict[str, list[str]] = self.all.setdefault(registry, {})
+
+    def source(self, digest: str, repo: str) -> str | None:
+        return next((r for r in self.known.get(digest, []) if r != repo), None)
+
+    def note(self, digest: str, repo: str) -> None:
+        repos = self.known.setdefault(digest, [])
+        if repo not in repos:
+            repos.append(repo)
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.all))
+        tmp.replace(self.path)
+
+
 def _push_blob(http: RegistrySession, store: ImageStore, repo: str, blob: dict, progress: Progress | None,
-               chunk_size: int | None) -> bool:
-    """Upload one blob unless the registry has it; True when bytes were sent."""
+               chunk_size: int | None, mounts: MountSources) -> bool:
+    """Upload one blob unless the registry has it (or can mount it); True when bytes were sent."""
     digest = blob["digest"]
     head = http.request("HEAD", f"/v2/{repo}/blobs/{digest}", ok=(200, 404))
     if head.status_code == 200:
+        mounts.note(digest, repo)
         _event(progress, blob, int(blob.get("size", 0)), "Layer already exists")
         return False
     path = store.blob_path(digest)
@@ -219,7 +223,13 @@ def _push_blob(http: RegistrySession, store: ImageStore, repo: str, blob: dict, 
         sent += n
         _event(progress, blob, sent, "Pushing")
 
-    start = http.request("POST", f"/v2/{repo}/blobs/uploads/", ok=(202,))
+    source = mounts.source(digest, repo)
+    params = {"mount": digest, "from": source} if source else None
+    start = http.request("POST", f"/v2/{repo}/blobs/uploads/", ok=(201, 202), params=params)
+    mounts.note(digest, repo)
+    if start.status_code == 201:  # mounted: the registry linked the blob it already had
+        _event(progress, blob, int(blob.get("size", 0)), f"Mounted from {source}")
+        return False
     location = start.headers["Location"]
     octets = {"Content-Type": "application/octet-stream"}
     if chunk_size and size > 0:

@@ -16,11 +16,15 @@ from ..errors import (
     EngineError,
     ImageInUse,
     ImageMissing,
-    ManifestUnknown,
     NameConflict,
     PortInUse,
-    RegistryUnavailable,
     ReglabError,
+    login_needed,
+    manifest_unknown,
+    plain_http_refused,
+    read_only_refused,
+    unreachable,
+    untrusted_certificate,
 )
 from ..reference import parse
 from .base import REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
@@ -50,29 +54,17 @@ def _registry_trouble(text: str, reference: str) -> Exception | None:
     host = ref.registry
     low = text.lower()
     if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
-        return RegistryUnavailable(
-            f"nothing answers at {host}: is the registry running? Start it with lab.run_registry() "
-            f"and check `docker container ls`."
-        )
+        return unreachable(host)
     if "manifest unknown" in low or "not found" in low:
-        return ManifestUnknown(
-            f"the registry at {host} has no {ref.repository}:{ref.tag_or_default}: push it there first "
-            f"(docker push {ref.familiar_repository}:{ref.tag_or_default}) or check the name in lab.catalog()."
-        )
+        return manifest_unknown(ref)
     if "server gave http response to https client" in low:
-        return RegistryUnavailable(
-            f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
-            "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
-        )
+        return plain_http_refused(host)
+    if "x509" in low or "certificate signed by unknown authority" in low:
+        return untrusted_certificate(host)
     if "405" in low and "method not allowed" in low:
-        return RegistryUnavailable(
-            f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
-            "or does not allow this; push again once it is writable."
-        )
+        return read_only_refused(host)
     if "unauthorized" in low or "authentication required" in low:
-        return RegistryUnavailable(
-            f"{host} asks for a login: run `docker login {host}` with the lab's user first."
-        )
+        return login_needed(host)
     return None
 
 
@@ -215,7 +207,9 @@ class DockerEngine(Engine):
                     summary["layers"].add(layer)
                 if layer and status in ("Pushed", "Pull complete"):
                     summary["moved"].add(layer)
-                if layer and status in ("Layer already exists", "Already exists"):
+                if layer and (status in ("Layer already exists", "Already exists")
+                              or status.startswith("Mounted from")):  # a mount: the registry had the bytes
+                    summary["layers"].add(layer)
                     summary["already"].add(layer)
                 if progress and layer:
                     detail = event.get("progressDetail") or {}
