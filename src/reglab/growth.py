@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import ManifestUnknown
 from .registry_api import RegistryClient
-from .storage import Tree, _kind, human
+from .storage import Tree, human
 
 MiB = 1024 * 1024
 
@@ -51,19 +51,16 @@ def measure(label: str, tree: Tree, api: RegistryClient) -> Snapshot:
             logical += manifest.size + body.get("config", {}).get("size", 0)
             logical += sum(layer.get("size", 0) for layer in body.get("layers", []))
             tags += 1
-    by_kind = {"layer": 0, "config": 0, "manifest": 0, "image index": 0}
-    blobs = tree.blobs()
-    for node in blobs.values():
-        by_kind[_kind(node.head)] = by_kind.get(_kind(node.head), 0) + node.size
-    blob_bytes = sum(node.size for node in blobs.values())
+    by_kind = {kind: size for kind, (_, size) in tree.kinds().items()}  # kinds read from the manifests
+    blob_bytes = tree.blob_bytes
     return Snapshot(
         label=label,
         logical=logical,
         physical=tree.physical_bytes,
-        blobs=len(blobs),
-        layer_bytes=by_kind["layer"],
-        config_bytes=by_kind["config"],
-        manifest_bytes=by_kind["manifest"] + by_kind["image index"],
+        blobs=tree.blob_count,
+        layer_bytes=by_kind.get("layer", 0),
+        config_bytes=by_kind.get("config", 0),
+        manifest_bytes=by_kind.get("manifest", 0) + by_kind.get("image index", 0),
         metadata_bytes=tree.physical_bytes - blob_bytes,
         files=tree.file_count,
         tags=tags,
