@@ -1,45 +1,73 @@
-"""Each notebook, run as nbval runs it: twice in a row, then with port 5000 held,
-passing full output comparison every time and leaving no reglab object behind."""
+"""Each notebook, run as nbval runs it, under both engines: passing full output comparison,
+again with port 5000 held by another program, and leaving no reglab object behind.
+
+(The main pytest session validates every notebook once already; these runs add the second
+run in a row, the port-held run and the daemonless engine.)"""
 
 import os
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from reglab.engines.local import LocalEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def _nbval(notebook: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", str(notebook)],
-        cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(),
-    )
+def _env(engine_kind: str, tmp_path: Path) -> dict:
+    env = os.environ.copy()
+    env["REGLAB_ENGINE"] = engine_kind
+    if engine_kind == "local":  # as on Binder: no Docker daemon at all
+        env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
+    return env
 
 
-def _lab_id(notebook: Path) -> str:
-    return notebook.name[:2]
+def _nbval(notebook: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(notebook)],
+                          cwd=ROOT, capture_output=True, text=True, env=env, check=False)
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_passes_and_leaves_nothing(notebook, engine):
-    first = _nbval(notebook)
-    assert first.returncode == 0, first.stdout[-3000:]
-    assert engine.objects(_lab_id(notebook)) == []
-
+@contextmanager
+def _port_5000_held():
     holder = socket.socket()
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         holder.bind(("127.0.0.1", 5000))
     except OSError:
+        holder.close()
         pytest.skip("port 5000 is held by another program already")
     holder.listen()
     try:
-        held = _nbval(notebook)
+        yield
     finally:
         holder.close()
+
+
+def _registry_processes() -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+
+
+def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:
+    if engine_kind == "docker":
+        return docker_engine.objects(lab)
+    return LocalEngine().objects(lab) + _registry_processes()
+
+
+@pytest.mark.parametrize("engine_kind", ["docker", "local"])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_passes_and_leaves_nothing(notebook, engine_kind, engine, tmp_path):
+    lab = notebook.name[:2]
+    env = _env(engine_kind, tmp_path)
+    first = _nbval(notebook, env)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert _leftovers(engine_kind, lab, engine) == []
+    with _port_5000_held():
+        held = _nbval(notebook, env)
     assert held.returncode == 0, held.stdout[-3000:]
-    assert engine.objects(_lab_id(notebook)) == []
+    assert _leftovers(engine_kind, lab, engine) == []
