@@ -24,6 +24,7 @@ notebooks: setup
 	$(BIN)/python scripts/build_notebooks.py
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb
+	$(BIN)/python scripts/build_notebooks.py --tidy notebooks/*.ipynb
 
 setup: venv docker images
 

@@ -54,7 +54,19 @@ def build(source: Path, target: Path) -> None:
     nbformat.write(nb, target)
 
 
+def tidy(notebook: Path) -> None:
+    """Drop per-run execution timestamps from cell metadata: re-runs then diff only where outputs do."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, notebook)
+
+
 def main(paths: list[str]) -> None:
+    if paths[:1] == ["--tidy"]:
+        for path in paths[1:]:
+            tidy(Path(path))
+        return
     root = Path(__file__).resolve().parent.parent / "notebooks"
     sources = [Path(p) for p in paths] or sorted((root / "sources").glob("*.py"))
     for source in sources:

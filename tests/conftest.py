@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,20 +23,29 @@ def engine():
     return eng
 
 
-@pytest.fixture
-def lab_factory(engine):
-    """Make quiet labs named ``t-<name>``; every one is cleaned up after the test."""
+@contextmanager
+def labs(engine, prefix: str):
+    """A maker of quiet labs named ``<prefix><name>`` on ``engine``; all cleaned up on exit."""
     from reglab import Lab
 
     made = []
 
     def make(name: str, **kwargs):
-        lab = Lab(f"t-{name}", engine=engine, echo=kwargs.pop("echo", False), **kwargs)
+        lab = Lab(f"{prefix}{name}", engine=kwargs.pop("engine", engine), echo=kwargs.pop("echo", False), **kwargs)
         made.append(lab)
         return lab
 
-    yield make
-    for lab in made:
-        lab.echo = False
-        lab.cleanup()
-    assert engine.objects() == [] or all(not o.lab.startswith("t-") for o in engine.objects())
+    try:
+        yield make
+    finally:
+        for lab in made:
+            lab.echo = False
+            lab.cleanup()
+
+
+@pytest.fixture
+def lab_factory(engine):
+    """Make quiet labs named ``t-<name>`` on the Docker engine; every one is cleaned up after the test."""
+    with labs(engine, "t-") as make:
+        yield make
+    assert [o for o in engine.objects() if o.lab.startswith("t-")] == []

@@ -17,8 +17,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import labs
 
-from reglab import Lab, dockergzip, images, ports, transfer
+from reglab import dockergzip, images, ports, transfer
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.errors import DockerUnavailable
 from reglab.oci import ImageStore
@@ -63,17 +64,8 @@ def local_engine(tmp_path_factory):
 @pytest.fixture
 def interop_lab(local_engine):
     """Labs t-interop-<name> (local engine unless another is given), cleaned up after."""
-    made = []
-
-    def make(name: str, engine=None):
-        lab = Lab(f"t-interop-{name}", engine=engine or local_engine, echo=False)
-        made.append(lab)
-        return lab
-
-    yield make
-    for lab in made:
-        lab.echo = False
-        lab.cleanup()
+    with labs(local_engine, "t-interop-") as make:
+        yield make
 
 
 @pytest.fixture
@@ -116,7 +108,7 @@ def test_layer_compression_is_byte_identical_to_dockers(docker_engine, interop_l
 def test_hello_world_has_the_same_digest_and_tree_under_both_engines(docker_engine, interop_lab):
     results = {}
     for kind, engine in (("docker", docker_engine), ("local", None)):
-        lab = interop_lab(kind, engine)
+        lab = interop_lab(kind, engine=engine)
         registry = lab.run_registry(port=ports.choose(5200))
         lab.tag("hello-world", registry.ref("hello-world"))
         pushed = lab.push(registry.ref("hello-world"))

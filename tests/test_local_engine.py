@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import labs
 
 from reglab import Lab, images, ports
 from reglab.engines import choose_engine, get_engine
@@ -83,17 +84,8 @@ def local_engine():
 @pytest.fixture
 def local_lab(local_engine):
     """Quiet labs named ``t-local-<name>``; cleaned up after, with no registry process left."""
-    made = []
-
-    def make(name: str, **kwargs):
-        lab = Lab(f"t-local-{name}", engine=local_engine, echo=kwargs.pop("echo", False), **kwargs)
-        made.append(lab)
-        return lab
-
-    yield make
-    for lab in made:
-        lab.echo = False
-        lab.cleanup()
+    with labs(local_engine, "t-local-") as make:
+        yield make
     assert our_registry_processes() == []
     assert [o for o in local_engine.objects() if o.lab.startswith("t-local-")] == []
 

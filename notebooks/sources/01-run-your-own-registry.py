@@ -15,7 +15,10 @@
 # 5. explain why Docker lets you talk plain HTTP to `127.0.0.1` but to no other host.
 #
 # ## Prerequisites
-# - A running Docker engine (`make lab` starts one; `python -m reglab doctor` checks).
+# - A Docker engine (`make lab` starts one on Debian; `python -m reglab doctor` checks). No Docker
+#   here (Binder, a locked-down laptop)? The lab then runs the registry binary itself — the
+#   *daemonless engine*: every step works the same and prints the same docker twins; the one step
+#   that needs a container runtime (running `hello-world`) shows what Docker prints.
 # - About 10 minutes.
 #
 # Every step below prints first its **docker CLI twin** — the exact command, with the real names
