@@ -316,6 +316,19 @@ def registry_standin_archive(tag: str) -> bytes:
     return image_archive([tag], [layer], config)
 
 
+def hello_greeting() -> str:
+    """What the stand-in ``hello-world`` prints (and what the daemonless engine shows for it)."""
+    return resources.files("reglab.standin").joinpath("greeting.txt").read_text()
+
+
+def c_string(text: str) -> str:
+    """``text`` as a C string literal, one source line per line of text."""
+    def escape(line: str) -> str:
+        return line.replace("\\", "\\\\").replace('"', '\\"')
+    lines = text.splitlines(keepends=True)
+    return "\n".join(f'    "{escape(line.rstrip(chr(10)))}' + ('\\n"' if line.endswith("\n") else '"') for line in lines)
+
+
 def hello_standin_archive(tag: str) -> bytes:
     """``hello-world`` look-alike: one tiny static program printing our own greeting."""
     cc = _need(shutil.which("gcc") or shutil.which("cc"), "gcc", tag)
@@ -323,6 +336,7 @@ def hello_standin_archive(tag: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = Path(tmp, "hello.c"), Path(tmp, "hello")
         src.write_bytes(source.read_bytes())
+        Path(tmp, "greeting.inc").write_text(c_string(hello_greeting()))
         flags = ["-static", "-nostdlib", "-Os", "-s", "-fno-asynchronous-unwind-tables",
                  "-Wl,--build-id=none", "-o", str(exe), str(src)]
         result = subprocess.run([str(cc), *flags], capture_output=True, text=True)

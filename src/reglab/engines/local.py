@@ -21,7 +21,6 @@ next ``Lab(...)`` of that name, which finds them through their pid files.
 from __future__ import annotations
 
 import atexit
-import gzip
 import hashlib
 import json
 import os
@@ -449,43 +448,17 @@ class LocalEngine(Engine):
         return Run(name, code, output)
 
     def _what_docker_prints(self, image) -> tuple[int, str]:
-        """No container runs here. For a reglab stand-in, its one static program (our own
-        hello.c) is run directly: its output is exactly what Docker would show."""
+        """No container runs here, and nothing from an image ever runs on this machine. For
+        reglab's own hello-world stand-in the greeting is known (``standin/greeting.txt``, the
+        text its program prints), so it is shown exactly as Docker would show it."""
         config = self.store.config(image).get("config") or {}
         argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
-        if self.store.is_standin(image) and len(argv) == 1:
-            program = self._extract(image, argv[0])
-            if program is not None:
-                with tempfile.TemporaryDirectory(prefix="reglab-run-") as tmp:
-                    exe = Path(tmp, "program")
-                    exe.write_bytes(program)
-                    exe.chmod(0o700)
-                    try:
-                        done = subprocess.run([str(exe)], capture_output=True, timeout=30, cwd=tmp, env={})
-                        out = (done.stdout + done.stderr).decode(errors="replace")
-                        return done.returncode, (f"{NO_RUNTIME}; this is what Docker prints (the stand-in's own "
-                                                 f"program, run directly):\n{out}")
-                    except (OSError, subprocess.TimeoutExpired):
-                        pass
+        if self.store.is_standin(image) and argv == ["/hello"]:
+            return 0, f"{NO_RUNTIME}; this is what Docker prints:\n{course_images.hello_greeting()}"
         command = " ".join(argv) or "its command"
         name = image.tags[0] if image.tags else image.id
         return 0, (f"{NO_RUNTIME}; with Docker, this step runs {command} inside {name}: "
                    "use the Docker engine to see it.\n")
-
-    def _extract(self, image, path: str) -> bytes | None:
-        """A regular file from the image's layers (the topmost layer that has it)."""
-        want = path.lstrip("/")
-        found = None
-        for layer in image.layers:
-            blob = self.store.blob_path(layer["digest"])
-            try:
-                with gzip.open(blob) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
-                    for member in tar:
-                        if member.name.lstrip("./") == want and member.isreg():
-                            found = tar.extractfile(member).read()
-            except (OSError, tarfile.TarError, EOFError):
-                continue
-        return found
 
     def _translate(self, container: Container, text: str) -> str:
         text = text.replace(REGISTRY_CONFIG, str(container.config))

@@ -1,19 +1,10 @@
 /* Registry Lab's stand-in for Docker's hello-world: a tiny static program.
+ * The greeting is standin/greeting.txt, turned into greeting.inc (a C string) at build time.
  * Built only when Docker Hub cannot be reached (REGLAB_OFFLINE=1). It has no libc:
  * one write(2) and one exit(2), like the original. */
 static const char greeting[] =
-    "\n"
-    "Hello from Registry Lab!\n"
-    "This message shows that your Docker engine can run containers.\n"
-    "It comes from a stand-in for Docker's hello-world image, built on this\n"
-    "machine from Debian packages because Docker Hub could not be reached.\n"
-    "\n"
-    "To print it, the Docker daemon:\n"
-    " 1. found the \"hello-world\" image in its local image store,\n"
-    " 2. created a new container from that image,\n"
-    " 3. started the one program inside it, which wrote these lines,\n"
-    " 4. and streamed the container's output to you.\n"
-    "\n";
+#include "greeting.inc"
+    ;
 
 #if defined(__x86_64__)
 static long sys3(long n, long a, long b, long c) {
