@@ -16,7 +16,7 @@ from .growth import History, Snapshot, measure
 from .progress import Bar
 from .reference import parse
 from .registry_api import DeleteDisabled
-from .storage import Tree, human
+from .storage import human
 from .twin import Twin, docker
 
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -94,14 +94,9 @@ class GrowthSteps:
 
     # ------------------------------------------------------------------ measuring
 
-    def _tree(self) -> Tree:
-        registry = self._current()
-        if registry.bind:
-            return Tree.from_path(registry.bind)
-        return Tree.from_archive(self.engine.read_archive(registry.name, REGISTRY_DATA))
-
     def _snapshot(self, label: str) -> Snapshot:
-        return measure(label, self._tree(), self._current().api)
+        tree, _ = self._storage()  # the model, from the folder or through the archive API
+        return measure(label, tree, self._current().api)
 
     def measure(self, label: str) -> Snapshot:
         """How much the registry stores now: bytes on disk, blobs, and what the tagged images weigh."""
