@@ -13,7 +13,7 @@ export REGLAB_OFFLINE
 .PHONY: lab test notebooks setup docker images venv clean bench
 
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup
 	$(BIN)/pytest
