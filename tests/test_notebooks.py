@@ -71,3 +71,27 @@ def test_notebook_passes_and_leaves_nothing(notebook, engine_kind, engine, tmp_p
         held = _nbval(notebook, env)
     assert held.returncode == 0, held.stdout[-3000:]
     assert _leftovers(engine_kind, lab, engine) == []
+
+
+@pytest.mark.parametrize("engine_kind", ["docker", "local"])
+def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, engine, tmp_path):
+    """Run notebook 02's first steps in a kernel, kill it (no atexit, no cleanup), then run the
+    whole notebook: it clears the dead kernel's leftovers, passes, and leaves nothing."""
+    from jupyter_client.manager import start_new_kernel
+
+    notebook = ROOT / "notebooks" / "02-keep-your-images-with-volumes.ipynb"
+    env = _env(engine_kind, tmp_path)
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks"))
+    try:
+        code = ("from reglab import Lab\nlab = Lab('02', echo=False)\n"
+                "registry = lab.run_registry(volume='registry-data')\n"
+                "lab.tag('hello-world', registry.ref('hello-world'))\nlab.push(registry.ref('hello-world'))")
+        reply = client.execute_interactive(code, timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert _leftovers(engine_kind, "02", engine) != []  # the registry and its volume exist
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)  # SIGKILL: the kernel gets no chance to clean up
+    rerun = _nbval(notebook, env)
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert _leftovers(engine_kind, "02", engine) == []
