@@ -32,7 +32,7 @@
 # clears that run's leftovers first.
 
 # %%
-from reglab import Lab
+from reglab import Lab, checks
 
 lab = Lab("01")
 
@@ -149,6 +149,16 @@ pushed.digest == pulled.digest
 run = lab.run(registry.ref("hello-world"), name="hello-again")
 
 # %% [markdown]
+# ## Check your work
+# `reglab.checks` looks at the live registry, not at your code: whatever way you got there counts.
+
+# %%
+checks.registry_answers(registry)
+
+# %%
+checks.image_in_registry(registry, "hello-world")
+
+# %% [markdown]
 # ## Summary
 # - The registry is a container of the `registry:2` image: a web API (`/v2/…`) plus storage.
 # - An image's name says where it goes: `127.0.0.1:5000/hello-world:latest` is pushed to the
@@ -169,3 +179,6 @@ run = lab.run(registry.ref("hello-world"), name="hello-again")
 
 # %%
 removed = lab.cleanup()
+
+# %%
+checks.nothing_left(lab)

@@ -18,7 +18,7 @@
 # - About 10 minutes.
 
 # %%
-from reglab import Lab
+from reglab import Lab, checks
 
 lab = Lab("02")
 
@@ -161,6 +161,18 @@ tree = lab.tree()
 # content only, not on where it is stored.
 
 # %% [markdown]
+# ## Check your work
+
+# %%
+checks.keeps_data(registry)
+
+# %%
+checks.image_in_registry(registry, "hello-world")
+
+# %%
+checks.storage_intact(lab)
+
+# %% [markdown]
 # ## Summary
 # - Without a volume, a registry's images die with its container (`docker container rm -v`).
 # - `-v registry-data:/var/lib/registry` (named volume) or `-v "$PWD/registry-data":/var/lib/registry`
@@ -177,3 +189,6 @@ tree = lab.tree()
 
 # %%
 removed = lab.cleanup()
+
+# %%
+checks.nothing_left(lab)

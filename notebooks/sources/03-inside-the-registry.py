@@ -18,7 +18,7 @@
 # - About 15 minutes.
 
 # %%
-from reglab import Lab
+from reglab import Lab, checks
 
 lab = Lab("03")
 
@@ -184,6 +184,18 @@ pages = lab.catalog_pages(n=2)
 lab.explore()
 
 # %% [markdown]
+# ## Check your work
+
+# %%
+checks.image_in_registry(registry, "layered", "v1")
+
+# %%
+checks.image_in_registry(registry, "sibling", "v1")
+
+# %%
+checks.storage_intact(lab)
+
+# %% [markdown]
 # ## Summary
 # - A registry's disk has two halves: `blobs/sha256/<2 hex>/<digest>/data` holds every blob once
 #   (layers, configs, manifests); `repositories/<name>/` holds only `link` files.
@@ -205,3 +217,6 @@ lab.explore()
 
 # %%
 removed = lab.cleanup()
+
+# %%
+checks.nothing_left(lab)

@@ -20,7 +20,7 @@
 # - About 15 minutes.
 
 # %%
-from reglab import Lab, images, plots
+from reglab import Lab, checks, images, plots
 
 lab = Lab("04")
 
@@ -202,7 +202,14 @@ collected = lab.garbage_collect()
 pushed = lab.push(registry.ref("scratch", "v1"))
 
 # %% [markdown]
-# The push "succeeded", yet the registry cannot serve the image. Remove the local copy and try to pull:
+# The push "succeeded", yet the registry cannot serve the image. A check that asks the registry for
+# the manifest and every blob sees it at once:
+
+# %%
+checks.image_in_registry(registry, "scratch", "v1")
+
+# %% [markdown]
+# And so does Docker, once it has no local copy to fall back on:
 
 # %%
 lab.remove_image(registry.ref("scratch", "v1"))
@@ -229,6 +236,9 @@ lab.remove_image(registry.ref("scratch", "v1"))
 # %%
 pulled = lab.pull(registry.ref("scratch", "v1"))
 
+# %%
+checks.image_in_registry(registry, "scratch", "v1")
+
 # %% [markdown]
 # This time the layers were really sent, and the pull works.
 #
@@ -252,3 +262,6 @@ pulled = lab.pull(registry.ref("scratch", "v1"))
 
 # %%
 removed = lab.cleanup()
+
+# %%
+checks.nothing_left(lab)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 from . import images as course_images
 from .engines.base import REGISTRY_CONFIG, REGISTRY_DATA
-from .errors import ManifestUnknown, ReglabError
+from .errors import ReglabError
 from .growth import History, Snapshot, measure
 from .progress import Bar
 from .reference import parse
-from .registry_api import DeleteDisabled
 from .storage import human
 from .twin import Twin, docker
 
@@ -112,20 +111,20 @@ class GrowthSteps:
     # ------------------------------------------------------------------ deleting
 
     def manifest_digest(self, reference: str, accept: str | None = DOCKER_V2) -> str:
-        """The digest the registry reports for a tag; it depends on the ``Accept`` header sent."""
+        """The digest the registry reports for a tag; it depends on the ``Accept`` header sent.
+
+        Without one (curl, like most clients, then sends ``*/*``) a 2.x registry converts the
+        manifest to the old schema 1 and reports *that* document's digest.
+        """
         registry = self._current()
         ref = parse(reference)
-        path = f"/v2/{ref.repository}/manifests/{ref.tag_or_default}"
         header = ["-H", f"Accept: {accept}"] if accept else []
-        self._twin(Twin.of("curl", "-sI", *header, f"{registry.url}{path}"))
-        accepts = f"{accept}, {OCI_V1}" if accept == DOCKER_V2 else accept
-        response = registry.api._get(path, method="HEAD", headers={"Accept": accepts} if accepts else {})
-        if response.status_code == 404:
-            raise ManifestUnknown(f"{registry.address} has no {ref.repository}:{ref.tag_or_default}: check lab.tags().")
-        digest = response.headers.get("Docker-Content-Digest", "")
-        self._say(f"Content-Type: {response.headers.get('Content-Type', '').split(';')[0]}")
-        self._say(f"Docker-Content-Digest: {digest}")
-        return digest
+        self._twin(Twin.of("curl", "-sI", *header, f"{registry.url}/v2/{ref.repository}/manifests/{ref.tag_or_default}"))
+        accepts = f"{accept}, {OCI_V1}" if accept == DOCKER_V2 else (accept or "*/*")
+        head = registry.api.manifest_head(ref.repository, ref.tag_or_default, accept=accepts)
+        self._say(f"Content-Type: {head.media_type.split(';')[0]}")
+        self._say(f"Docker-Content-Digest: {head.digest}")
+        return head.digest
 
     def delete_image(self, reference: str) -> str:
         """Delete a tag's manifest through the API (by digest, as the API requires)."""
@@ -137,17 +136,7 @@ class GrowthSteps:
         finally:
             self.echo = echo
         self._twin(Twin.of("curl", "-X", "DELETE", f"{registry.url}/v2/{ref.repository}/manifests/{digest}"))
-        response = registry.api._get(f"/v2/{ref.repository}/manifests/{digest}", method="DELETE")
-        if response.status_code == 405:
-            raise DeleteDisabled(
-                f"the registry at {registry.address} refuses deletes (405 Method Not Allowed): start it with "
-                f"-e {DELETE_ENABLED}=true (lab.run_registry(env={{'{DELETE_ENABLED}': 'true'}}))."
-            )
-        if response.status_code == 404:
-            raise ManifestUnknown(f"{registry.address} has no manifest {digest} in {ref.repository}: was it deleted already?")
-        if response.status_code != 202:
-            raise ReglabError(f"the registry answered {response.status_code} to the delete: see its logs "
-                              f"(docker container logs {registry.name}).")
+        registry.api.delete_manifest(ref.repository, digest)
         self._say(f"202 Accepted: manifest {digest[:19]}… deleted, and with it every tag of {ref.repository} "
                   f"that pointed to it")
         return digest
