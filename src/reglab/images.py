@@ -145,17 +145,7 @@ class ImageBuild:
 
     def manifest_bytes(self) -> bytes:
         """An OCI image manifest for the gzipped layers (what a registry would store)."""
-        config = self.config_bytes()
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
-            "layers": [
-                {"mediaType": OCI_LAYER_GZIP, "digest": _digest(layer.gzipped()), "size": len(layer.gzipped())}
-                for layer in self.layers
-            ],
-        }
-        return json.dumps(manifest, separators=(",", ":")).encode()
+        return oci_manifest(self.config_bytes(), [layer.gzipped() for layer in self.layers])
 
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -166,6 +156,17 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def oci_manifest(config: bytes, layers: list[bytes]) -> bytes:
+    """The OCI image manifest naming ``config`` and the compressed ``layers`` by digest."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
+        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": _digest(blob), "size": len(blob)} for blob in layers],
+    }
+    return json.dumps(manifest, separators=(",", ":")).encode()
 
 
 def docker_archive(builds: list[ImageBuild]) -> bytes:
@@ -207,39 +208,10 @@ def write_oci_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
     The shared on-disk form: the daemonless engine stores images this way, skopeo reads it
     (``oci:<root>:<tag>``), and every blob is written once however many images share it.
     """
-    root = Path(root)
-    blobs = root / "blobs" / "sha256"
-    blobs.mkdir(parents=True, exist_ok=True)
+    from .oci import ImageStore  # the store imports this module: import it when needed
 
-    def put(data: bytes) -> str:
-        digest = _digest(data)
-        path = blobs / digest[7:]
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        return digest
-
-    (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
-    index_path = root / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.exists() else {"schemaVersion": 2, "manifests": []}
-    index["mediaType"] = OCI_INDEX
-    for build in builds:
-        for layer in build.layers:
-            put(layer.gzipped())
-        put(build.config_bytes())
-        manifest = build.manifest_bytes()
-        digest = put(manifest)
-        for tag in build.tags:
-            name = parse(tag).tagged
-            index["manifests"] = [m for m in index["manifests"]
-                                  if (m.get("annotations") or {}).get("org.opencontainers.image.ref.name") != name]
-            index["manifests"].append({
-                "mediaType": OCI_MANIFEST, "digest": digest, "size": len(manifest),
-                "annotations": {"org.opencontainers.image.ref.name": name},
-            })
-    index_path.write_text(json.dumps(index, indent=1))
-    return root
+    ImageStore(root).import_builds(builds, docker_compatible=False)
+    return Path(root)
 
 
 # ----------------------------------------------------------------------------- stand-ins

@@ -28,7 +28,7 @@ from .progress import LayerProgress
 from .reference import parse
 from .registry_api import RegistryClient
 from .state import State, work_root
-from .storage import Tree, human
+from .storage import Tree, human, tag_link_path
 from .twin import Raw, Twin, docker
 
 
@@ -314,12 +314,7 @@ class Lab(InsideSteps, GrowthSteps):
         info = self.engine.image_info(ref.tagged)
         if info is None:
             raise ImageMissing(f"there is no image {ref.tagged} to push: tag one with that name first (lab.tag()).")
-        bar = self._progress(self.engine.layer_count(ref.tagged), "push")
-        try:
-            result = self.engine.push(reference, progress=bar)
-        finally:
-            if bar:
-                bar.close()
+        result = self._with_progress(self.engine.push, reference, self.engine.layer_count(ref.tagged), "push")
         self._say(f"pushed {result.reference}: {_layers(result.moved)} sent, {result.already} already there; "
                   f"manifest digest {result.digest}")
         return result
@@ -336,12 +331,7 @@ class Lab(InsideSteps, GrowthSteps):
                             .body.get("layers", []))
             except ReglabError:
                 total = 0  # the pull itself will say what is wrong
-        bar = self._progress(total, "pull")
-        try:
-            result = self.engine.pull(reference, progress=bar)
-        finally:
-            if bar:
-                bar.close()
+        result = self._with_progress(self.engine.pull, reference, total, "pull")
         if not existed:
             self._record(ref.tagged)
         if result.layers == 0:
@@ -357,8 +347,14 @@ class Lab(InsideSteps, GrowthSteps):
         if tag not in course:
             self.state.add_tag(tag)
 
-    def _progress(self, layers: int, verb: str) -> LayerProgress | None:
-        return LayerProgress(layers, verb) if self.echo and layers > 1 else None
+    def _with_progress(self, transfer, reference: str, layers: int, verb: str) -> Transfer:
+        """Run a push or pull with a per-layer progress bar when there is more than one layer."""
+        bar = LayerProgress(layers, verb) if self.echo and layers > 1 else None
+        try:
+            return transfer(reference, progress=bar)
+        finally:
+            if bar:
+                bar.close()
 
     def remove_image(self, reference: str) -> None:
         """Remove one name of an image; the image goes when its last name goes."""
@@ -378,20 +374,10 @@ class Lab(InsideSteps, GrowthSteps):
 
     def show_link(self, repository: str, tag: str = "latest") -> str:
         """Print a tag's ``current/link`` file: the digest of the manifest the tag points to."""
-        registry = self._current()
-        rel = f"docker/registry/v2/repositories/{repository}/_manifests/tags/{tag}/current/link"
-        if registry.bind:
-            path = registry.bind / rel
-            self._twin(Twin.of("cat", str(path)))
-            if not path.exists():
-                raise ReglabError(f"{repository}:{tag} has no link file in {registry.bind}: push it first.")
-            target = path.read_text().strip()
-        else:
-            self._twin(docker("container", "exec", registry.name, "cat", f"{REGISTRY_DATA}/{rel}"))
-            code, out = self.engine.exec(registry.name, ["cat", f"{REGISTRY_DATA}/{rel}"])
-            if code:
-                raise ReglabError(f"{repository}:{tag} has no link file in {registry.name}: push it first.")
-            target = out.strip()
+        self._storage_twin("cat", self._on_disk(tag_link_path(repository, tag)))
+        target = self._storage()[0].tag_target(repository, tag)
+        if target is None:
+            raise ReglabError(f"{repository}:{tag} has no link file in the registry's storage: push it first.")
         self._say(target)
         return target
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import dockergzip
 from .errors import EngineError, ImageMissing, ReglabError
-from .images import OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, ImageBuild
+from .images import OCI_INDEX, OCI_MANIFEST, ImageBuild, oci_manifest
 from .naming import STANDIN_LABEL
 from .reference import parse
 from .state import state_root
@@ -373,13 +373,7 @@ class ImageStore:
             if docker_compatible:
                 manifest, media_type = docker_manifest(config, compressed), DOCKER_MANIFEST
             else:
-                manifest = json.dumps({
-                    "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                    "config": {"mediaType": OCI_CONFIG, "digest": digest_of(config), "size": len(config)},
-                    "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest_of(b), "size": len(b)}
-                               for b in compressed],
-                }, separators=(",", ":")).encode()
-                media_type = OCI_MANIFEST
+                manifest, media_type = oci_manifest(config, compressed), OCI_MANIFEST
             digest = self.put_blob(manifest)
             for tag in tags:
                 self.set_tag(tag, digest, media_type, len(manifest))
