@@ -5,7 +5,6 @@ A mixin of :class:`reglab.lab.Lab`: it uses the lab's printing, registry and eng
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -182,11 +181,3 @@ class GrowthSteps:
         else:
             self._say(f"kept {marked} referenced blobs; deleted {blobs} blobs and {manifests} manifests")
         return Collection(dry_run, marked, blobs, manifests, output)
-
-
-def registry_settings(delete: bool = True) -> dict[str, str]:
-    """The environment that lets a registry delete manifests."""
-    return {DELETE_ENABLED: "true"} if delete else {}
-
-
-__all__ = ["Collection", "GrowthSteps", "json", "registry_settings"]
