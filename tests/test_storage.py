@@ -17,7 +17,9 @@ import pytest
 import requests
 
 from reglab import Lab
-from reglab.storage import BlobCorrupt, Tree, blob_path, human, layer_link_path, short
+from reglab.media import short
+from reglab.storage import BlobCorrupt, Tree, blob_path, layer_link_path
+from reglab.units import human
 
 SHARED = ("base/os.bin", 300_000)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import ReglabError
-from .storage import short_digest
+from .media import short_digest
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from .progress import LayerProgress
 from .reference import parse
 from .registry_api import RegistryClient
 from .state import State, work_root
-from .storage import Tree, human, tag_link_path
+from .storage import Tree, tag_link_path
 from .twin import Raw, Twin, docker
+from .units import human
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from .errors import ReglabError
 from .growth import History, Snapshot, measure
 from .progress import Bar
 from .reference import parse
-from .storage import human
 from .twin import Twin, docker
+from .units import human
 
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_V1 = "application/vnd.oci.image.manifest.v1+json"

@@ -13,9 +13,11 @@ from pathlib import Path
 from . import images as course_images
 from .engines.base import REGISTRY_DATA
 from .errors import ReglabError
+from .media import short_digest
 from .reference import parse
-from .storage import BLOBS, REPOS, Tree, blob_path, human, revision_link_path, short_digest, tag_link_path
+from .storage import BLOBS, REPOS, Tree, blob_path, revision_link_path, tag_link_path
 from .twin import Twin, docker
+from .units import human
 
 
 class InsideSteps:
