@@ -97,15 +97,14 @@ _MANY = {"repository"}  # fields spanning one or more components
 class Shape:
     """One place of the layout: the role of a folder or file found there, and what lies below."""
 
-    __slots__ = ("by_name", "children", "field", "file", "folder", "leaf", "many", "var")
+    __slots__ = ("by_name", "children", "field", "file", "folder", "leaf", "var")
 
     def __init__(self, field: str | None = None):
         self.folder: str | None = None  # role of a folder here
         self.file: str | None = None  # role of a file here
         self.field = field  # the field this component fills
-        self.many = field in _MANY  # the component may repeat: var is this shape itself
         self.children: dict[str, Shape] = {}  # fixed names
-        self.var: Shape | None = self if self.many else None  # any other name
+        self.var: Shape | None = self if field in _MANY else None  # any other name (a repeating field: itself)
         self.leaf: str | None = None  # a folder holding exactly one file: its name
         self.by_name = False  # see OPENED_BY_NAME
 
