@@ -108,9 +108,6 @@ class Shape:
         self.leaf: str | None = None  # a folder holding exactly one file: its name
         self.by_name = False  # see OPENED_BY_NAME
 
-    def child(self, name: str) -> Shape | None:
-        return self.children.get(name) or self.var
-
 
 def _build() -> tuple[Shape, dict[str, str], dict[str, tuple[tuple[str, str], ...]], dict[str, str]]:
     top, formats, only, leaves = Shape(), {}, {}, {}
@@ -136,13 +133,12 @@ def _build() -> tuple[Shape, dict[str, str], dict[str, tuple[tuple[str, str], ..
         else:
             node.file = role
         formats[role], only[role] = "/".join(fmt), tuple(fixed)
-    stack = [top]
-    seen = set()
-    while stack:
+    stack, seen = [top], set()
+    while stack:  # every shape once (a repository's shape is its own var)
         node = stack.pop()
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         kids = list(node.children.values())
         if node.folder and node.var is None and len(kids) == 1 and kids[0].file and not kids[0].folder:
             node.leaf = leaves[node.folder] = next(iter(node.children))
