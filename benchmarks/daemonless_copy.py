@@ -39,7 +39,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="reglab-bench-daemonless-"))
     os.environ["REGLAB_STATE_DIR"] = str(work / "state")  # the benchmark's lab never meets a learner's
 
-    from reglab import Lab, images, ports
+    from reglab import Lab, images, oci, ports
     from reglab.engines.local import LocalEngine
     from reglab.oci import ImageStore
 
