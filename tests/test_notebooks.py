@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reglab.engines.local import LocalEngine
+from reglab.naming import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -49,14 +50,17 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
+    """Registry processes started under this session's state folder (another learner's, or
+    another test session's, are none of our business)."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    ours = os.environ["REGLAB_STATE_DIR"]
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and ours in line]
 
 
 def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:
     if engine_kind == "docker":
-        return docker_engine.objects(lab)
-    return LocalEngine().objects(lab) + _registry_processes()
+        return docker_engine.objects(Scope.of(lab))
+    return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
 
 
 @pytest.mark.parametrize("engine_kind", ["docker", "local"])

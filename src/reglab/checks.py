@@ -89,7 +89,7 @@ def keeps_data(registry) -> Check:
 
 def storage_intact(lab) -> Check:
     """Every blob on disk hashes to its name, and every link holds its folder's digest."""
-    tree, _ = lab._storage()
+    tree = lab.engine.storage(lab.sandbox.current().name)
     what = "every blob on disk is intact"
     try:
         result = tree.verify()
