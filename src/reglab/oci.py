@@ -42,6 +42,9 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 REF_NAME = "org.opencontainers.image.ref.name"
+# the compressor's bytes for a layer never change within one version of it: a layer compressed
+# before (same diff ID) is taken from the store, as Docker keeps its own diff ID → digest map
+COMPRESSOR = f"reglab.dockergzip go1.19-level6 limit={dockergzip.DEFAULT_LIMIT}"
 ID_PATTERN = re.compile(r"^(?:sha256:)?([0-9a-f]{12,64})$")
 
 
@@ -355,12 +358,15 @@ class ImageStore:
         ``docker_compatible`` stores it as ``docker push`` would send it (schema 2 manifest, Go
         gzip); otherwise as an OCI manifest with the given ``compressed`` layers.
         """
+        known = self._compressed_layers() if compressed is None else {}
         if compressed is None:
-            compressed = [dockergzip.compress(tar) for tar in layer_tars]
+            compressed = [self._compress(tar, known) for tar in layer_tars]
         with self.lock():
             for blob, tar in zip(compressed, layer_tars):
                 digest = self.put_blob(blob)
                 self._sizes[digest] = unpacked_size(io.BytesIO(tar))
+            if known:
+                self._remember_compressed(known)
             self.put_blob(config)
             if docker_compatible:
                 manifest, media_type = docker_manifest(config, compressed), DOCKER_MANIFEST
@@ -370,6 +376,33 @@ class ImageStore:
             for tag in tags:
                 self.set_tag(tag, digest, media_type, len(manifest))
         return digest
+
+    def _compressed_layers(self) -> dict[str, str]:
+        """Diff ID → digest of every layer this store compressed with this :data:`COMPRESSOR`."""
+        try:
+            saved = json.loads((self.root / "compressed.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return dict(saved.get("layers") or {}) if saved.get("compressor") == COMPRESSOR else {}
+
+    def _remember_compressed(self, known: dict[str, str]) -> None:
+        """Add ``known`` to the map (under the lock), keeping only layers whose blobs are here."""
+        layers = {**self._compressed_layers(), **known}
+        layers = {diff_id: digest for diff_id, digest in layers.items() if self.has_blob(digest)}
+        path = self.root / "compressed.json"
+        tmp = path.with_name(f".compressed.json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"compressor": COMPRESSOR, "layers": layers}, indent=1))
+        tmp.replace(path)
+
+    def _compress(self, tar: bytes, known: dict[str, str]) -> bytes:
+        """``tar`` gzipped as ``docker push`` gzips it (:mod:`reglab.dockergzip`), or as it was before."""
+        diff_id = digest_of(tar)
+        digest = known.get(diff_id)
+        if digest and self.has_blob(digest):
+            return self.read_blob(digest)
+        blob = dockergzip.compress(tar)
+        known[diff_id] = digest_of(blob)
+        return blob
 
     def import_docker_archive(self, data: bytes) -> list[str]:
         """Load a ``docker save``-format archive (what :mod:`reglab.images` builds); return its tags."""
