@@ -98,9 +98,13 @@ class Lab(InsideSteps, GrowthSteps):
         self.port: int | None = None
         self._clear_leftovers()
         if ensure_images:
-            for status in course_images.ensure(self.engine):
+            statuses = course_images.ensure(self.engine)
+            for status in statuses:
                 if status.action != "present":
                     self._note(f"{status}")
+            real = course_images.real_images_note(statuses)
+            if real:  # the saved outputs were made with the stand-ins: say once why these differ
+                self._note(real)
         atexit.register(self._at_exit)
         self._say(f"lab {self.name} ready: what it creates is named reglab-{self.name}-… "
                   f"and labelled reglab.lab={self.name}")
