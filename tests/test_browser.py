@@ -169,7 +169,7 @@ def _run_all(page, name: str) -> dict:
             assert not problems, f"{name}: unexpected error output in {cell['source']!r}: {problems}"
     # the docker twins are on the page, as the learner reads them
     text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
-    assert re.search(r"^\$ docker ", text, re.M), f"{name}: no line starting '$ docker' on the page"
+    assert re.search(r"^\$ docker ", text, re.MULTILINE), f"{name}: no line starting '$ docker' on the page"
     return state
 
 

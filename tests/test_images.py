@@ -1,9 +1,17 @@
 import hashlib
 import io
 import json
+import os
+import socket
 import tarfile
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from reglab import images
+from reglab.errors import ImageMissing
 
 
 def _members(archive: bytes) -> dict:
@@ -57,17 +65,6 @@ def test_hello_standin_is_one_small_static_program():
 # ----------------------------------------------------------------------------- which images a learner gets
 # Nothing here reaches Docker Hub: the probe is pointed at 127.0.0.1 (a closed port, or a tiny
 # server that counts requests), and the real pull is never exercised.
-
-import os  # noqa: E402
-import socket  # noqa: E402
-import threading  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-import pytest  # noqa: E402
-
-from reglab.errors import ImageMissing  # noqa: E402
-
 
 @contextmanager
 def _probe_target():
@@ -199,9 +196,9 @@ def test_a_lab_says_once_that_its_images_are_not_the_stand_ins(lab_factory, engi
     try:
         lab_factory("real", echo=True)
         lines = [line for line in capsys.readouterr().out.splitlines() if "not reglab's stand-in" in line]
-        assert lines == [f"(reglab) {ref} here is not reglab's stand-in (it came from Docker Hub or elsewhere): "
-                         "the digests, sizes and hello-world's greeting you see differ from those saved in the "
-                         "notebook, as expected."]
+        assert lines == [(f"(reglab) {ref} here is not reglab's stand-in (it came from Docker Hub or elsewhere): "
+                          "the digests, sizes and hello-world's greeting you see differ from those saved in the "
+                          "notebook, as expected.")]
     finally:
         engine.remove_image(ref)
     assert os.environ.get("REGLAB_OFFLINE") == "1"  # the tests themselves use the stand-ins
