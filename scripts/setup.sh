@@ -42,7 +42,7 @@ test|skopeo|command -v skopeo|interop tests: skopeo reads what reglab writes and
 test|chromium|[ -x "$CHROMIUM" ]|tests/test_browser.py (driven by Playwright, no browser download)
 test|fonts-dejavu-core|[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]|readable text in the browser test's screenshots
 test|procps|command -v pgrep|tests: no registry process is left behind (pgrep)
-test|passwd|command -v useradd|tests/test_binder.py: a non-root learner (useradd, userdel)
+test|passwd|command -v useradd && command -v userdel|tests/test_binder.py: a non-root learner (useradd, userdel)
 test|util-linux|command -v runuser|tests/test_binder.py: runs the suite as that learner
 test|coreutils findutils tar libc-bin|command -v sha256sum && command -v du && command -v find && command -v tar && command -v ldd|tests compare with sha256sum, du, find, tar; stand-ins use ldd
 npm|configurable-http-proxy|command -v configurable-http-proxy|the JupyterHub test (JupyterHub's proxy, from npm)

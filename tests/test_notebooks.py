@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from reglab.engines.local import LocalEngine
+from reglab.state import state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -52,8 +53,10 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
+    """Registry processes started under this test session's state folder: on a shared machine
+    other people's registries (other sandboxes, other learners) are none of these tests' business."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and f"{state_root()}/" in line]
 
 
 def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:

@@ -5,6 +5,7 @@ os-release, tools missing from PATH) it prints exactly what to install and stops
 `make lab` carries on without the stand-ins' packages when only Docker Hub images are needed."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = ROOT / "scripts" / "setup.sh"
-TOOLS = ["docker-registry", "busybox", "gcc", "curl", "skopeo", "chromium", "pgrep", "useradd", "runuser",
+TOOLS = ["docker-registry", "busybox", "gcc", "curl", "skopeo", "pgrep", "useradd", "runuser",
          "configurable-http-proxy", "sha256sum", "du", "find", "tar", "ldd", "docker"]
 
 
@@ -37,8 +38,8 @@ def test_every_tool_the_tests_use_is_set_up_here():
     out = _setup("test", "--dry-run")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "would run" not in out.stdout, out.stdout  # nothing left to install on this machine
-    for tool in TOOLS:
-        assert shutil.which(tool) or Path(os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")).exists(), tool
+    assert [tool for tool in TOOLS if not shutil.which(tool)] == []
+    assert Path(os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")).exists()
 
 
 def test_elsewhere_it_says_what_to_install_and_stops(tmp_path):
@@ -85,3 +86,19 @@ def test_on_debian_as_root_it_would_install_what_is_missing(tmp_path):
         assert f" {package}" in apt, package
     assert "would run: npm install -g --no-fund --no-audit configurable-http-proxy" in out.stdout
     assert "nodejs" not in out.stdout  # Node.js and npm come with the machine, never from apt-get here
+
+
+ESSENTIAL = {"bash", "sh", "env", "chown", "true"}  # in every Debian/Ubuntu (Essential: yes) and macOS
+
+
+def test_every_program_the_tests_and_reglab_run_is_in_the_set_up():
+    """A test must never skip or fail on a fresh machine because the set-up forgot a tool: every
+    program named literally in a subprocess call in tests/, src/ or benchmarks/ is in setup.sh."""
+    call = re.compile(r"""(?:subprocess\.(?:run|Popen|check_output)\(\s*\[|(?<![.\w])_?run(?:_bytes)?\(\s*\[?)\s*["']([\w.-]+)["']""")
+    found = set()
+    for folder in ("tests", "src", "benchmarks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            found |= set(call.findall(path.read_text()))
+    assert {"skopeo", "curl", "pgrep", "tar", "docker"} <= found  # the pattern sees them
+    setup = SETUP.read_text()
+    assert sorted(p for p in found - ESSENTIAL if not re.search(rf"command -v {re.escape(p)}\b", setup)) == []
