@@ -17,6 +17,9 @@ step then, for each notebook:
   file: a display name of "Python 3" instead of "Python 3 (ipykernel)" showed the
   unsaved-changes dot on every committed notebook. ``language_info`` already comes from the
   kernel that executed the notebook;
+- renames ipywidgets' models deterministically (their ids are random per run): outputs in order,
+  then the models they refer to, depth first; re-running a notebook with widgets then changes
+  no line of its widget state unless a widget changed;
 - refuses a notebook executed with images other than reglab's stand-ins (its outputs would show
   another greeting and digests than every learner and the tests expect).
 
@@ -27,6 +30,8 @@ not tidy (the tests use :func:`tidied`).
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -66,6 +71,48 @@ def _joined_streams(outputs: list) -> list:
     return joined
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
+
+
+def _renamed_widgets(nb, stem: str) -> None:
+    """Give every widget model a deterministic id (in place)."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order or model_id not in state:
+            return
+        order.append(model_id)
+        for ref in MODEL_REF.findall(json.dumps(state[model_id]["state"], sort_keys=True)):
+            visit(ref)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                visit(view["model_id"])
+    rest = sorted((m for m in state if m not in order),
+                  key=lambda m: MODEL_REF.sub("", json.dumps(state[m], sort_keys=True)))
+    for model_id in rest:
+        visit(model_id)
+    new = {old: hashlib.sha256(f"{stem}:{i}".encode()).hexdigest()[:32] for i, old in enumerate(order)}
+
+    def rename(text: str) -> str:
+        return MODEL_REF.sub(lambda m: "IPY_MODEL_" + new.get(m.group(1), m.group(1)), text)
+
+    nb.metadata["widgets"][WIDGET_STATE]["state"] = {
+        new[old]: json.loads(rename(json.dumps(state[old]))) for old in order}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view and view["model_id"] in new:
+                view["model_id"] = new[view["model_id"]]
+
+
 def tidied(nb, stem: str):
     """``nb`` tidied (a copy); raises ValueError if it was executed with non-stand-in images."""
     nb = copy.deepcopy(nb)
@@ -74,6 +121,7 @@ def tidied(nb, stem: str):
                          "hello-world are present): remove them (docker image rm registry:2 hello-world) and run "
                          "`make notebooks` again, so its outputs are what learners and the tests see.")
     nb.metadata.pop("jupytext", None)
+    _renamed_widgets(nb, stem)
     nb.metadata["kernelspec"] = kernelspec()
     prefix = stem[:2]
     own = re.compile(rf"{re.escape(prefix)}-(\d+)")

@@ -71,3 +71,26 @@ def test_tidy_refuses_outputs_made_with_images_other_than_the_stand_ins():
         "stream", name="stdout", text="(reglab) hello-world here is not reglab's stand-in (it came from …\n")]
     with pytest.raises(ValueError, match="not reglab's stand-ins"):
         tidy.tidied(nb, "07-example")
+
+
+def test_tidy_names_widget_models_the_same_whatever_ids_a_run_drew():
+    tidy = _tidy_module()
+
+    def run(ids: list[str]):
+        box, bar, layout = ids
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("bar")]
+        nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={
+            tidy.WIDGET_VIEW: {"model_id": box, "version_major": 2, "version_minor": 0}, "text/plain": "box"})]
+        nb.metadata["widgets"] = {tidy.WIDGET_STATE: {"version_major": 2, "version_minor": 0, "state": {
+            layout: {"model_name": "LayoutModel", "state": {}},
+            bar: {"model_name": "IntProgressModel", "state": {"layout": f"IPY_MODEL_{layout}"}},
+            box: {"model_name": "VBoxModel", "state": {"children": [f"IPY_MODEL_{bar}"]}}}}}
+        return tidy.tidied(nb, "07-example")
+
+    one, two = run(["a" * 32, "b" * 32, "c" * 32]), run(["1" * 32, "2" * 32, "3" * 32])
+    assert one == two
+    state = one.metadata["widgets"][tidy.WIDGET_STATE]["state"]
+    box = one.cells[0].outputs[0].data[tidy.WIDGET_VIEW]["model_id"]
+    bar = state[box]["state"]["children"][0].removeprefix("IPY_MODEL_")
+    assert state[bar]["state"]["layout"].removeprefix("IPY_MODEL_") in state and len(state) == 3
