@@ -76,7 +76,7 @@ def test_tidy_refuses_outputs_made_with_images_other_than_the_stand_ins():
 def test_tidy_names_widget_models_the_same_whatever_ids_a_run_drew():
     tidy = _tidy_module()
 
-    def run(ids: list[str]):
+    def executed(ids: list[str]):
         box, bar, layout = ids
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell("bar")]
@@ -88,7 +88,7 @@ def test_tidy_names_widget_models_the_same_whatever_ids_a_run_drew():
             box: {"model_name": "VBoxModel", "state": {"children": [f"IPY_MODEL_{bar}"]}}}}}
         return tidy.tidied(nb, "07-example")
 
-    one, two = run(["a" * 32, "b" * 32, "c" * 32]), run(["1" * 32, "2" * 32, "3" * 32])
+    one, two = executed(["a" * 32, "b" * 32, "c" * 32]), executed(["1" * 32, "2" * 32, "3" * 32])
     assert one == two
     state = one.metadata["widgets"][tidy.WIDGET_STATE]["state"]
     box = one.cells[0].outputs[0].data[tidy.WIDGET_VIEW]["model_id"]
