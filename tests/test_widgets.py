@@ -162,3 +162,20 @@ def test_a_failure_inside_a_click_is_shown_not_lost(tree_root):
     explorer.choose("web", "v1", "manifest", "layer 2")
     assert "✘ FileNotFoundError" in explorer.detail.value
     assert "gone — the lab was cleaned up" not in explorer.detail.value
+
+
+def test_an_explorer_over_a_volume_says_so_once_its_lab_is_cleaned_up(lab_factory):
+    """A volume is read through Docker's archive API: after cleanup the container is gone, and
+    the widget says so too (its first reads may come from a cache)."""
+    from reglab.widgets import GONE
+
+    lab = lab_factory("explore-volume")
+    registry = lab.run_registry(volume="registry-data")
+    lab.tag("hello-world", registry.ref("hello-world"))
+    lab.push(registry.ref("hello-world"))
+    explorer = lab.explore()
+    explorer.choose("hello-world", "latest", "manifest")
+    assert '"layers"' in explorer.preview.value  # live: the manifest's JSON
+    lab.cleanup()
+    explorer.choose("hello-world", "latest", "manifest", "config")
+    assert GONE in explorer.detail.value
