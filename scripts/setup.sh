@@ -12,7 +12,7 @@
 #
 # Every external program a test or a notebook runs is listed below: a test must never skip on a
 # fresh machine because the set-up forgot a tool.
-set -euo pipefail
+set -eo pipefail  # not -u: macOS's bash 3.2 calls an empty array "unbound"
 
 MODE=${1:-lab}
 DRY_RUN=
@@ -51,7 +51,10 @@ EOF
 
 is_debian() { [ -r "$OS_RELEASE" ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' "$OS_RELEASE"; }
 is_root() { [ "$(id -u)" = 0 ]; }
-engine_answers() { command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; }
+engine_answers() {  # macOS has no timeout(1)
+    command -v docker >/dev/null 2>&1 || return 1
+    if command -v timeout >/dev/null 2>&1; then timeout 20 docker info >/dev/null 2>&1; else docker info >/dev/null 2>&1; fi
+}
 wanted() { [ "$1" = lab ] || [ "$MODE" = test ]; }  # is a tool of this mode needed now?
 
 missing_apt=() missing_npm=() missing_why=()
