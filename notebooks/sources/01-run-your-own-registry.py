@@ -20,6 +20,9 @@
 #   *daemonless engine*: every step works the same and prints the same docker twins; the one step
 #   that needs a container runtime (running `hello-world`) shows what Docker prints.
 # - About 10 minutes.
+# - The outputs saved in this notebook were made with reglab's *stand-in* images, built from Debian
+#   packages. If your `registry:2` and `hello-world` came from Docker Hub, the lab says so in one
+#   line, and the digests, sizes and `hello-world`'s greeting you see differ: that is expected.
 #
 # Every step below prints first its **docker CLI twin** — the exact command, with the real names
 # and ports, that you would type in a terminal — then one line saying what happened.

@@ -214,9 +214,8 @@ checks.storage_intact(lab)
 #   finds the blobs no manifest references (*orphans*).
 #
 # ## Clean up
-
-# %%
-removed = lab.cleanup()
-
-# %%
-checks.nothing_left(lab)
+# The explorer above reads the registry's files each time you click, so this notebook leaves them
+# in place: keep exploring. When you are done, shut the kernel down (*Kernel › Shut Down Kernel*),
+# which removes everything the lab created, or run `lab.cleanup()` in a new cell (then
+# `checks.nothing_left(lab)` to see that nothing is left). Running the notebook again from the top
+# also clears what the previous run left.

@@ -36,15 +36,25 @@ def doctor() -> int:
         print(_line(False, f"engine: {exc}"))
         engine, fatal = None, True
     if engine is not None:
-        for role, ref in course_images.required().items():
+        for ref in course_images.required().values():
             info = engine.image_info(ref)
             if info is None:
-                hint = "REGLAB_OFFLINE=1 " if course_images.offline() else ""
-                print(_line(False, f"image {ref}: missing — run `{hint}python -m reglab images`"))
+                print(_line(False, f"image {ref}: missing — run `python -m reglab images`"))
                 fatal = True
             else:
-                kind = "offline stand-in built from Debian packages" if info.standin else "from Docker Hub"
+                kind = ("offline stand-in built from Debian packages" if info.standin
+                        else "not a stand-in: digests and greeting differ from the saved outputs")
                 print(_line(True, f"image {ref}: present ({kind})"))
+        print(_line(None, _image_source_line()))
+        missing = sorted({p for role in course_images.required() if (p := course_images.standin_missing(role))})
+        if not missing:
+            print(_line(True, "stand-in images can be built here (docker-registry, busybox-static)"))
+        else:
+            needed = course_images.image_source() == "standin"
+            print(_line(False if needed else None, f"stand-in images cannot be built here: {', '.join(missing)} "
+                        f"missing ({'needed with REGLAB_OFFLINE=1' if needed else 'needed only without Docker Hub'}"
+                        "; Debian/Ubuntu: sudo scripts/setup.sh lab)"))
+            fatal = fatal or needed
         leftovers = engine.objects(Scope.of(None))
         if leftovers:
             names = ", ".join(o.name for o in leftovers)
@@ -66,6 +76,16 @@ def doctor() -> int:
     fatal = fatal or not enough
     print("The labs can run." if not fatal else "Fix the lines marked FIX, then run `python -m reglab doctor` again.")
     return 1 if fatal else 0
+
+
+def _image_source_line() -> str:
+    source = course_images.image_source()
+    if source == "standin":
+        return "images: REGLAB_OFFLINE=1 — missing ones are built as stand-ins; Docker Hub is never contacted"
+    if source == "hub":
+        return "images: REGLAB_OFFLINE=0 — missing ones are pulled from Docker Hub"
+    return ("images: missing ones are pulled from Docker Hub, or built as stand-ins where it cannot be reached "
+            "(REGLAB_OFFLINE=1: always stand-ins; REGLAB_OFFLINE=0: always pull)")
 
 
 def images_command() -> int:
@@ -101,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
-    sub.add_parser("images", help="make sure registry:2 and hello-world exist (REGLAB_OFFLINE=1: build stand-ins)")
+    sub.add_parser("images", help="make sure registry:2 and hello-world exist: present, else pulled from Docker Hub, "
+                                 "else built as stand-ins (REGLAB_OFFLINE=1: stand-ins only)")
     cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")
     cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")
     cl.add_argument("--all-learners", action="store_true", help="every learner's labs (an instructor's reset)")

@@ -62,9 +62,13 @@ class Lab:
         if removed:
             self.narrator.note(f"removed leftovers of an earlier run of {self.scope.describe()}: {', '.join(removed)}")
         if ensure_images:
-            for status in course_images.ensure(self.engine):
+            statuses = course_images.ensure(self.engine)
+            for status in statuses:
                 if status.action != "present":
                     self.narrator.note(f"{status}")
+            real = course_images.real_images_note(statuses)
+            if real:  # the saved outputs were made with the stand-ins: say once why these differ
+                self.narrator.note(real)
         atexit.register(self._at_exit)
         self.narrator.say(f"lab {self.name} ready: what it creates is named {self.scope.prefix}-… "
                           f"and labelled reglab.lab={self.name}"
