@@ -163,6 +163,12 @@ class Engine(ABC):
     def network_address(self, name: str, network: str) -> str:
         """The container ``name``'s IP address on the lab network ``network``."""
 
+    # -- the daemon's own configuration (daemon.json): notebooks 05 and 06
+    def daemon_config(self):
+        """The :class:`reglab.daemon.DaemonConfig` of the daemon behind this engine, or None when
+        there is no daemon (the daemonless engine keeps its own equivalents in the lab's folders)."""
+        return None
+
     # -- volumes and bookkeeping
     @abstractmethod
     def create_volume(self, scope: Scope, name: str) -> None: ...

@@ -82,6 +82,12 @@ class DockerEngine(Engine):
                  if not index.get("Secure", True) and name not in cidrs]
         return cidrs + sorted(names)
 
+    def daemon_config(self):
+        """daemon.json of the daemon this engine talks to, verified through its ``docker info``."""
+        from ..daemon import DaemonConfig
+
+        return DaemonConfig(info=self.client.info)
+
     # ------------------------------------------------------------------ image store
 
     def image_info(self, reference: str) -> ImageInfo | None:
