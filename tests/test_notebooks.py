@@ -50,7 +50,8 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
-    """Registry processes of this test session (its state folder): others' on this machine are not ours."""
+    """Registry processes started under this session's state folder (another learner's, or
+    another test session's, are none of our business)."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
     ours = os.environ["REGLAB_STATE_DIR"]
     return [line for line in out.stdout.splitlines() if "pgrep" not in line and ours in line]
