@@ -381,3 +381,10 @@ def test_a_live_run_prints_neither_the_password_nor_its_base64(engine, tmp_path)
     for form in forms:
         assert form not in text
     assert "Login Succeeded" in text and "•" in text  # the login happened, and was shown masked
+
+
+def test_a_daemon_shared_by_learners_is_left_alone(monkeypatch, engine, tmp_path):
+    monkeypatch.setenv("REGLAB_LEARNER", "alice")
+    change = engine.reconfigure({"insecure-registries": ["10.0.0.1:5000"]}, tmp_path / "backup")
+    assert not change.applied and "several learners" in change.why_not
+    assert "10.0.0.1:5000" not in engine.insecure_registries() and not (tmp_path / "backup").exists()

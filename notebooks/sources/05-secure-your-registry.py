@@ -24,7 +24,7 @@
 #   container network: the registry then listens on the IPv6 loopback `[::1]`, which Docker
 #   20.10's rule — and so the daemonless engine's client — does not count as local, so every
 #   step below fails and succeeds the same way. The outputs below came from Docker, where the
-#   registry's address is its container address (`172.x.y.z:5000`).
+#   registry's address is its container address on the lab's network (such as `172.18.0.2:5000`).
 # - What this notebook changes outside its own folders, and puts back at the end: the Docker
 #   daemon's `daemon.json` — only if `make lab` started that daemon, else it shows you the
 #   change instead —, one file in `/etc/docker/certs.d/`, and the `DOCKER_CONFIG` variable of
@@ -121,8 +121,11 @@ with lab.expect_failure():
 
 # %% [markdown]
 # The registry speaks TLS now, but its certificate is signed by a CA Docker has never heard of:
-# `x509: certificate signed by unknown authority`. Trust the CA **for this registry only**:
-# Docker looks for `/etc/docker/certs.d/<host:port>/ca.crt` on every push and pull.
+# `x509: certificate signed by unknown authority`. (At `127.0.0.1` the same push would have
+# worked: for the addresses it treats as local, Docker does not check certificates at all —
+# one more reason this notebook names the registry by its network address.) Trust the CA **for
+# this registry only**: Docker looks for `/etc/docker/certs.d/<host:port>/ca.crt` on every push
+# and pull.
 
 # %%
 trusted = lab.secure.trust()

@@ -133,6 +133,11 @@ class DaemonConfig:
 
     def why_not(self) -> str | None:
         """None when reglab may change this daemon's configuration; else why not, in one sentence."""
+        from .naming import current_learner
+
+        if current_learner():
+            return ("this Docker daemon serves several learners (a learner name is set), so reglab leaves its "
+                    "configuration alone")
         pid = self.pid()
         if pid is None:
             return (f"this Docker daemon was not started by reglab's set-up (no running dockerd in "

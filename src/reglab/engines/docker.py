@@ -228,11 +228,19 @@ class DockerEngine(Engine):
             raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
         return summary
 
+    def _auth_config(self, host: str) -> dict | None:
+        """The stored login for ``host``; without one, the SDK's own memory of logins is re-read
+        from the same file, so a login it made earlier cannot linger after ``docker logout``."""
+        auth = _auth_config(host)
+        if auth is None:
+            self.api.reload_config()
+        return auth
+
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
         if self.image_info(ref.tagged) is None:
             raise self._missing(ref.tagged)
-        auth = _auth_config(ref.registry)
+        auth = self._auth_config(ref.registry)
         events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
                                auth_config=auth)
         s = self._stream(events, reference, progress, auth is not None)
@@ -242,7 +250,7 @@ class DockerEngine(Engine):
 
     def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
-        auth = _auth_config(ref.registry)
+        auth = self._auth_config(ref.registry)
         try:
             events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
                                    auth_config=auth)
