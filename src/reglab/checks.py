@@ -98,6 +98,48 @@ def storage_intact(lab) -> Check:
     return Check(True, what, str(result))
 
 
+def anonymous_refused(registry) -> Check:
+    """Without credentials the registry answers ``GET /v2/`` with 401 and a Basic challenge."""
+    what = f"{registry.address} refuses anonymous requests"
+    try:
+        answer = registry.anonymous_api.request("GET", "/v2/", ok=tuple(range(100, 600)))
+    except ReglabError as exc:
+        return Check(False, what, str(exc).rstrip("."))
+    challenge = answer.headers.get("WWW-Authenticate", "")
+    if answer.status_code == 401 and challenge.lower().startswith("basic"):
+        return Check(True, what, f"GET /v2/ → 401, WWW-Authenticate: {challenge}")
+    return Check(False, what, f"GET /v2/ → {answer.status_code}: start it with REGISTRY_AUTH=htpasswd "
+                              "(lab.secure.run_with_login())")
+
+
+def credentials_accepted(registry) -> Check:
+    """With the login ``docker login`` stored (``$DOCKER_CONFIG/config.json``) it answers 200."""
+    what = f"{registry.address} accepts the stored login"
+    api = registry.api
+    if not api.session.auth:
+        return Check(False, what, f"no login is stored for it: run docker login {registry.address} "
+                                  "(lab.secure.login())")
+    try:
+        api.request("GET", "/v2/")
+    except ReglabError as exc:
+        return Check(False, what, str(exc).rstrip("."))
+    return Check(True, what, f"GET /v2/ as {api.session.auth[0]} → 200")
+
+
+def tls_verified(registry, ca=None) -> Check:
+    """Its TLS certificate verifies against the CA (``ca``, else the lab's, else certs.d) and names its address."""
+    from .registry_api import RegistryClient
+
+    what = f"{registry.address} speaks TLS verified with the CA"
+    api = RegistryClient(registry.address, tls=True, ca=ca or registry.ca, auth=False)
+    try:
+        api.request("GET", "/v2/", ok=tuple(range(100, 600)))
+    except ReglabError as exc:
+        return Check(False, what, str(exc).rstrip("."))
+    source = api.ca_file or "this machine's trusted CAs"
+    return Check(True, what, f"its certificate names {registry.address} and verifies against {source}")
+
+
 def nothing_left(lab) -> Check:
     """Nothing the lab created is left (run after ``lab.cleanup()``)."""
     what = f"lab {lab.name} left nothing behind"

@@ -133,6 +133,11 @@ class DaemonConfig:
 
     def why_not(self) -> str | None:
         """None when reglab may change this daemon's configuration; else why not, in one sentence."""
+        from .naming import current_learner
+
+        if current_learner():
+            return ("this Docker daemon serves several learners (a learner name is set), so reglab leaves its "
+                    "configuration alone")
         pid = self.pid()
         if pid is None:
             return (f"this Docker daemon was not started by reglab's set-up (no running dockerd in "
@@ -203,10 +208,12 @@ class DaemonConfig:
     # ------------------------------------------------------------------ change, restore
 
     def change(self, settings: dict, backup: Path) -> Change:
-        """Merge ``settings`` into the file and reload the daemon — if reglab may; else describe it.
+        """Add ``settings`` to the file and reload the daemon — if reglab may; else describe it.
 
-        The original file is kept in ``backup`` before the first change (later changes keep
-        the first backup, so restore always returns to what was there before the lab).
+        Each value is a list, added to what the file already lists under that key (entries
+        already there are kept, and not repeated). The original file is kept in ``backup``
+        before the first change (later changes keep the first backup, so restore always
+        returns to what was there before the lab).
         """
         for key in settings:
             if key not in RELOADABLE:
@@ -216,8 +223,11 @@ class DaemonConfig:
             before = self.read()
         except ReglabError:
             before = {}
-        content = {**before, **settings}
-        changed = {k: v for k, v in settings.items() if before.get(k) != v}
+        content = dict(before)
+        for key, values in settings.items():
+            listed = list(before.get(key) or [])
+            content[key] = listed + [v for v in values if v not in listed]
+        changed = {k: content[k] for k in settings if before.get(k) != content[k]}
         if why:
             return Change(self.path, before, content, changed, False, why)
         if not backup.exists():
@@ -236,7 +246,7 @@ class DaemonConfig:
             record["keys"] = sorted(set(record["keys"]) | set(settings))
             backup.write_text(json.dumps(record))
         self._write((json.dumps(content, indent=2) + "\n").encode())
-        self._reload(settings)
+        self._reload({key: content[key] for key in settings})
         return Change(self.path, before, content, changed, True)
 
     def restore(self, backup: Path) -> bool:

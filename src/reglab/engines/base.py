@@ -40,8 +40,12 @@ class RegistrySpec:
     """Everything needed to start one registry.
 
     ``files`` maps a folder on this machine to a path inside the registry (read-only: its
-    certificates, its htpasswd); ``env`` may name those inside paths. ``network`` attaches a
-    Docker registry to a network of the lab (the daemonless engine has only 127.0.0.1).
+    certificates, its htpasswd); ``env`` may name those inside paths. ``network`` attaches the
+    registry to a network of the lab. ``loopback=False`` asks for a registry the engine's
+    pushes and pulls reach at an address that is *not* loopback (see
+    :meth:`Engine.network_address`): Docker's container address on ``network``; the
+    daemonless engine, which has no networks, listens on the IPv6 loopback ``[::1]`` instead,
+    which Docker 20.10's rule (and so its own client's) does not count as local.
     """
 
     scope: Scope
@@ -55,6 +59,7 @@ class RegistrySpec:
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     network: str | None = None
+    loopback: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Engine(ABC):
     """What a lab needs from whatever runs registries and stores images."""
 
     kind: str = "abstract"
+    has_networks: bool = True  # container networks with addresses of their own (the daemonless engine: no)
 
     # -- the engine itself
     @abstractmethod
@@ -152,22 +158,55 @@ class Engine(ABC):
 
     # -- other containers
     @abstractmethod
-    def run_container(self, scope: Scope, name: str, image: str) -> Run: ...
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
+        """Run ``image`` (its own command, or ``entrypoint`` with ``args``) to completion."""
 
     # -- networks (the lab's own: a registry reached at an address that is not loopback)
     @abstractmethod
-    def create_network(self, scope: Scope, name: str) -> None:
-        """A network of the lab's own; the daemonless engine has none (it raises EngineError)."""
+    def create_network(self, scope: Scope, name: str) -> bool:
+        """A network of the lab's own (True when it was created now, False when it was there).
+        The daemonless engine has no container networks: it keeps a folder in the lab's state,
+        so the lab's objects read the same under both engines."""
 
     @abstractmethod
     def network_address(self, name: str, network: str) -> str:
-        """The container ``name``'s IP address on the lab network ``network``."""
+        """``host:port`` at which the registry ``name`` is reached on ``network`` (by the other
+        containers on it, and by the engine's pushes and pulls): Docker's container address
+        and port 5000; the daemonless engine's listening address (``[::1]:<port>`` for a
+        registry started with ``loopback=False``)."""
+
+    # -- trust and credentials (notebook 05)
+    @abstractmethod
+    def trust_folder(self) -> Path:
+        """Where this engine's pushes and pulls look for a registry's CA certificate:
+        ``<folder>/<host:port>/ca.crt`` (Docker: ``/etc/docker/certs.d``)."""
+
+    @abstractmethod
+    def login(self, host: str, user: str, password: str) -> None:
+        """Check ``user``/``password`` against the registry ``host`` as ``docker login`` does
+        (``GET /v2/`` with them); raise :class:`~reglab.errors.AuthRequired` when refused.
+        Storing them (``$DOCKER_CONFIG/config.json``) is :mod:`reglab.credentials`' part."""
 
     # -- the daemon's own configuration (daemon.json): notebooks 05 and 06
     def daemon_config(self):
         """The :class:`reglab.daemon.DaemonConfig` of the daemon behind this engine, or None when
         there is no daemon (the daemonless engine keeps its own equivalents in the lab's folders)."""
         return None
+
+    def reconfigure(self, settings: dict, backup: Path):
+        """Apply ``daemon.json`` settings (``insecure-registries``, ``registry-mirrors``) the
+        engine's way; return the :class:`reglab.daemon.Change`. Docker: the daemon's file and
+        SIGHUP, only on a daemon reglab's set-up started (else the change says why not)."""
+        from ..daemon import DaemonConfig
+
+        return (self.daemon_config() or DaemonConfig()).change(settings, backup)
+
+    def restore_configuration(self, backup: Path) -> bool:
+        """Undo :meth:`reconfigure` from its backup (also after a killed kernel); False if none."""
+        from ..daemon import DaemonConfig
+
+        return (self.daemon_config() or DaemonConfig()).restore(backup)
 
     # -- volumes and bookkeeping
     @abstractmethod

@@ -11,7 +11,12 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
 - a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
   volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
 - ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``garbage-collect`` runs the same
-  binary on the registry's config; the storage is read where it lies.
+  binary on the registry's config; the storage is read where it lies;
+- a **network** is ``networks/<name>/``: there are no container networks here, so a registry
+  that must be reached at an address that is not loopback (``loopback=False``) listens on
+  the IPv6 loopback ``[::1]``, which Docker 20.10's rule — this engine's — does not count as
+  local; ``daemon.json``'s ``insecure-registries`` is this engine's own list, and trusted CA
+  certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's folders changes).
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
 next ``Lab(...)`` of that name, which finds them through their pid files.
@@ -33,6 +38,7 @@ from pathlib import Path
 
 from .. import images as course_images
 from .. import transfer
+from ..daemon import Change
 from ..errors import (
     EngineError,
     EngineUnavailable,
@@ -42,12 +48,13 @@ from ..errors import (
     ReglabError,
     missing_image,
     port_taken,
+    program_missing,
 )
 from ..naming import ANY, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
 from ..registry_api import RegistryClient
-from ..state import State, lab_dirs, learner_of
+from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
 from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
 
@@ -197,11 +204,18 @@ def _stop_children() -> None:
     _children.clear()
 
 
+IPV6_LOOPBACK = "::1"
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _config_text(data: Path, host: str, port: int) -> str:
     """The stand-in's config (upstream's), with this registry's data folder and address."""
     text = resources.files("reglab.standin").joinpath("config.yml").read_text()
     text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
-    return text.replace("addr: :5000", f"addr: {json.dumps(f'{host}:{port}')}")
+    return text.replace("addr: :5000", f"addr: {json.dumps(_hostport(host, port))}")
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -211,6 +225,7 @@ class LocalEngine(Engine):
     """Registries as processes of the registry binary; images in an OCI image layout."""
 
     kind = "local"
+    has_networks = False
 
     def __init__(self, store: ImageStore | None = None, binary: str | os.PathLike | None = None,
                  chunk_size: int | None = None):
@@ -222,6 +237,7 @@ class LocalEngine(Engine):
         self.chunk_size = chunk_size
         self._version: str | None = None
         self._registry_id: str | None = None
+        self._insecure: list[str] = []  # daemon.json's insecure-registries, this engine's way
 
     # ------------------------------------------------------------------ the engine itself
 
@@ -240,7 +256,34 @@ class LocalEngine(Engine):
                 f"images in {self.store.root}")
 
     def insecure_registries(self) -> list[str]:
-        return ["127.0.0.0/8"]  # the same rule as Docker's default: plain HTTP to loopback only
+        # the same rule as Docker 20.10's default (plain HTTP to 127.0.0.0/8 only), plus the listed ones
+        return ["127.0.0.0/8"] + sorted(self._insecure)
+
+    def reconfigure(self, settings: dict, backup: Path) -> Change:
+        """No daemon.json here: ``insecure-registries`` becomes this engine's own list (for the
+        life of this engine, i.e. of the lab); nothing on the machine changes."""
+        for key in settings:
+            if key != "insecure-registries":
+                raise EngineError(f"the daemonless engine has no {key}: use the Docker engine for this step.")
+        before = {"insecure-registries": list(self._insecure)} if self._insecure else {}
+        self._insecure += [v for v in settings["insecure-registries"] if v not in self._insecure]
+        content = {"insecure-registries": list(self._insecure)}
+        changed = {k: content[k] for k in settings if before.get(k) != content[k]}
+        return Change(Path("daemon.json"), before, content, changed, True)
+
+    def restore_configuration(self, backup: Path) -> bool:
+        had = bool(self._insecure)
+        self._insecure = []
+        return super().restore_configuration(backup) or had  # a Docker run's backup, if one was left
+
+    # ------------------------------------------------------------------ trust and credentials
+
+    def trust_folder(self) -> Path:
+        return state_root() / "certs.d"  # the client looks here first, then in /etc/docker/certs.d
+
+    def login(self, host: str, user: str, password: str) -> None:
+        """``GET /v2/`` with the credentials, as the daemon does for ``docker login``."""
+        RegistryClient(host, auth=(user, password), insecure=self.insecure_registries()).request("GET", "/v2/")
 
     # ------------------------------------------------------------------ image store
 
@@ -385,7 +428,9 @@ class LocalEngine(Engine):
                 "use the Docker engine for other images."
             )
         if spec.network:
-            self.create_network(spec.scope, spec.network)  # raises: no networks here
+            self.create_network(spec.scope, spec.network)
+        if not spec.loopback:  # no container addresses here: the IPv6 loopback stands in for one
+            spec = RegistrySpec(**{**spec.__dict__, "host": IPV6_LOOPBACK})
         self._make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
@@ -424,7 +469,7 @@ class LocalEngine(Engine):
     def _wait_bound(self, container: Container, child: subprocess.Popen, spec: RegistrySpec) -> None:
         """Return once OUR process logged that it listens on the port: then no other registry
         (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
-        wanted = f"listening on {spec.host}:{spec.port}".encode()
+        wanted = f"listening on {_hostport(spec.host, spec.port)}".encode()
         deadline = time.monotonic() + START_WAIT
         delay = 0.005
         while time.monotonic() < deadline:
@@ -436,11 +481,14 @@ class LocalEngine(Engine):
                 self._discard(container)
                 if "address already in use" in text:
                     raise port_taken(spec.port, spec.host, _port_holder(spec.port))
-                raise RegistryUnavailable(f"the registry at {spec.host}:{spec.port} did not start: it stopped "
+                if "assign requested address" in text:
+                    raise EngineError(f"this machine has no {spec.host} to listen on (IPv6 disabled?): use the "
+                                      "Docker engine for a registry reached at an address that is not loopback.")
+                raise RegistryUnavailable(f"the registry at {_hostport(spec.host, spec.port)} did not start: it stopped "
                                           f"(exited); its last log line: {_last_words_of(text)}.")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        raise EngineError(f"the registry {spec.name} did not listen on {spec.host}:{spec.port} within "
+        raise EngineError(f"the registry {spec.name} did not listen on {_hostport(spec.host, spec.port)} within "
                           f"{START_WAIT:g} s: look at its log ({container.log}).")
 
     def registry_problem(self, name: str) -> str | None:
@@ -485,24 +533,34 @@ class LocalEngine(Engine):
             return None
         return "running" if self._running(container) else "exited"
 
-    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
         self._make_room(name, scope)
+        if self._is_registry_image(image):
+            # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
+            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
+            if argv[0] not in course_images.registry_standin_programs():
+                raise program_missing(image, argv[0])
+            return Run(name, 0, f"{NO_RUNTIME}; with Docker, this step runs {' '.join(argv)} inside {image}: "
+                                "use the Docker engine to see it.\n")
         stored = self.store.find(image)
         if stored is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        code, output = self._what_docker_prints(stored)
+        code, output = self._what_docker_prints(stored, entrypoint, args)
         Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner).save()
         return Run(name, code, output)
 
-    def _what_docker_prints(self, image) -> tuple[int, str]:
+    def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:
         """No container runs here, and nothing from an image ever runs on this machine. For
         reglab's own hello-world stand-in the greeting is known (``standin/greeting.txt``, the
         text its program prints), so it is shown exactly as Docker would show it."""
         config = self.store.config(image).get("config") or {}
         argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+        if entrypoint:
+            argv = [entrypoint, *args]
         if self.store.is_standin(image) and argv == ["/hello"]:
             return 0, f"{NO_RUNTIME}; this is what Docker prints:\n{course_images.hello_greeting()}"
         command = " ".join(argv) or "its command"
@@ -512,13 +570,26 @@ class LocalEngine(Engine):
 
     # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def create_network(self, scope: Scope, name: str) -> None:
-        raise EngineError("the daemonless engine has no container networks, only 127.0.0.1: use the Docker engine "
-                          "to reach a registry at an address that is not loopback.")
+    def create_network(self, scope: Scope, name: str) -> bool:
+        """No container networks here: a folder records the lab's network, like Docker's object."""
+        folder = State(scope).dir / "networks" / name
+        if folder.is_dir():
+            return False
+        folder.mkdir(parents=True)
+        return True
 
     def network_address(self, name: str, network: str) -> str:
-        self.create_network(Scope(None), network)
-        return ""
+        container = self._get(name)
+        return _hostport(container.host, container.port)
+
+    def _networks(self, scope: Scope) -> list[LabObject]:
+        found = []
+        for lab_dir in lab_dirs(scope):
+            folder = lab_dir / "networks"
+            if folder.is_dir():
+                found += [LabObject("network", n.name, lab_dir.name, learner_of(lab_dir))
+                          for n in sorted(folder.iterdir()) if n.is_dir()]
+        return found
 
     @staticmethod
     def _volume_dir(scope: Scope, name: str) -> Path:
@@ -541,17 +612,17 @@ class LocalEngine(Engine):
 
     def objects(self, scope: Scope) -> list[LabObject]:
         found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
-        return found + self._volumes(scope)
+        return found + self._volumes(scope) + self._networks(scope)
 
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
         for container in self._containers(scope):
             self._discard(container)
         for obj in found:
-            if obj.kind == "volume":
-                shutil.rmtree(self._volume_dir(Scope(obj.lab, obj.learner), obj.name), ignore_errors=True)
+            if obj.kind in ("volume", "network"):
+                shutil.rmtree(State(Scope(obj.lab, obj.learner)).dir / f"{obj.kind}s" / obj.name, ignore_errors=True)
         for lab_dir in lab_dirs(scope):
-            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir):
+            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir / "networks", lab_dir):
                 try:
                     folder.rmdir()  # only when empty: the lab's state.json may still be there
                 except OSError:
