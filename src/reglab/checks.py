@@ -8,10 +8,12 @@ it passed; it never raises for a failed check.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from .errors import ReglabError
 from .media import short_digest
+from .units import human
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,55 @@ def tls_verified(registry, ca=None) -> Check:
         return Check(False, what, str(exc).rstrip("."))
     source = api.ca_file or "this machine's trusted CAs"
     return Check(True, what, f"its certificate names {registry.address} and verifies against {source}")
+
+
+def cached(lab, registry, repository: str, tag: str = "latest") -> Check:
+    """A pull-through cache keeps ``repository:tag`` on its own disk: the tag's link, its manifest,
+    config and every layer in its storage (read where the engine keeps it, not through its API,
+    which would ask the upstream)."""
+    what = f"the cache {registry.address} keeps {repository}:{tag} on its own disk"
+    try:
+        tree = lab.engine.storage(registry.name)
+    except ReglabError as exc:
+        return Check(False, what, str(exc).rstrip("."))
+    target = tree.tag_target(repository, tag)
+    manifest = tree.manifest(target) if target else None
+    if manifest is None:
+        return Check(False, what, f"its storage has no {repository}:{tag} yet: pull it through the cache "
+                                  f"(docker image pull {registry.address}/{repository}:{tag})")
+    blobs = tree.blobs()
+    wanted = [d for d in (manifest.config, *manifest.layers) if d]
+    missing = [d for d in wanted if d not in blobs]
+    if missing:
+        return Check(False, what, f"{len(missing)} of its {len(wanted)} blobs are not stored yet "
+                                  f"({short_digest(missing[0])}): pull it through the cache again")
+    size = sum(blobs[d].size for d in wanted)
+    return Check(True, what, f"manifest {short_digest(manifest.digest)}, config and {len(manifest.layers)} "
+                             f"layer{'s' if len(manifest.layers) != 1 else ''} stored ({human(size)})")
+
+
+def daemon_as_before(lab) -> Check:
+    """The daemon's ``registry-mirrors`` are what its ``daemon.json`` says, and no change of the
+    lab's is pending (its backup of the original file is gone). The daemonless engine's own
+    list must be empty again."""
+    what = "the daemon's configuration is as before the lab"
+    if lab.sandbox.daemon_backup.exists():
+        return Check(False, what, "the lab's change is still in place: run lab.mirror.restore_daemon()")
+    mirrors = lab.engine.registry_mirrors()
+    config = lab.engine.daemon_config()
+    if config is None:  # the daemonless engine: its own lists, for this lab only
+        if mirrors:
+            return Check(False, what, f"the engine still sends Docker Hub pulls to {mirrors[0]}: run "
+                                      "lab.mirror.restore_daemon()")
+        return Check(True, what, "registry mirrors as daemon.json lists them: []")
+    try:
+        wanted = [m.rstrip("/") for m in config.read().get("registry-mirrors") or []]
+    except ReglabError as exc:
+        return Check(False, what, str(exc).rstrip("."))
+    if [m.rstrip("/") for m in mirrors] != wanted:
+        return Check(False, what, f"docker info shows the mirrors {mirrors} but {config.path} says {wanted}: "
+                                  "reload the daemon (sudo kill -SIGHUP $(pidof dockerd))")
+    return Check(True, what, f"registry mirrors as daemon.json lists them: {json.dumps(wanted)}")
 
 
 def nothing_left(lab) -> Check:

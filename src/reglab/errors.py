@@ -110,6 +110,10 @@ class PushRefused(RegistryUnavailable):
     """The registry refuses to store anything (405): read-only, or a pull-through cache."""
 
 
+class NotCached(ManifestUnknown):
+    """A pull-through cache has not kept an image, and its upstream did not give it."""
+
+
 class RegistryError(ReglabError):
     """Any other answer the registry gives that is not a success."""
 
@@ -203,6 +207,24 @@ def read_only_refused(host: str) -> PushRefused:
     return PushRefused(
         f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
         "or does not allow this; push again once it is writable."
+    )
+
+
+def proxy_refuses(host: str, upstream: str | None = None) -> PushRefused:
+    """A push (or a delete) to a pull-through cache: 405 ``UNSUPPORTED``."""
+    of = f"of {upstream}" if upstream else "(proxy.remoteurl is set)"
+    return PushRefused(
+        f"the registry at {host} is a pull-through cache {of} and refuses to store anything (405 UNSUPPORTED): "
+        "push to the upstream registry instead, and pull through the cache."
+    )
+
+
+def not_cached(host: str, what: str, upstream: str) -> NotCached:
+    """A pull-through cache answered 404 for something it has not kept."""
+    return NotCached(
+        f"the pull-through cache at {host} has not kept {what} and its upstream {upstream} did not give it: "
+        f"start the upstream again, or check that it has {what} (a cache serves only what it kept while its "
+        "upstream answered)."
     )
 
 

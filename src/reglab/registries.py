@@ -31,7 +31,7 @@ class Registries:
             name: str = "registry", env: dict[str, str] | None = None, host: str = "127.0.0.1",
             files: dict[str, str] | None = None, network: str | None = None, tls: bool = False,
             ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True,
-            loopback: bool = True) -> Registry:
+            loopback: bool = True, dns_options: tuple[str, ...] = ()) -> Registry:
         """Start a registry container and wait until ``GET /v2/`` answers.
 
         ``volume`` names a Docker volume (created as ``reglab-<lab>-<volume>``); ``bind`` a
@@ -41,7 +41,7 @@ class Registries:
         ``reglab-<lab>-<network>``) attaches it to a network of the lab; with
         ``loopback=False`` the registry is then named by its address on that network, which
         is not loopback (:meth:`reglab.engines.Engine.network_address`), and still published
-        on 127.0.0.1.
+        on 127.0.0.1. ``dns_options`` are Docker's ``--dns-opt`` for the container.
         """
         if volume and bind:
             raise ReglabError("choose either volume= or bind=, not both: the registry has one data folder.")
@@ -64,15 +64,19 @@ class Registries:
             if self.engine.create_network(sandbox.scope, network):
                 self.say.twin(docker("network", "create", network))
                 if not self.engine.has_networks:
-                    self.say.note(f"the daemonless engine has no container networks: a folder stands for {network}, "
-                                  "and a registry reached on it listens on the IPv6 loopback [::1]")
+                    self.say.note(f"the daemonless engine has no container networks: a folder stands for {network}"
+                                  + ("" if loopback else ", and a registry reached on it listens on the IPv6 "
+                                     "loopback [::1]"))
         spec_env = dict(env or {})
         preferred = port or sandbox.port or ports.DEFAULT_PORT
         chosen, why = self._start(RegistrySpec(sandbox.scope, container, self.image, preferred, host, volume_name,
-                                               bind_path, user, spec_env, dict(files or {}), network, loopback))
+                                               bind_path, user, spec_env, dict(files or {}), network, loopback,
+                                               tuple(dns_options)))
         args += ["-p", f"{host}:{chosen}:5000", "--name", container]
         if network:
             args += ["--network", network]
+        for option in dns_options:
+            args += ["--dns-opt", option]
         if volume_name:
             args += ["-v", f"{volume_name}:{REGISTRY_DATA}"]
         if bind_path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engines.base import REGISTRY_DATA
+from .engines.base import PROXY_REMOTEURL, REGISTRY_DATA
 from .registry_api import DEFAULT_INSECURE, RegistryClient
 from .twin import Twin, docker
 
@@ -38,6 +38,11 @@ class Registry:
         return self.published is None
 
     @property
+    def upstream(self) -> str | None:
+        """The registry a pull-through cache fetches from (``proxy.remoteurl``), or None."""
+        return dict(self.env).get(PROXY_REMOTEURL)
+
+    @property
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.address}"
 
@@ -49,7 +54,8 @@ class Registry:
     def api(self) -> RegistryClient:
         """The registry's HTTP API, spoken as a client that trusts the lab's CA and knows its user
         (else what ``docker login`` stored)."""
-        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth, insecure=self._plain_ok)
+        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth, insecure=self._plain_ok,
+                              upstream=self.upstream)
 
     @property
     def _plain_ok(self) -> tuple[str, ...]:

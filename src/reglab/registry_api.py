@@ -97,10 +97,13 @@ class CatalogPage:
 
 
 def error_for(host: str, method: str, path: str, status: int, body: bytes | str | None = None,
-              what: str = "", headers=None) -> ReglabError:
+              what: str = "", headers=None, upstream: str | None = None) -> ReglabError:
     """The one-sentence error for a registry's non-success answer about ``what``.
 
     ``body`` is the registry's error JSON (``{"errors": [{"code", "message", "detail"}]}``).
+    ``upstream``: the registry is a pull-through cache of that URL (``proxy.remoteurl``). A
+    cache refuses pushes with 405 ``UNSUPPORTED`` (read-only mode: 405 without a JSON body),
+    and answers 404 for what it has not kept when its upstream does not give it.
     """
     code, message = _registry_error(body)
     challenge = {k.lower(): v for k, v in (headers or {}).items()}.get("www-authenticate", "")
@@ -110,12 +113,16 @@ def error_for(host: str, method: str, path: str, status: int, body: bytes | str 
             realm = _challenge_param(challenge, "realm") or "its token server"
             return errors.token_auth(host, realm)
         return errors.login_needed(host)
+    if status == 405 and upstream:
+        return errors.proxy_refuses(host, upstream)
     if status == 405 and method == "DELETE":
         return errors.delete_disabled(host, what)
     if status == 405 and method in ("POST", "PUT", "PATCH"):
-        return errors.read_only_refused(host)
+        return errors.proxy_refuses(host) if code == "UNSUPPORTED" else errors.read_only_refused(host)
     if status == 404:
         kind = path.split("?", 1)[0].rstrip("/").split("/")
+        if upstream and "manifests" in kind[-2:]:
+            return errors.not_cached(host, _ref("/".join(kind[2:-2]), kind[-1]), upstream)
         if "blobs" in kind[-2:]:
             return errors.blob_unknown(host, kind[-1], "/".join(kind[2:-2]))
         if "manifests" in kind[-2:]:
@@ -214,11 +221,12 @@ class RegistryClient:
 
     def __init__(self, host: str, *, tls: bool | None = None, ca: str | os.PathLike | None = None,
                  auth: tuple[str, str] | None | bool = None, insecure: Iterable[str] = DEFAULT_INSECURE,
-                 timeout: float = 10.0, session: requests.Session | None = None):
+                 timeout: float = 10.0, session: requests.Session | None = None, upstream: str | None = None):
         if "://" in host:  # a URL: its scheme says plain or TLS
             parsed = urlparse(host)
             host, tls = parsed.netloc, parsed.scheme == "https" if tls is None else tls
         self.host = host
+        self.upstream = upstream  # a pull-through cache of that URL: its refusals are explained as such
         self.insecure = tuple(insecure)
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -306,7 +314,7 @@ class RegistryClient:
         if response.status_code not in ok:
             body = response.content if not kwargs.get("stream") else response.raw.read(64 * 1024)
             raise error_for(self.host, method, urlparse(url).path, response.status_code, body, what,
-                            response.headers)
+                            response.headers, self.upstream)
         return response
 
     def _tls_error(self, text: str) -> ReglabError:

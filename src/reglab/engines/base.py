@@ -17,9 +17,10 @@ from ..storage import Tree
 from ..transfer import Progress, Transfer
 
 REGISTRY_DATA = "/var/lib/registry"
+PROXY_REMOTEURL = "REGISTRY_PROXY_REMOTEURL"  # proxy.remoteurl: the registry is a pull-through cache of it
 REGISTRY_CONFIG = "/etc/docker/registry/config.yml"  # registry:2; registry:3 reads /etc/distribution/config.yml
 
-__all__ = ["REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
+__all__ = ["PROXY_REMOTEURL", "REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
            "Run", "Transfer"]
 
 
@@ -46,6 +47,12 @@ class RegistrySpec:
     :meth:`Engine.network_address`): Docker's container address on ``network``; the
     daemonless engine, which has no networks, listens on the IPv6 loopback ``[::1]`` instead,
     which Docker 20.10's rule (and so its own client's) does not count as local.
+
+    On a network, a registry reaches another by its container name (``http://<name>:5000`` in
+    ``env``, e.g. a pull-through cache's upstream): Docker's network DNS answers it; the
+    daemonless engine puts that registry's loopback address in its place. ``dns_options``
+    are Docker's ``--dns-opt`` (``ndots:1``: a name of the lab is never asked of the
+    outside world's DNS, which on an offline machine only times out).
     """
 
     scope: Scope
@@ -60,6 +67,7 @@ class RegistrySpec:
     files: dict[str, str] = field(default_factory=dict)
     network: str | None = None
     loopback: bool = True
+    dns_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,6 +215,11 @@ class Engine(ABC):
         from ..daemon import DaemonConfig
 
         return (self.daemon_config() or DaemonConfig()).restore(backup)
+
+    def registry_mirrors(self) -> list[str]:
+        """Where pulls of Docker Hub names go first (``docker info``'s "Registry Mirrors")."""
+        config = self.daemon_config()
+        return config.shows("registry-mirrors") if config else []
 
     # -- volumes and bookkeeping
     @abstractmethod

@@ -16,7 +16,18 @@ from ..naming import Scope
 from ..reference import parse
 from ..registry_api import CERTS_D, stored_credentials
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+)
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -37,16 +48,22 @@ def _unreachable(exc: Exception) -> DockerUnavailable:
     return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
 
 
-def _registry_trouble(text: str, reference: str, credentials: bool = False) -> Exception | None:
+def _registry_trouble(text: str, reference: str, credentials: bool = False,
+                      upstream: str | None = None) -> Exception | None:
     """Turn a daemon's words about a registry into the sentence reglab's own client would say.
 
     ``credentials``: whether the daemon was given a login for the registry (then a 401 means
-    they were refused, not missing)."""
+    they were refused, not missing). ``upstream``: the registry is a pull-through cache of it."""
     ref = parse(reference)
     host = ref.registry
     low = text.lower()
     if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
         return errors.unreachable(host)
+    if low.strip().rstrip(".") == "unsupported" or low.startswith("unsupported:"):  # a cache's 405 UNSUPPORTED
+        return errors.proxy_refuses(host, upstream)
+    if upstream and ("manifest unknown" in low or "not found" in low):
+        sep = "@" if ref.digest else ":"
+        return errors.not_cached(host, f"{ref.repository}{sep}{ref.digest or ref.tag_or_default}", upstream)
     if "manifest unknown" in low or "not found" in low:
         return errors.manifest_unknown(host, ref.repository, ref.digest or ref.tag_or_default)
     if "server gave http response to https client" in low:
@@ -200,7 +217,7 @@ class DockerEngine(Engine):
             for event in events:
                 if "error" in event:
                     text = (event.get("errorDetail") or {}).get("message") or event["error"]
-                    raise _registry_trouble(text, reference, credentials) or EngineError(
+                    raise self._trouble(text, reference, credentials) or EngineError(
                         f"{reference}: the daemon reported: {text}.")
                 status = event.get("status", "")
                 layer = event.get("id")
@@ -224,9 +241,28 @@ class DockerEngine(Engine):
                     detail = event.get("progressDetail") or {}
                     progress(layer, int(detail.get("current") or 0), int(detail.get("total") or 0), status)
         except (requests.RequestException, docker.errors.DockerException) as exc:
-            trouble = _registry_trouble(_message(exc), reference, credentials)
+            trouble = self._trouble(_message(exc), reference, credentials)
             raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
         return summary
+
+    def _trouble(self, text: str, reference: str, credentials: bool = False) -> Exception | None:
+        return _registry_trouble(text, reference, credentials, self._upstream_of(parse(reference).registry))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry published at ``host``, when it is a pull-through cache."""
+        port = host.rpartition(":")[2]
+        if not port.isdigit():
+            return None
+        try:
+            found = self.client.containers.list(filters={"label": naming.LAB_LABEL, "publish": port})
+        except docker.errors.DockerException:
+            return None
+        for container in found:
+            for item in (container.attrs.get("Config") or {}).get("Env") or []:
+                key, _, value = item.partition("=")
+                if key == PROXY_REMOTEURL:
+                    return value
+        return None
 
     def _auth_config(self, host: str) -> dict | None:
         """The stored login for ``host``; without one, the SDK's own memory of logins is re-read
@@ -256,7 +292,7 @@ class DockerEngine(Engine):
                                    auth_config=auth)
             s = self._stream(events, reference, progress, auth is not None)
         except docker.errors.APIError as exc:
-            trouble = _registry_trouble(_message(exc), reference, auth is not None)
+            trouble = self._trouble(_message(exc), reference, auth is not None)
             raise (trouble or EngineError(f"could not pull {reference}: {_message(exc)}.")) from None
         if not s["digest"]:
             raise EngineError(f"the daemon pulled {reference} but reported no digest.")
@@ -295,7 +331,7 @@ class DockerEngine(Engine):
             container = self.client.containers.create(
                 spec.image, name=spec.name, labels=spec.scope.labels(), ports={"5000/tcp": (spec.host, spec.port)},
                 volumes=volumes, user=spec.user, environment=spec.env or None, detach=True,
-                network=spec.network,
+                network=spec.network, dns_opt=list(spec.dns_options) or None,
             )
         except docker.errors.APIError as exc:
             raise EngineError(f"could not create the registry container {spec.name}: {_message(exc)}.") from None

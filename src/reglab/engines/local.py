@@ -16,7 +16,12 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
   that must be reached at an address that is not loopback (``loopback=False``) listens on
   the IPv6 loopback ``[::1]``, which Docker 20.10's rule — this engine's — does not count as
   local; ``daemon.json``'s ``insecure-registries`` is this engine's own list, and trusted CA
-  certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's folders changes).
+  certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's folders changes);
+- on a network, a registry names another by its container name (``http://<name>:5000``, a
+  pull-through cache's upstream): the process gets that registry's loopback address instead;
+- ``registry-mirrors`` is this engine's own list too: a pull of a Docker Hub name
+  (``hello-world``, ``docker.io/library/…``) goes to the first mirror. Unlike Docker, which
+  falls back to Docker Hub when its mirrors fail, this engine never contacts Docker Hub.
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
 next ``Lab(...)`` of that name, which finds them through their pid files.
@@ -35,6 +40,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .. import images as course_images
 from .. import transfer
@@ -56,9 +62,21 @@ from ..reference import parse
 from ..registry_api import RegistryClient
 from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+)
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+DOCKER_HUB = "docker.io"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
 STOP_WAIT = 10.0
 START_WAIT = 30.0  # seconds a registry process may take to bind its port
@@ -103,6 +121,7 @@ class Container:
     env: dict[str, str] = field(default_factory=dict)
     exit_code: int | None = None
     learner: str | None = None
+    network: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -238,6 +257,7 @@ class LocalEngine(Engine):
         self._version: str | None = None
         self._registry_id: str | None = None
         self._insecure: list[str] = []  # daemon.json's insecure-registries, this engine's way
+        self._mirrors: list[str] = []  # daemon.json's registry-mirrors, this engine's way
 
     # ------------------------------------------------------------------ the engine itself
 
@@ -260,21 +280,28 @@ class LocalEngine(Engine):
         return ["127.0.0.0/8"] + sorted(self._insecure)
 
     def reconfigure(self, settings: dict, backup: Path) -> Change:
-        """No daemon.json here: ``insecure-registries`` becomes this engine's own list (for the
-        life of this engine, i.e. of the lab); nothing on the machine changes."""
+        """No daemon.json here: ``insecure-registries`` and ``registry-mirrors`` become this engine's
+        own lists (for the life of this engine, i.e. of the lab); nothing on the machine changes."""
+        lists = {"insecure-registries": self._insecure, "registry-mirrors": self._mirrors}
         for key in settings:
-            if key != "insecure-registries":
+            if key not in lists:
                 raise EngineError(f"the daemonless engine has no {key}: use the Docker engine for this step.")
-        before = {"insecure-registries": list(self._insecure)} if self._insecure else {}
-        self._insecure += [v for v in settings["insecure-registries"] if v not in self._insecure]
-        content = {"insecure-registries": list(self._insecure)}
+        before = {key: list(value) for key, value in lists.items() if value}
+        for key, values in settings.items():
+            lists[key] += [v for v in values if v not in lists[key]]
+        content = {key: list(value) for key, value in lists.items() if value or key in settings}
         changed = {k: content[k] for k in settings if before.get(k) != content[k]}
         return Change(Path("daemon.json"), before, content, changed, True)
 
     def restore_configuration(self, backup: Path) -> bool:
-        had = bool(self._insecure)
-        self._insecure = []
+        had = bool(self._insecure or self._mirrors)
+        self._insecure.clear()
+        self._mirrors.clear()
         return super().restore_configuration(backup) or had  # a Docker run's backup, if one was left
+
+    def registry_mirrors(self) -> list[str]:
+        """Where pulls of Docker Hub names go (``docker info``'s "Registry Mirrors")."""
+        return list(self._mirrors)
 
     # ------------------------------------------------------------------ trust and credentials
 
@@ -364,8 +391,32 @@ class LocalEngine(Engine):
         self.store.untag(name)
 
     def _client(self, host: str) -> RegistryClient:
-        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list)."""
-        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0)
+        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list).
+
+        Docker Hub's names go to the first registry mirror, never to Docker Hub itself."""
+        if host == DOCKER_HUB:
+            if not self._mirrors:
+                raise ImageMissing("the daemonless engine never contacts Docker Hub: name your own registry in the "
+                                   "image (127.0.0.1:<port>/…), or set a registry mirror first.")
+            host = urlparse(self._mirrors[0]).netloc or self._mirrors[0]
+        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0,
+                              upstream=self._upstream_of(host))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry at ``host``, when it is a pull-through cache."""
+        for container in self._containers(Scope(None, ANY)):
+            if container.kind == "registry" and _hostport(container.host, container.port) == host:
+                return container.env.get(PROXY_REMOTEURL)
+        return None
+
+    def _on_network(self, spec: RegistrySpec, value: str) -> str:
+        """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
+        if not spec.network or "://" not in value:
+            return value
+        for other in self._containers(spec.scope):
+            if other.kind == "registry" and other.network == spec.network and other.name != spec.name:
+                value = value.replace(f"://{other.name}:5000", f"://{_hostport(other.host, other.port)}")
+        return value
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         return transfer.push(self.store, reference, self._client, progress, chunk_size=self.chunk_size)
@@ -434,7 +485,7 @@ class LocalEngine(Engine):
         self._make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
-                              env=dict(spec.env), learner=spec.scope.learner)
+                              env=dict(spec.env), learner=spec.scope.learner, network=spec.network)
         if spec.volume:
             data = self._volume_dir(spec.scope, spec.volume)
         elif spec.bind:
@@ -451,7 +502,7 @@ class LocalEngine(Engine):
             for folder, inside in spec.files.items():
                 if value == inside or value.startswith(inside.rstrip("/") + "/"):
                     value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
-            env[key] = value
+            env[key] = self._on_network(spec, value)
         container.log.write_bytes(b"")
         with open(container.log, "ab") as log:
             try:
