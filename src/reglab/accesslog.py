@@ -212,7 +212,7 @@ class AccessLog:
             text = self.read()
             at = text.find(f'"{tag}"')
             if at >= 0:
-                return len(parse(text[:at]))
+                return len(parse(text[:text.rfind("\n", 0, at) + 1]))  # the lines before the mark's
             if time.monotonic() > deadline:
                 raise RegistryUnavailable(f"the log of {self.client.host} did not show a request within "
                                           f"{MARK_WAIT:g} s: is the registry logging to its standard output?")

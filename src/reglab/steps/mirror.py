@@ -80,12 +80,12 @@ class MirrorSteps:
         self.hub = self.registries.run(name="hub", network=NETWORK, port=port, current=False)
         return self.hub
 
-    def publish(self, versions: int = 3) -> list[str]:
+    def publish(self, versions: int = 3, base_mib: float = 20) -> list[str]:
         """Someone publishes ``app:v1…vN`` (one shared base layer) on the hub; this machine then
         forgets them, as a learner's machine has never seen them."""
         hub = self._need("hub")
-        builds = course_images.growth_series(hub.address, versions=versions, second_app_versions=0,
-                                             seed=SEED)[:versions]
+        builds = course_images.growth_series(hub.address, versions=versions, base_mib=base_mib,
+                                             second_app_versions=0, seed=SEED)[:versions]
         tags, load = _load(self.engine, self.sandbox, builds, "app.tar")
         self.say.twin(load)
         for tag in tags:
@@ -284,6 +284,10 @@ class MirrorSteps:
         if self._mirror is None or not self._mirror.applied or proxy.url not in mirrors:
             self.say.say(f"(not pulled: without {proxy.url} as its mirror, Docker would ask Docker Hub, which this "
                          "lab never contacts)")
+            return None
+        if mirrors[0] != proxy.url:
+            self.say.say(f"(not pulled: Docker would ask {mirrors[0]}, listed before {proxy.url}, first — and this lab "
+                         "contacts no registry but its own)")
             return None
         self._served_whole(ref.repository, ref.tag_or_default)  # else Docker would go on to Docker Hub
         hub_log, proxy_log = self._logs()
