@@ -54,9 +54,12 @@ published = lab.mirror.publish()
 # (`REGISTRY_PROXY_REMOTEURL`). It answers pulls like any registry; what it does not have yet it
 # fetches from that upstream, hands to the client, and keeps.
 #
-# `--dns-opt ndots:1` makes Docker's network DNS answer the hub's name itself and never ask the
-# outside world's DNS about it — which matters once the hub is gone (Step 8): on a machine
-# without a DNS server, that question only times out, ten seconds each time.
+# Two more settings, both measured here:
+# - `REGISTRY_STORAGE_DELETE_ENABLED=true`: the cache deletes what it keeps once it expires
+#   (Step 9) — with deletes off, as by default, a 2.8 cache cannot, and keeps everything forever;
+# - `--dns-opt ndots:1`: Docker's network DNS answers the hub's name itself and never asks the
+#   outside world's DNS about it. That matters once the hub is gone (Step 10): on a machine without
+#   a DNS server, the question only times out, ten seconds for every request.
 
 # %%
 proxy = lab.mirror.run_proxy()
@@ -225,12 +228,19 @@ checks.daemon_as_before(lab)
 disk = lab.mirror.cache_on_disk()
 
 # %% [markdown]
-# Every manifest and blob it stores gets an expiry date. Registry 2.8 keeps each for a fixed 168
-# hours (seven days), then deletes its copy and fetches again on the next pull; the `proxy.ttl`
-# setting to change that came with registry 3. The cache's log tells:
+# Every manifest and blob it stores gets an expiry date: 168 hours (seven days), fixed in registry
+# 2.8 — the `proxy.ttl` setting came with registry 3. The cache's log tells:
 
 # %%
 hours = lab.mirror.kept_for()
+
+# %% [markdown]
+# The lab checked what happens at expiry by moving these dates into the past
+# (`scheduler-state.json`, at the root of the cache's storage) and restarting the cache: with
+# deletes enabled, the expired blobs went from its disk and the next pull fetched them from the
+# hub again. With deletes off, the default, every expiry failed —
+# `Scheduler error returned from OnExpire(app@sha256:…): operation unsupported` — and the cache
+# kept it all: it never takes a moved tag's old layers off its disk.
 
 # %% [markdown]
 # ## Step 10 · When the hub goes away
@@ -261,14 +271,16 @@ with lab.expect_failure():
 # - **An upstream that wants a password.** Registry 2.8 speaks only token authentication to its
 #   upstream (Docker Hub's kind); basic auth came with registry 3.
 # - **A tag that must be fresh the moment it moves**: a cache asks the upstream for tags, but
-#   while the upstream is down it serves what it kept — possibly a week-old `latest`.
+#   while the upstream is down it serves what it kept — possibly an old `latest`.
 #
 # ## Summary
 # - `proxy.remoteurl` (`REGISTRY_PROXY_REMOTEURL`) makes a registry a pull-through cache: it
-#   fetches what it lacks from the upstream and keeps it for 168 h (fixed in 2.8; `proxy.ttl` in 3).
+#   fetches what it lacks from the upstream and keeps it for 168 h (fixed in 2.8; `proxy.ttl` in 3)
+#   — and only lets it go if deletes are enabled (`REGISTRY_STORAGE_DELETE_ENABLED=true`).
 # - Measured on the upstream's own access log: a 2.8 cache fetches each new blob **twice** (once
-#   for the client, once for its storage), then never again; it pays off from the second pull of
-#   the same layers, and shared base layers are fetched once for every image that uses them.
+#   for the client, once for its storage), then never again; it breaks even at the second pull of
+#   the same layers and saves from the third, and a base layer shared by several images is fetched
+#   once for all of them.
 # - Tag look-ups still reach the upstream (`HEAD`); digests do not. Pushes get
 #   `405 UNSUPPORTED`. With the upstream down, what was cached still pulls; the rest fails.
 # - Docker's `registry-mirrors` (`daemon.json`, reloaded by `SIGHUP`) applies to Docker Hub

@@ -41,6 +41,7 @@ from ..units import count, human
 
 NETWORK = "net"
 MIRRORS = "registry-mirrors"
+DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
 DNS_OPTIONS = ("ndots:1",)
 SEED = 6  # this notebook's own layers: none is shared with another notebook's images
 HUB_NAME_SIZE = 256 * 1024  # the layer of the image published as a Docker Hub name: small, quick
@@ -105,8 +106,10 @@ class MirrorSteps:
         """The pull-through cache: a registry with ``proxy.remoteurl`` = the hub, by its name on the network."""
         hub = self._need("hub")
         upstream = f"http://{hub.name}:5000"
+        # deletes on: else a 2.8 cache cannot drop what expires ("OnExpire(…): operation unsupported")
         self.proxy = self.registries.run(name="proxy", network=NETWORK, port=port or hub.port + 1,
-                                         env={PROXY_REMOTEURL: upstream}, dns_options=DNS_OPTIONS)
+                                         env={PROXY_REMOTEURL: upstream, DELETE_ENABLED: "true"},
+                                         dns_options=DNS_OPTIONS)
         if not self.engine.has_networks:
             self.say.note(f"the daemonless engine has no container names: the proxy reaches {hub.name} at "
                           f"{hub.url}")
@@ -225,9 +228,11 @@ class MirrorSteps:
         first = entries[0]
         self.say.say(f'msg="Adding new scheduler entry for {first.repository}@{first.digest} with '
                      f'ttl={first.ttl_hours}h…"')
+        deletes = dict(self._need("proxy").env).get(DELETE_ENABLED) == "true"
+        after = ("after that the cache deletes its copy and fetches it again on the next pull" if deletes else
+                 "but with deletes off the cache cannot drop anything when it expires: it keeps it all")
         self.say.say(f"{count(len(entries), 'entry', 'entries')}, one per manifest and blob it keeps, each for "
-                     f"{' or '.join(f'{h} h' for h in hours)}: after that the cache deletes its copy and fetches "
-                     "it again on the next pull")
+                     f"{' or '.join(f'{h} h' for h in hours)}: {after}")
         return hours[-1]
 
     # ------------------------------------------------------------------ Docker's registry-mirrors
