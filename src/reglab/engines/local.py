@@ -14,8 +14,8 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
   binary on the registry's config; the storage is read where it lies;
 - a **network** is ``networks/<name>/``: there are no container networks here, so a registry
   that must be reached at an address that is not loopback (``loopback=False``) listens on
-  the IPv6 loopback ``[::1]``, which Docker 20.10's rule — this engine's — does not count as
-  local; ``daemon.json``'s ``insecure-registries`` is this engine's own list, and trusted CA
+  the IPv6 loopback ``[::1]``, which this engine's client (Docker 20.10's list: 127.0.0.0/8)
+  does not count as local; ``daemon.json``'s ``insecure-registries`` is this engine's own list, and trusted CA
   certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's folders changes).
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
