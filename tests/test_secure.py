@@ -388,3 +388,46 @@ def test_a_daemon_shared_by_learners_is_left_alone(monkeypatch, engine, tmp_path
     change = engine.reconfigure({"insecure-registries": ["10.0.0.1:5000"]}, tmp_path / "backup")
     assert not change.applied and "several learners" in change.why_not
     assert "10.0.0.1:5000" not in engine.insecure_registries() and not (tmp_path / "backup").exists()
+
+
+def test_the_daemons_words_become_the_clients_sentences():
+    """What dockerd (Go) says about a registry maps to the sentence reglab's own client says."""
+    from reglab import errors
+    from reglab.engines.docker import _registry_trouble
+
+    ref, host = "172.30.0.2:5000/hello-world", "172.30.0.2:5000"
+    get = 'Get "https://172.30.0.2:5000/v2/": '
+    mismatch = "x509: certificate is valid for 172.30.0.3, not 172.30.0.2"
+    pairs = [
+        (get + "http: server gave HTTP response to HTTPS client", False, errors.plain_http_refused(host)),
+        (get + "x509: certificate signed by unknown authority", False, errors.untrusted_certificate(host)),
+        (get + "x509: certificate relies on legacy Common Name field, use SANs instead", False,
+         errors.legacy_common_name(host)),
+        (get + mismatch, False, errors.certificate_mismatch(host, mismatch)),
+        ("no basic auth credentials", False, errors.login_needed(host)),
+        ("unauthorized: authentication required", True, errors.login_refused(host)),
+        ("login attempt to https://172.30.0.2:5000/v2/ failed with status: 401 Unauthorized", True,
+         errors.login_refused(host)),
+    ]
+    for text, given, ours in pairs:
+        theirs = _registry_trouble(text, ref, credentials=given)
+        assert (type(theirs), str(theirs)) == (type(ours), str(ours))
+        assert "\n" not in str(ours) and str(ours).endswith(".")
+
+
+def test_restore_when_there_was_no_daemon_json(engine, tmp_path):
+    """No file before the lab: after it, no file again — and the daemon forgot the change."""
+    daemon = engine.daemon_config()
+    if daemon.why_not():
+        pytest.skip(daemon.why_not())
+    kept = daemon.path.read_bytes() if daemon.path.exists() else None
+    daemon.path.unlink(missing_ok=True)
+    try:
+        backup = tmp_path / "daemon.json.backup"
+        change = daemon.change({"insecure-registries": ["10.11.12.13:5000"]}, backup)
+        assert change.applied and "10.11.12.13:5000" in engine.insecure_registries()
+        assert daemon.restore(backup)
+        assert not daemon.path.exists() and "10.11.12.13:5000" not in engine.insecure_registries()
+    finally:
+        if kept is not None:
+            daemon.path.write_bytes(kept)

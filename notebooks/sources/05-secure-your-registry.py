@@ -21,9 +21,9 @@
 # ## Prerequisites
 # - Notebook 01 (run, tag, push, pull).
 # - A Docker engine, or the daemonless engine (see notebook 01). Without Docker there is no
-#   container network: the registry then listens on the IPv6 loopback `[::1]`, which Docker
-#   20.10's rule — and so the daemonless engine's client — does not count as local, so every
-#   step below fails and succeeds the same way. The outputs below came from Docker, where the
+#   container network: the registry then listens on the IPv6 loopback `[::1]`, which the
+#   daemonless engine's client — following Docker 20.10's list, `127.0.0.0/8` only — does not
+#   count as local, so every step below fails and succeeds the same way. The outputs below came from Docker, where the
 #   registry's address is its container address on the lab's network (such as `172.18.0.2:5000`).
 # - What this notebook changes outside its own folders, and puts back at the end: the Docker
 #   daemon's `daemon.json` — only if `make lab` started that daemon, else it shows you the

@@ -24,8 +24,9 @@ CONFIG_NAME = "config.json"
 FILE_MODE = 0o600
 MASK = "•"
 
-# what `docker login` prints without a credential helper (Docker CLI 28; 20.10 said "Your password
-# will be stored unencrypted in <path>." with another link): {path} is the config file
+# what `docker login` prints without a credential helper when it stores new credentials (Docker CLI 28,
+# on stderr; 20.10 said "Your password will be stored unencrypted in <path>." with another link, on
+# every login): {path} is the config file
 WARNING = ("WARNING! Your credentials are stored unencrypted in '{path}'.\n"
            "Configure a credential helper to remove this warning. See\n"
            "https://docs.docker.com/go/credential-store/\n")

@@ -46,7 +46,8 @@ class RegistrySpec:
     pushes and pulls reach at an address that is *not* loopback (see
     :meth:`Engine.network_address`): Docker's container address on ``network``; the
     daemonless engine, which has no networks, listens on the IPv6 loopback ``[::1]`` instead,
-    which Docker 20.10's rule (and so its own client's) does not count as local.
+    which its client does not count as local (it follows Docker 20.10's list, 127.0.0.0/8 only;
+    Docker 20.10 itself cannot even name ``[::1]:5000/…``, Docker ≥ 28 counts ::1 as local).
 
     On a network, a registry reaches another by its container name (``http://<name>:5000`` in
     ``env``, e.g. a pull-through cache's upstream): Docker's network DNS answers it; the

@@ -304,8 +304,10 @@ class SecureSteps:
             self.say.twin(Twin.of(*login, Raw("<"), str(self.passwords[user])))
             password = self.passwords[user].read_text().strip()
         self.engine.login(registry.address, user, password)
+        before = credentials.read(folder)
         path = credentials.store(folder, registry.address, user, password)
-        self.say.say(credentials.WARNING.format(path=path) + "\nLogin Succeeded")
+        stored_anew = credentials.read(folder) != before  # docker login warns only when it stores something new
+        self.say.say((credentials.WARNING.format(path=path) + "\n" if stored_anew else "") + "Login Succeeded")
 
     def show_login(self, registry: Registry | None = None) -> None:
         """The stored login, masked: ``config.json`` and its ``auth`` decoded."""
