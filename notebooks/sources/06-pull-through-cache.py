@@ -78,7 +78,7 @@ a = lab.mirror.pull_as("A", "app:v1")
 # ends with the number of bytes it sent:
 
 # %%
-requests = lab.mirror.hub_saw(a)
+seen = lab.mirror.hub_saw(a)
 
 # %% [markdown]
 # Registry 2.8 streams a blob it lacks from the upstream straight to the client and, at the same
@@ -92,7 +92,7 @@ requests = lab.mirror.hub_saw(a)
 b = lab.mirror.pull_as("B", "app:v1")
 
 # %%
-requests = lab.mirror.hub_saw(b)
+seen = lab.mirror.hub_saw(b)
 
 # %% [markdown]
 # Not one byte of a blob came from the hub — but the hub was still **asked**: a `HEAD` of the tag.
