@@ -104,3 +104,47 @@ def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, engine, t
     rerun = _nbval(notebook, env)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert _leftovers(engine_kind, "02", engine) == []
+
+
+@pytest.mark.parametrize("engine_kind", ["docker", "local"])
+def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_config(engine_kind, engine, tmp_path):
+    """Notebook 05 changes things outside its folders: daemon.json (Docker), a CA in certs.d, a
+    DOCKER_CONFIG folder. Kill its kernel with all of them changed; the next run puts every one
+    back (daemon.json byte for byte, and the daemon's view of it), passes, and leaves nothing."""
+    from jupyter_client.manager import start_new_kernel
+
+    from reglab.daemon import DaemonConfig
+
+    notebook = ROOT / "notebooks" / "05-secure-your-registry.ipynb"
+    env = _env(engine_kind, tmp_path)
+    daemon = engine.daemon_config() if engine_kind == "docker" else None
+    if daemon and daemon.why_not():
+        pytest.skip(daemon.why_not())
+    path = (daemon or DaemonConfig()).path
+    original = path.read_bytes() if path.exists() else None
+    shown = engine.insecure_registries()
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks"))
+    printed: list[str] = []
+    try:
+        code = ("from reglab import Lab\nlab = Lab('05', echo=False)\nregistry = lab.secure.run_plain()\n"
+                "lab.secure.allow_plain_http()\nlab.secure.make_certificates()\nregistry = lab.secure.run_tls()\n"
+                "trusted = lab.secure.trust()\nlab.secure.add_user('alice')\nregistry = lab.secure.run_with_login()\n"
+                "folder = lab.secure.use_throwaway_docker_config()\nlab.secure.login('alice')\n"
+                "print(trusted, folder, lab.sandbox.daemon_backup, sep='\\n')")
+        reply = client.execute_interactive(code, timeout=120, output_hook=lambda m: printed.append(
+            m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)  # SIGKILL: no atexit, no cleanup
+    trusted, folder, backup = (Path(p) for p in "".join(printed).split())
+    assert trusted.is_file() and (folder / "config.json").is_file()
+    if engine_kind == "docker":
+        assert backup.is_file() and path.read_bytes() != original
+        assert any(":5000" in entry for entry in engine.insecure_registries())
+    rerun = _nbval(notebook, env)
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert _leftovers(engine_kind, "05", engine) == []
+    assert not trusted.exists() and not trusted.parent.exists() and not folder.exists() and not backup.exists()
+    assert (path.read_bytes() if path.exists() else None) == original
+    assert engine.insecure_registries() == shown

@@ -279,6 +279,25 @@ def _standin_config(role: str, cmd: list[str], entrypoint: list[str] | None = No
     return config
 
 
+# Applets left out of the stand-in, so it behaves like upstream registry:2 (Alpine's busybox):
+# `htpasswd` has not been in registry:2 since 2.7.1, and the recipe `docker run --entrypoint
+# htpasswd registry:2` must fail here as it does there. (Debian's busybox 1.35 has no htpasswd
+# applet today; this keeps it so if a later one gains it.)
+EXCLUDED_APPLETS = {"busybox", "htpasswd"}
+
+
+def _busybox_applets(busybox: Path) -> list[str]:
+    out = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout.split()
+    return sorted(set(out) - EXCLUDED_APPLETS)
+
+
+def registry_standin_programs() -> set[str]:
+    """The programs on the stand-in registry image's PATH (``/bin``): the registry and busybox's applets."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    applets = _busybox_applets(Path(busybox)) if Path(busybox).exists() else []
+    return {"registry", "busybox", *applets}
+
+
 def _registry_standin_tools(tag: str) -> tuple[Path, Path]:
     """The registry binary and a static busybox, or :class:`ImageMissing` naming the package."""
     binary = _need(os.environ.get("REGLAB_REGISTRY_BIN") or shutil.which("docker-registry")
@@ -300,8 +319,7 @@ def registry_standin_archive(tag: str) -> bytes:
     for lib in _shared_libraries(binary):
         layer.file(str(lib), lib.resolve().read_bytes(), 0o755)
     layer.file("bin/busybox", busybox.read_bytes(), 0o755)
-    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout.split()
-    for applet in sorted(set(applets) - {"busybox"}):
+    for applet in _busybox_applets(busybox):
         layer.symlink(f"bin/{applet}", "busybox")
     standin = resources.files("reglab.standin")
     layer.file("entrypoint.sh", standin.joinpath("entrypoint.sh").read_bytes(), 0o755)

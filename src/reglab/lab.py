@@ -12,6 +12,8 @@ topic of the course is one attribute, one module of :mod:`reglab.steps`:
 ======================  =========================================  ========
 ``lab.storage``         the storage tree, links, blobs, API vs disk  02, 03
 ``lab.growth``          growth, deleting, garbage collection         04
+``lab.secure``          secure by default, TLS, a login              05
+``lab.mirror``          a pull-through cache and its bandwidth     06
 ======================  =========================================  ========
 
 A new topic is one module in :mod:`reglab.steps`, one line in ``__init__`` below, and its
@@ -33,6 +35,8 @@ from .registry import Registry
 from .sandbox import Sandbox
 from .steps.growth import GrowthSteps
 from .steps.images import ImageSteps, ImageTable
+from .steps.mirror import MirrorSteps
+from .steps.secure import SecureSteps
 from .steps.storage import StorageSteps
 
 __all__ = ["Lab", "Registry"]
@@ -57,6 +61,8 @@ class Lab:
         # the course's topics, one module each
         self.storage = StorageSteps(self.narrator, self.engine, self.sandbox)
         self.growth = GrowthSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
         removed = self.sandbox.clear()
         if removed:

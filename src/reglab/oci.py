@@ -380,10 +380,15 @@ class ImageStore:
 
                 images = json.loads(read("manifest.json"))
                 tags = []
+                gzipped: dict[str, bytes] = {}  # a layer shared by several images is compressed once
                 for item in images:
                     config = read(item["Config"])
                     layers = [read(path) for path in item["Layers"]]
-                    self.add_image(item.get("RepoTags") or [], config, layers)
+                    for path, layer in zip(item["Layers"], layers):
+                        if path not in gzipped:
+                            gzipped[path] = dockergzip.compress(layer)
+                    compressed = [gzipped[path] for path in item["Layers"]]
+                    self.add_image(item.get("RepoTags") or [], config, layers, compressed=compressed)
                     tags += item.get("RepoTags") or []
         except (tarfile.TarError, KeyError, ValueError, AttributeError) as exc:
             raise EngineError(f"that is not a docker save archive reglab can read ({exc}): rebuild it with "

@@ -30,13 +30,18 @@ class Registries:
     def run(self, port: int | None = None, volume: str | None = None, bind: str | os.PathLike | None = None,
             name: str = "registry", env: dict[str, str] | None = None, host: str = "127.0.0.1",
             files: dict[str, str] | None = None, network: str | None = None, tls: bool = False,
-            ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True) -> Registry:
+            ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True,
+            loopback: bool = True, dns_options: tuple[str, ...] = ()) -> Registry:
         """Start a registry container and wait until ``GET /v2/`` answers.
 
         ``volume`` names a Docker volume (created as ``reglab-<lab>-<volume>``); ``bind`` a
         folder (relative paths go under the lab's work folder). Without either, the data
         lives in the container and dies with it. A taken port is never taken over: the next
-        free one is used, said once, and used by every later twin.
+        free one is used, said once, and used by every later twin. ``network`` (created as
+        ``reglab-<lab>-<network>``) attaches it to a network of the lab; with
+        ``loopback=False`` the registry is then named by its address on that network, which
+        is not loopback (:meth:`reglab.engines.Engine.network_address`), and still published
+        on 127.0.0.1. ``dns_options`` are Docker's ``--dns-opt`` for the container.
         """
         if volume and bind:
             raise ReglabError("choose either volume= or bind=, not both: the registry has one data folder.")
@@ -51,15 +56,27 @@ class Registries:
             bind_path = sandbox.folder(bind)
             if hasattr(os, "getuid"):
                 user = f"{os.getuid()}:{os.getgid()}"
+        if not loopback and not network:
+            raise ReglabError("a registry reached at an address that is not loopback needs a network of the lab: "
+                              "pass network='net' too.")
         if network:
-            self.engine.create_network(sandbox.scope, network)
+            network = network if network.startswith(f"{sandbox.scope.prefix}-") else sandbox.object_name(network)
+            if self.engine.create_network(sandbox.scope, network):
+                self.say.twin(docker("network", "create", network))
+                if not self.engine.has_networks:
+                    self.say.note(f"the daemonless engine has no container networks: a folder stands for {network}"
+                                  + ("" if loopback else ", and a registry reached on it listens on the IPv6 "
+                                     "loopback [::1]"))
         spec_env = dict(env or {})
         preferred = port or sandbox.port or ports.DEFAULT_PORT
         chosen, why = self._start(RegistrySpec(sandbox.scope, container, self.image, preferred, host, volume_name,
-                                               bind_path, user, spec_env, dict(files or {}), network))
+                                               bind_path, user, spec_env, dict(files or {}), network, loopback,
+                                               tuple(dns_options)))
         args += ["-p", f"{host}:{chosen}:5000", "--name", container]
         if network:
             args += ["--network", network]
+        for option in dns_options:
+            args += ["--dns-opt", option]
         if volume_name:
             args += ["-v", f"{volume_name}:{REGISTRY_DATA}"]
         if bind_path:
@@ -73,8 +90,16 @@ class Registries:
         self.say.twin(docker(*args, self.image))
         if why:
             self.say.say(f"port {preferred} is taken by {why}, so this lab uses port {chosen} instead.")
-        registry = Registry(container, host, chosen, volume_name, bind_path, tuple(sorted(spec_env.items())),
-                            tuple(sorted((files or {}).items())), network, tls, ca, auth)
+        reach_host, reach_port, published = host, chosen, None
+        if not loopback:
+            address = self.engine.network_address(container, network)
+            self.say.twin(docker("container", "inspect", "--format",
+                                 f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', container))
+            reach, _, port_text = address.rpartition(":")
+            reach_host, reach_port, published = reach.strip("[]"), int(port_text), chosen
+            self.say.say(reach_host)
+        registry = Registry(container, reach_host, reach_port, volume_name, bind_path, tuple(sorted(spec_env.items())),
+                            tuple(sorted((files or {}).items())), network, tls, ca, auth, published)
         registry.api.wait_ready(timeout=30, problem=lambda: self.engine.registry_problem(container))
         if current:
             sandbox.registry, sandbox.port = registry, chosen
@@ -83,6 +108,8 @@ class Registries:
             where = f", keeping its data in the volume {volume_name}"
         elif bind_path:
             where = f", keeping its data in the folder {bind_path}"
+        if not loopback:
+            where += f", on the network {network} (an address that is not loopback)"
         self.say.say(f"registry ready at {registry.url}{where}")
         return registry
 
@@ -131,9 +158,9 @@ class Registries:
                 env[key] = value
         self.kill()
         self.remove()
-        return self.run(port=registry.port, volume=registry.volume, bind=registry.bind, env=env,
-                        files=dict(registry.files), network=registry.network, tls=registry.tls, ca=registry.ca,
-                        auth=registry.auth)
+        return self.run(port=registry.published or registry.port, volume=registry.volume, bind=registry.bind,
+                        env=env, files=dict(registry.files), network=registry.network, tls=registry.tls,
+                        ca=registry.ca, auth=registry.auth, loopback=registry.loopback)
 
     # ------------------------------------------------------------------ what it holds
 

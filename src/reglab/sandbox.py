@@ -1,18 +1,22 @@
 """One learner's sandbox for one lab: its scope, what it created, and its current registry.
 
 The topics of the course (:mod:`reglab.steps`) share it: names come from its scope, image
-tags and folders it creates are written down in its state, so that :meth:`Sandbox.clear`
-(cleanup, and the next ``Lab`` after a killed kernel) removes exactly those.
+tags, folders and files it creates are written down in its state, so that
+:meth:`Sandbox.clear` (cleanup, and the next ``Lab`` after a killed kernel) removes exactly
+those. A change to the daemon's configuration is undone from the backup in the lab's state
+folder; a change that lives only in this process (an environment variable) registers its
+undo with :meth:`Sandbox.on_clear`.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from . import images as course_images
 from .engines import Engine
-from .errors import ReglabError
+from .errors import NameConflict, ReglabError
 from .naming import Scope
 from .reference import parse
 from .registry import Registry
@@ -27,6 +31,16 @@ class Sandbox:
         self.workdir = work_root(scope.learner) / scope.lab
         self.registry: Registry | None = None  # the one the steps act on
         self.port: int | None = None  # the port chosen once, used by every later registry and twin
+        self._undo: list[Callable[[], str | None]] = []
+
+    @property
+    def daemon_backup(self) -> Path:
+        """Where the daemon's original configuration is kept while the lab has changed it."""
+        return self.state.dir / "daemon.json.backup"
+
+    def on_clear(self, undo: Callable[[], str | None]) -> None:
+        """Run ``undo`` at the next clear (once); what it returns, if anything, is listed as removed."""
+        self._undo.append(undo)
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
@@ -53,9 +67,48 @@ class Sandbox:
             self.state.add_dir(path)
         return path
 
+    def shared_file(self, path: Path, data: bytes, what: str) -> None:
+        """Write ``path`` in a shared place (``certs.d``), creating and recording the folders that
+        were missing; a file the lab did not create there is never overwritten."""
+        if path.exists() and str(path) not in self.state.files:
+            raise NameConflict(f"{path} exists and this lab did not create it: reglab will not overwrite it; "
+                               "remove it yourself if it is not needed.")
+        missing = []
+        for parent in [path.parent, *path.parent.parents]:
+            if parent.exists():
+                break
+            missing.append(parent)
+        for folder in reversed(missing):
+            folder.mkdir()
+            self.state.add_shared_dir(folder)
+        self.state.add_file(path, what)
+        path.write_bytes(data)
+
+    def remove_shared_file(self, path: Path) -> bool:
+        """Remove a file :meth:`shared_file` wrote, and the folders it created if now empty."""
+        if str(path) not in self.state.files:
+            return False
+        path.unlink(missing_ok=True)
+        self.state.drop_file(path)
+        for folder in sorted(self.state.shared_dirs, key=len, reverse=True):
+            try:
+                Path(folder).rmdir()
+            except OSError:
+                continue
+            self.state.shared_dirs.remove(folder)
+            self.state.save()
+        return True
+
     def clear(self) -> list[str]:
-        """Remove the objects, tags and folders of this scope; say what went."""
-        removed = [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)]
+        """Remove the objects, tags, folders and files of this scope, undo its changes; say what went."""
+        removed = []
+        while self._undo:
+            said = self._undo.pop()()
+            if said:
+                removed.append(said)
+        if self.engine.restore_configuration(self.daemon_backup):
+            removed.append("the daemon's insecure-registries and registry-mirrors, as they were")
+        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)]
         for tag in list(self.state.tags):
             try:
                 self.engine.remove_image(tag)
@@ -68,6 +121,14 @@ class Sandbox:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(f"folder {path}")
+        for file, what in list(self.state.files.items()):
+            self.remove_shared_file(Path(file))
+            removed.append(what)
+        for folder in sorted(self.state.shared_dirs, key=len, reverse=True):
+            try:
+                Path(folder).rmdir()
+            except OSError:
+                pass  # not empty: someone else's files are in it now
         self.state.clear()
         for folder in (self.workdir, self.state.dir):
             try:

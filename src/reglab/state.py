@@ -1,4 +1,4 @@
-"""What a lab created outside Docker's labels: image tags and folders; and where it keeps them.
+"""What a lab created outside Docker's labels: image tags, folders and files; where it keeps them.
 
 Containers and volumes carry labels, so they can always be found again. Image tags and
 bind-mount folders cannot, so a lab writes them down in a small JSON file; the next
@@ -70,7 +70,12 @@ def work_root(learner: str | None = None) -> Path:
 
 
 class State:
-    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
+    """The tags, folders and files one lab created, persisted as ``<scope root>/<lab>/state.json``.
+
+    ``dirs`` are removed with everything in them (the lab's own work folders); ``files`` are
+    single files the lab put in a shared place (a CA certificate in ``certs.d``), each with a
+    few words saying what it is; ``shared_dirs`` are folders it had to create there, removed
+    only when empty (someone else may have put something in them meanwhile)."""
 
     def __init__(self, scope: Scope):
         self.scope = scope
@@ -78,17 +83,23 @@ class State:
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
         self.dirs: list[str] = []
+        self.files: dict[str, str] = {}  # path → what it is
+        self.shared_dirs: list[str] = []
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
+                self.files, self.shared_dirs = dict(data.get("files", {})), list(data.get("shared_dirs", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"tags": self.tags, "dirs": self.dirs}, indent=1))
+        data = {"tags": self.tags, "dirs": self.dirs}
+        if self.files or self.shared_dirs:
+            data.update(files=self.files, shared_dirs=self.shared_dirs)
+        tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(self.file)
 
     def add_tag(self, tag: str) -> None:
@@ -106,7 +117,20 @@ class State:
             self.dirs.append(str(path))
             self.save()
 
+    def add_file(self, path: Path, what: str) -> None:
+        self.files[str(path)] = what
+        self.save()
+
+    def drop_file(self, path: Path) -> None:
+        if self.files.pop(str(path), None) is not None:
+            self.save()
+
+    def add_shared_dir(self, path: Path) -> None:
+        if str(path) not in self.shared_dirs:
+            self.shared_dirs.append(str(path))
+            self.save()
+
     def clear(self) -> None:
-        self.tags, self.dirs = [], []
+        self.tags, self.dirs, self.files, self.shared_dirs = [], [], {}, []
         if self.file.exists():
             self.file.unlink()

@@ -1,7 +1,10 @@
 """The docker CLI twin of a step: the exact command a learner would type."""
 
+import re
 import shlex
 from dataclasses import dataclass
+
+_IPV6 = re.compile(r"\[[0-9a-fA-F:]+\]")
 
 
 class Raw(str):
@@ -9,7 +12,14 @@ class Raw(str):
 
 
 def _token(arg: str) -> str:
-    return str(arg) if isinstance(arg, Raw) else shlex.quote(str(arg))
+    if isinstance(arg, Raw):
+        return str(arg)
+    arg = str(arg)
+    # an IPv6 address in brackets ([::1]:5000/hello-world) is written as Docker's docs write it:
+    # a shell leaves such a pattern as it is unless a file of that odd name exists
+    if _IPV6.search(arg) and shlex.quote(_IPV6.sub("x", arg)) == _IPV6.sub("x", arg):
+        return arg
+    return shlex.quote(arg)
 
 
 @dataclass(frozen=True)

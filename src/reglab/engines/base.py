@@ -17,9 +17,10 @@ from ..storage import Tree
 from ..transfer import Progress, Transfer
 
 REGISTRY_DATA = "/var/lib/registry"
+PROXY_REMOTEURL = "REGISTRY_PROXY_REMOTEURL"  # proxy.remoteurl: the registry is a pull-through cache of it
 REGISTRY_CONFIG = "/etc/docker/registry/config.yml"  # registry:2; registry:3 reads /etc/distribution/config.yml
 
-__all__ = ["REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
+__all__ = ["PROXY_REMOTEURL", "REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
            "Run", "Transfer"]
 
 
@@ -40,8 +41,19 @@ class RegistrySpec:
     """Everything needed to start one registry.
 
     ``files`` maps a folder on this machine to a path inside the registry (read-only: its
-    certificates, its htpasswd); ``env`` may name those inside paths. ``network`` attaches a
-    Docker registry to a network of the lab (the daemonless engine has only 127.0.0.1).
+    certificates, its htpasswd); ``env`` may name those inside paths. ``network`` attaches the
+    registry to a network of the lab. ``loopback=False`` asks for a registry the engine's
+    pushes and pulls reach at an address that is *not* loopback (see
+    :meth:`Engine.network_address`): Docker's container address on ``network``; the
+    daemonless engine, which has no networks, listens on the IPv6 loopback ``[::1]`` instead,
+    which its client does not count as local (it follows Docker 20.10's list, 127.0.0.0/8 only;
+    Docker 20.10 itself cannot even name ``[::1]:5000/…``, Docker ≥ 28 counts ::1 as local).
+
+    On a network, a registry reaches another by its container name (``http://<name>:5000`` in
+    ``env``, e.g. a pull-through cache's upstream): Docker's network DNS answers it; the
+    daemonless engine puts that registry's loopback address in its place. ``dns_options``
+    are Docker's ``--dns-opt`` (``ndots:1``: a name of the lab is never asked of the
+    outside world's DNS, which on an offline machine only times out).
     """
 
     scope: Scope
@@ -55,6 +67,8 @@ class RegistrySpec:
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     network: str | None = None
+    loopback: bool = True
+    dns_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,7 @@ class Engine(ABC):
     """What a lab needs from whatever runs registries and stores images."""
 
     kind: str = "abstract"
+    has_networks: bool = True  # container networks with addresses of their own (the daemonless engine: no)
 
     # -- the engine itself
     @abstractmethod
@@ -152,16 +167,60 @@ class Engine(ABC):
 
     # -- other containers
     @abstractmethod
-    def run_container(self, scope: Scope, name: str, image: str) -> Run: ...
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
+        """Run ``image`` (its own command, or ``entrypoint`` with ``args``) to completion."""
 
     # -- networks (the lab's own: a registry reached at an address that is not loopback)
     @abstractmethod
-    def create_network(self, scope: Scope, name: str) -> None:
-        """A network of the lab's own; the daemonless engine has none (it raises EngineError)."""
+    def create_network(self, scope: Scope, name: str) -> bool:
+        """A network of the lab's own (True when it was created now, False when it was there).
+        The daemonless engine has no container networks: it keeps a folder in the lab's state,
+        so the lab's objects read the same under both engines."""
 
     @abstractmethod
     def network_address(self, name: str, network: str) -> str:
-        """The container ``name``'s IP address on the lab network ``network``."""
+        """``host:port`` at which the registry ``name`` is reached on ``network`` (by the other
+        containers on it, and by the engine's pushes and pulls): Docker's container address
+        and port 5000; the daemonless engine's listening address (``[::1]:<port>`` for a
+        registry started with ``loopback=False``)."""
+
+    # -- trust and credentials (notebook 05)
+    @abstractmethod
+    def trust_folder(self) -> Path:
+        """Where this engine's pushes and pulls look for a registry's CA certificate:
+        ``<folder>/<host:port>/ca.crt`` (Docker: ``/etc/docker/certs.d``)."""
+
+    @abstractmethod
+    def login(self, host: str, user: str, password: str) -> None:
+        """Check ``user``/``password`` against the registry ``host`` as ``docker login`` does
+        (``GET /v2/`` with them); raise :class:`~reglab.errors.AuthRequired` when refused.
+        Storing them (``$DOCKER_CONFIG/config.json``) is :mod:`reglab.credentials`' part."""
+
+    # -- the daemon's own configuration (daemon.json): notebooks 05 and 06
+    def daemon_config(self):
+        """The :class:`reglab.daemon.DaemonConfig` of the daemon behind this engine, or None when
+        there is no daemon (the daemonless engine keeps its own equivalents in the lab's folders)."""
+        return None
+
+    def reconfigure(self, settings: dict, backup: Path):
+        """Apply ``daemon.json`` settings (``insecure-registries``, ``registry-mirrors``) the
+        engine's way; return the :class:`reglab.daemon.Change`. Docker: the daemon's file and
+        SIGHUP, only on a daemon reglab's set-up started (else the change says why not)."""
+        from ..daemon import DaemonConfig
+
+        return (self.daemon_config() or DaemonConfig()).change(settings, backup)
+
+    def restore_configuration(self, backup: Path) -> bool:
+        """Undo :meth:`reconfigure` from its backup (also after a killed kernel); False if none."""
+        from ..daemon import DaemonConfig
+
+        return (self.daemon_config() or DaemonConfig()).restore(backup)
+
+    def registry_mirrors(self) -> list[str]:
+        """Where pulls of Docker Hub names go first (``docker info``'s "Registry Mirrors")."""
+        config = self.daemon_config()
+        return config.shows("registry-mirrors") if config else []
 
     # -- volumes and bookkeeping
     @abstractmethod

@@ -14,8 +14,20 @@ from .. import errors, naming
 from ..errors import DockerUnavailable, EngineError, ImageInUse, ImageMissing, NameConflict, ReglabError
 from ..naming import Scope
 from ..reference import parse
+from ..registry_api import CERTS_D, stored_credentials
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+)
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -36,26 +48,46 @@ def _unreachable(exc: Exception) -> DockerUnavailable:
     return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
 
 
-def _registry_trouble(text: str, reference: str) -> Exception | None:
-    """Turn a daemon's words about a registry into the sentence reglab's own client would say."""
+def _registry_trouble(text: str, reference: str, credentials: bool = False,
+                      upstream: str | None = None) -> Exception | None:
+    """Turn a daemon's words about a registry into the sentence reglab's own client would say.
+
+    ``credentials``: whether the daemon was given a login for the registry (then a 401 means
+    they were refused, not missing). ``upstream``: the registry is a pull-through cache of it."""
     ref = parse(reference)
     host = ref.registry
     low = text.lower()
     if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
         return errors.unreachable(host)
+    if low.strip().rstrip(".") == "unsupported" or low.startswith("unsupported:"):  # a cache's 405 UNSUPPORTED
+        return errors.proxy_refuses(host, upstream)
+    if upstream and ("manifest unknown" in low or "not found" in low):
+        sep = "@" if ref.digest else ":"
+        return errors.not_cached(host, f"{ref.repository}{sep}{ref.digest or ref.tag_or_default}", upstream)
     if "manifest unknown" in low or "not found" in low:
         return errors.manifest_unknown(host, ref.repository, ref.digest or ref.tag_or_default)
     if "server gave http response to https client" in low:
         return errors.plain_http_refused(host)
     if "certificate signed by unknown authority" in low:
         return errors.untrusted_certificate(host)
+    if "relies on legacy common name" in low:
+        return errors.legacy_common_name(host)
     if "x509" in low:
-        return errors.certificate_mismatch(host, text.split("x509: ", 1)[-1].strip().rstrip("."))
+        return errors.certificate_mismatch(host, "x509: " + text.split("x509: ", 1)[-1].strip().rstrip("."))
     if "405" in low and "method not allowed" in low:
         return errors.read_only_refused(host)
+    if "failed with status: 401" in low:  # docker login's words
+        return errors.login_refused(host)
     if "unauthorized" in low or "authentication required" in low or "no basic auth credentials" in low:
-        return errors.login_needed(host)
+        return errors.login_refused(host) if credentials else errors.login_needed(host)
     return None
+
+
+def _auth_config(host: str) -> dict | None:
+    """What ``docker login`` stored for ``host`` (``$DOCKER_CONFIG/config.json``), as the daemon wants
+    it with a push or pull: the CLI sends it along, the daemon keeps no logins of its own."""
+    credentials = stored_credentials(host)
+    return {"username": credentials[0], "password": credentials[1]} if credentials else None
 
 
 class DockerEngine(Engine):
@@ -81,6 +113,12 @@ class DockerEngine(Engine):
         names = [name for name, index in (config.get("IndexConfigs") or {}).items()
                  if not index.get("Secure", True) and name not in cidrs]
         return cidrs + sorted(names)
+
+    def daemon_config(self):
+        """daemon.json of the daemon this engine talks to, verified through its ``docker info``."""
+        from ..daemon import DaemonConfig
+
+        return DaemonConfig(info=self.client.info)
 
     # ------------------------------------------------------------------ image store
 
@@ -172,14 +210,14 @@ class DockerEngine(Engine):
         except docker.errors.DockerException:
             return ident[:12]
 
-    def _stream(self, events, reference: str, progress: Progress | None) -> dict:
+    def _stream(self, events, reference: str, progress: Progress | None, credentials: bool = False) -> dict:
         """Consume a push/pull event stream; raise on its error event; return a summary."""
         summary = {"digest": None, "layers": set(), "moved": set(), "already": set()}
         try:
             for event in events:
                 if "error" in event:
                     text = (event.get("errorDetail") or {}).get("message") or event["error"]
-                    raise _registry_trouble(text, reference) or EngineError(
+                    raise self._trouble(text, reference, credentials) or EngineError(
                         f"{reference}: the daemon reported: {text}.")
                 status = event.get("status", "")
                 layer = event.get("id")
@@ -203,27 +241,58 @@ class DockerEngine(Engine):
                     detail = event.get("progressDetail") or {}
                     progress(layer, int(detail.get("current") or 0), int(detail.get("total") or 0), status)
         except (requests.RequestException, docker.errors.DockerException) as exc:
-            trouble = _registry_trouble(_message(exc), reference)
+            trouble = self._trouble(_message(exc), reference, credentials)
             raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
         return summary
+
+    def _trouble(self, text: str, reference: str, credentials: bool = False) -> Exception | None:
+        return _registry_trouble(text, reference, credentials, self._upstream_of(parse(reference).registry))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry published at ``host``, when it is a pull-through cache."""
+        port = host.rpartition(":")[2]
+        if not port.isdigit():
+            return None
+        try:
+            found = self.client.containers.list(filters={"label": naming.LAB_LABEL, "publish": port})
+        except docker.errors.DockerException:
+            return None
+        for container in found:
+            for item in (container.attrs.get("Config") or {}).get("Env") or []:
+                key, _, value = item.partition("=")
+                if key == PROXY_REMOTEURL:
+                    return value
+        return None
+
+    def _auth_config(self, host: str) -> dict | None:
+        """The stored login for ``host``; without one, the SDK's own memory of logins is re-read
+        from the same file, so a login it made earlier cannot linger after ``docker logout``."""
+        auth = _auth_config(host)
+        if auth is None:
+            self.api.reload_config()
+        return auth
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
         if self.image_info(ref.tagged) is None:
             raise self._missing(ref.tagged)
-        events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
-        s = self._stream(events, reference, progress)
+        auth = self._auth_config(ref.registry)
+        events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
+                               auth_config=auth)
+        s = self._stream(events, reference, progress, auth is not None)
         if not s["digest"]:
             raise EngineError(f"the daemon pushed {reference} but reported no digest: check `docker push` by hand.")
         return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
 
     def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
+        auth = self._auth_config(ref.registry)
         try:
-            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
-            s = self._stream(events, reference, progress)
+            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
+                                   auth_config=auth)
+            s = self._stream(events, reference, progress, auth is not None)
         except docker.errors.APIError as exc:
-            trouble = _registry_trouble(_message(exc), reference)
+            trouble = self._trouble(_message(exc), reference, auth is not None)
             raise (trouble or EngineError(f"could not pull {reference}: {_message(exc)}.")) from None
         if not s["digest"]:
             raise EngineError(f"the daemon pulled {reference} but reported no digest.")
@@ -262,7 +331,7 @@ class DockerEngine(Engine):
             container = self.client.containers.create(
                 spec.image, name=spec.name, labels=spec.scope.labels(), ports={"5000/tcp": (spec.host, spec.port)},
                 volumes=volumes, user=spec.user, environment=spec.env or None, detach=True,
-                network=spec.network,
+                network=spec.network, dns_opt=list(spec.dns_options) or None,
             )
         except docker.errors.APIError as exc:
             raise EngineError(f"could not create the registry container {spec.name}: {_message(exc)}.") from None
@@ -351,30 +420,54 @@ class DockerEngine(Engine):
         except docker.errors.NotFound:
             return None
 
-    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
         self._check_name_free(name, scope)
         if self.image_info(image) is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        container = self.client.containers.create(image, name=name, labels=scope.labels(), detach=True)
-        container.start()
+        container = self.client.containers.create(image, name=name, labels=scope.labels(), detach=True,
+                                                  entrypoint=entrypoint, command=list(args) or None)
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            container.remove(force=True, v=True)
+            text = _message(exc)
+            if "executable file not found" in text and entrypoint:
+                raise errors.program_missing(image, entrypoint) from None
+            raise EngineError(f"could not start {name}: {text}.") from None
         result = container.wait(timeout=120)
         output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         return Run(name, int(result.get("StatusCode", -1)), output)
 
+    # ------------------------------------------------------------------ trust and credentials
+
+    def trust_folder(self) -> Path:
+        return Path(CERTS_D)
+
+    def login(self, host: str, user: str, password: str) -> None:
+        """``docker login``: the daemon checks the credentials against the registry (``POST /auth``)."""
+        try:
+            self.client.login(username=user, password=password, registry=host, reauth=True)
+        except docker.errors.APIError as exc:
+            text = _message(exc)
+            raise (_registry_trouble(text, f"{host}/x", credentials=True)
+                   or EngineError(f"docker login {host} failed: {text}.")) from None
+
     # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def create_network(self, scope: Scope, name: str) -> None:
+    def create_network(self, scope: Scope, name: str) -> bool:
         try:
             existing = self.client.networks.get(name)
         except docker.errors.NotFound:
             self.client.networks.create(name, labels=scope.labels(), driver="bridge")
-            return
+            return True
         if not scope.owns(existing.attrs.get("Labels")):
             raise NameConflict(f"a network named {name} exists but this lab did not create it: reglab will not "
                                f"touch it; remove it yourself (docker network rm {name}) if it is not in use.")
+        return False
 
     def network_address(self, name: str, network: str) -> str:
         container = self._get(name)
@@ -382,7 +475,7 @@ class DockerEngine(Engine):
         settings = ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
         if not settings.get("IPAddress"):
             raise EngineError(f"{name} has no address on the network {network}: is it running and attached?")
-        return settings["IPAddress"]
+        return f"{settings['IPAddress']}:5000"  # the registry listens on 5000 inside its container
 
     def create_volume(self, scope: Scope, name: str) -> None:
         try:

@@ -11,7 +11,18 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
 - a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
   volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
 - ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``garbage-collect`` runs the same
-  binary on the registry's config; the storage is read where it lies.
+  binary on the registry's config; the storage is read where it lies;
+- a **network** is ``networks/<name>/``: there are no container networks here, so a registry
+  that must be reached at an address that is not loopback (``loopback=False``) listens on
+  the IPv6 loopback ``[::1]``, which this engine's client (Docker 20.10's list: 127.0.0.0/8)
+  does not count as local; ``daemon.json``'s ``insecure-registries`` is this engine's own list,
+  and trusted CA certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's
+  folders changes);
+- on a network, a registry names another by its container name (``http://<name>:5000``, a
+  pull-through cache's upstream): the process gets that registry's loopback address instead;
+- ``registry-mirrors`` is this engine's own list too: a pull of a Docker Hub name
+  (``hello-world``, ``docker.io/library/…``) goes to the first mirror. Unlike Docker, which
+  falls back to Docker Hub when its mirrors fail, this engine never contacts Docker Hub.
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
 next ``Lab(...)`` of that name, which finds them through their pid files.
@@ -28,9 +39,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .. import images as course_images
 from .. import transfer
+from ..daemon import Change
 from ..errors import (
     EngineError,
     EngineUnavailable,
@@ -40,17 +53,30 @@ from ..errors import (
     ReglabError,
     missing_image,
     port_taken,
+    program_missing,
 )
 from ..naming import ANY, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
 from ..registry_api import RegistryClient
-from ..state import State, lab_dirs, learner_of
+from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
 from . import processes
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+)
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+DOCKER_HUB = "docker.io"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
 START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
@@ -92,6 +118,7 @@ class Container:
     env: dict[str, str] = field(default_factory=dict)
     exit_code: int | None = None
     learner: str | None = None
+    network: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -133,11 +160,18 @@ class Container:
             return None
 
 
+IPV6_LOOPBACK = "::1"
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _config_text(data: Path, host: str, port: int) -> str:
     """The stand-in's config (upstream's), with this registry's data folder and address."""
     text = resources.files("reglab.standin").joinpath("config.yml").read_text()
     text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
-    return text.replace("addr: :5000", f"addr: {json.dumps(f'{host}:{port}')}")
+    return text.replace("addr: :5000", f"addr: {json.dumps(_hostport(host, port))}")
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -147,6 +181,7 @@ class LocalEngine(Engine):
     """Registries as processes of the registry binary; images in an OCI image layout."""
 
     kind = "local"
+    has_networks = False
 
     def __init__(self, store: ImageStore | None = None, binary: str | os.PathLike | None = None,
                  chunk_size: int | None = None):
@@ -158,6 +193,8 @@ class LocalEngine(Engine):
         self.chunk_size = chunk_size
         self._version: str | None = None
         self._registry_id: str | None = None
+        self._insecure: list[str] = []  # daemon.json's insecure-registries, this engine's way
+        self._mirrors: list[str] = []  # daemon.json's registry-mirrors, this engine's way
 
     # ------------------------------------------------------------------ the engine itself
 
@@ -176,7 +213,41 @@ class LocalEngine(Engine):
                 f"images in {self.store.root}")
 
     def insecure_registries(self) -> list[str]:
-        return ["127.0.0.0/8"]  # the same rule as Docker's default: plain HTTP to loopback only
+        # the same rule as Docker 20.10's default (plain HTTP to 127.0.0.0/8 only), plus the listed ones
+        return ["127.0.0.0/8"] + sorted(self._insecure)
+
+    def reconfigure(self, settings: dict, backup: Path) -> Change:
+        """No daemon.json here: ``insecure-registries`` and ``registry-mirrors`` become this engine's
+        own lists (for the life of this engine, i.e. of the lab); nothing on the machine changes."""
+        lists = {"insecure-registries": self._insecure, "registry-mirrors": self._mirrors}
+        for key in settings:
+            if key not in lists:
+                raise EngineError(f"the daemonless engine has no {key}: use the Docker engine for this step.")
+        before = {key: list(value) for key, value in lists.items() if value}
+        for key, values in settings.items():
+            lists[key] += [v for v in values if v not in lists[key]]
+        content = {key: list(value) for key, value in lists.items() if value or key in settings}
+        changed = {k: content[k] for k in settings if before.get(k) != content[k]}
+        return Change(Path("daemon.json"), before, content, changed, True)
+
+    def restore_configuration(self, backup: Path) -> bool:
+        had = bool(self._insecure or self._mirrors)
+        self._insecure.clear()
+        self._mirrors.clear()
+        return super().restore_configuration(backup) or had  # a Docker run's backup, if one was left
+
+    def registry_mirrors(self) -> list[str]:
+        """Where pulls of Docker Hub names go (``docker info``'s "Registry Mirrors")."""
+        return list(self._mirrors)
+
+    # ------------------------------------------------------------------ trust and credentials
+
+    def trust_folder(self) -> Path:
+        return state_root() / "certs.d"  # the client looks here first, then in /etc/docker/certs.d
+
+    def login(self, host: str, user: str, password: str) -> None:
+        """``GET /v2/`` with the credentials, as the daemon does for ``docker login``."""
+        RegistryClient(host, auth=(user, password), insecure=self.insecure_registries()).request("GET", "/v2/")
 
     # ------------------------------------------------------------------ image store
 
@@ -257,8 +328,32 @@ class LocalEngine(Engine):
         self.store.untag(name)
 
     def _client(self, host: str) -> RegistryClient:
-        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list)."""
-        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0)
+        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list).
+
+        Docker Hub's names go to the first registry mirror, never to Docker Hub itself."""
+        if host == DOCKER_HUB:
+            if not self._mirrors:
+                raise ImageMissing("the daemonless engine never contacts Docker Hub: name your own registry in the "
+                                   "image (127.0.0.1:<port>/…), or set a registry mirror first.")
+            host = urlparse(self._mirrors[0]).netloc or self._mirrors[0]
+        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0,
+                              upstream=self._upstream_of(host))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry at ``host``, when it is a pull-through cache."""
+        for container in self._containers(Scope(None, ANY)):
+            if container.kind == "registry" and _hostport(container.host, container.port) == host:
+                return container.env.get(PROXY_REMOTEURL)
+        return None
+
+    def _on_network(self, spec: RegistrySpec, value: str) -> str:
+        """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
+        if not spec.network or "://" not in value:
+            return value
+        for other in self._containers(spec.scope):
+            if other.kind == "registry" and other.network == spec.network and other.name != spec.name:
+                value = value.replace(f"://{other.name}:5000", f"://{_hostport(other.host, other.port)}")
+        return value
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         return transfer.push(self.store, reference, self._client, progress, chunk_size=self.chunk_size)
@@ -321,11 +416,13 @@ class LocalEngine(Engine):
                 "use the Docker engine for other images."
             )
         if spec.network:
-            self.create_network(spec.scope, spec.network)  # raises: no networks here
+            self.create_network(spec.scope, spec.network)
+        if not spec.loopback:  # no container addresses here: the IPv6 loopback stands in for one
+            spec = RegistrySpec(**{**spec.__dict__, "host": IPV6_LOOPBACK})
         self._make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
-                              env=dict(spec.env), learner=spec.scope.learner)
+                              env=dict(spec.env), learner=spec.scope.learner, network=spec.network)
         if spec.volume:
             data = self._volume_dir(spec.scope, spec.volume)
         elif spec.bind:
@@ -342,7 +439,7 @@ class LocalEngine(Engine):
             for folder, inside in spec.files.items():
                 if value == inside or value.startswith(inside.rstrip("/") + "/"):
                     value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
-            env[key] = value
+            env[key] = self._on_network(spec, value)
         container.log.write_bytes(b"")
         with open(container.log, "ab") as log:
             try:
@@ -360,7 +457,7 @@ class LocalEngine(Engine):
     def _wait_bound(self, container: Container, child: subprocess.Popen, spec: RegistrySpec) -> None:
         """Return once OUR process logged that it listens on the port: then no other registry
         (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
-        wanted = f"listening on {spec.host}:{spec.port}".encode()
+        wanted = f"listening on {_hostport(spec.host, spec.port)}".encode()
         deadline = time.monotonic() + START_WAIT
         delay = 0.005
         while time.monotonic() < deadline:
@@ -372,11 +469,14 @@ class LocalEngine(Engine):
                 self._discard(container)
                 if "address already in use" in text:
                     raise port_taken(spec.port, spec.host, processes.port_holder(spec.port))
-                raise RegistryUnavailable(f"the registry at {spec.host}:{spec.port} did not start: it stopped "
-                                          f"(exited); its last log line: {processes.last_words_of(text)}.")
+                if "assign requested address" in text:
+                    raise EngineError(f"this machine has no {spec.host} to listen on (IPv6 disabled?): use the "
+                                      "Docker engine for a registry reached at an address that is not loopback.")
+                raise RegistryUnavailable(f"the registry at {_hostport(spec.host, spec.port)} did not start: it "
+                                          f"stopped (exited); its last log line: {processes.last_words_of(text)}.")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        raise EngineError(f"the registry {spec.name} did not listen on {spec.host}:{spec.port} within "
+        raise EngineError(f"the registry {spec.name} did not listen on {_hostport(spec.host, spec.port)} within "
                           f"{START_WAIT:g} s: look at its log ({container.log}).")
 
     def registry_problem(self, name: str) -> str | None:
@@ -421,24 +521,34 @@ class LocalEngine(Engine):
             return None
         return "running" if self._running(container) else "exited"
 
-    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
         self._make_room(name, scope)
+        if self._is_registry_image(image):
+            # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
+            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
+            if argv[0] not in course_images.registry_standin_programs():
+                raise program_missing(image, argv[0])
+            return Run(name, 0, f"{NO_RUNTIME}; with Docker, this step runs {' '.join(argv)} inside {image}: "
+                                "use the Docker engine to see it.\n")
         stored = self.store.find(image)
         if stored is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        code, output = self._what_docker_prints(stored)
+        code, output = self._what_docker_prints(stored, entrypoint, args)
         Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner).save()
         return Run(name, code, output)
 
-    def _what_docker_prints(self, image) -> tuple[int, str]:
+    def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:
         """No container runs here, and nothing from an image ever runs on this machine. For
         reglab's own hello-world stand-in the greeting is known (``standin/greeting.txt``, the
         text its program prints), so it is shown exactly as Docker would show it."""
         config = self.store.config(image).get("config") or {}
         argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+        if entrypoint:
+            argv = [entrypoint, *args]
         if self.store.is_standin(image) and argv == ["/hello"]:
             return 0, f"{NO_RUNTIME}; this is what Docker prints:\n{course_images.hello_greeting()}"
         command = " ".join(argv) or "its command"
@@ -448,13 +558,26 @@ class LocalEngine(Engine):
 
     # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def create_network(self, scope: Scope, name: str) -> None:
-        raise EngineError("the daemonless engine has no container networks, only 127.0.0.1: use the Docker engine "
-                          "to reach a registry at an address that is not loopback.")
+    def create_network(self, scope: Scope, name: str) -> bool:
+        """No container networks here: a folder records the lab's network, like Docker's object."""
+        folder = State(scope).dir / "networks" / name
+        if folder.is_dir():
+            return False
+        folder.mkdir(parents=True)
+        return True
 
     def network_address(self, name: str, network: str) -> str:
-        self.create_network(Scope(None), network)
-        return ""
+        container = self._get(name)
+        return _hostport(container.host, container.port)
+
+    def _networks(self, scope: Scope) -> list[LabObject]:
+        found = []
+        for lab_dir in lab_dirs(scope):
+            folder = lab_dir / "networks"
+            if folder.is_dir():
+                found += [LabObject("network", n.name, lab_dir.name, learner_of(lab_dir))
+                          for n in sorted(folder.iterdir()) if n.is_dir()]
+        return found
 
     @staticmethod
     def _volume_dir(scope: Scope, name: str) -> Path:
@@ -477,17 +600,17 @@ class LocalEngine(Engine):
 
     def objects(self, scope: Scope) -> list[LabObject]:
         found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
-        return found + self._volumes(scope)
+        return found + self._volumes(scope) + self._networks(scope)
 
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
         for container in self._containers(scope):
             self._discard(container)
         for obj in found:
-            if obj.kind == "volume":
-                shutil.rmtree(self._volume_dir(Scope(obj.lab, obj.learner), obj.name), ignore_errors=True)
+            if obj.kind in ("volume", "network"):
+                shutil.rmtree(State(Scope(obj.lab, obj.learner)).dir / f"{obj.kind}s" / obj.name, ignore_errors=True)
         for lab_dir in lab_dirs(scope):
-            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir):
+            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir / "networks", lab_dir):
                 try:
                     folder.rmdir()  # only when empty: the lab's state.json may still be there
                 except OSError:
