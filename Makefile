@@ -10,12 +10,12 @@ BIN := $(VENV)/bin
 REGLAB_OFFLINE ?= 1
 export REGLAB_OFFLINE
 
-.PHONY: lab test notebooks setup docker images venv clean bench
+.PHONY: lab test notebooks setup docker images venv clean bench classroom
 
 lab: setup
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-test: setup
+test: setup classroom
 	$(BIN)/pytest
 	@echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)"
 	REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks
@@ -27,6 +27,16 @@ notebooks: setup
 	$(BIN)/python scripts/build_notebooks.py --tidy notebooks/*.ipynb
 
 setup: venv docker images
+
+# configurable-http-proxy for tests/test_classroom.py's hub (npm; the version classroom/class pins)
+PROXY_VERSION := $(shell sed -n 's/^PROXY_VERSION=\([0-9.]*\).*/\1/p' classroom/class)
+PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
+
+classroom: $(PROXY)
+
+$(PROXY): classroom/class
+	npm install --silent --no-save --no-package-lock --prefix $(VENV)/proxy configurable-http-proxy@$(PROXY_VERSION)
+	touch $@
 
 venv: $(VENV)/.installed
 

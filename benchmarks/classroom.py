@@ -1,0 +1,167 @@
+"""A class on one machine: how many learners can run the course at once on the daemonless engine?
+
+Each learner has a home of their own, ``REGLAB_LEARNER`` set, and a kernel of their own (as
+JupyterHub's single-user servers start them), and runs notebooks 01 and 02 cell by cell; every
+learner starts at the same moment (the whole class pressing "Run all" together: the worst case).
+Every cell's outputs are compared with the committed ones as nbval does, so a row counts only
+learners whose whole run passed. Per class size it prints the kernel start time, the cell
+times (p50, p95, max: a cell's time is from sending it to the kernel being idle again), the
+memory per learner (peak RSS of the learner's kernel plus its registry process) and the
+learners whose run failed; afterwards no registry process may be left. Last line:
+``learners at p95 ≤ 2 s: N``, the largest class measured whose p95 stayed within 2 s with
+every learner passing.
+
+    REGLAB_OFFLINE=1 python benchmarks/classroom.py [--learners 1,5,10,20,40] [--notebooks 01,02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from kernel_runs import LocalKernel, patterns, run_notebook  # noqa: E402
+
+LIMIT = 2.0
+
+
+@dataclass
+class Learner:
+    name: str
+    home: Path
+    kernel: LocalKernel | None = None
+    start_seconds: float = 0.0
+    cells: list[float] = field(default_factory=list)
+    failure: str | None = None
+    peak_rss: int = 0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def learner_env(learner: Learner) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGLAB_") or k == "REGLAB_REGISTRY_BIN"}
+    env.update(HOME=str(learner.home), REGLAB_LEARNER=learner.name, JUPYTERHUB_USER=learner.name,
+               REGLAB_ENGINE="local", REGLAB_OFFLINE="1", DOCKER_HOST="unix:///nonexistent/docker.sock",
+               TMPDIR=str(learner.home / "tmp"))
+    return env
+
+
+def start(learner: Learner) -> None:
+    (learner.home / "tmp").mkdir(parents=True)
+    started = time.monotonic()
+    learner.kernel = LocalKernel(learner_env(learner), cwd=str(learner.home))
+    learner.start_seconds = time.monotonic() - started
+
+
+def run(learner: Learner, notebooks: list[Path], go: threading.Barrier) -> None:
+    go.wait()
+    pairs = patterns([(learner.name, "LEARNER")])
+    for notebook in notebooks:
+        try:
+            runs = run_notebook(learner.kernel, notebook, pairs, timeout=600)
+        except Exception as exc:  # a cell that never finished: this learner failed
+            learner.failure = f"{notebook.name[:2]}: {exc}"
+            return
+        learner.cells += [r.seconds for r in runs]
+        bad = [r for r in runs if not r.ok]
+        if bad:
+            learner.failure = f"{notebook.name[:2]} {bad[0]}"
+            return
+
+
+def sample_memory(learners: list[Learner], stop: threading.Event) -> None:
+    """Peak RSS per learner: the kernel and every process under it (its registry)."""
+    while not stop.wait(0.25):
+        for learner in learners:
+            try:
+                kernel = psutil.Process(learner.kernel.pid)
+                rss = kernel.memory_info().rss + sum(c.memory_info().rss for c in kernel.children(recursive=True))
+            except (psutil.Error, AttributeError):
+                continue
+            learner.peak_rss = max(learner.peak_rss, rss)
+
+
+def registry_processes(marker: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"docker-registry serve {marker}"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def measure(count: int, notebooks: list[Path], work: Path) -> dict:
+    learners = [Learner(f"learner{i:02d}", work / f"c{count}" / f"learner{i:02d}") for i in range(1, count + 1)]
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(start, learners))
+    go = threading.Barrier(count)
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_memory, args=(learners, stop), daemon=True)
+    sampler.start()
+    began = time.monotonic()
+    try:
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(lambda learner: run(learner, notebooks, go), learners))
+    finally:
+        wall = time.monotonic() - began
+        stop.set()
+        sampler.join()
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(lambda learner: learner.kernel.shutdown(), learners))
+    cells = [s for learner in learners for s in learner.cells]
+    left = registry_processes(str(work / f"c{count}"))
+    return {
+        "learners": count,
+        "kernel_p95": percentile([lr.start_seconds for lr in learners], 95),
+        "p50": statistics.median(cells) if cells else float("nan"),
+        "p95": percentile(cells, 95) if cells else float("nan"),
+        "max": max(cells) if cells else float("nan"),
+        "mib": statistics.median(lr.peak_rss for lr in learners) / 2**20,
+        "failed": [f"{lr.name}: {lr.failure}" for lr in learners if lr.failure],
+        "wall": wall,
+        "left": left,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", default="1,5,10,20,40", help="class sizes, comma-separated")
+    parser.add_argument("--notebooks", default="01,02")
+    parser.add_argument("--verbose", action="store_true", help="print every failed learner")
+    args = parser.parse_args()
+    notebooks = [next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in args.notebooks.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="reglab-bench-class-"))
+    print(f"notebooks {', '.join(n.stem for n in notebooks)}; {os.cpu_count()} cores; every learner at once")
+    print(f"{'learners':>8} {'kernel p95':>10} {'cell p50':>9} {'cell p95':>9} {'cell max':>9} "
+          f"{'MiB/learner':>11} {'failed':>6} {'wall':>7}")
+    best = 0
+    try:
+        for count in [int(n) for n in args.learners.split(",")]:
+            row = measure(count, notebooks, work)
+            print(f"{count:>8} {row['kernel_p95']:>9.2f}s {row['p50']:>8.3f}s {row['p95']:>8.3f}s "
+                  f"{row['max']:>8.2f}s {row['mib']:>11.0f} {len(row['failed']):>6} {row['wall']:>6.1f}s", flush=True)
+            for failure in row["failed"][: None if args.verbose else 2]:
+                print(f"         {failure[:160]}")
+            if row["left"]:
+                print(f"         {len(row['left'])} registry processes left behind!")
+            if row["p95"] <= LIMIT and not row["failed"] and not row["left"]:
+                best = max(best, count)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"learners at p95 ≤ {LIMIT:g} s: {best}")
+
+
+if __name__ == "__main__":
+    main()
