@@ -39,7 +39,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="reglab-bench-daemonless-"))
     os.environ["REGLAB_STATE_DIR"] = str(work / "state")  # the benchmark's lab never meets a learner's
 
-    from reglab import Lab, images, ports
+    from reglab import Lab, images, oci, ports
     from reglab.engines.local import LocalEngine
     from reglab.oci import ImageStore
 
@@ -50,7 +50,7 @@ def main() -> None:
         [images.random_layer(f"data/{i}.bin", size, "daemonless-copy") for i in range(args.layers)],
         {"Cmd": ["/bin/true"]},
     )
-    images.write_oci_layout([build], store.root)  # the synthetic image, in the store's own form
+    oci.write_layout([build], store.root)  # the synthetic image, in the store's own form
     engine = LocalEngine(store=store)
     lab = Lab("bench-daemonless", engine=engine, echo=False, ensure_images=False)
     try:

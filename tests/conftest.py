@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from reglab.naming import Scope
+
 # Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
 # notebook kernel starts, so the kernels nbval launches inherit it.
 os.environ["REGLAB_OFFLINE"] = "1"
@@ -48,4 +50,4 @@ def lab_factory(engine):
     """Make quiet labs named ``t-<name>`` on the Docker engine; every one is cleaned up after the test."""
     with labs(engine, "t-") as make:
         yield make
-    assert [o for o in engine.objects() if o.lab.startswith("t-")] == []
+    assert [o for o in engine.objects(Scope.of(None)) if o.lab.startswith("t-")] == []

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from reglab import checks, images
-from reglab.lab_growth import DELETE_ENABLED
+from reglab.steps.growth import DELETE_ENABLED
 
 
 def test_registry_and_image_checks_follow_live_state(lab_factory):
@@ -34,8 +34,8 @@ def test_image_check_catches_the_stale_cache_push(lab_factory):
     ref = registry.ref("scratch", "v1")
     lab.load_images([images.synthetic_image(ref, [images.random_layer("s.bin", 64 * 1024, "checks")])])
     lab.push(ref)
-    lab.delete_image(ref)
-    lab.garbage_collect()
+    lab.growth.delete_image(ref)
+    lab.growth.garbage_collect()
     lab.push(ref)  # "Layer already exists": the cache remembers a blob that is gone
     stale = checks.image_in_registry(registry, "scratch", "v1")
     assert not stale and "restart the registry" in str(stale)

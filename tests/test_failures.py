@@ -20,6 +20,7 @@ from reglab.errors import (
     NameConflict,
     RegistryUnavailable,
 )
+from reglab.naming import Scope
 
 
 def _one_sentence(exc):
@@ -98,19 +99,19 @@ def test_stale_container_from_a_killed_run_is_replaced(engine, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy())
     assert out.returncode == -signal.SIGKILL
     port = int(out.stdout.strip())
-    names = {o.name for o in engine.objects("t-stale")}
+    names = {o.name for o in engine.objects(Scope.of("t-stale"))}
     assert names == {"reglab-t-stale-registry", "reglab-t-stale-registry-data"}
     assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is not None
 
     lab = Lab("t-stale", engine=engine, echo=False)
     try:
-        assert engine.objects("t-stale") == []
+        assert engine.objects(Scope.of("t-stale")) == []
         assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is None
         registry = lab.run_registry()  # same name, no 409 Conflict
         assert engine.state(registry.name) == "running"
     finally:
         lab.cleanup()
-    assert engine.objects("t-stale") == []
+    assert engine.objects(Scope.of("t-stale")) == []
 
 
 def test_learners_own_objects_are_never_touched(engine, lab_factory):

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from reglab import images
-from reglab.errors import ManifestUnknown
-from reglab.lab_growth import DELETE_ENABLED, DOCKER_V2
-from reglab.registry_api import DeleteDisabled
+from reglab import images, oci
+from reglab.errors import DeleteDisabled, ManifestUnknown
+from reglab.media import DOCKER_MANIFEST as DOCKER_V2
+from reglab.steps.growth import DELETE_ENABLED
 
 SMALL = dict(versions=3, base_mib=4, app_mib=(0.5, 1), second_app_versions=1, unrelated_mib=1)
 
@@ -38,7 +38,7 @@ def test_series_history_matches_disk(lab_factory):
     registry = lab.run_registry(bind="data")
     series = images.growth_series(registry.address, **SMALL)
     tags = lab.load_images(series)
-    history = lab.push_series(tags)
+    history = lab.growth.push_series(tags)
     assert [s.label for s in history] == [f"{t.split('/', 1)[1]}" for t in tags]
     size, count = _files(registry.bind)
     assert history[-1].physical == size and history[-1].files == count
@@ -64,9 +64,9 @@ def test_delete_disabled_then_delete_frees_nothing_until_gc(lab_factory, engine)
     registry = lab.run_registry(bind="data")
     series = images.growth_series(registry.address, **SMALL)
     tags = lab.load_images(series)
-    lab.push_series(tags)
+    lab.growth.push_series(tags)
     with pytest.raises(DeleteDisabled) as info:
-        lab.delete_image(registry.ref("app", "v1"))
+        lab.growth.delete_image(registry.ref("app", "v1"))
     assert "REGISTRY_STORAGE_DELETE_ENABLED=true" in str(info.value) and "\n" not in str(info.value)
     assert _digest(registry, "app", "v1") is not None
 
@@ -74,19 +74,19 @@ def test_delete_disabled_then_delete_frees_nothing_until_gc(lab_factory, engine)
     before_bytes, _ = _files(registry.bind)
     blobs_before = _blob_dirs(registry.bind)
     v1 = _digest(registry, "app", "v1")
-    assert lab.delete_image(registry.ref("app", "v1")) == v1
+    assert lab.growth.delete_image(registry.ref("app", "v1")) == v1
     assert _digest(registry, "app", "v1") is None
     after_bytes, _ = _files(registry.bind)
     assert _blob_dirs(registry.bind) == blobs_before and after_bytes <= before_bytes  # only links went
     assert before_bytes - after_bytes < 1024
 
-    lab.read_only()
-    dry = lab.garbage_collect(dry_run=True)
+    lab.growth.read_only()
+    dry = lab.growth.garbage_collect(dry_run=True)
     assert dry.blobs == 3 and _blob_dirs(registry.bind) == blobs_before  # manifest, config, app layer
-    real = lab.garbage_collect()
+    real = lab.growth.garbage_collect()
     remaining = _blob_dirs(registry.bind)
     assert real.blobs == 3 and len(blobs_before - remaining) == 3 and v1 not in remaining
-    lab.read_only(False)
+    lab.growth.read_only(False)
 
     # every image still tagged pulls, with the digest the registry reports, and verifies on disk
     for tag in tags[1:]:
@@ -106,8 +106,8 @@ def test_stale_blob_cache_after_gc_and_the_restart_fix(lab_factory):
     scratch = images.synthetic_image(ref, [images.random_layer("s.bin", 256 * 1024, "cache-test")])
     lab.load_images([scratch])
     lab.push(ref)
-    lab.delete_image(ref)
-    lab.garbage_collect()  # the wrong way: the registry keeps serving with its cache
+    lab.growth.delete_image(ref)
+    lab.growth.garbage_collect()  # the wrong way: the registry keeps serving with its cache
     again = lab.push(ref)
     assert again.moved == 0 and again.already == 1  # "Layer already exists" - but it does not
     assert len(_blob_dirs(registry.bind)) < 3
@@ -135,7 +135,7 @@ def test_synthetic_series_is_deterministic_and_quick_to_build():
 
 def test_oci_layout_is_readable_by_skopeo(tmp_path):
     series = images.growth_series("127.0.0.1:5000", **SMALL)
-    images.write_oci_layout(series, tmp_path)
+    oci.write_layout(series, tmp_path)
     out = subprocess.run(["skopeo", "inspect", "--raw", f"oci:{tmp_path}:127.0.0.1:5000/app:v2"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import labs
 
-from reglab import dockergzip, images, ports, transfer
+from reglab import dockergzip, errors, images, oci, ports
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.errors import DockerUnavailable
 from reglab.oci import ImageStore
@@ -112,7 +112,7 @@ def test_hello_world_has_the_same_digest_and_tree_under_both_engines(docker_engi
         registry = lab.run_registry(port=ports.choose(5200))
         lab.tag("hello-world", registry.ref("hello-world"))
         pushed = lab.push(registry.ref("hello-world"))
-        results[kind] = (pushed.digest, lab.tree().text(), sorted(lab.tree().blobs()))
+        results[kind] = (pushed.digest, lab.storage.tree().text(), sorted(lab.storage.tree().blobs()))
         lab.cleanup()
     assert results["docker"] == results["local"]
 
@@ -179,7 +179,7 @@ def test_docker_push_pulls_into_the_local_store_byte_identical(docker_engine, in
 
 
 def test_skopeo_reads_and_fills_the_local_store(local_engine, interop_lab):
-    """skopeo reads the store's OCI-typed images (as :func:`images.write_oci_layout` writes
+    """skopeo reads the store's OCI-typed images (as :func:`oci.write_layout` writes
     them); it skips Docker schema 2 entries, which hold Docker's exact bytes."""
     lab = interop_lab("skopeo")
     registry = lab.run_registry(port=ports.choose(5200))
@@ -187,7 +187,7 @@ def test_skopeo_reads_and_fills_the_local_store(local_engine, interop_lab):
     name = "t-interop/oci-typed:1"
     build = images.ImageBuild([name], [images.random_layer("x", 30_000, "skopeo"), images.Layer().file("y", b"y")],
                               {"Cmd": ["/x"]})
-    images.write_oci_layout([build], store.root)
+    oci.write_layout([build], store.root)
     lab.state.add_tag(name)
     target = registry.ref("t-interop/by-skopeo", "1")
     run("skopeo", "copy", "--dest-tls-verify=false", f"oci:{store.root}:{name}", f"docker://{target}")
@@ -205,11 +205,22 @@ def test_error_sentences_match_the_docker_engine():
 
     ref = parse("127.0.0.1:5999/hello-world")
     pairs = [
-        ("dial tcp 127.0.0.1:5999: connect: connection refused", transfer.unreachable(ref.registry)),
-        ("manifest unknown", transfer.manifest_unknown(ref)),
-        ("server gave HTTP response to HTTPS client", transfer.plain_http_refused(ref.registry)),
-        ("unauthorized: authentication required", transfer.login_needed(ref.registry)),
+        ("dial tcp 127.0.0.1:5999: connect: connection refused", errors.unreachable(ref.registry)),
+        ("manifest unknown", errors.manifest_unknown(ref.registry, ref.repository, ref.tag_or_default)),
+        ("server gave HTTP response to HTTPS client", errors.plain_http_refused(ref.registry)),
+        ("unauthorized: authentication required", errors.login_needed(ref.registry)),
     ]
     for text, ours in pairs:
         theirs = _registry_trouble(text, str(ref))
         assert (type(theirs), str(theirs)) == (type(ours), str(ours))
+
+
+def test_plain_http_only_where_the_docker_daemon_allows_it(engine):
+    from reglab.registry_api import plain_http_allowed
+
+    # the daemonless engine's rule is the live daemon's default (Docker 20.10: 127.0.0.0/8, not ::1)
+    assert LocalEngine().insecure_registries() == engine.insecure_registries()
+    allowed = engine.insecure_registries()
+    assert all(plain_http_allowed(h, allowed) for h in ("127.0.0.1:5000", "127.8.9.10:5000", "localhost:5000"))
+    assert not any(plain_http_allowed(h, allowed) for h in ("10.0.0.1:5000", "registry.example.org", "[::1]:5000"))
+    assert plain_http_allowed("10.0.0.1:5000", allowed + ["10.0.0.1:5000"])  # listed in insecure-registries

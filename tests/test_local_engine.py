@@ -21,7 +21,7 @@ from conftest import labs
 
 from reglab import Lab, images, ports
 from reglab.engines import choose_engine, get_engine
-from reglab.engines.base import REGISTRY_CONFIG, RegistrySpec
+from reglab.engines.base import RegistrySpec
 from reglab.engines.local import NO_RUNTIME, LocalEngine, registry_binary
 from reglab.errors import (
     EngineError,
@@ -31,6 +31,7 @@ from reglab.errors import (
     PortInUse,
     RegistryUnavailable,
 )
+from reglab.naming import Scope
 from reglab.oci import ImageStore
 from reglab.state import State, state_root
 
@@ -87,7 +88,7 @@ def local_lab(local_engine):
     with labs(local_engine, "t-local-") as make:
         yield make
     assert our_registry_processes() == []
-    assert [o for o in local_engine.objects() if o.lab.startswith("t-local-")] == []
+    assert [o for o in local_engine.objects(Scope.of(None)) if o.lab.startswith("t-local-")] == []
 
 
 def port() -> int:
@@ -109,7 +110,7 @@ def test_seed_flow_push_remove_pull(local_lab, local_engine):
     assert curl_json(f"{registry.url}/v2/hello-world/tags/list") == {"name": "hello-world", "tags": ["latest"]}
 
     # the registry's files: every blob's bytes hash to its name
-    data = State(lab.name).dir / "containers" / registry.name / "data"
+    data = State(lab.scope).dir / "containers" / registry.name / "data"
     blob_files = sorted(data.glob("docker/registry/v2/blobs/sha256/*/*/data"))
     assert len(blob_files) == 3
     for blob in blob_files:
@@ -152,13 +153,13 @@ def test_pull_into_an_empty_store_is_byte_identical(local_lab, local_engine, tmp
 def test_registry_is_a_child_process_on_loopback_with_a_pid_file(local_lab, local_engine):
     lab = local_lab("proc")
     registry = lab.run_registry(port=port())
-    folder = State(lab.name).dir / "containers" / registry.name
+    folder = State(lab.scope).dir / "containers" / registry.name
     pid = int((folder / "pid").read_text())
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[1:3] == [b"serve", str(folder / "config.yml").encode()]
     assert listening(registry.port) == ["127.0.0.1"]
     assert local_engine.state(registry.name) == "running"
-    assert [o.name for o in local_engine.objects(lab.name)] == [registry.name]
+    assert [o.name for o in local_engine.objects(lab.scope)] == [registry.name]
     lab.kill_registry()
     assert not Path(f"/proc/{pid}").exists() or b"Z" in Path(f"/proc/{pid}/stat").read_bytes().split(b")")[-1][:3]
     assert local_engine.state(registry.name) == "exited"
@@ -186,15 +187,15 @@ def test_a_volume_keeps_the_images_across_a_recreated_registry(local_lab, local_
     registry = lab.run_registry(port=port(), volume="registry-data")
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
-    volume = State(lab.name).dir / "volumes" / "reglab-t-local-vol-registry-data"
+    volume = State(lab.scope).dir / "volumes" / "reglab-t-local-vol-registry-data"
     assert local_engine.volume_exists(volume.name)
     lab.kill_registry()
     lab.remove_registry()
     assert (volume / "docker/registry/v2/repositories/hello-world").is_dir()
     registry = lab.run_registry(volume="registry-data")
     assert curl_json(f"{registry.url}/v2/_catalog") == {"repositories": ["hello-world"]}
-    assert lab.show_link("hello-world") == pushed.digest
-    assert [(o.kind, o.name) for o in local_engine.objects(lab.name)] == [
+    assert lab.storage.show_link("hello-world") == pushed.digest
+    assert [(o.kind, o.name) for o in local_engine.objects(lab.scope)] == [
         ("container", registry.name), ("volume", volume.name)]
     removed = lab.cleanup()
     assert f"volume {volume.name}" in removed and not volume.exists()
@@ -233,7 +234,7 @@ def test_a_killed_kernel_leaves_a_registry_the_next_lab_stops(local_engine, tmp_
     try:
         assert our_registry_processes() == []
         assert listening(chosen) == []
-        assert local_engine.objects("t-local-stale") == []
+        assert local_engine.objects(Scope.of("t-local-stale")) == []
     finally:
         lab.cleanup()
 
@@ -252,50 +253,45 @@ def test_a_taken_port_is_refused(local_engine):
     holder.listen()
     taken = holder.getsockname()[1]
     try:
-        spec = RegistrySpec("t-local-taken", "reglab-t-local-taken-registry", images.registry_image(), taken)
+        spec = RegistrySpec(Scope.of("t-local-taken"), "reglab-t-local-taken-registry", images.registry_image(), taken)
         with pytest.raises(PortInUse):
             local_engine.start_registry(spec)
     finally:
         holder.close()
-        local_engine.remove_objects("t-local-taken")
+        local_engine.remove_objects(Scope.of("t-local-taken"))
 
 
-# ----------------------------------------------------------------------------- exec and archives
+# ----------------------------------------------------------------------------- garbage collection and storage
 
 
-def test_exec_translates_container_paths_and_runs_garbage_collect(local_lab, local_engine):
-    lab = local_lab("exec")
+def test_garbage_collect_runs_the_binary_on_the_registrys_config(local_lab, local_engine):
+    lab = local_lab("gc")
     registry = lab.run_registry(port=port())
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
-    code, out = local_engine.exec(registry.name, ["find", "/var/lib/registry", "-name", "link"])
-    assert code == 0 and out.split() and all(p.startswith("/var/lib/registry/docker/") for p in out.split())
-    code, out = local_engine.exec(registry.name, ["registry", "garbage-collect", "--dry-run", REGISTRY_CONFIG])
-    assert code == 0 and pushed.digest in out
-    code, out = local_engine.exec(registry.name, ["no-such-program-here"])
-    assert code == 127 and "not found" in out
-    lab.kill_registry()
-    with pytest.raises(EngineError):
-        local_engine.exec(registry.name, ["cat", REGISTRY_CONFIG])
+    code, out = local_engine.garbage_collect(registry.name, dry_run=True)
+    assert code == 0 and pushed.digest in out and "3 blobs marked, 0 blobs and 0 manifests eligible" in out
+    data = State(lab.scope).dir / "containers" / registry.name / "data"
+    assert str(data) not in out  # paths read as inside the container, like the twin shows
+    lab.kill_registry()  # garbage-collect is an offline tool: a stopped registry's storage works too
+    assert local_engine.garbage_collect(registry.name, dry_run=True)[0] == 0
 
 
-def test_tree_reads_the_data_folder_as_an_archive(local_lab, local_engine):
+def test_tree_reads_the_data_folder_where_it_lies(local_lab, local_engine):
     lab = local_lab("tree")
     registry = lab.run_registry(port=port())
     lab.tag("hello-world", registry.ref("hello-world"))
     lab.push(registry.ref("hello-world"))
-    tree = lab.tree()
-    data = State(lab.name).dir / "containers" / registry.name / "data"
+    tree = lab.storage.tree()
+    data = State(lab.scope).dir / "containers" / registry.name / "data"
     on_disk = subprocess.run(["find", str(data), "-type", "f"], capture_output=True, text=True).stdout.split()
     assert tree.file_count == len(on_disk)
-    du = subprocess.run(["du", "-sb", "--apparent-size", str(data / "docker/registry/v2/blobs")],
-                        capture_output=True, text=True).stdout.split()[0]
-    assert tree.blob_bytes <= int(du)
+    sizes = subprocess.run(["find", str(data / "docker/registry/v2/blobs"), "-name", "data", "-printf", "%s\\n"],
+                           capture_output=True, text=True).stdout.split()
+    assert len(sizes) == 3 and tree.blob_bytes == sum(map(int, sizes))
     assert len(tree.blobs()) == 3 and tree.repositories() == ["hello-world"]
     lab.kill_registry()  # a stopped registry's files can still be read, as with docker cp
-    assert lab.tree().file_count == len(on_disk)
-    with pytest.raises(EngineError):
-        list(local_engine.read_archive(registry.name, "/etc/passwd"))
+    assert lab.storage.tree().file_count == len(on_disk)
 
 
 # ----------------------------------------------------------------------------- containers that cannot run
@@ -309,7 +305,7 @@ def test_running_a_stand_in_shows_what_docker_prints(local_lab, local_engine):
     assert rest == images.hello_greeting()  # the stand-in's own words; nothing from the image ran here
     assert result.exit_code == 0
     assert local_engine.state(result.name) == "exited"
-    assert [o.name for o in local_engine.objects(lab.name)] == [result.name]
+    assert [o.name for o in local_engine.objects(lab.scope)] == [result.name]
 
 
 def test_an_image_used_by_a_stopped_container_cannot_lose_its_last_name(local_lab, local_engine):
@@ -457,33 +453,26 @@ def test_doctor_says_which_engine_and_why(tmp_path):
 # ----------------------------------------------------------------------------- secure by default
 
 
-def test_plain_http_only_to_loopback_as_docker_allows():
-    from reglab.transfer import plain_http_allowed
+def test_plain_http_to_another_host_is_refused_before_any_connection():
+    from reglab.registry_api import RegistryClient
 
-    assert all(plain_http_allowed(h) for h in ("127.0.0.1:5000", "127.8.9.10:5000", "localhost:5000", "[::1]:5000"))
-    assert not any(plain_http_allowed(h) for h in ("10.0.0.1:5000", "registry.example.org", "example.org:5000"))
-    assert local_engine_insecure() == ["127.0.0.0/8"]
-
-
-def local_engine_insecure() -> list[str]:
-    return LocalEngine().insecure_registries()
+    with pytest.raises(RegistryUnavailable) as info:
+        RegistryClient("10.0.0.1:5000", tls=False).request("GET", "/v2/")
+    assert "speaks plain HTTP" in str(info.value) and "127.0.0.0/8" in str(info.value)
 
 
 def test_https_to_a_plain_http_server_says_so_in_dockers_words():
     import http.server
     import threading
 
-    from reglab.transfer import RegistrySession
+    from reglab.registry_api import RegistryClient
 
     server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     server.RequestHandlerClass.log_message = lambda *a: None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        session = RegistrySession(f"127.0.0.1:{server.server_port}")
-        session.base = session.base.replace("http://", "https://")  # as for any non-loopback host
         with pytest.raises(RegistryUnavailable) as info:
-            session.request("GET", "/v2/", ok=(200,))
+            RegistryClient(f"127.0.0.1:{server.server_port}", tls=True).request("GET", "/v2/")
         assert "speaks plain HTTP" in str(info.value)
     finally:
         server.shutdown()
-        server.server_close()

@@ -4,20 +4,54 @@ import pytest
 
 from reglab import naming, ports
 from reglab.errors import BadReference, PortInUse, ReglabError
+from reglab.naming import Scope
 from reglab.twin import Raw, docker
 
 
-def test_object_names_and_labels():
-    assert naming.object_name("01", "registry") == "reglab-01-registry"
-    assert naming.labels("02") == {"reglab.lab": "02"}
-    assert naming.label_filter("02") == {"label": ["reglab.lab=02"]}
-    assert naming.label_filter() == {"label": ["reglab.lab"]}
+def test_object_names_and_labels_without_a_learner():
+    scope = Scope("01")
+    assert scope.object_name("registry") == "reglab-01-registry"
+    assert scope.labels() == {"reglab.lab": "01"}
+    assert Scope("02").docker_filter() == {"label": ["reglab.lab=02"]}
+    assert Scope(None).docker_filter() == {"label": ["reglab.lab"]}
+
+
+def test_a_learner_scopes_names_labels_and_ownership():
+    alice = Scope("02", "alice")
+    assert alice.object_name("registry") == "reglab-alice-02-registry"
+    assert alice.labels() == {"reglab.lab": "02", "reglab.learner": "alice"}
+    assert alice.docker_filter() == {"label": ["reglab.lab=02", "reglab.learner=alice"]}
+    assert alice.owns({"reglab.lab": "02", "reglab.learner": "alice"})
+    assert not alice.owns({"reglab.lab": "02", "reglab.learner": "bob"})
+    assert not alice.owns({"reglab.lab": "02"})  # the machine's single learner's lab is not alice's
+    assert not Scope("02").owns({"reglab.lab": "02", "reglab.learner": "alice"})  # nor the other way round
+    assert Scope(None, "alice").owns({"reglab.lab": "05", "reglab.learner": "alice"})
+    assert Scope(None, naming.ANY).owns({"reglab.lab": "05", "reglab.learner": "bob"})
+    assert not Scope(None, naming.ANY).owns({"other": "x"})
+
+
+def test_the_learner_comes_from_reglab_learner_else_jupyterhub_user(monkeypatch):
+    monkeypatch.delenv("REGLAB_LEARNER", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    assert naming.current_learner() is None and Scope.of("01").learner is None
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    assert Scope.of("01").object_name("registry") == "reglab-bob-01-registry"
+    monkeypatch.setenv("REGLAB_LEARNER", "alice")
+    assert naming.current_learner() == "alice"
+
+
+@pytest.mark.parametrize("bad", ["Alice", "a b", "a/b", "x" * 33, "-x", "é"])
+def test_invalid_learner_names_get_one_clear_error(bad, monkeypatch):
+    monkeypatch.setenv("REGLAB_LEARNER", bad)
+    with pytest.raises(BadReference) as info:
+        Scope.of("01")
+    assert "REGLAB_LEARNER=" in str(info.value) and "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("bad", ["", "UP", "a b", "-x", "x" * 41, "a/b"])
 def test_bad_lab_ids(bad):
     with pytest.raises(BadReference):
-        naming.object_name(bad, "registry")
+        Scope(bad).object_name("registry")
 
 
 def test_twin_quotes_only_what_the_shell_needs():

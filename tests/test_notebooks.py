@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reglab.engines.local import LocalEngine
+from reglab.naming import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -55,8 +56,8 @@ def _registry_processes() -> list[str]:
 
 def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:
     if engine_kind == "docker":
-        return docker_engine.objects(lab)
-    return LocalEngine().objects(lab) + _registry_processes()
+        return docker_engine.objects(Scope.of(lab))
+    return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
 
 
 @pytest.mark.parametrize("engine_kind", ["docker", "local"])

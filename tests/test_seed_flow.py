@@ -9,6 +9,7 @@ import requests
 
 from reglab import images
 from reglab.errors import ManifestUnknown, RegistryUnavailable
+from reglab.naming import Scope
 from reglab.storage import Tree
 
 
@@ -88,7 +89,7 @@ def test_tree_from_volume_and_bind_mount_match_disk_and_api(lab_factory, engine)
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
     folder = registry.bind
-    tree = lab.tree()
+    tree = lab.storage.tree()
     # the registry ran as us: its files are ours
     assert {p.stat().st_uid for p in folder.rglob("*")} == {os.getuid()}
     # every blob's name is the sha256 of its bytes, as sha256sum says
@@ -106,7 +107,7 @@ def test_tree_from_volume_and_bind_mount_match_disk_and_api(lab_factory, engine)
     lab.remove_registry()
     registry = lab.run_registry(volume="data")
     lab.push(registry.ref("hello-world"))
-    from_archive = lab.tree()
+    from_archive = lab.storage.tree()
     assert {d: n.size for d, n in from_archive.blobs().items()} == {d: n.size for d, n in tree.blobs().items()}
     assert Tree.from_path(folder).blobs().keys() == from_archive.blobs().keys()
     assert "blobs/" in from_archive.text() and "current/" in from_archive.text()
@@ -121,10 +122,10 @@ def test_cleanup_leaves_nothing(lab_factory, engine):
     bind_lab = lab_factory("leaks-bind")
     bound = bind_lab.run_registry(bind="data")
     assert bound.bind.exists()
-    assert len(engine.objects("t-leaks")) == 3  # registry, hello container, volume
+    assert len(engine.objects(Scope.of("t-leaks"))) == 3  # registry, hello container, volume
     lab.cleanup()
     bind_lab.cleanup()
-    assert engine.objects("t-leaks") == [] and engine.objects("t-leaks-bind") == []
+    assert engine.objects(Scope.of("t-leaks")) == [] and engine.objects(Scope.of("t-leaks-bind")) == []
     assert engine.image_info(registry.ref("hello-world", "v1")) is None
     assert not bound.bind.exists()
     # the anonymous volume a registry without a volume makes is removed with its container

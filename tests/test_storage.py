@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from reglab import Lab
+from reglab.naming import Scope
 from reglab.storage import BlobCorrupt, Tree, blob_path, human, layer_link_path, short
 
 SHARED = ("base/os.bin", 300_000)
@@ -131,8 +132,9 @@ def test_shared_layer_is_stored_once_and_linked_twice(pushed):
 def test_host_path_and_archive_api_give_the_same_model(pushed, engine):
     _, registry = pushed
     from_path = Tree.from_path(registry.bind)
-    from_archive = Tree.from_archive(engine.read_archive(registry.name, "/var/lib/registry"),
-                                     reopen=lambda p: engine.read_archive(registry.name, p))
+    container = engine.client.containers.get(registry.name)  # Docker's archive API, as for a volume
+    from_archive = Tree.from_archive(container.get_archive("/var/lib/registry")[0],
+                                     reopen=lambda p: container.get_archive(p)[0])
     assert from_path.as_dict() == from_archive.as_dict()
     assert from_path.text("/x") == from_archive.text("/x")
     assert from_archive.verify().blobs == from_path.blob_count
@@ -150,7 +152,7 @@ def test_named_volume_is_read_through_the_archive_api(engine, pushed):
         _check_volume(lab, pushed)
     finally:
         lab.cleanup()
-    assert engine.objects("t-storage-volume") == []
+    assert engine.objects(Scope.of("t-storage-volume")) == []
 
 
 def _check_volume(lab, pushed):
@@ -158,7 +160,7 @@ def _check_volume(lab, pushed):
     assert registry.volume == "reglab-t-storage-volume-data"
     lab.tag("hello-world", registry.ref("hello-world"))
     lab.push(registry.ref("hello-world"))
-    tree = lab.tree()
+    tree = lab.storage.tree()
     _, bound = pushed
     reference = Tree.from_path(bound.bind)
     digest = reference.tag_target("hello-world", "latest")
@@ -167,7 +169,8 @@ def _check_volume(lab, pushed):
     assert tree.manifest(digest) == want
     for part in (want.config, *want.layers):
         assert tree.blob(part).size == reference.blob(part).size
-    out = lab.engine.exec(registry.name, ["find", "/var/lib/registry", "-type", "f"])[1]
+    out = lab.engine.client.containers.get(registry.name).exec_run(
+        ["find", "/var/lib/registry", "-type", "f"]).output.decode()
     assert tree.file_count == len(out.split())
 
 

@@ -57,8 +57,9 @@ registry = lab.run_registry()
 # %%
 repositories = lab.catalog()
 
-# %% tags=["raises-exception"]
-lab.pull(registry.ref("hello-world"))
+# %%
+with lab.expect_failure():
+    lab.pull(registry.ref("hello-world"))
 
 # %% [markdown]
 # The image was stored in the old container's filesystem, and that is gone. The fix is to keep
@@ -86,7 +87,7 @@ pushed = lab.push(registry.ref("hello-world"))
 # container. Read the right-hand column top to bottom:
 
 # %%
-tree = lab.tree()
+tree = lab.storage.tree()
 
 # %% [markdown]
 # Two halves:
@@ -99,7 +100,7 @@ tree = lab.tree()
 # the push printed:
 
 # %%
-link = lab.show_link("hello-world", "latest")
+link = lab.storage.show_link("hello-world", "latest")
 
 # %%
 link == pushed.digest
@@ -154,7 +155,7 @@ pushed = lab.push(registry.ref("hello-world"))
 # Now the tree is an ordinary folder on your machine, so plain `tree` (or `ls -R`) shows it:
 
 # %%
-tree = lab.tree()
+tree = lab.storage.tree()
 
 # %% [markdown]
 # Same layout as in the volume, byte for byte the same blobs: the digests depend on the

@@ -55,7 +55,7 @@ pushed = lab.push(registry.ref("layered", "v1"))
 # from the files:
 
 # %%
-rows = lab.api_and_disk("layered", "v1")
+rows = lab.storage.api_and_disk("layered", "v1")
 
 # %% [markdown]
 # The API's `Docker-Content-Digest` header is the digest in the tag's `current/link` file, and
@@ -67,7 +67,7 @@ rows = lab.api_and_disk("layered", "v1")
 # command that does it by hand:
 
 # %%
-paths = lab.follow_tag("layered", "v1")
+paths = lab.storage.follow_tag("layered", "v1")
 
 # %% [markdown]
 # 1. A **tag** is a folder with a `current/link` file: 71 bytes, `sha256:` and a digest.
@@ -81,21 +81,21 @@ paths = lab.follow_tag("layered", "v1")
 # Look inside. The manifest, as the registry stores it:
 
 # %%
-manifest = lab.show_blob(pushed.digest)
+manifest = lab.storage.show_blob(pushed.digest)
 
 # %% [markdown]
 # The config it names — the image's settings and the `diff_ids`, the digests of the *uncompressed*
 # layers (the blobs hold them gzipped, hence other digests):
 
 # %%
-config = lab.show_blob(manifest["config"]["digest"])
+config = lab.storage.show_blob(manifest["config"]["digest"])
 
 # %% [markdown]
 # And the first layer: a gzipped tar of the files it adds to the image.
 
 # %%
 base = manifest["layers"][0]["digest"]
-files = lab.show_blob(base)
+files = lab.storage.show_blob(base)
 
 # %% [markdown]
 # ## Step 5 · Check a digest by hand
@@ -103,7 +103,7 @@ files = lab.show_blob(base)
 # says what the content is, so anyone can check it. With `sha256sum`:
 
 # %%
-lab.verify_blob(base)
+lab.storage.verify_blob(base)
 
 # %% [markdown]
 # And with nothing but Python's `hashlib`, reading the file from the bind-mounted folder:
@@ -111,7 +111,7 @@ lab.verify_blob(base)
 # %%
 import hashlib
 
-data = lab.blob_path(base).read_bytes()
+data = lab.storage.blob_path(base).read_bytes()
 "sha256:" + hashlib.sha256(data).hexdigest() == base
 
 # %% [markdown]
@@ -119,7 +119,7 @@ data = lab.blob_path(base).read_bytes()
 # pulling it would refuse it. Check every blob (and every link) at once:
 
 # %%
-checked = lab.verify_blobs()
+checked = lab.storage.verify_blobs()
 
 # %% [markdown]
 # ## Step 6 · Two images, one shared layer
@@ -138,14 +138,14 @@ pushed_sibling = lab.push(registry.ref("sibling", "v1"))
 # blob mount — instead of uploading 1 MB again. Where does the base layer live now?
 
 # %%
-found = lab.where_is(base)
+found = lab.storage.where_is(base)
 
 # %% [markdown]
 # One folder in `blobs/` holds the bytes; each repository has a small `link` to it in `_layers/`.
 # That is *deduplication*: what two images would weigh stored apart, and what the disk really holds:
 
 # %%
-usage = lab.disk_usage()
+usage = lab.storage.disk_usage()
 
 # %% [markdown]
 # ## Step 7 · The whole tree
@@ -153,7 +153,7 @@ usage = lab.disk_usage()
 # two `link` files under `repositories/`:
 
 # %%
-tree = lab.tree()
+tree = lab.storage.tree()
 
 # %% [markdown]
 # ## Step 8 · Page through the catalog
@@ -167,7 +167,7 @@ for name in ["alpha", "bravo", "charlie"]:
     lab.push(registry.ref(name))
 
 # %%
-pages = lab.catalog_pages(n=2)
+pages = lab.storage.catalog_pages(n=2)
 
 # %% [markdown]
 # Each answer held at most two names and a `Link` header to the next page; the last page has none.
@@ -181,7 +181,7 @@ pages = lab.catalog_pages(n=2)
 # `sha256sum` does. (The explorer needs a running kernel: run the notebook to use it.)
 
 # %%
-lab.explore()
+lab.storage.explore()
 
 # %% [markdown]
 # ## Check your work
@@ -208,7 +208,7 @@ checks.storage_intact(lab)
 #
 # ## Going further
 # - Delete a blob folder by hand and pull the image: which error do you get? (Push it again to repair.)
-# - `lab.tree()` on a registry with a *named volume* reads the same tree through Docker's archive API
+# - `lab.storage.tree()` on a registry with a *named volume* reads the same tree through Docker's archive API
 #   (`docker cp`): the model is the same.
 # - Notebook 04: what happens to these blobs when images are deleted, and how garbage collection
 #   finds the blobs no manifest references (*orphans*).

@@ -47,7 +47,7 @@ tags = lab.load_images(series)
 # ## Step 3 · Push them one by one, measuring after each push
 
 # %%
-history = lab.push_series(tags)
+history = lab.growth.push_series(tags)
 
 # %% [markdown]
 # The first push sent both layers; every later `app` and `other-app` push found the base *already
@@ -74,14 +74,15 @@ plots.composition(history[-1])
 # ## Step 4 · Deleting an image
 # Deletion is done through the API, and the upstream registry refuses it unless you allow it:
 
-# %% tags=["raises-exception"]
-lab.delete_image(registry.ref("app", "v1"))
+# %%
+with lab.expect_failure():
+    lab.growth.delete_image(registry.ref("app", "v1"))
 
 # %% [markdown]
 # Recreate the registry on the same folder with `REGISTRY_STORAGE_DELETE_ENABLED=true`:
 
 # %%
-lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
+registry = lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
 
 # %% [markdown]
 # The API deletes a manifest **by digest**, not by tag. Which digest? Ask without an `Accept`
@@ -89,23 +90,23 @@ lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
 # delete. Ask as Docker does, and you get the digest of the manifest as stored:
 
 # %%
-old_digest = lab.manifest_digest(registry.ref("app", "v1"), accept=None)
+old_digest = lab.growth.manifest_digest(registry.ref("app", "v1"), accept=None)
 
 # %%
-digest = lab.manifest_digest(registry.ref("app", "v1"))
+digest = lab.growth.manifest_digest(registry.ref("app", "v1"))
 
 # %% [markdown]
 # Measure, delete four versions of `app`, measure again:
 
 # %%
-before = lab.measure("before delete")
+before = lab.growth.measure("before delete")
 
 # %%
 for version in ("v1", "v2", "v3", "v4"):
-    lab.delete_image(registry.ref("app", version))
+    lab.growth.delete_image(registry.ref("app", version))
 
 # %%
-deleted = lab.measure("4 deleted")
+deleted = lab.growth.measure("4 deleted")
 
 # %% [markdown]
 # The tagged images now weigh much less — but **not one byte left the disk**. Deleting removed the
@@ -121,7 +122,7 @@ tags = lab.load_images([images.rebuilt(series[5], seed=1)])
 pushed = lab.push(registry.ref("app", "v6"))
 
 # %%
-repushed = lab.measure("v6 rebuilt")
+repushed = lab.growth.measure("v6 rebuilt")
 
 # %% [markdown]
 # ## Step 5 · Garbage collection
@@ -130,35 +131,36 @@ repushed = lab.measure("v6 rebuilt")
 # registry read-only (`storage.maintenance.readonly`); pulls keep working, pushes are refused:
 
 # %%
-lab.read_only()
+lab.growth.read_only()
 
-# %% tags=["raises-exception"]
-lab.push(registry.ref("unrelated", "v1"))
+# %%
+with lab.expect_failure():
+    lab.push(registry.ref("unrelated", "v1"))
 
 # %% [markdown]
 # Always look before you leap — a dry run lists what would go:
 
 # %%
-dry = lab.garbage_collect(dry_run=True)
+dry = lab.growth.garbage_collect(dry_run=True)
 
 # %%
-collected = lab.garbage_collect()
+collected = lab.growth.garbage_collect()
 
 # %%
-after_gc = lab.measure("after GC")
+after_gc = lab.growth.measure("after GC")
 
 # %% [markdown]
 # The untagged old `app:v6` survived: plain garbage collection keeps every manifest that was ever
 # pushed and not deleted. `--delete-untagged` removes those too:
 
 # %%
-collected = lab.garbage_collect(delete_untagged=True)
+collected = lab.growth.garbage_collect(delete_untagged=True)
 
 # %%
-untagged = lab.measure("--delete-untagged")
+untagged = lab.growth.measure("--delete-untagged")
 
 # %%
-lab.read_only(False)
+lab.growth.read_only(False)
 
 # %% [markdown]
 # The whole story in one picture:
@@ -189,10 +191,10 @@ tags = lab.load_images([scratch])
 pushed = lab.push(registry.ref("scratch", "v1"))
 
 # %%
-digest = lab.delete_image(registry.ref("scratch", "v1"))
+digest = lab.growth.delete_image(registry.ref("scratch", "v1"))
 
 # %%
-collected = lab.garbage_collect()
+collected = lab.growth.garbage_collect()
 
 # %% [markdown]
 # The layer, the config and the manifest of `scratch:v1` are gone from disk. Push it again — the
@@ -214,15 +216,16 @@ checks.image_in_registry(registry, "scratch", "v1")
 # %%
 lab.remove_image(registry.ref("scratch", "v1"))
 
-# %% tags=["raises-exception"]
-lab.pull(registry.ref("scratch", "v1"))
+# %%
+with lab.expect_failure():
+    lab.pull(registry.ref("scratch", "v1"))
 
 # %% [markdown]
 # The fix: restart the registry (a new process starts with an empty cache) — better, run garbage
 # collection only on a read-only registry and restart it afterwards, as in Step 5. Then push again:
 
 # %%
-lab.restart_registry()
+registry = lab.restart_registry()
 
 # %%
 tags = lab.load_images([scratch])

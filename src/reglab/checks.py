@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import ReglabError
-from .storage import short_digest
+from .media import short_digest
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def keeps_data(registry) -> Check:
 
 def storage_intact(lab) -> Check:
     """Every blob on disk hashes to its name, and every link holds its folder's digest."""
-    tree, _ = lab._storage()
+    tree = lab.engine.storage(lab.sandbox.current().name)
     what = "every blob on disk is intact"
     try:
         result = tree.verify()

@@ -10,7 +10,9 @@ from . import images as course_images
 from . import ports
 from .engines import choose_engine, get_engine
 from .errors import ReglabError
-from .state import state_root
+from .naming import ANY, Scope
+from .sandbox import Sandbox
+from .state import lab_dirs, learner_of, state_root
 
 MIN_FREE_BYTES = 2 * 1024**3
 
@@ -43,7 +45,7 @@ def doctor() -> int:
             else:
                 kind = "offline stand-in built from Debian packages" if info.standin else "from Docker Hub"
                 print(_line(True, f"image {ref}: present ({kind})"))
-        leftovers = engine.objects()
+        leftovers = engine.objects(Scope.of(None))
         if leftovers:
             names = ", ".join(o.name for o in leftovers)
             print(_line(None, f"{len(leftovers)} reglab object(s) exist ({names}); `python -m reglab clean` removes them"))
@@ -73,11 +75,17 @@ def images_command() -> int:
     return 0
 
 
-def clean(include_standins: bool = False) -> int:
+def clean(include_standins: bool = False, all_learners: bool = False) -> int:
+    """Remove what reglab created for this learner (``REGLAB_LEARNER``; none: the machine's
+    single learner) — or, with ``all_learners``, for everyone: objects, recorded tags, folders."""
     engine = get_engine()
-    removed = engine.remove_objects(None)
-    for obj in removed:
-        print(f"removed {obj.kind} {obj.name} (lab {obj.lab})")
+    scope = Scope(None, ANY) if all_learners else Scope.of(None)
+    removed = [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
+               for o in engine.remove_objects(scope)]
+    for lab_dir in lab_dirs(scope):
+        removed += Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()
+    for line in removed:
+        print(f"removed {line}")
     if include_standins:
         for info in engine.list_images():
             if info.standin:
@@ -85,7 +93,7 @@ def clean(include_standins: bool = False) -> int:
                     engine.remove_image(tag)
                     print(f"removed stand-in image {tag}")
     if not removed:
-        print("nothing to clean: no reglab containers, volumes or networks exist")
+        print(f"nothing to clean: no reglab containers, volumes or networks of {scope.describe()} exist")
     return 0
 
 
@@ -94,15 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
     sub.add_parser("images", help="make sure registry:2 and hello-world exist (REGLAB_OFFLINE=1: build stand-ins)")
-    cl = sub.add_parser("clean", help="remove every object labelled reglab.lab")
+    cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")
     cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")
+    cl.add_argument("--all-learners", action="store_true", help="every learner's labs (an instructor's reset)")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
             return doctor()
         if args.command == "images":
             return images_command()
-        return clean(args.standins)
+        return clean(args.standins, args.all_learners)
     except ReglabError as exc:
         print(f"reglab: {exc}", file=sys.stderr)
         return 2

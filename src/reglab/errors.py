@@ -1,9 +1,16 @@
 """Errors a learner can act on: one sentence, what went wrong and what to do.
 
-Every error reglab raises is a :class:`ReglabError`. In a notebook it renders as
-that one sentence instead of a long docker-py traceback (IPython asks an
-exception for ``_render_traceback_`` before formatting one itself).
+Every error reglab raises is a :class:`ReglabError`. In a notebook it renders as that one
+sentence instead of a long traceback (IPython asks an exception for ``_render_traceback_``
+before formatting one itself).
+
+The sentences about a registry live here, as functions, so the same failure reads the same
+whichever engine (Docker's daemon or reglab's own HTTP client) or step met it:
+:func:`reglab.registry_api.error_for` maps an HTTP answer to them, the Docker engine maps the
+daemon's words to them.
 """
+
+from __future__ import annotations
 
 
 class ReglabError(Exception):
@@ -24,21 +31,22 @@ class EngineUnavailable(ReglabError):
 class PortInUse(ReglabError):
     """The port the learner asked for is taken and no other will do."""
 
+    holder = "another program"  # who holds it, as a noun phrase ("learner bob's registry")
+
+
+def port_taken(port: int, host: str, holder: str = "another program") -> PortInUse:
+    error = PortInUse(f"port {port} on {host} is taken by {holder}: stop it, or leave the port out and reglab "
+                      "will choose a free one.")
+    error.holder = holder
+    return error
+
 
 class ImageMissing(ReglabError):
     """An image the step needs is not in the local store."""
 
 
 class BadReference(ReglabError):
-    """A string that is not a valid image reference or lab name."""
-
-
-class RegistryUnavailable(ReglabError):
-    """Nothing (or nothing healthy) answers at the registry's address."""
-
-
-class ManifestUnknown(ReglabError):
-    """The registry has no such repository or tag."""
+    """A string that is not a valid image reference, digest, lab or learner name."""
 
 
 class ImageInUse(ReglabError):
@@ -53,8 +61,43 @@ class EngineError(ReglabError):
     """Any other failure reported by the engine, restated in one sentence."""
 
 
-# --------------------------------------------------------------------------- registry sentences
-# The same words whichever engine met the problem (Docker's daemon or reglab's own HTTP client).
+# --------------------------------------------------------------------------- registry errors
+
+
+class RegistryUnavailable(ReglabError):
+    """Nothing (or nothing we may talk to) answers at the registry's address."""
+
+
+class PlainHTTPRefused(RegistryUnavailable):
+    """Plain HTTP to a host that must speak HTTPS (Docker's "secure by default")."""
+
+
+class UntrustedCertificate(RegistryUnavailable):
+    """The registry's TLS certificate does not verify."""
+
+
+class AuthRequired(ReglabError):
+    """The registry wants credentials (401), or refused the ones given."""
+
+
+class ManifestUnknown(ReglabError):
+    """The registry has no such repository, tag or manifest."""
+
+
+class BlobUnknown(ReglabError):
+    """The registry has no such blob in that repository."""
+
+
+class DeleteDisabled(ReglabError):
+    """The registry refuses deletes (405)."""
+
+
+class PushRefused(RegistryUnavailable):
+    """The registry refuses to store anything (405): read-only, or a pull-through cache."""
+
+
+class RegistryError(ReglabError):
+    """Any other answer the registry gives that is not a success."""
 
 
 def unreachable(host: str) -> RegistryUnavailable:
@@ -64,41 +107,83 @@ def unreachable(host: str) -> RegistryUnavailable:
     )
 
 
-def manifest_unknown(ref) -> ManifestUnknown:
-    """``ref``: a :class:`reglab.reference.Reference`."""
+def too_slow(host: str, seconds: float) -> RegistryUnavailable:
+    return RegistryUnavailable(f"{host} did not answer within {seconds:g} s: is it overloaded or stopped?")
+
+
+def manifest_unknown(host: str, repository: str, reference: str = "latest") -> ManifestUnknown:
+    """The registry at ``host`` has no manifest ``repository:reference`` (a tag or a digest)."""
+    sep = "@" if reference.startswith("sha256:") else ":"
     return ManifestUnknown(
-        f"the registry at {ref.registry} has no {ref.repository}:{ref.tag_or_default}: push it there first "
-        f"(docker push {ref.familiar_repository}:{ref.tag_or_default}) or check the name in lab.catalog()."
+        f"the registry at {host} has no {repository}{sep}{reference}: push it there first "
+        f"(docker push {host}/{repository}{sep}{reference}) or check the name in lab.catalog()."
     )
 
 
-def plain_http_refused(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
+def repository_unknown(host: str, repository: str) -> ManifestUnknown:
+    return ManifestUnknown(f"{host} has no repository {repository}: push an image there first "
+                           "(lab.catalog() lists the repositories).")
+
+
+def no_such(host: str, what: str) -> ManifestUnknown:
+    return ManifestUnknown(f"{host} has no {what}: push it there first, or check the name with "
+                           "lab.catalog() and lab.tags().")
+
+
+def blob_unknown(host: str, digest: str, repository: str) -> BlobUnknown:
+    return BlobUnknown(f"{host} has no blob {digest} in {repository}: check the digest in the manifest, "
+                       "or push the image again.")
+
+
+def plain_http_refused(host: str) -> PlainHTTPRefused:
+    return PlainHTTPRefused(
         f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
         "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
     )
 
 
-def untrusted_certificate(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
-        f"{host}'s TLS certificate is not trusted here: put its CA certificate in "
-        f"/etc/docker/certs.d/{host}/ca.crt (where Docker looks too) and try again."
+def untrusted_certificate(host: str) -> UntrustedCertificate:
+    return UntrustedCertificate(
+        f"{host}'s TLS certificate is not trusted here (x509: certificate signed by unknown authority): put "
+        f"its CA certificate in /etc/docker/certs.d/{host}/ca.crt (where Docker looks too) and try again."
     )
 
 
-def login_needed(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(f"{host} asks for a login: run `docker login {host}` with the lab's user first.")
+def certificate_mismatch(host: str, detail: str) -> UntrustedCertificate:
+    return UntrustedCertificate(
+        f"{host}'s TLS certificate does not name that address ({detail}): issue a certificate whose "
+        "subject alternative names include the host or IP you use."
+    )
+
+
+def login_needed(host: str) -> AuthRequired:
+    return AuthRequired(f"{host} asks for a login: run `docker login {host}` with the lab's user first.")
+
+
+def login_refused(host: str) -> AuthRequired:
+    return AuthRequired(f"{host} refused that user name and password (401 UNAUTHORIZED): check them, or "
+                        "ask whoever runs the registry to add the user to its htpasswd file.")
+
+
+def token_auth(host: str, realm: str) -> AuthRequired:
+    return AuthRequired(f"{host} wants a token from {realm} (Bearer authentication): reglab's client speaks "
+                        "basic auth only, so use `docker login` with the Docker engine for this registry.")
+
+
+def delete_disabled(host: str, what: str) -> DeleteDisabled:
+    return DeleteDisabled(f"{host} refuses to delete {what} (405): deletes are off by default; start the "
+                          "registry with REGISTRY_STORAGE_DELETE_ENABLED=true to allow them.")
+
+
+def read_only_refused(host: str) -> PushRefused:
+    return PushRefused(
+        f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
+        "or does not allow this; push again once it is writable."
+    )
 
 
 def missing_image(reference: str) -> ImageMissing:
     return ImageMissing(
         f"there is no image {reference} in the local store: pull it or tag it first "
         f"(lab.images() lists what is there)."
-    )
-
-
-def read_only_refused(host: str) -> RegistryUnavailable:
-    return RegistryUnavailable(
-        f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
-        "or does not allow this; push again once it is writable."
     )

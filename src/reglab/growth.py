@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from .errors import ManifestUnknown
 from .registry_api import RegistryClient
-from .storage import Tree, human
+from .storage import Tree
+from .units import human
 
 MiB = 1024 * 1024
 

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ImageMissing
+from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
 
@@ -109,7 +110,7 @@ class Layer:
 
     @property
     def diff_id(self) -> str:
-        return "sha256:" + hashlib.sha256(self.tar()).hexdigest()
+        return digest_of(self.tar())
 
     def gzipped(self) -> bytes:
         """The layer as a registry stores it: gzip, with a zero timestamp (same bytes every time)."""
@@ -148,25 +149,26 @@ class ImageBuild:
         return oci_manifest(self.config_bytes(), [layer.gzipped() for layer in self.layers])
 
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def oci_manifest(config: bytes, layers: list[bytes]) -> bytes:
     """The OCI image manifest naming ``config`` and the compressed ``layers`` by digest."""
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": _digest(blob), "size": len(blob)} for blob in layers],
+        "config": {"mediaType": OCI_CONFIG, "digest": digest_of(config), "size": len(config)},
+        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": digest_of(blob), "size": len(blob)} for blob in layers],
     }
     return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+def docker_manifest(config: bytes, layers: list[bytes]) -> bytes:
+    """The schema 2 manifest ``docker push`` writes: Go's ``json.MarshalIndent`` with 3 spaces."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": {"mediaType": DOCKER_CONFIG, "size": len(config), "digest": digest_of(config)},
+        "layers": [{"mediaType": DOCKER_LAYER, "size": len(blob), "digest": digest_of(blob)} for blob in layers],
+    }
+    return json.dumps(manifest, indent=3).encode()
 
 
 def docker_archive(builds: list[ImageBuild]) -> bytes:
@@ -200,18 +202,6 @@ def docker_archive(builds: list[ImageBuild]) -> bytes:
 def image_archive(tags: list[str], layers: list[Layer], config: dict) -> bytes:
     """A ``docker save``-format tarball holding one image with ``layers`` and ``config``."""
     return docker_archive([ImageBuild(tags, layers, config)])
-
-
-def write_oci_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
-    """Write images as an OCI image layout (``oci-layout``, ``index.json``, ``blobs/sha256``).
-
-    The shared on-disk form: the daemonless engine stores images this way, skopeo reads it
-    (``oci:<root>:<tag>``), and every blob is written once however many images share it.
-    """
-    from .oci import ImageStore  # the store imports this module: import it when needed
-
-    ImageStore(root).import_builds(builds, docker_compatible=False)
-    return Path(root)
 
 
 # ----------------------------------------------------------------------------- stand-ins

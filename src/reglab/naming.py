@@ -1,18 +1,27 @@
-"""Names and labels of everything reglab creates.
+"""Names and labels of everything reglab creates, scoped to one learner.
 
-Every object is named ``reglab-<lab>-<role>`` and labelled ``reglab.lab=<lab>``, so a
-lab can find (and remove) exactly its own objects and never anybody else's.
+Every object is named ``reglab-<lab>-<role>`` and labelled ``reglab.lab=<lab>``. With a
+learner (``REGLAB_LEARNER``, else ``JUPYTERHUB_USER``) it is ``reglab-<learner>-<lab>-<role>``
+and also labelled ``reglab.learner=<learner>``: a :class:`Scope` finds (and removes) exactly
+its own objects — never another learner's, never anybody else's.
 """
 
+from __future__ import annotations
+
+import os
 import re
+from dataclasses import dataclass
 
 from .errors import BadReference
 
 LAB_LABEL = "reglab.lab"
+LEARNER_LABEL = "reglab.learner"
 STANDIN_LABEL = "reglab.standin"
 PREFIX = "reglab"
+ANY = "*"  # a scope over every learner (``python -m reglab clean --all-learners``)
 
 _LAB_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+_LEARNER = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 _ROLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
@@ -26,21 +35,76 @@ def check_lab_id(lab: str) -> str:
     return lab
 
 
-def object_name(lab: str, role: str) -> str:
-    """``reglab-<lab>-<role>``: the name of a container, volume or network."""
-    check_lab_id(lab)
-    if not _ROLE.match(role):
+def check_learner(name: str, source: str = "REGLAB_LEARNER") -> str:
+    if not isinstance(name, str) or not _LEARNER.match(name):
         raise BadReference(
-            f"{role!r} cannot be part of a name: use lowercase letters, digits, '-', '_' or '.'."
+            f"{source}={name!r} cannot name a learner: use 1-32 lowercase letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit, without spaces or slashes (for example REGLAB_LEARNER=alice)."
         )
-    return f"{PREFIX}-{lab}-{role}"
+    return name
 
 
-def labels(lab: str) -> dict[str, str]:
-    """The labels every object of ``lab`` carries."""
-    return {LAB_LABEL: check_lab_id(lab)}
+def current_learner() -> str | None:
+    """``REGLAB_LEARNER``, else ``JUPYTERHUB_USER``, else None (one learner per machine)."""
+    for source in ("REGLAB_LEARNER", "JUPYTERHUB_USER"):
+        value = os.environ.get(source)
+        if value:
+            return check_learner(value, source)
+    return None
 
 
-def label_filter(lab: str | None = None) -> dict[str, list[str]]:
-    """A Docker API filter selecting the objects of ``lab`` (or of every lab)."""
-    return {"label": [LAB_LABEL if lab is None else f"{LAB_LABEL}={lab}"]}
+@dataclass(frozen=True)
+class Scope:
+    """One learner's lab (``lab=None``: all labs of that learner; ``learner=ANY``: everyone's)."""
+
+    lab: str | None
+    learner: str | None = None
+
+    def __post_init__(self):
+        if self.lab is not None:
+            check_lab_id(self.lab)
+        if self.learner not in (None, ANY):
+            check_learner(self.learner)
+
+    @classmethod
+    def of(cls, lab: str | None, learner: str | None = ANY) -> Scope:
+        """The scope of ``lab`` for ``learner`` (default: the learner this process runs for)."""
+        return cls(lab, current_learner() if learner == ANY else learner)
+
+    @property
+    def prefix(self) -> str:
+        parts = [PREFIX] + ([self.learner] if self.learner not in (None, ANY) else []) + [self.lab]
+        return "-".join(parts)
+
+    def object_name(self, role: str) -> str:
+        """``reglab-[<learner>-]<lab>-<role>``: the name of a container, volume or network."""
+        if self.lab is None:
+            raise BadReference("an object needs a lab to be named after.")
+        if not _ROLE.match(role):
+            raise BadReference(f"{role!r} cannot be part of a name: use lowercase letters, digits, '-', '_' or '.'.")
+        return f"{self.prefix}-{role}"
+
+    def labels(self) -> dict[str, str]:
+        """The labels every object of this scope carries."""
+        labels = {LAB_LABEL: self.lab}
+        if self.learner not in (None, ANY):
+            labels[LEARNER_LABEL] = self.learner
+        return labels
+
+    def docker_filter(self) -> dict[str, list[str]]:
+        """A Docker API filter narrowing to this scope (:meth:`owns` decides exactly)."""
+        wanted = [LAB_LABEL if self.lab is None else f"{LAB_LABEL}={self.lab}"]
+        if self.learner not in (None, ANY):
+            wanted.append(f"{LEARNER_LABEL}={self.learner}")
+        return {"label": wanted}
+
+    def owns(self, labels: dict[str, str] | None) -> bool:
+        """Is an object with these labels this scope's? (No learner: only objects without one.)"""
+        labels = labels or {}
+        if LAB_LABEL not in labels or (self.lab is not None and labels[LAB_LABEL] != self.lab):
+            return False
+        return self.learner == ANY or labels.get(LEARNER_LABEL) == self.learner
+
+    def describe(self) -> str:
+        who = "" if self.learner in (None, ANY) else f" of learner {self.learner}"
+        return f"lab {self.lab}{who}" if self.lab else f"every lab{who}"

@@ -4,7 +4,7 @@
 describes and as ``skopeo`` reads and writes it (``oci:<root>:<name>``). Each tag is one
 descriptor in ``index.json`` whose ``org.opencontainers.image.ref.name`` annotation holds
 the full familiar name (``127.0.0.1:5000/hello-world:latest``), as
-:func:`reglab.images.write_oci_layout` writes it. An image's ID is its config digest, as
+:func:`write_layout` writes it. An image's ID is its config digest, as
 with Docker; a blob goes when no tag reaches it any more.
 
 Images imported from ``docker save`` archives or :class:`reglab.images.ImageBuild` are
@@ -30,7 +30,8 @@ from pathlib import Path
 
 from . import dockergzip
 from .errors import EngineError, ImageMissing, ReglabError
-from .images import OCI_INDEX, OCI_MANIFEST, ImageBuild, oci_manifest
+from .images import ImageBuild, docker_manifest, oci_manifest
+from .media import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
 from .state import state_root
@@ -41,13 +42,6 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 REF_NAME = "org.opencontainers.image.ref.name"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
-
 ID_PATTERN = re.compile(r"^(?:sha256:)?([0-9a-f]{12,64})$")
 
 
@@ -58,19 +52,12 @@ def store_root() -> Path:
     return state_root() / "_images"
 
 
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def docker_manifest(config: bytes, layers: list[bytes]) -> bytes:
-    """The schema 2 manifest ``docker push`` writes: Go's ``json.MarshalIndent`` with 3 spaces."""
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": DOCKER_MANIFEST,
-        "config": {"mediaType": DOCKER_CONFIG, "size": len(config), "digest": digest_of(config)},
-        "layers": [{"mediaType": DOCKER_LAYER, "size": len(blob), "digest": digest_of(blob)} for blob in layers],
-    }
-    return json.dumps(manifest, indent=3).encode()
+def write_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
+    """Write images made in Python as an OCI image layout (``oci-layout``, ``index.json``,
+    ``blobs/sha256``), every blob once however many images share it; skopeo reads it as
+    ``oci:<root>:<tag>``."""
+    ImageStore(root).import_builds(builds, docker_compatible=False)
+    return Path(root)
 
 
 def unpacked_size(tar_stream) -> int:

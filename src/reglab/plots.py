@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .growth import MiB, Snapshot
-from .storage import human
+from .units import human
 
 LOGICAL = "#d95f02"
 PHYSICAL = "#1b9e77"

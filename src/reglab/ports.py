@@ -3,7 +3,7 @@
 import errno
 import socket
 
-from .errors import PortInUse
+from .errors import PortInUse, port_taken
 
 DEFAULT_PORT = 5000
 SEARCH_SPAN = 100
@@ -34,10 +34,7 @@ def choose(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1", strict: bool 
     if is_free(preferred, host):
         return preferred
     if strict:
-        raise PortInUse(
-            f"port {preferred} on {host} is taken by another program: stop it, or pass another "
-            "port (or leave the port out and reglab will choose a free one)."
-        )
+        raise port_taken(preferred, host)
     for port in range(preferred + 1, min(preferred + SEARCH_SPAN, 65536)):
         if is_free(port, host):
             return port

@@ -86,12 +86,6 @@ class Reference:
             return path
         return f"{self.registry}/{self.repository}"
 
-    def with_tag(self, tag: str | None) -> "Reference":
-        return Reference(self.registry, self.repository, tag, None)
-
-    def with_registry(self, registry: str) -> "Reference":
-        return Reference(registry, self.repository.removeprefix("library/"), self.tag, self.digest)
-
     @property
     def tagged(self) -> str:
         """``repo:tag``, with ``latest`` filled in (how the daemon names local images)."""

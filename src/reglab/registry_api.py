@@ -1,43 +1,47 @@
-"""A small client for the registry's HTTP API v2 (what ``docker push``/``pull`` speak).
+"""THE client of the registry's HTTP API v2: everything in reglab that speaks to a registry uses it.
 
-Every call is one HTTP request a learner could type with ``curl`` (:meth:`RegistryClient.curl`
-prints that twin). Failures become one-sentence errors (:class:`~reglab.errors.ReglabError`): 404
-unknown manifest, blob or repository, 405 deletes disabled, 401 credentials needed.
+One :class:`RegistryClient` per registry host, one ``requests`` session, and one place where a
+failure becomes a reglab error (:func:`error_for` for answers, :meth:`RegistryClient.request`
+for connections and TLS), so the same failure reads the same in every step and under either
+engine. It does what ``docker push``/``pull`` do on the wire:
+
+- **Docker's transport rule**: plain HTTP only to insecure registries (``127.0.0.0/8`` and
+  the listed ones); those are tried over HTTPS without verification first, then HTTP; every
+  other host gets HTTPS, verified against a CA bundle (``ca=``, else ``certs.d/<host>/ca.crt``
+  as Docker looks it up, else the system's trust).
+- **Credentials**: ``auth=(user, password)``, else what ``docker login`` stored for the host
+  in ``$DOCKER_CONFIG/config.json``; a Bearer (token) challenge is recognised and explained.
+- ``Accept`` negotiation, ``Link`` pagination, monolithic and chunked uploads, mounts.
+
+Every call is one request a learner could type with ``curl`` (:meth:`RegistryClient.curl`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import ipaddress
+import json
+import os
+import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode, urlparse
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import requests
+import urllib3
 
-from .errors import ManifestUnknown, RegistryUnavailable, ReglabError
+from . import errors
+from .errors import RegistryError, ReglabError
+from .media import ACCEPT_ALL, digest_of, split_digest
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
-
-
-class DeleteDisabled(ReglabError):
-    """The registry refuses deletes (405)."""
+DEFAULT_INSECURE = ("127.0.0.0/8",)  # Docker 20.10's built-in insecure range (::1 only from Docker 28)
+CERTS_D = "/etc/docker/certs.d"
+READ_SIZE = 1024 * 1024
 
 
-class AuthRequired(ReglabError):
-    """The registry wants credentials (401)."""
-
-
-class BlobUnknown(ReglabError):
-    """The registry has no such blob in that repository (404)."""
-
-
-class RegistryError(ReglabError):
-    """Any other answer the registry gives that is not a success."""
+# ----------------------------------------------------------------------------- answers
 
 
 @dataclass(frozen=True)
@@ -79,66 +83,230 @@ class CatalogPage:
 
     @property
     def last(self) -> str | None:
-        """The ``last=`` value of the next page (where the next page starts after)."""
-        if not self.next:
-            return None
-        return (parse_qs(urlparse(self.next).query).get("last") or [None])[0]
+        """The ``last=`` value of the next page (the name the next page starts after)."""
+        return (parse_qs(urlparse(self.next).query).get("last") or [None])[0] if self.next else None
+
+
+# ----------------------------------------------------------------------------- the one error choke point
+
+
+def error_for(host: str, method: str, path: str, status: int, body: bytes | str | None = None,
+              what: str = "", headers=None) -> ReglabError:
+    """The one-sentence error for a registry's non-success answer about ``what``.
+
+    ``body`` is the registry's error JSON (``{"errors": [{"code", "message", "detail"}]}``).
+    """
+    code, message = _registry_error(body)
+    challenge = {k.lower(): v for k, v in (headers or {}).items()}.get("www-authenticate", "")
+    what = what or path
+    if status == 401:
+        if challenge.lower().startswith("bearer"):
+            realm = _challenge_param(challenge, "realm") or "its token server"
+            return errors.token_auth(host, realm)
+        return errors.login_needed(host)
+    if status == 405 and method == "DELETE":
+        return errors.delete_disabled(host, what)
+    if status == 405 and method in ("POST", "PUT", "PATCH"):
+        return errors.read_only_refused(host)
+    if status == 404:
+        kind = path.split("?", 1)[0].rstrip("/").split("/")
+        if "blobs" in kind[-2:]:
+            return errors.blob_unknown(host, kind[-1], "/".join(kind[2:-2]))
+        if "manifests" in kind[-2:]:
+            return errors.manifest_unknown(host, "/".join(kind[2:-2]), kind[-1])
+        if kind[-2:] == ["tags", "list"]:
+            return errors.repository_unknown(host, "/".join(kind[2:-2]))
+        return errors.no_such(host, what)
+    detail = f" ({code}: {message})" if code else ""
+    return RegistryError(f"{host} answered {status} to {method} {path.split('?', 1)[0]}{detail}: "
+                         "look at the registry's logs (docker container logs <name>).")
+
+
+def _registry_error(body: bytes | str | None) -> tuple[str, str]:
+    """The first ``{"errors": [{"code", "message"}]}`` entry of an error answer, if any."""
+    try:
+        data = json.loads(body) if body else {}
+        first = (data.get("errors") or [{}])[0]
+    except (ValueError, AttributeError, TypeError, IndexError):
+        return "", ""
+    if not isinstance(first, dict):
+        return "", ""
+    return str(first.get("code", "")), str(first.get("message", ""))
+
+
+def _challenge_param(challenge: str, name: str) -> str | None:
+    for part in challenge.split(" ", 1)[-1].split(","):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip('"')
+    return None
+
+
+# ----------------------------------------------------------------------------- Docker's rules
+
+
+def plain_http_allowed(host: str, insecure: Iterable[str] = DEFAULT_INSECURE) -> bool:
+    """Docker's rule: plain HTTP only to registries in an insecure CIDR or listed by ``host:port``.
+
+    Host names are resolved first (so ``localhost`` is loopback), as the daemon does.
+    """
+    insecure = list(insecure)
+    if host in insecure:
+        return True
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]")
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        try:
+            address = ipaddress.ip_address(socket.gethostbyname(name)) if name == "localhost" else None
+        except OSError:
+            address = None
+    if address is None:
+        return False
+    for entry in insecure:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def certs_dirs() -> list[Path]:
+    """Where per-registry CA certificates are looked up: reglab's own (for the daemonless engine,
+    which cannot write /etc), then Docker's."""
+    from .state import state_root
+
+    return [state_root() / "certs.d", Path(CERTS_D)]
+
+
+def docker_config_file() -> Path:
+    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    return Path(base) / "config.json"
+
+
+def stored_credentials(host: str) -> tuple[str, str] | None:
+    """What ``docker login`` stored for ``host`` (``auths.<host>.auth`` = base64 of user:password)."""
+    try:
+        entry = json.loads(docker_config_file().read_text()).get("auths", {}).get(host) or {}
+        user, _, password = base64.b64decode(entry.get("auth", "")).decode().partition(":")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return (user, password) if user else None
+
+
+# ----------------------------------------------------------------------------- the client
 
 
 class RegistryClient:
-    """Talks to one registry; every failure becomes a one-sentence :class:`ReglabError`."""
+    """Talks to one registry host; every failure becomes a one-sentence :class:`ReglabError`.
 
-    def __init__(self, base_url: str, timeout: float = 10.0, session: requests.Session | None = None,
-                 auth: tuple[str, str] | None = None):
-        self.base_url = base_url.rstrip("/")
-        self.host = urlparse(self.base_url).netloc
+    ``tls``: True (HTTPS, verified), False (plain HTTP, allowed only where Docker allows it), or
+    None (Docker's choice: insecure hosts try HTTPS unverified then HTTP, others HTTPS verified).
+    """
+
+    def __init__(self, host: str, *, tls: bool | None = None, ca: str | os.PathLike | None = None,
+                 auth: tuple[str, str] | None = None, insecure: Iterable[str] = DEFAULT_INSECURE,
+                 timeout: float = 10.0, session: requests.Session | None = None):
+        if "://" in host:  # a URL: its scheme says plain or TLS
+            parsed = urlparse(host)
+            host, tls = parsed.netloc, parsed.scheme == "https" if tls is None else tls
+        self.host = host
+        self.insecure = tuple(insecure)
         self.timeout = timeout
         self.session = session or requests.Session()
-        self.session.trust_env = False  # never route 127.0.0.1 through a proxy
-        if auth:
-            self.session.auth = auth
+        self.session.trust_env = False  # never route 127.0.0.1 through a proxy, never read ~/.netrc
+        self.session.headers["User-Agent"] = "reglab"
+        self._allowed_plain = plain_http_allowed(host, self.insecure)
+        self._ca = self._find_ca(ca)
+        self.tls = tls
+        self.scheme: str | None = None if tls is None else ("https" if tls else "http")
+        credentials = auth or stored_credentials(host)
+        if credentials:
+            self.session.auth = credentials
 
-    # ------------------------------------------------------------------ plumbing
+    def _find_ca(self, ca) -> str | None:
+        if ca:
+            return str(ca)
+        for folder in certs_dirs():
+            candidate = folder / self.host / "ca.crt"
+            if candidate.is_file():
+                return str(candidate)
+        return None
 
-    def _request(self, path: str, method: str = "GET", **kwargs) -> requests.Response:
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme or self._resolve_scheme()}://{self.host}"
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else urljoin(self.base_url + "/", path.lstrip("/"))
+
+    # ------------------------------------------------------------------ transport
+
+    def _verify(self, scheme: str):
+        if scheme != "https":
+            return True
+        if self._allowed_plain and self.tls is None:
+            return False  # Docker: an insecure registry's certificate is not checked
+        return self._ca or True
+
+    def _resolve_scheme(self) -> str:
+        """Docker's endpoint order: an insecure host over HTTPS unverified, else plain HTTP."""
+        if self.scheme:
+            return self.scheme
+        if not self._allowed_plain:
+            self.scheme = "https"
+            return self.scheme
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectionError:
-            raise RegistryUnavailable(
-                f"nothing answers at {self.host}: is the registry running? Start it with lab.run_registry()."
-            ) from None
+            with urllib3.warnings.catch_warnings():
+                urllib3.warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                self.session.get(f"https://{self.host}/v2/", timeout=self.timeout, verify=False)
+            self.scheme = "https"
+        except requests.exceptions.SSLError:
+            self.scheme = "http"
+        except (requests.ConnectionError, requests.Timeout):
+            return "http"  # nothing answers yet: do not remember a guess
+        return self.scheme
+
+    def request(self, method: str, path: str, ok: tuple[int, ...] = (200,), what: str = "",
+                **kwargs) -> requests.Response:
+        """Send one request; answers outside ``ok`` and every transport failure raise one sentence."""
+        scheme = self.scheme or self._resolve_scheme()
+        if scheme == "http" and not self._allowed_plain:
+            raise errors.plain_http_refused(self.host)
+        url = path if path.startswith("http") else f"{scheme}://{self.host}{path}"
+        try:
+            with urllib3.warnings.catch_warnings():
+                urllib3.warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                response = self.session.request(method, url, timeout=self.timeout, verify=self._verify(scheme),
+                                                **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise self._tls_error(str(exc)) from None
         except requests.Timeout:
-            raise RegistryUnavailable(
-                f"{self.host} did not answer within {self.timeout:g} s: is it overloaded or stopped?") from None
-        if response.status_code == 401:
-            raise AuthRequired(f"{self.host} asks for a user name and password: pass auth=(user, password) "
-                               f"or `docker login {self.host}` first.")
+            raise errors.too_slow(self.host, self.timeout) from None
+        except requests.ConnectionError as exc:
+            if "BadStatusLine" in str(exc) or "RemoteDisconnected" in str(exc):
+                raise errors.plain_http_refused(self.host) from None
+            raise errors.unreachable(self.host) from None
+        if response.status_code == 401 and self.session.auth and 401 not in ok:
+            if not response.headers.get("WWW-Authenticate", "").lower().startswith("bearer"):
+                raise errors.login_refused(self.host)
+        if response.status_code not in ok:
+            body = response.content if not kwargs.get("stream") else response.raw.read(64 * 1024)
+            raise error_for(self.host, method, urlparse(url).path, response.status_code, body, what,
+                            response.headers)
         return response
 
-    # kept for callers of the first version
-    _get = _request
-
-    def _fail(self, response: requests.Response, what: str) -> ReglabError:
-        """The one-sentence error for a failed answer about ``what``."""
-        code, message = _registry_error(response)
-        status = response.status_code
-        if status == 405 and response.request.method == "DELETE":
-            return DeleteDisabled(
-                f"{self.host} refuses to delete {what} (405): deletes are off by default; start the registry "
-                "with REGISTRY_STORAGE_DELETE_ENABLED=true to allow them.")
-        if status == 404 and code == "BLOB_UNKNOWN":
-            return BlobUnknown(f"{self.host} has no blob {what}: check the digest in the manifest, or push the "
-                               "image again.")
-        if status == 404 and code == "NAME_UNKNOWN":
-            return ManifestUnknown(f"{self.host} has no repository {what.split(':')[0].split('@')[0]}: push an "
-                                   "image there first (lab.catalog() lists the repositories).")
-        if status == 404:
-            return ManifestUnknown(f"{self.host} has no {what}: push it there first, or check the name with "
-                                   "lab.catalog() and lab.tags().")
-        detail = f" ({code}: {message})" if code else ""
-        return RegistryError(f"{self.host} answered {status} to {response.request.method} "
-                             f"{urlparse(response.url).path}{detail}: look at the registry's logs.")
+    def _tls_error(self, text: str) -> ReglabError:
+        low = text.lower()
+        if "wrong version number" in low or "record layer failure" in low or "http request" in low \
+                or "packet length too long" in low:
+            return errors.plain_http_refused(self.host)
+        if "mismatch" in low or "doesn't match" in low or "not valid for" in low:
+            detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl", 1)[0].strip(" ()'\"")
+            return errors.certificate_mismatch(self.host, detail or "hostname mismatch")
+        return errors.untrusted_certificate(self.host)
 
     def curl(self, path: str, method: str = "GET", accept: str | None = None, head: bool = False) -> str:
         """The ``curl`` command doing the same request (a step's twin)."""
@@ -147,43 +315,44 @@ class RegistryClient:
             parts.append("-I")
         elif method != "GET":
             parts += ["-X", method]
+        if self.scheme == "https" and self._ca:
+            parts += ["--cacert", self._ca]
+        if self.session.auth:
+            parts += ["-u", f"{self.session.auth[0]}:$PASSWORD"]
         if accept:
             parts += ["-H", f"'Accept: {accept}'"]
-        url = f"{self.base_url}{path}"
+        url = self.url(path)
         parts.append(f"'{url}'" if "?" in url or "&" in url else url)
         return " ".join(parts)
 
     # ------------------------------------------------------------------ is it there?
 
-    def _status(self) -> int | None:
+    def status(self) -> int | None:
+        """The status of ``GET /v2/``, or None when nothing answers (never raises)."""
         try:
-            return self.session.get(f"{self.base_url}/v2/", timeout=self.timeout).status_code
-        except requests.RequestException:
+            return self.request("GET", "/v2/", ok=tuple(range(100, 600))).status_code
+        except ReglabError:
             return None
 
     def ping(self) -> bool:
-        """True when ``GET /v2/`` answers 200: the registry is up and speaks API v2."""
-        return self._status() == 200
+        """True when ``GET /v2/`` answers 200: the registry is up, speaks API v2, and lets us in."""
+        return self.status() == 200
 
     def wait_ready(self, timeout: float = 30.0, problem: Callable[[], str | None] | None = None) -> float:
         """Poll ``/v2/`` until it answers (200, or 401 from a registry that wants credentials);
-        return the seconds waited.
-
-        ``problem`` is asked between polls: a non-None answer (the container died) stops early.
-        """
+        return the seconds waited. ``problem`` is asked between polls: an answer stops early."""
         start = time.monotonic()
         delay = 0.01
         while True:
-            if self._status() in (200, 401):
+            if self.status() in (200, 401):
                 return time.monotonic() - start
             trouble = problem() if problem else None
             if trouble:
-                raise RegistryUnavailable(f"the registry at {self.host} did not start: {trouble}.")
+                raise errors.RegistryUnavailable(f"the registry at {self.host} did not start: {trouble}.")
             if time.monotonic() - start > timeout:
-                raise RegistryUnavailable(
+                raise errors.RegistryUnavailable(
                     f"the registry at {self.host} did not answer within {timeout:g} s: look at its logs "
-                    "(docker container logs <name>)."
-                )
+                    "(docker container logs <name>).")
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 
@@ -193,21 +362,15 @@ class RegistryClient:
         """One page of the catalog: at most ``n`` names, those sorting after ``last``."""
         params = {k: v for k, v in (("n", n), ("last", last)) if v is not None}
         path = "/v2/_catalog" + (f"?{urlencode(params)}" if params else "")
-        response = self._request(path)
-        if not response.ok:
-            raise self._fail(response, "catalog")
+        response = self.request("GET", path, what="catalog")
         link = response.links.get("next", {}).get("url")
         if link and not link.startswith("http"):
-            link = f"{self.base_url}{link}"
-        return CatalogPage(f"{self.base_url}{path}", response.json().get("repositories") or [], link,
+            link = self.url(link)
+        return CatalogPage(self.url(path), response.json().get("repositories") or [], link,
                            response.headers.get("Link"))
 
-    def catalog_pages(self, n: int | None = None) -> Iterator[list[str]]:
-        """Yield the catalog page by page, following the ``Link`` header (``?n=&last=``)."""
-        for page in self.catalog_page_objects(n):
-            yield page.repositories
-
-    def catalog_page_objects(self, n: int | None = None) -> Iterator[CatalogPage]:
+    def catalog_pages(self, n: int | None = None) -> Iterator[CatalogPage]:
+        """The catalog page by page, following the ``Link`` header (``?n=&last=``)."""
         page = self.catalog_page(n)
         yield page
         while page.next:
@@ -217,100 +380,123 @@ class RegistryClient:
 
     def catalog(self, n: int | None = None) -> list[str]:
         """Every repository, following ``Link`` pagination when ``n`` limits a page."""
-        return [name for page in self.catalog_pages(n) for name in page]
+        return [name for page in self.catalog_pages(n) for name in page.repositories]
 
     def tags(self, repository: str, n: int | None = None) -> list[str]:
         """Every tag of a repository (sorted), following ``Link`` pagination."""
-        path = f"/v2/{repository}/tags/list" + (f"?n={n}" if n else "")
+        path: str | None = f"/v2/{repository}/tags/list" + (f"?n={n}" if n else "")
         found: list[str] = []
         while path:
-            response = self._request(path)
-            if not response.ok:
-                if response.status_code == 404:
-                    raise ManifestUnknown(f"{self.host} has no repository {repository}: push an image there first.")
-                raise self._fail(response, f"the tags of {repository}")
+            response = self.request("GET", path, what=repository)
             found += response.json().get("tags") or []
             path = response.links.get("next", {}).get("url")
         return sorted(found)
 
     # ------------------------------------------------------------------ manifests
 
-    def manifest(self, repository: str, reference: str, accept: str | tuple[str, ...] = MANIFEST_TYPES) -> Manifest:
+    def manifest(self, repository: str, reference: str, accept: str | Iterable[str] = ACCEPT_ALL) -> Manifest:
         """``GET`` a manifest by tag or digest, accepting every modern media type by default."""
         accept = accept if isinstance(accept, str) else ", ".join(accept)
-        response = self._request(f"/v2/{repository}/manifests/{reference}", headers={"Accept": accept})
-        if not response.ok:
-            raise self._fail(response, _ref(repository, reference))
-        return Manifest(
-            digest=response.headers.get("Docker-Content-Digest", ""),
-            media_type=response.headers.get("Content-Type", ""),
-            size=len(response.content),
-            body=response.json(),
-            raw=response.content,
-        )
+        response = self.request("GET", f"/v2/{repository}/manifests/{reference}", what=_ref(repository, reference),
+                                headers={"Accept": accept})
+        try:
+            body = response.json()
+        except ValueError:
+            raise RegistryError(f"the manifest of {_ref(repository, reference)} is not JSON: the registry at "
+                                f"{self.host} sent something else.") from None
+        return Manifest(response.headers.get("Docker-Content-Digest", ""), response.headers.get("Content-Type", ""),
+                        len(response.content), body, response.content)
 
-    def manifest_head(self, repository: str, reference: str,
-                      accept: str | tuple[str, ...] = MANIFEST_TYPES) -> Head:
+    def manifest_head(self, repository: str, reference: str, accept: str | Iterable[str] = ACCEPT_ALL) -> Head:
         """``HEAD`` a manifest: its digest, type and size without its body (what ``docker pull`` asks first)."""
         accept = accept if isinstance(accept, str) else ", ".join(accept)
-        response = self._request(f"/v2/{repository}/manifests/{reference}", "HEAD", headers={"Accept": accept})
-        if not response.ok:
-            raise self._fail(response, _ref(repository, reference))
+        response = self.request("HEAD", f"/v2/{repository}/manifests/{reference}", what=_ref(repository, reference),
+                                headers={"Accept": accept})
         return _head(response)
+
+    def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        """``PUT`` a manifest under a tag (or its digest); return the digest the registry stored it as."""
+        response = self.request("PUT", f"/v2/{repository}/manifests/{reference}", ok=(201,),
+                                what=_ref(repository, reference), data=body, headers={"Content-Type": media_type})
+        digest = digest_of(body)
+        answered = response.headers.get("Docker-Content-Digest")
+        if answered and answered != digest:
+            raise RegistryError(f"the registry at {self.host} stored the manifest as {answered} but its bytes hash "
+                                f"to {digest}: the registry altered it; check its version and storage.")
+        return digest
 
     def delete_manifest(self, repository: str, digest: str) -> None:
         """``DELETE`` a manifest (by digest: the API does not delete tags). Needs deletes enabled."""
         if not digest.startswith("sha256:"):
             raise ReglabError(f"delete a manifest by its digest (sha256:…), not by the tag {digest!r}: "
                               "lab.tags() and the manifest's Docker-Content-Digest give it.")
-        response = self._request(f"/v2/{repository}/manifests/{digest}", "DELETE")
-        if response.status_code != 202:
-            raise self._fail(response, f"{repository}@{digest}")
+        self.request("DELETE", f"/v2/{repository}/manifests/{digest}", ok=(202,), what=f"{repository}@{digest}")
 
     # ------------------------------------------------------------------ blobs
 
     def blob_head(self, repository: str, digest: str) -> Head:
         """``HEAD`` a blob: is it there, and how big is it."""
-        response = self._request(f"/v2/{repository}/blobs/{digest}", "HEAD")
-        if not response.ok:
-            if response.status_code == 404:
-                raise BlobUnknown(f"{self.host} has no blob {digest} in {repository}: check the digest in the "
-                                  "manifest, or push the image again.")
-            raise self._fail(response, f"{repository}@{digest}")
+        response = self.request("HEAD", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}")
         return _head(response)
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        return self.request("HEAD", f"/v2/{repository}/blobs/{digest}", ok=(200, 404)).status_code == 200
 
     def blob(self, repository: str, digest: str, verify: bool = True) -> bytes:
         """``GET`` a blob's bytes; with ``verify``, check they hash to ``digest``."""
-        response = self._request(f"/v2/{repository}/blobs/{digest}")
-        if not response.ok:
-            raise self._fail(response, f"{repository}@{digest}")
-        data = response.content
-        algo, _, expected = digest.partition(":")
-        if verify and hashlib.new(algo, data).hexdigest() != expected:
+        data = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}").content
+        if verify and digest_of(data) != digest:
             raise RegistryError(f"the blob {digest} that {self.host} sent hashes to something else: its storage is "
-                                "damaged (lab.verify_blobs() finds which blob).")
+                                "damaged (lab.storage.verify_blobs() finds which blob).")
         return data
+
+    def blob_chunks(self, repository: str, digest: str) -> Iterator[bytes]:
+        """A blob's bytes as they arrive (the caller verifies them)."""
+        response = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}",
+                                stream=True)
+        with response:
+            yield from response.iter_content(READ_SIZE)
+
+    def start_upload(self, repository: str, mount: str | None = None, source: str | None = None) -> str | None:
+        """``POST …/blobs/uploads/``; with ``mount``+``source`` ask the registry to link a blob it has
+        in ``source`` instead. Returns the upload's location, or None when the blob was mounted."""
+        params = {"mount": mount, "from": source} if mount and source else None
+        response = self.request("POST", f"/v2/{repository}/blobs/uploads/", ok=(201, 202), what=repository,
+                                params=params)
+        return None if response.status_code == 201 else response.headers["Location"]
+
+    def upload(self, location: str, digest: str, reader_at: Callable[[int, int], object], size: int,
+               chunk_size: int | None = None) -> None:
+        """Send a blob to an upload ``location``: one ``PUT …?digest=`` (monolithic) or ``PATCH``
+        chunks with ``Content-Range`` and a closing empty ``PUT`` (chunked).
+
+        ``reader_at(offset, length)`` gives a file-like body for that slice of the blob.
+        """
+        split_digest(digest)
+        octets = {"Content-Type": "application/octet-stream"}
+        if chunk_size and size > 0:
+            offset = 0
+            while offset < size:
+                length = min(chunk_size, size - offset)
+                headers = dict(octets, **{"Content-Range": f"{offset}-{offset + length - 1}"})
+                answer = self.request("PATCH", self.url(location), ok=(202,), headers=headers,
+                                      data=reader_at(offset, length))
+                location = answer.headers["Location"]
+                offset += length
+            done = self.request("PUT", self.url(location), ok=(201,), params={"digest": digest}, headers=octets,
+                                data=b"")
+        else:
+            done = self.request("PUT", self.url(location), ok=(201,), params={"digest": digest}, headers=octets,
+                                data=reader_at(0, size) if size else b"")
+        answered = done.headers.get("Docker-Content-Digest")
+        if answered and answered != digest:
+            raise RegistryError(f"the registry stored {digest} as {answered}: the upload was damaged; push again.")
 
 
 def _ref(repository: str, reference: str) -> str:
-    return f"{repository}@{reference}" if ":" in reference and reference.startswith("sha") else \
-        f"{repository}:{reference}"
+    return f"{repository}@{reference}" if reference.startswith("sha256:") else f"{repository}:{reference}"
 
 
 def _head(response: requests.Response) -> Head:
-    return Head(
-        digest=response.headers.get("Docker-Content-Digest", ""),
-        media_type=response.headers.get("Content-Type", ""),
-        size=int(response.headers.get("Content-Length") or 0),
-    )
-
-
-def _registry_error(response: requests.Response) -> tuple[str, str]:
-    """The first ``{"errors": [{"code", "message"}]}`` entry of an error answer, if any."""
-    try:
-        errors = response.json().get("errors") or []
-    except ValueError:
-        return "", ""
-    if not errors or not isinstance(errors[0], dict):
-        return "", ""
-    return str(errors[0].get("code", "")), str(errors[0].get("message", ""))
+    return Head(response.headers.get("Docker-Content-Digest", ""), response.headers.get("Content-Type", ""),
+                int(response.headers.get("Content-Length") or 0))

@@ -1,9 +1,9 @@
-"""What a lab created outside Docker's labels: image tags and folders.
+"""What a lab created outside Docker's labels: image tags and folders; and where it keeps them.
 
-Containers and volumes carry the ``reglab.lab`` label, so they can always be found again.
-Image tags and bind-mount folders cannot carry a label, so a lab writes them down in a
-small JSON file; the next ``Lab(...)`` of the same name (after a killed kernel, say) reads
-it and removes exactly those, nothing else.
+Containers and volumes carry labels, so they can always be found again. Image tags and
+bind-mount folders cannot, so a lab writes them down in a small JSON file; the next
+``Lab(...)`` of the same name and learner (after a killed kernel, say) reads it and removes
+exactly those, nothing else. Every folder is scoped to the learner, if there is one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import ReglabError
+from .naming import ANY, Scope, check_lab_id
+
+LEARNERS = "_learners"  # not a valid lab id, so it never collides with a lab's folder
+
 
 def state_root() -> Path:
     if os.environ.get("REGLAB_STATE_DIR"):
@@ -22,18 +27,54 @@ def state_root() -> Path:
     return Path(base) / "reglab"
 
 
-def work_root() -> Path:
-    """Where bind-mount folders go by default: a per-user folder in the temp dir."""
+def scope_root(learner: str | None) -> Path:
+    """The folder holding one learner's labs (or, without a learner, the state root itself)."""
+    return state_root() / LEARNERS / learner if learner else state_root()
+
+
+def lab_dirs(scope: Scope) -> list[Path]:
+    """The state folders of the labs in ``scope`` that exist."""
+    if scope.learner == ANY:
+        roots = [state_root()] + sorted((state_root() / LEARNERS).glob("*"))
+    else:
+        roots = [scope_root(scope.learner)]
+    found = []
+    for root in roots:
+        if scope.lab is not None:
+            candidates = [root / scope.lab]
+        else:
+            candidates = sorted(root.iterdir()) if root.is_dir() else []
+        for folder in candidates:
+            try:
+                check_lab_id(folder.name)
+            except ReglabError:  # the image store, certificates, anything that is no lab
+                continue
+            if folder.is_dir():
+                found.append(folder)
+    return found
+
+
+def learner_of(lab_dir: Path) -> str | None:
+    """Whose lab folder this is (None: the machine's single learner)."""
+    parent = lab_dir.parent
+    return parent.name if parent.parent.name == LEARNERS else None
+
+
+def work_root(learner: str | None = None) -> Path:
+    """Where bind-mount folders go by default: a per-user (and per-learner) folder in the temp dir."""
     if os.environ.get("REGLAB_WORKDIR"):
-        return Path(os.environ["REGLAB_WORKDIR"])
-    return Path(tempfile.gettempdir()) / f"reglab-{getpass.getuser()}"
+        base = Path(os.environ["REGLAB_WORKDIR"])
+    else:
+        base = Path(tempfile.gettempdir()) / f"reglab-{getpass.getuser()}"
+    return base / learner if learner else base
 
 
 class State:
-    """The tags and folders one lab created, persisted as ``<state>/<lab>/state.json``."""
+    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
 
-    def __init__(self, lab: str):
-        self.dir = state_root() / lab
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.dir = scope_root(scope.learner) / scope.lab
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
         self.dirs: list[str] = []
@@ -46,7 +87,7 @@ class State:
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_suffix(".tmp")
+        tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"tags": self.tags, "dirs": self.dirs}, indent=1))
         tmp.replace(self.file)
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import ipywidgets as w
 
 from .errors import ReglabError
-from .storage import REPOS, Tree, human, short
+from .media import short
+from .storage import REPOS, Tree
+from .units import human
 
 COLUMN_WIDTH = "190px"
 PREVIEW_FILES = 60  # lines of a layer's file list shown

@@ -1,18 +1,23 @@
-"""Engine selection: ``REGLAB_ENGINE=docker|local``; by default Docker when a daemon
-answers, else the daemonless engine when the registry binary is here."""
+"""Engines, found by name in one mapping: ``REGLAB_ENGINE=docker|local``; by default Docker
+when a daemon answers, else the daemonless engine when the registry binary is here."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 
 from ..errors import EngineUnavailable
 from .base import Engine, ImageInfo, LabObject, RegistrySpec, Run, Transfer
 
-__all__ = ["Engine", "EngineChoice", "ImageInfo", "LabObject", "RegistrySpec", "Run", "Transfer",
+__all__ = ["ENGINES", "Engine", "EngineChoice", "ImageInfo", "LabObject", "RegistrySpec", "Run", "Transfer",
            "choose_engine", "get_engine"]
 
-KINDS = ("docker", "local")
+# name → "module:class", imported only when chosen (the Docker SDK is not needed daemonless)
+ENGINES = {
+    "docker": "reglab.engines.docker:DockerEngine",
+    "local": "reglab.engines.local:LocalEngine",
+}
 PROBE_TIMEOUT = 5  # seconds a default choice waits for the Docker daemon to answer
 
 
@@ -44,10 +49,9 @@ def choose_engine(kind: str | None = None) -> EngineChoice:
     """The engine ``kind`` or ``REGLAB_ENGINE`` names, else the best one this machine has."""
     asked = (kind or os.environ.get("REGLAB_ENGINE") or "").strip().lower()
     if asked:
-        if asked not in KINDS:
-            raise EngineUnavailable(f"REGLAB_ENGINE={asked!r} names no engine: use 'docker' or 'local'.")
-        source = "asked for" if kind else f"REGLAB_ENGINE={asked}"
-        return EngineChoice(asked, source)
+        if asked not in ENGINES:
+            raise EngineUnavailable(f"REGLAB_ENGINE={asked!r} names no engine: use {' or '.join(repr(k) for k in ENGINES)}.")
+        return EngineChoice(asked, "asked for" if kind else f"REGLAB_ENGINE={asked}")
     problem = _docker_problem()
     if problem is None:
         return EngineChoice("docker", "a Docker daemon answers")
@@ -64,13 +68,5 @@ def choose_engine(kind: str | None = None) -> EngineChoice:
 
 def get_engine(kind: str | None = None) -> Engine:
     """The engine named by ``kind`` or ``REGLAB_ENGINE``; see :func:`choose_engine`."""
-    choice = choose_engine(kind)
-    if choice.kind == "docker":
-        from .docker import DockerEngine
-
-        engine = DockerEngine()
-    else:
-        from .local import LocalEngine
-
-        engine = LocalEngine()
-    return engine
+    module, _, name = ENGINES[choose_engine(kind).kind].partition(":")
+    return getattr(importlib.import_module(module), name)()

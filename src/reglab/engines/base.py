@@ -1,22 +1,26 @@
-"""The engine interface: the only layer that knows *how* a registry and images run.
+"""The engine interface: the only layer that knows *how* a registry runs and images are kept.
 
-``Lab`` speaks to an engine in course terms (start a registry, push a reference, read the
-storage tree); the Docker engine answers through the Docker daemon, the daemonless engine
-(see issue "LocalEngine") will answer with a registry process and an OCI image layout.
+``Lab`` speaks to an engine in course terms — start a registry with these settings, push
+this reference, give me the registry's storage, collect its garbage — and the Docker engine
+answers through the Docker daemon, the daemonless engine with a registry process and an OCI
+image layout. Everything above speaks ``Lab``; everything below speaks HTTP or files.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# progress(item, current_bytes, total_bytes, status): one call per progress event
-Progress = Callable[[str, int, int, str], None]
+from ..naming import Scope
+from ..storage import Tree
+from ..transfer import Progress, Transfer
 
 REGISTRY_DATA = "/var/lib/registry"
-REGISTRY_CONFIG = "/etc/docker/registry/config.yml"
+REGISTRY_CONFIG = "/etc/docker/registry/config.yml"  # registry:2; registry:3 reads /etc/distribution/config.yml
+
+__all__ = ["REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
+           "Run", "Transfer"]
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,14 @@ class ImageInfo:
 
 @dataclass(frozen=True)
 class RegistrySpec:
-    """Everything needed to start one registry."""
+    """Everything needed to start one registry.
 
-    lab: str
+    ``files`` maps a folder on this machine to a path inside the registry (read-only: its
+    certificates, its htpasswd); ``env`` may name those inside paths. ``network`` attaches a
+    Docker registry to a network of the lab (the daemonless engine has only 127.0.0.1).
+    """
+
+    scope: Scope
     name: str
     image: str
     port: int
@@ -43,17 +52,8 @@ class RegistrySpec:
     bind: Path | None = None
     user: str | None = None
     env: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """The outcome of a push or a pull."""
-
-    reference: str
-    digest: str
-    layers: int
-    moved: int  # layers actually sent or fetched
-    already: int  # layers the other side had already
+    files: dict[str, str] = field(default_factory=dict)
+    network: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class LabObject:
     kind: str  # container | volume | network
     name: str
     lab: str
+    learner: str | None = None
 
 
 class Engine(ABC):
@@ -116,13 +117,27 @@ class Engine(ABC):
     @abstractmethod
     def pull(self, reference: str, progress: Progress | None = None) -> Transfer: ...
 
-    # -- registries and other containers
+    # -- registries
     @abstractmethod
-    def start_registry(self, spec: RegistrySpec) -> None: ...
+    def start_registry(self, spec: RegistrySpec) -> None:
+        """Start it; raise :class:`~reglab.errors.PortInUse` when its port is taken (the lab
+        then tries another). When this returns, the process listening on the port is ours."""
 
     @abstractmethod
     def registry_problem(self, name: str) -> str | None:
         """Why the registry ``name`` is not running (its last log line), or None if it runs."""
+
+    @abstractmethod
+    def storage(self, name: str) -> Tree:
+        """The registry's storage as a model (read from its folder, or through the archive API)."""
+
+    @abstractmethod
+    def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
+        """Run ``registry garbage-collect`` on the registry's storage and config: (exit code, output)."""
+
+    @abstractmethod
+    def logs(self, name: str) -> str:
+        """What the registry has logged so far (``docker container logs``)."""
 
     @abstractmethod
     def kill(self, name: str) -> None: ...
@@ -134,27 +149,30 @@ class Engine(ABC):
     def state(self, name: str) -> str | None:
         """``running``, ``exited``, … or None when no such container exists."""
 
+    # -- other containers
     @abstractmethod
-    def run_container(self, lab: str, name: str, image: str) -> Run: ...
+    def run_container(self, scope: Scope, name: str, image: str) -> Run: ...
+
+    # -- networks (the lab's own: a registry reached at an address that is not loopback)
+    @abstractmethod
+    def create_network(self, scope: Scope, name: str) -> None:
+        """A network of the lab's own; the daemonless engine has none (it raises EngineError)."""
 
     @abstractmethod
-    def exec(self, name: str, argv: list[str]) -> tuple[int, str]: ...
-
-    @abstractmethod
-    def read_archive(self, name: str, path: str) -> Iterator[bytes]:
-        """A tar stream of ``path`` inside the registry ``name`` (works on stopped ones)."""
+    def network_address(self, name: str, network: str) -> str:
+        """The container ``name``'s IP address on the lab network ``network``."""
 
     # -- volumes and bookkeeping
     @abstractmethod
-    def create_volume(self, lab: str, name: str) -> None: ...
+    def create_volume(self, scope: Scope, name: str) -> None: ...
 
     @abstractmethod
     def volume_exists(self, name: str) -> bool: ...
 
     @abstractmethod
-    def objects(self, lab: str | None = None) -> list[LabObject]:
-        """Objects labelled ``reglab.lab`` (of one lab, or of all)."""
+    def objects(self, scope: Scope) -> list[LabObject]:
+        """Objects labelled ``reglab.lab`` that belong to ``scope``."""
 
     @abstractmethod
-    def remove_objects(self, lab: str | None = None) -> list[LabObject]:
-        """Remove the objects of ``lab`` (or of every lab); return what was removed."""
+    def remove_objects(self, scope: Scope) -> list[LabObject]:
+        """Remove the objects of ``scope``; return what was removed."""

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import docker.errors
 import requests
 
-from .. import naming
-from ..errors import (
-    DockerUnavailable,
-    EngineError,
-    ImageInUse,
-    ImageMissing,
-    NameConflict,
-    PortInUse,
-    ReglabError,
-    login_needed,
-    manifest_unknown,
-    plain_http_refused,
-    read_only_refused,
-    unreachable,
-    untrusted_certificate,
-)
+from .. import errors, naming
+from ..errors import DockerUnavailable, EngineError, ImageInUse, ImageMissing, NameConflict, ReglabError
+from ..naming import Scope
 from ..reference import parse
-from .base import REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from ..storage import Tree
+from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -49,22 +37,24 @@ def _unreachable(exc: Exception) -> DockerUnavailable:
 
 
 def _registry_trouble(text: str, reference: str) -> Exception | None:
-    """Turn a daemon's words about a registry into one actionable error, if we know them."""
+    """Turn a daemon's words about a registry into the sentence reglab's own client would say."""
     ref = parse(reference)
     host = ref.registry
     low = text.lower()
     if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
-        return unreachable(host)
+        return errors.unreachable(host)
     if "manifest unknown" in low or "not found" in low:
-        return manifest_unknown(ref)
+        return errors.manifest_unknown(host, ref.repository, ref.digest or ref.tag_or_default)
     if "server gave http response to https client" in low:
-        return plain_http_refused(host)
-    if "x509" in low or "certificate signed by unknown authority" in low:
-        return untrusted_certificate(host)
+        return errors.plain_http_refused(host)
+    if "certificate signed by unknown authority" in low:
+        return errors.untrusted_certificate(host)
+    if "x509" in low:
+        return errors.certificate_mismatch(host, text.split("x509: ", 1)[-1].strip().rstrip("."))
     if "405" in low and "method not allowed" in low:
-        return read_only_refused(host)
-    if "unauthorized" in low or "authentication required" in low:
-        return login_needed(host)
+        return errors.read_only_refused(host)
+    if "unauthorized" in low or "authentication required" in low or "no basic auth credentials" in low:
+        return errors.login_needed(host)
     return None
 
 
@@ -157,10 +147,7 @@ class DockerEngine(Engine):
 
     @staticmethod
     def _missing(reference: str) -> ImageMissing:
-        return ImageMissing(
-            f"there is no image {reference} in the local store: pull it or tag it first "
-            f"(lab.images() lists what is there)."
-        )
+        return errors.missing_image(reference)
 
     def remove_image(self, reference: str) -> None:
         try:
@@ -243,7 +230,7 @@ class DockerEngine(Engine):
 
     # ------------------------------------------------------------------ containers
 
-    def _check_name_free(self, name: str) -> None:
+    def _check_name_free(self, name: str, scope: Scope) -> None:
         try:
             existing = self.client.containers.get(name)
         except docker.errors.NotFound:
@@ -253,11 +240,14 @@ class DockerEngine(Engine):
                 f"a container named {name} exists but reglab did not create it: rename or remove it "
                 f"yourself (docker container rename {name} {name}-mine), reglab will not touch it."
             )
+        if not scope.owns(existing.labels):
+            raise NameConflict(f"the container {name} belongs to another learner's lab: reglab will not touch it; "
+                               "set REGLAB_LEARNER to a name of your own.")
         existing.remove(force=True, v=True)
 
     def start_registry(self, spec: RegistrySpec) -> None:
-        self._check_name_free(spec.name)
-        volumes = {}
+        self._check_name_free(spec.name, spec.scope)
+        volumes = {folder: {"bind": inside, "mode": "ro"} for folder, inside in spec.files.items()}
         if spec.volume:
             volumes[spec.volume] = {"bind": REGISTRY_DATA, "mode": "rw"}
         if spec.bind:
@@ -269,14 +259,9 @@ class DockerEngine(Engine):
             )
         try:
             container = self.client.containers.create(
-                spec.image,
-                name=spec.name,
-                labels=naming.labels(spec.lab),
-                ports={"5000/tcp": (spec.host, spec.port)},
-                volumes=volumes,
-                user=spec.user,
-                environment=spec.env or None,
-                detach=True,
+                spec.image, name=spec.name, labels=spec.scope.labels(), ports={"5000/tcp": (spec.host, spec.port)},
+                volumes=volumes, user=spec.user, environment=spec.env or None, detach=True,
+                network=spec.network,
             )
         except docker.errors.APIError as exc:
             raise EngineError(f"could not create the registry container {spec.name}: {_message(exc)}.") from None
@@ -286,11 +271,17 @@ class DockerEngine(Engine):
             container.remove(force=True, v=True)
             text = _message(exc)
             if "address already in use" in text or "port is already allocated" in text:
-                raise PortInUse(
-                    f"port {spec.port} on {spec.host} was taken just before the registry started: "
-                    "run the step again and reglab will choose a free port."
-                ) from None
+                raise errors.port_taken(spec.port, spec.host, self._port_holder(spec.port)) from None
             raise EngineError(f"could not start the registry {spec.name}: {text}.") from None
+
+    def _port_holder(self, port: int) -> str:
+        """Who holds a host port: a container of another lab or learner (by its labels), or a program."""
+        for container in self.client.containers.list(filters={"publish": str(port)}):
+            labels = container.labels or {}
+            if naming.LEARNER_LABEL in labels:
+                return f"learner {labels[naming.LEARNER_LABEL]}'s container {container.name}"
+            return f"the container {container.name}"
+        return "another program"
 
     def registry_problem(self, name: str) -> str | None:
         try:
@@ -308,6 +299,34 @@ class DockerEngine(Engine):
             return self.client.containers.get(name)
         except docker.errors.NotFound:
             raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).") from None
+
+    def storage(self, name: str) -> Tree:
+        """A bind-mounted data folder is read where it lies; a volume (or the container's own
+        layer) through Docker's archive API, which also works with Docker Desktop."""
+        container = self._get(name)
+        for mount in container.attrs.get("Mounts") or []:
+            if mount.get("Destination") == REGISTRY_DATA and mount.get("Type") == "bind":
+                source = Path(mount.get("Source", ""))
+                if source.is_dir():
+                    return Tree.from_path(source)
+
+        def read(path: str):
+            try:
+                stream, _ = self._get(name).get_archive(path)
+            except docker.errors.NotFound:
+                raise EngineError(f"{path} does not exist in {name}.") from None
+            return stream
+
+        return Tree.from_archive(read(REGISTRY_DATA), reopen=read, top=REGISTRY_DATA)
+
+    def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
+        argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
+            (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
+        result = self._get(name).exec_run(argv)
+        return result.exit_code, result.output.decode(errors="replace")
+
+    def logs(self, name: str) -> str:
+        return self._get(name).logs(stdout=True, stderr=True).decode(errors="replace")
 
     def kill(self, name: str) -> None:
         container = self._get(name)
@@ -331,45 +350,55 @@ class DockerEngine(Engine):
         except docker.errors.NotFound:
             return None
 
-    def run_container(self, lab: str, name: str, image: str) -> Run:
-        self._check_name_free(name)
+    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+        self._check_name_free(name, scope)
         if self.image_info(image) is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        container = self.client.containers.create(image, name=name, labels=naming.labels(lab), detach=True)
+        container = self.client.containers.create(image, name=name, labels=scope.labels(), detach=True)
         container.start()
         result = container.wait(timeout=120)
         output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         return Run(name, int(result.get("StatusCode", -1)), output)
 
-    def exec(self, name: str, argv: list[str]) -> tuple[int, str]:
-        container = self._get(name)
-        result = container.exec_run(argv)
-        return result.exit_code, result.output.decode(errors="replace")
+    # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def read_archive(self, name: str, path: str) -> Iterator[bytes]:
-        container = self._get(name)
+    def create_network(self, scope: Scope, name: str) -> None:
         try:
-            stream, _ = container.get_archive(path)
+            existing = self.client.networks.get(name)
         except docker.errors.NotFound:
-            raise EngineError(f"{path} does not exist in {name}.") from None
-        return stream
+            self.client.networks.create(name, labels=scope.labels(), driver="bridge")
+            return
+        if not scope.owns(existing.attrs.get("Labels")):
+            raise NameConflict(f"a network named {name} exists but this lab did not create it: reglab will not "
+                               f"touch it; remove it yourself (docker network rm {name}) if it is not in use.")
 
-    # ------------------------------------------------------------------ volumes, bookkeeping
+    def network_address(self, name: str, network: str) -> str:
+        container = self._get(name)
+        container.reload()
+        settings = ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
+        if not settings.get("IPAddress"):
+            raise EngineError(f"{name} has no address on the network {network}: is it running and attached?")
+        return settings["IPAddress"]
 
-    def create_volume(self, lab: str, name: str) -> None:
+    def create_volume(self, scope: Scope, name: str) -> None:
         try:
             existing = self.client.volumes.get(name)
         except docker.errors.NotFound:
-            self.client.volumes.create(name, labels=naming.labels(lab))
+            self.client.volumes.create(name, labels=scope.labels())
             return
-        if naming.LAB_LABEL not in (existing.attrs.get("Labels") or {}):
+        labels = existing.attrs.get("Labels") or {}
+        if naming.LAB_LABEL not in labels:
             raise NameConflict(
-                f"a volume named {name} exists but reglab did not create it: reglab will not touch it; "
-                "pick another volume name."
+                f"a volume named {name} exists but reglab did not create it (typed twins create it too): "
+                f"reglab will not touch it; if its data is yours to lose remove it (docker volume rm {name}) "
+                "and run this step again, or pass another volume name."
             )
+        if not scope.owns(labels):
+            raise NameConflict(f"the volume {name} belongs to another learner's lab: reglab will not touch it; "
+                               "set REGLAB_LEARNER to a name of your own.")
 
     def volume_exists(self, name: str) -> bool:
         try:
@@ -378,19 +407,24 @@ class DockerEngine(Engine):
         except docker.errors.NotFound:
             return False
 
-    def objects(self, lab: str | None = None) -> list[LabObject]:
-        flt = naming.label_filter(lab)
+    def objects(self, scope: Scope) -> list[LabObject]:
+        flt = scope.docker_filter()
         found = []
+
+        def add(kind: str, name: str, labels: dict | None) -> None:
+            if scope.owns(labels):
+                found.append(LabObject(kind, name, labels[naming.LAB_LABEL], labels.get(naming.LEARNER_LABEL)))
+
         for c in self.client.containers.list(all=True, filters=flt):
-            found.append(LabObject("container", c.name, c.labels.get(naming.LAB_LABEL, "")))
+            add("container", c.name, c.labels)
         for v in self.client.volumes.list(filters=flt):
-            found.append(LabObject("volume", v.name, (v.attrs.get("Labels") or {}).get(naming.LAB_LABEL, "")))
+            add("volume", v.name, v.attrs.get("Labels"))
         for n in self.client.networks.list(filters=flt):
-            found.append(LabObject("network", n.name, (n.attrs.get("Labels") or {}).get(naming.LAB_LABEL, "")))
+            add("network", n.name, n.attrs.get("Labels"))
         return found
 
-    def remove_objects(self, lab: str | None = None) -> list[LabObject]:
-        found = self.objects(lab)
+    def remove_objects(self, scope: Scope) -> list[LabObject]:
+        found = self.objects(scope)
         order = {"container": 0, "network": 1, "volume": 2}
         for obj in sorted(found, key=lambda o: order[o.kind]):
             try:

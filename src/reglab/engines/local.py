@@ -10,9 +10,8 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
   the ``pid`` file while the registry runs, and ``data/`` when it has no volume;
 - a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
   volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
-- ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``exec`` runs the command on this
-  machine with ``/var/lib/registry`` and the config path translated; ``read_archive`` tars
-  the data folder.
+- ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``garbage-collect`` runs the same
+  binary on the registry's config; the storage is read where it lies.
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
 next ``Lab(...)`` of that name, which finds them through their pid files.
@@ -27,25 +26,35 @@ import os
 import shutil
 import signal
 import subprocess
-import tarfile
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .. import images as course_images
-from .. import naming, ports, transfer
-from ..errors import EngineError, EngineUnavailable, ImageInUse, ImageMissing, PortInUse, ReglabError
+from .. import transfer
+from ..errors import (
+    EngineError,
+    EngineUnavailable,
+    ImageInUse,
+    ImageMissing,
+    RegistryUnavailable,
+    ReglabError,
+    missing_image,
+    port_taken,
+)
+from ..naming import ANY, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
-from ..state import State, state_root
+from ..registry_api import RegistryClient
+from ..state import State, lab_dirs, learner_of
+from ..storage import Tree
 from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
 STOP_WAIT = 10.0
+START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
 # registries this interpreter started: reaped when they stop, killed at exit
 _children: dict[int, subprocess.Popen] = {}
@@ -86,10 +95,15 @@ class Container:
     bind: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     exit_code: int | None = None
+    learner: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.lab, self.learner)
 
     @property
     def dir(self) -> Path:
-        return State(self.lab).dir / "containers" / self.name
+        return State(self.scope).dir / "containers" / self.name
 
     @property
     def config(self) -> Path:
@@ -287,7 +301,7 @@ class LocalEngine(Engine):
             raise self._not_an_image()
         image = self.store.find(reference)
         if image is None:
-            raise transfer.missing_image(reference)
+            raise missing_image(reference)
         by_id = ID_PATTERN.match(reference)
         if by_id and image.id[7:].startswith(by_id.group(1)):
             if len(image.tags) != 1:
@@ -297,7 +311,7 @@ class LocalEngine(Engine):
         else:
             name = parse(reference).tagged
         if len(image.tags) == 1:
-            users = [c.name for c in self._containers() if c.image == image.id]
+            users = [c.name for c in self._containers(Scope(None, ANY)) if c.image == image.id]
             if users:
                 raise ImageInUse(
                     f"{reference} is still used by the stopped container {users[0]}: remove that "
@@ -305,17 +319,21 @@ class LocalEngine(Engine):
                 )
         self.store.untag(name)
 
+    def _client(self, host: str) -> RegistryClient:
+        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list)."""
+        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0)
+
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
-        return transfer.push(self.store, reference, progress, chunk_size=self.chunk_size)
+        return transfer.push(self.store, reference, self._client, progress, chunk_size=self.chunk_size)
 
     def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
-        return transfer.pull(self.store, reference, progress)
+        return transfer.pull(self.store, reference, self._client, progress)
 
     # ------------------------------------------------------------------ containers
 
-    def _containers(self, lab: str | None = None) -> list[Container]:
+    def _containers(self, scope: Scope) -> list[Container]:
         found = []
-        for lab_dir in self._lab_dirs(lab):
+        for lab_dir in lab_dirs(scope):
             folder = lab_dir / "containers"
             if folder.is_dir():
                 for sub in sorted(folder.iterdir()):
@@ -324,24 +342,8 @@ class LocalEngine(Engine):
                         found.append(container)
         return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
 
-    @staticmethod
-    def _lab_dirs(lab: str | None) -> list[Path]:
-        if lab is not None:
-            return [State(lab).dir]
-        root = state_root()
-        if not root.is_dir():
-            return []
-        dirs = []
-        for sub in sorted(root.iterdir()):
-            try:
-                naming.check_lab_id(sub.name)
-            except ReglabError:
-                continue  # the image store and anything else that is no lab
-            dirs.append(sub)
-        return dirs
-
     def _find(self, name: str) -> Container | None:
-        for container in self._containers():
+        for container in self._containers(Scope(None, ANY)):
             if container.name == name:
                 return container
         return None
@@ -369,11 +371,11 @@ class LocalEngine(Engine):
         self._halt(container)
         shutil.rmtree(container.dir, ignore_errors=True)
 
-    def _make_room(self, name: str) -> None:
+    def _make_room(self, name: str, scope: Scope) -> None:
         """Like ``docker run --name``: an old container of ours with that name goes first."""
-        old = self._find(name)
-        if old is not None:
-            self._discard(old)
+        for old in self._containers(scope):
+            if old.name == name:
+                self._discard(old)
 
     def start_registry(self, spec: RegistrySpec) -> None:
         if not self._is_registry_image(spec.image):
@@ -381,18 +383,14 @@ class LocalEngine(Engine):
                 f"the daemonless engine runs only the registry binary {self.binary}, not the image {spec.image}: "
                 "use the Docker engine for other images."
             )
-        self._make_room(spec.name)
-        if not ports.is_free(spec.port, spec.host):
-            raise PortInUse(
-                f"port {spec.port} on {spec.host} was taken just before the registry started: "
-                "run the step again and reglab will choose a free port."
-            )
-        container = Container(spec.name, spec.lab, "registry", self._registry_info().id, time.time_ns(),
-                              spec.host, spec.port, volume=spec.volume,
-                              bind=str(spec.bind) if spec.bind else None, env=dict(spec.env))
+        if spec.network:
+            self.create_network(spec.scope, spec.network)  # raises: no networks here
+        self._make_room(spec.name, spec.scope)
+        container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
+                              spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
+                              env=dict(spec.env), learner=spec.scope.learner)
         if spec.volume:
-            data = self._volume_dir(spec.lab, spec.volume)
-            data.mkdir(parents=True, exist_ok=True)
+            data = self._volume_dir(spec.scope, spec.volume)
         elif spec.bind:
             data = Path(spec.bind)
         else:
@@ -402,7 +400,13 @@ class LocalEngine(Engine):
         data.mkdir(parents=True, exist_ok=True)
         container.config.write_text(_config_text(data, spec.host, spec.port))
         container.save()
-        env = {"PATH": os.environ.get("PATH", os.defpath), **spec.env}
+        env = {"PATH": os.environ.get("PATH", os.defpath)}
+        for key, value in spec.env.items():  # paths inside the "container" are folders of this machine
+            for folder, inside in spec.files.items():
+                if value == inside or value.startswith(inside.rstrip("/") + "/"):
+                    value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
+            env[key] = value
+        container.log.write_bytes(b"")
         with open(container.log, "ab") as log:
             try:
                 child = subprocess.Popen(
@@ -414,6 +418,29 @@ class LocalEngine(Engine):
                 raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
         _children[child.pid] = child
         container.pid_file.write_text(f"{child.pid}\n")
+        self._wait_bound(container, child, spec)
+
+    def _wait_bound(self, container: Container, child: subprocess.Popen, spec: RegistrySpec) -> None:
+        """Return once OUR process logged that it listens on the port: then no other registry
+        (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
+        wanted = f"listening on {spec.host}:{spec.port}".encode()
+        deadline = time.monotonic() + START_WAIT
+        delay = 0.005
+        while time.monotonic() < deadline:
+            if wanted in container.log.read_bytes():
+                return
+            if child.poll() is not None:
+                _children.pop(child.pid, None)
+                text = container.log.read_text(errors="replace")
+                self._discard(container)
+                if "address already in use" in text:
+                    raise port_taken(spec.port, spec.host, _port_holder(spec.port))
+                raise RegistryUnavailable(f"the registry at {spec.host}:{spec.port} did not start: it stopped "
+                                          f"(exited); its last log line: {_last_words_of(text)}.")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        raise EngineError(f"the registry {spec.name} did not listen on {spec.host}:{spec.port} within "
+                          f"{START_WAIT:g} s: look at its log ({container.log}).")
 
     def registry_problem(self, name: str) -> str | None:
         container = self._find(name)
@@ -422,6 +449,28 @@ class LocalEngine(Engine):
         if self._running(container):
             return None
         return f"it stopped (exited); its last log line: {_last_words(container.log)}"
+
+    def storage(self, name: str) -> Tree:
+        return Tree.from_path(self._get(name).data)
+
+    def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
+        container = self._get(name)
+        argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
+            (["--delete-untagged"] if delete_untagged else []) + [str(container.config)]
+        env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=600, cwd=container.data, env=env)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"garbage-collect in {name} ran longer than 10 minutes and was stopped.") from None
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        return done.returncode, output.replace(str(container.config), REGISTRY_CONFIG).replace(
+            container.data, REGISTRY_DATA)
+
+    def logs(self, name: str) -> str:
+        try:
+            return self._get(name).log.read_text(errors="replace")
+        except OSError:
+            return ""
 
     def kill(self, name: str) -> None:
         self._halt(self._get(name))
@@ -435,8 +484,8 @@ class LocalEngine(Engine):
             return None
         return "running" if self._running(container) else "exited"
 
-    def run_container(self, lab: str, name: str, image: str) -> Run:
-        self._make_room(name)
+    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+        self._make_room(name, scope)
         stored = self.store.find(image)
         if stored is None:
             raise ImageMissing(
@@ -444,7 +493,7 @@ class LocalEngine(Engine):
                 "it back from your registry."
             )
         code, output = self._what_docker_prints(stored)
-        Container(name, lab, "run", stored.id, time.time_ns(), exit_code=code).save()
+        Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner).save()
         return Run(name, code, output)
 
     def _what_docker_prints(self, image) -> tuple[int, str]:
@@ -460,81 +509,47 @@ class LocalEngine(Engine):
         return 0, (f"{NO_RUNTIME}; with Docker, this step runs {command} inside {name}: "
                    "use the Docker engine to see it.\n")
 
-    def _translate(self, container: Container, text: str) -> str:
-        text = text.replace(REGISTRY_CONFIG, str(container.config))
-        return text.replace(REGISTRY_DATA, container.data)
+    # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def _untranslate(self, container: Container, text: str) -> str:
-        text = text.replace(str(container.config), REGISTRY_CONFIG)
-        return text.replace(container.data, REGISTRY_DATA)
+    def create_network(self, scope: Scope, name: str) -> None:
+        raise EngineError("the daemonless engine has no container networks, only 127.0.0.1: use the Docker engine "
+                          "to reach a registry at an address that is not loopback.")
 
-    def exec(self, name: str, argv: list[str]) -> tuple[int, str]:
-        container = self._get(name)
-        if not self._running(container):
-            raise EngineError(f"{name} is not running: start it first (lab.run_registry()).")
-        program = argv[0]
-        if PurePosixPath(program).name == "registry":
-            resolved = str(self.binary)
-        else:
-            resolved = shutil.which(PurePosixPath(program).name) if not os.path.isabs(program) else program
-            if not resolved or not os.path.exists(resolved):
-                resolved = shutil.which(PurePosixPath(program).name)
-        if not resolved:
-            return 127, f'exec: "{program}": executable file not found in $PATH\n'
-        args = [resolved] + [self._translate(container, a) for a in argv[1:]]
-        env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
-        try:
-            done = subprocess.run(args, capture_output=True, timeout=600, cwd=container.data, env=env)
-        except subprocess.TimeoutExpired:
-            raise EngineError(f"{' '.join(argv)} in {name} ran longer than 10 minutes and was stopped.") from None
-        output = (done.stdout + done.stderr).decode(errors="replace")
-        return done.returncode, self._untranslate(container, output)
-
-    def read_archive(self, name: str, path: str) -> Iterator[bytes]:
-        container = self._get(name)
-        host_path = Path(self._translate(container, path))
-        if not (path == REGISTRY_CONFIG or path == REGISTRY_DATA or path.startswith(REGISTRY_DATA + "/")) \
-                or not host_path.exists():
-            raise EngineError(f"{path} does not exist in {name}.")
-        archive = tempfile.TemporaryFile()
-        with tarfile.open(fileobj=archive, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            tar.add(host_path, arcname=PurePosixPath(path).name)
-        archive.seek(0)
-        return _chunks(archive)
-
-    # ------------------------------------------------------------------ volumes, bookkeeping
+    def network_address(self, name: str, network: str) -> str:
+        self.create_network(Scope(None), network)
+        return ""
 
     @staticmethod
-    def _volume_dir(lab: str, name: str) -> Path:
-        return State(lab).dir / "volumes" / name
+    def _volume_dir(scope: Scope, name: str) -> Path:
+        return State(scope).dir / "volumes" / name
 
-    def create_volume(self, lab: str, name: str) -> None:
-        naming.check_lab_id(lab)
-        self._volume_dir(lab, name).mkdir(parents=True, exist_ok=True)
+    def create_volume(self, scope: Scope, name: str) -> None:
+        self._volume_dir(scope, name).mkdir(parents=True, exist_ok=True)
 
     def volume_exists(self, name: str) -> bool:
-        return any((d / "volumes" / name).is_dir() for d in self._lab_dirs(None))
+        return any((d / "volumes" / name).is_dir() for d in lab_dirs(Scope(None, ANY)))
 
-    def _volumes(self, lab: str | None) -> list[LabObject]:
+    def _volumes(self, scope: Scope) -> list[LabObject]:
         found = []
-        for lab_dir in self._lab_dirs(lab):
+        for lab_dir in lab_dirs(scope):
             folder = lab_dir / "volumes"
             if folder.is_dir():
-                found += [LabObject("volume", v.name, lab_dir.name) for v in sorted(folder.iterdir()) if v.is_dir()]
+                found += [LabObject("volume", v.name, lab_dir.name, learner_of(lab_dir))
+                          for v in sorted(folder.iterdir()) if v.is_dir()]
         return found
 
-    def objects(self, lab: str | None = None) -> list[LabObject]:
-        found = [LabObject("container", c.name, c.lab) for c in self._containers(lab)]
-        return found + self._volumes(lab)
+    def objects(self, scope: Scope) -> list[LabObject]:
+        found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
+        return found + self._volumes(scope)
 
-    def remove_objects(self, lab: str | None = None) -> list[LabObject]:
-        found = self.objects(lab)
-        for container in self._containers(lab):
+    def remove_objects(self, scope: Scope) -> list[LabObject]:
+        found = self.objects(scope)
+        for container in self._containers(scope):
             self._discard(container)
         for obj in found:
             if obj.kind == "volume":
-                shutil.rmtree(self._volume_dir(obj.lab, obj.name), ignore_errors=True)
-        for lab_dir in self._lab_dirs(lab):
+                shutil.rmtree(self._volume_dir(Scope(obj.lab, obj.learner), obj.name), ignore_errors=True)
+        for lab_dir in lab_dirs(scope):
             for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir):
                 try:
                     folder.rmdir()  # only when empty: the lab's state.json may still be there
@@ -542,18 +557,11 @@ class LocalEngine(Engine):
                     pass
         return found
 
-    def processes(self, lab: str | None = None) -> list[int]:
-        """Pids of the registries of ``lab`` (or of every lab) that are running now."""
-        return [c.pid() for c in self._containers(lab) if self._running(c)]
 
-
-def _last_words(log: Path) -> str:
+def _last_words_of(text: str) -> str:
     """The line of a registry's log that says why it stopped (a Go panic's first line wins
     over its stack trace, a fatal message over usage text)."""
-    try:
-        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return "no log output"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     for marker in ("panic:", "level=fatal", "configuration error", "error"):
         for line in lines:
             if marker in line:
@@ -561,7 +569,36 @@ def _last_words(log: Path) -> str:
     return lines[-1] if lines else "no log output"
 
 
-def _chunks(fh, size: int = 64 * 1024) -> Iterator[bytes]:
-    with fh:
-        while chunk := fh.read(size):
-            yield chunk
+def _last_words(log: Path) -> str:
+    try:
+        return _last_words_of(log.read_text(errors="replace"))
+    except OSError:
+        return "no log output"
+
+
+def _port_holder(port: int) -> str:
+    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{cols[9]}]")
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if not any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                continue
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        config = next((a.decode(errors="replace") for a in argv if a.endswith(b"config.yml")), "")
+        if "/_learners/" in config:
+            return f"learner {config.split('/_learners/', 1)[1].split('/', 1)[0]}'s registry"
+        if config:
+            return "another registry"
+        return f"another program ({Path(argv[0].decode(errors='replace')).name})"
+    return "another program"

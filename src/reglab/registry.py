@@ -1,0 +1,61 @@
+"""One running registry: where it answers, where it keeps its data, how it was started."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engines.base import REGISTRY_DATA
+from .registry_api import RegistryClient
+from .twin import Twin, docker
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A running registry: where it answers, where it keeps its data, how it was started."""
+
+    name: str
+    host: str
+    port: int
+    volume: str | None = None
+    bind: Path | None = None
+    env: tuple[tuple[str, str], ...] = ()  # the settings it was started with, to restart it alike
+    files: tuple[tuple[str, str], ...] = ()  # (folder here, path inside): certificates, htpasswd
+    network: str | None = None
+    tls: bool = False
+    ca: Path | None = None  # the CA that signed its certificate, when the lab made one
+    auth: tuple[str, str] | None = None  # the lab's own user, for its checks (never printed)
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:5000``: the first part of every image name stored here."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.address}"
+
+    def ref(self, repository: str, tag: str | None = None) -> str:
+        """The name an image gets in this registry: ``<address>/<repository>[:tag]``."""
+        return f"{self.address}/{repository}" + (f":{tag}" if tag else "")
+
+    @property
+    def api(self) -> RegistryClient:
+        """The registry's HTTP API, spoken as a client that trusts the lab's CA and knows its user."""
+        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth)
+
+    # -- where its files are, as a learner would reach them
+    @property
+    def top(self) -> str:
+        """The data folder as the twins name it: the bind folder, else the path in the container."""
+        return str(self.bind) if self.bind else REGISTRY_DATA
+
+    def on_disk(self, rel: str) -> str:
+        return f"{self.top}/{rel}"
+
+    def storage_command(self, *argv: str) -> Twin:
+        """``argv`` run on the storage: as is for a bind mount, through ``docker exec`` otherwise."""
+        return Twin.of(*argv) if self.bind else docker("container", "exec", self.name, *argv)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.name} at {self.url})"

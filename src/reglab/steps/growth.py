@@ -1,0 +1,135 @@
+"""Steps for storage growth, deletion and garbage collection (notebook 04)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..engines import Engine
+from ..engines.base import REGISTRY_CONFIG
+from ..errors import ReglabError
+from ..growth import History, Snapshot, measure
+from ..media import DOCKER_MANIFEST, OCI_MANIFEST
+from ..narrator import Narrator
+from ..progress import Bar
+from ..reference import parse
+from ..registries import Registries
+from ..sandbox import Sandbox
+from ..twin import Twin, docker
+from ..units import human
+
+DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
+READ_ONLY = "REGISTRY_STORAGE_MAINTENANCE_READONLY"
+_GC_SUMMARY = re.compile(r"(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What one ``registry garbage-collect`` run found (and, unless a dry run, deleted)."""
+
+    dry_run: bool
+    marked: int  # blobs still referenced: kept
+    blobs: int  # blobs eligible for deletion
+    manifests: int  # manifests eligible for deletion (untagged ones, with --delete-untagged)
+    output: str
+
+
+class GrowthSteps:
+    """Push series and measure them, delete by digest, collect garbage; restarts go through the lab's registries."""
+
+    def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox, registries: Registries):
+        self.say, self.engine, self.sandbox, self.registries = narrator, engine, sandbox, registries
+
+    def push_series(self, references: list[str]) -> History:
+        """Push images one after another, measuring the registry's storage after each push."""
+        history = History()
+        bar = Bar(len(references), "pushes", unit="image") if self.say.echo else None
+        echo = self.say.echo
+        try:
+            before = self._snapshot("start")
+            for reference in references:
+                ref = parse(reference)
+                result = self.engine.push(reference)
+                label = f"{ref.repository}:{ref.tag_or_default}"
+                snap = self._snapshot(label)
+                history.append(snap)
+                if echo:
+                    print(f"$ docker image push {reference}")
+                    print(f"  {result.moved} layer(s) sent, {result.already} already there; disk "
+                          f"+{human(snap.physical - before.physical)} → {human(snap.physical)}")
+                before = snap
+                if bar:
+                    bar.step()
+        finally:
+            if bar:
+                bar.close()
+        return history
+
+    # ------------------------------------------------------------------ measuring
+
+    def _snapshot(self, label: str) -> Snapshot:
+        registry = self.sandbox.current()
+        return measure(label, self.engine.storage(registry.name), registry.api)
+
+    def measure(self, label: str) -> Snapshot:
+        """How much the registry stores now: bytes on disk, blobs, and what the tagged images weigh."""
+        registry = self.sandbox.current()
+        self.say.twin(registry.storage_command("du", "-sb", registry.top))
+        snap = self._snapshot(label)
+        self.say.say(snap.line())
+        return snap
+
+    # ------------------------------------------------------------------ deleting
+
+    def manifest_digest(self, reference: str, accept: str | None = DOCKER_MANIFEST) -> str:
+        """The digest the registry reports for a tag; it depends on the ``Accept`` header sent.
+
+        Without one (curl, like most clients, then sends ``*/*``) a 2.x registry converts the
+        manifest to the old schema 1 and reports *that* document's digest.
+        """
+        registry = self.sandbox.current()
+        ref = parse(reference)
+        header = ["-H", f"Accept: {accept}"] if accept else []
+        self.say.twin(Twin.of("curl", "-sI", *header, f"{registry.url}/v2/{ref.repository}/manifests/{ref.tag_or_default}"))
+        accepts = f"{accept}, {OCI_MANIFEST}" if accept == DOCKER_MANIFEST else (accept or "*/*")
+        head = registry.api.manifest_head(ref.repository, ref.tag_or_default, accept=accepts)
+        self.say.say(f"Content-Type: {head.media_type.split(';')[0]}")
+        self.say.say(f"Docker-Content-Digest: {head.digest}")
+        return head.digest
+
+    def delete_image(self, reference: str) -> str:
+        """Delete a tag's manifest through the API (by digest, as the API requires)."""
+        registry = self.sandbox.current()
+        ref = parse(reference)
+        with self.say.quiet():
+            digest = self.manifest_digest(reference)
+        self.say.twin(Twin.of("curl", "-X", "DELETE", f"{registry.url}/v2/{ref.repository}/manifests/{digest}"))
+        registry.api.delete_manifest(ref.repository, digest)
+        self.say.say(f"202 Accepted: manifest {digest[:19]}… deleted, and with it every tag of {ref.repository} "
+                  f"that pointed to it")
+        return digest
+
+    # ------------------------------------------------------------------ collecting
+
+    def read_only(self, enabled: bool = True) -> None:
+        """Restart the registry in (or out of) maintenance read-only mode: pulls work, pushes get 405."""
+        self.registries.restart(**{READ_ONLY: '{"enabled":true}' if enabled else None})
+
+    def garbage_collect(self, dry_run: bool = False, delete_untagged: bool = False) -> Collection:
+        """Run ``registry garbage-collect`` inside the registry container: delete unreferenced blobs."""
+        registry = self.sandbox.current()
+        argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
+            (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
+        self.say.twin(docker("container", "exec", registry.name, *argv))
+        code, output = self.engine.garbage_collect(registry.name, dry_run, delete_untagged)
+        match = _GC_SUMMARY.search(output)
+        if code != 0 or not match:
+            last = output.strip().splitlines()[-1] if output.strip() else "no output"
+            raise ReglabError(f"garbage-collect failed (exit {code}): {last}")
+        marked, blobs, manifests = (int(g) for g in match.groups())
+        if dry_run:
+            self.say.say(f"dry run: {marked} blobs are still referenced; {blobs} blobs and {manifests} manifests "
+                      "would be deleted; nothing was deleted")
+        else:
+            self.say.say(f"kept {marked} referenced blobs; deleted {blobs} blobs and {manifests} manifests")
+        return Collection(dry_run, marked, blobs, manifests, output)

@@ -1,0 +1,193 @@
+"""Steps on images (notebooks 01–04): run, tag, list, push, pull, remove; make and load images.
+
+Every step prints its docker twin, then what happened; tags the lab creates are recorded in
+the sandbox so that cleanup removes them (and only them).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from .. import images as course_images
+from ..engines import Engine, Run, Transfer
+from ..errors import ImageMissing
+from ..narrator import Narrator
+from ..progress import LayerProgress
+from ..reference import parse
+from ..registry_api import RegistryClient
+from ..sandbox import Sandbox
+from ..twin import docker
+from ..units import count, human
+
+
+class ImageTable(list):
+    """Rows of ``docker image ls``; prints like it."""
+
+    def __str__(self) -> str:
+        header = ("REPOSITORY", "TAG", "IMAGE ID", "SIZE")
+        rows = [header] + [tuple(row) for row in self]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class ImageSteps:
+    def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
+        self.say, self.engine, self.sandbox = narrator, engine, sandbox
+        self.hello_image = course_images.hello_image()
+
+    def run(self, image: str | None = None, name: str = "hello") -> Run:
+        """Run a container to completion and show its output (``docker container run``)."""
+        image = image or self.hello_image
+        parse(image)
+        container = self.sandbox.object_name(name)
+        self.say.twin(docker("container", "run", "--name", container, image))
+        result = self.engine.run_container(self.sandbox.scope, container, image)
+        self.say.say(result.output.rstrip("\n"))
+        if result.exit_code:
+            self.say.say(f"(the container exited with code {result.exit_code})")
+        return result
+
+    def remove_container(self, name: str = "hello") -> None:
+        container = self.sandbox.object_name(name)
+        self.say.twin(docker("container", "rm", container))
+        self.engine.remove(container)
+        self.say.say(f"removed the stopped container {container}")
+
+    def tag(self, source: str, target: str) -> None:
+        """Give an image a second name; the registry host in the name says where it will go."""
+        src, dst = parse(source), parse(target)
+        self.say.twin(docker("image", "tag", source, target))
+        existed = self.engine.image_info(dst.tagged) is not None
+        self.engine.tag(src.tagged, dst.tagged)
+        if not existed:
+            self.sandbox.record_tag(dst.tagged)
+        info = self.engine.image_info(dst.tagged)
+        self.say.say(f"{src.tagged} is now also called {dst.tagged} (same image {info.id[7:19]})")
+
+    def images(self, *patterns: str) -> ImageTable:
+        """List images like ``docker image ls``, limited to the course's names."""
+        if not patterns:
+            patterns = (parse(self.hello_image).familiar_repository,)
+            if self.sandbox.port:
+                patterns += (f"127.0.0.1:{self.sandbox.port}/*",)
+        args = ["image", "ls"]
+        for p in patterns:
+            args += ["--filter", f"reference={p}"]
+        self.say.twin(docker(*args))
+        rows = ImageTable()
+        for info in sorted(self.engine.list_images(), key=lambda i: i.tags):
+            for tag in sorted(info.tags):
+                repo, _, tagname = tag.rpartition(":")
+                if any(fnmatchcase(repo, p) for p in patterns):
+                    rows.append((repo, tagname, info.id[7:19], human(info.size)))
+        rows.sort()
+        self.say.say(str(rows) if rows else "(no images match)")
+        return rows
+
+    def push(self, reference: str) -> Transfer:
+        """Push an image to the registry named in its reference."""
+        ref = parse(reference)
+        self.say.twin(docker("image", "push", reference))
+        if self.engine.image_info(ref.tagged) is None:
+            raise ImageMissing(f"there is no image {ref.tagged} to push: tag one with that name first (lab.tag()).")
+        result = self._with_progress(self.engine.push, reference, self.engine.layer_count(ref.tagged), "push")
+        self.say.say(f"pushed {result.reference}: {count(result.moved, 'layer')} sent, {result.already} already "
+                     f"there; manifest digest {result.digest}")
+        return result
+
+    def pull(self, reference: str) -> Transfer:
+        """Pull an image from the registry named in its reference."""
+        ref = parse(reference)
+        self.say.twin(docker("image", "pull", reference))
+        existed = self.engine.image_info(ref.tagged) is not None
+        total = 0
+        if ref.registry != "docker.io" and self.say.echo:
+            try:
+                total = len(RegistryClient(ref.registry).manifest(ref.repository, ref.tag_or_default).layers)
+            except Exception:  # the pull itself will say what is wrong
+                total = 0
+        result = self._with_progress(self.engine.pull, reference, total, "pull")
+        if not existed:
+            self.sandbox.record_tag(ref.tagged)
+        if result.layers == 0:
+            self.say.say(f"{result.reference} here was already up to date with {ref.registry}; "
+                         f"digest {result.digest}")
+        else:
+            self.say.say(f"pulled {result.reference} from {ref.registry}: {count(result.moved, 'layer')} downloaded, "
+                         f"{result.already} already here; digest {result.digest}")
+        return result
+
+    def _with_progress(self, transfer, reference: str, layers: int, verb: str) -> Transfer:
+        """Run a push or pull with a per-layer progress bar when there is more than one layer."""
+        bar = LayerProgress(layers, verb) if self.say.echo and layers > 1 else None
+        try:
+            return transfer(reference, progress=bar)
+        finally:
+            if bar:
+                bar.close()
+
+    def remove_image(self, reference: str) -> None:
+        """Remove one name of an image; the image goes when its last name goes."""
+        ref = parse(reference)
+        self.say.twin(docker("image", "rm", reference))
+        info = self.engine.image_info(ref.tagged)
+        if info is None:
+            raise ImageMissing(f"there is no image {ref.tagged} here to remove (lab.images() lists them).")
+        self.engine.remove_image(ref.tagged)
+        self.sandbox.state.drop_tag(ref.tagged)
+        if self.engine.image_info(info.id) is None:
+            self.say.say(f"untagged {ref.tagged}; that was its last name, so the image {info.id[7:19]} is deleted")
+        else:
+            self.say.say(f"untagged {ref.tagged}; the image {info.id[7:19]} keeps its other names")
+
+    def explain_name(self, reference: str) -> None:
+        """Explain the parts of an image name (registry host, repository, tag)."""
+        text = parse(reference).explain()
+        self.say.say(f"{reference}\n" + "\n".join("  " + line for line in text.splitlines()))
+
+    # ------------------------------------------------------------------ images made in Python
+
+    def make_image(self, reference: str, layers: list[tuple[str, int]], seed: str | None = None) -> str:
+        """Make an image of several layers in Python and load it (``docker image load``).
+
+        Each layer is one file of pseudo-random bytes, ``(path, size)``: the same path and size
+        (and seed) always give the same layer, so two images can share one.
+        """
+        ref = parse(reference)
+        seed = seed or f"reglab-{self.sandbox.scope.lab}"
+        built = [course_images.random_layer(path, size, seed) for path, size in layers]
+        build = course_images.ImageBuild([ref.tagged], built, {"Cmd": ["/" + layers[-1][0]]})
+        archive = self.sandbox.folder("images") / f"{ref.repository.replace('/', '-')}-{ref.tag_or_default}.tar"
+        data = course_images.docker_archive([build])
+        archive.write_bytes(data)
+        self.say.twin(docker("image", "load", "-i", str(archive)))
+        existed = self.engine.image_info(ref.tagged) is not None
+        self.engine.load_image_archive(data)
+        if not existed:
+            self.sandbox.record_tag(ref.tagged)
+        parts = ", ".join(f"/{path} {human(size)}" for path, size in layers)
+        self.say.say(f"loaded {ref.tagged}: {count(len(layers), 'layer')} ({parts})")
+        return ref.tagged
+
+    def load_images(self, builds: list[course_images.ImageBuild]) -> list[str]:
+        """Load images made in Python into the engine (``docker image load``)."""
+        path = self.sandbox.folder("archives") / "images.tar"
+        data = course_images.docker_archive(builds)
+        path.write_bytes(data)
+        self.say.twin(docker("image", "load", "-i", str(path)))
+        self.engine.load_image_archive(data)
+        tags = [parse(tag).tagged for build in builds for tag in build.tags]
+        for tag in tags:
+            self.sandbox.record_tag(tag)
+        layers = {layer.diff_id: len(layer.gzipped()) for build in builds for layer in build.layers}
+        self.say.say(f"loaded {len(tags)} images with {len(layers)} distinct layers "
+                     f"({human(sum(layers.values()))} of layers in all)")
+        names = [f"{parse(b.tags[0]).repository}:{parse(b.tags[0]).tag_or_default}" for b in builds]
+        width = max(len(n) for n in names)
+        for name, build in zip(names, builds):
+            sizes = " + ".join(human(len(layer.gzipped())) for layer in build.layers)
+            self.say.say(f"  {name:<{width}}  layers: {sizes}")
+        return tags
