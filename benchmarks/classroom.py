@@ -71,7 +71,7 @@ def start(learner: Learner) -> None:
 
 def run(learner: Learner, notebooks: list[Path], go: threading.Barrier) -> None:
     go.wait()
-    pairs = patterns([(learner.name, "LEARNER")])
+    pairs = patterns(learner=learner.name)
     for notebook in notebooks:
         try:
             runs = run_notebook(learner.kernel, notebook, pairs, timeout=600)

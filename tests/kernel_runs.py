@@ -35,9 +35,21 @@ SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name",
                 "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
 
 
-def patterns(extra: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
-    """tests/sanitize.cfg's (regex, replacement) pairs, then ``extra``."""
-    return get_sanitize_patterns(SANITIZE.read_text()) + list(extra)
+def patterns(learner: str | None = None) -> list[tuple[str, str]]:
+    """tests/sanitize.cfg's (regex, replacement) pairs; with ``learner``, first the pairs that
+    turn a learner's outputs into the committed ones (made without a learner): names
+    ``reglab-<learner>-<lab>-…``, the ``reglab.learner`` label, the learner's folder."""
+    pairs = get_sanitize_patterns(SANITIZE.read_text())
+    if learner is None:
+        return pairs
+    name = re.escape(learner)
+    return [
+        (rf"\breglab-{name}-", "reglab-"),
+        (rf",reglab\.learner={name}\b", ""),
+        (rf" --filter label=reglab\.learner={name}\b", ""),
+        (rf"(/reglab-[^/\s'\"]+)/{name}/", r"\1/"),
+        (rf" of learner {name}\b", ""),
+    ] + pairs
 
 
 @dataclass

@@ -228,8 +228,7 @@ def _learner_run(hub: Hub, name: str) -> dict:
     try:
         who = kernel.execute("import os, getpass\nprint(getpass.getuser(), os.environ.get('REGLAB_LEARNER'), "
                              "os.environ.get('REGLAB_ENGINE'), os.environ.get('HOME'), os.getcwd())", 60)
-        learner_pairs = [(re.escape(name), "LEARNER")]  # names the learner's own objects carry
-        runs = run_notebook(kernel, NOTEBOOK, patterns(learner_pairs))
+        runs = run_notebook(kernel, NOTEBOOK, patterns(learner=name))
     finally:
         kernel.shutdown()
     return {"who": who[0].text.split() if who else [], "runs": runs}
@@ -273,7 +272,10 @@ def test_learners_run_notebook_01_at_once_through_the_hub_and_leave_nothing():
             account = pwd.getpwnam(name)
             assert _pids("-u", str(account.pw_uid)) == [], f"{name} still has processes"
             state = Path(account.pw_dir) / ".local" / "state" / "reglab"
-            assert sorted(p.name for p in state.iterdir()) == ["_images"]  # only the learner's image store
+            # nothing of lab 01 is left: no file but the learner's image store (the learner's
+            # own, like Docker's images), no folder of lab 01
+            assert [p for p in state.rglob("*") if p.is_file() and p.parts[len(state.parts)] != "_images"] == []
+            assert list(state.glob("_learners/*/01")) == []
             assert not any(Path("/tmp", f"reglab-{name}").glob("*"))  # the spawner gives no TMPDIR
         hub_pid = hub.process.pid
     # the hub stopped with the block: its session (hub and proxy) is empty, the accounts are gone
