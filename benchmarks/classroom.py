@@ -17,6 +17,7 @@ every learner passing.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -45,8 +46,15 @@ class Learner:
     kernel: LocalKernel | None = None
     start_seconds: float = 0.0
     cells: list[float] = field(default_factory=list)
+    by_cell: dict[tuple[str, int, str], float] = field(default_factory=dict)
     failure: str | None = None
     peak_rss: int = 0
+    cpu_kernel: float = 0.0  # CPU seconds of the kernel during the run (not its start)
+    cpu_children: float = 0.0  # ... of the processes it ran and reaped (registries, gcc)
+
+    def cpu(self) -> tuple[float, float]:
+        times = psutil.Process(self.kernel.pid).cpu_times()
+        return times.user + times.system, times.children_user + times.children_system
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -70,19 +78,25 @@ def start(learner: Learner) -> None:
 
 
 def run(learner: Learner, notebooks: list[Path], go: threading.Barrier) -> None:
+    before = learner.cpu()
     go.wait()
     pairs = patterns(learner=learner.name)
-    for notebook in notebooks:
-        try:
-            runs = run_notebook(learner.kernel, notebook, pairs, timeout=600)
-        except Exception as exc:  # a cell that never finished: this learner failed
-            learner.failure = f"{notebook.name[:2]}: {exc}"
-            return
-        learner.cells += [r.seconds for r in runs]
-        bad = [r for r in runs if not r.ok]
-        if bad:
-            learner.failure = f"{notebook.name[:2]} {bad[0]}"
-            return
+    try:
+        for notebook in notebooks:
+            try:
+                runs = run_notebook(learner.kernel, notebook, pairs, timeout=600)
+            except Exception as exc:  # a cell that never finished: this learner failed
+                learner.failure = f"{notebook.name[:2]}: {exc}"
+                return
+            learner.cells += [r.seconds for r in runs]
+            learner.by_cell.update({(notebook.name[:2], r.index, r.source.splitlines()[0][:50]): r.seconds for r in runs})
+            bad = [r for r in runs if not r.ok]
+            if bad:
+                learner.failure = f"{notebook.name[:2]} {bad[0]}"
+                return
+    finally:
+        after = learner.cpu()
+        learner.cpu_kernel, learner.cpu_children = after[0] - before[0], after[1] - before[1]
 
 
 def sample_memory(learners: list[Learner], stop: threading.Event) -> None:
@@ -111,11 +125,13 @@ def measure(count: int, notebooks: list[Path], work: Path) -> dict:
     sampler = threading.Thread(target=sample_memory, args=(learners, stop), daemon=True)
     sampler.start()
     began = time.monotonic()
+    driver = time.process_time()
     try:
         with ThreadPoolExecutor(count) as pool:
             list(pool.map(lambda learner: run(learner, notebooks, go), learners))
     finally:
         wall = time.monotonic() - began
+        driver = time.process_time() - driver
         stop.set()
         sampler.join()
         with ThreadPoolExecutor(count) as pool:
@@ -131,8 +147,20 @@ def measure(count: int, notebooks: list[Path], work: Path) -> dict:
         "mib": statistics.median(lr.peak_rss for lr in learners) / 2**20,
         "failed": [f"{lr.name}: {lr.failure}" for lr in learners if lr.failure],
         "wall": wall,
+        "cpu": (statistics.mean(lr.cpu_kernel for lr in learners), statistics.mean(lr.cpu_children for lr in learners),
+                driver / count),
         "left": left,
+        "slowest": sorted(((statistics.median(times), key) for key, times in _per_cell(learners).items()),
+                          reverse=True)[:3],
     }
+
+
+def _per_cell(learners: list[Learner]) -> dict[tuple, list[float]]:
+    cells: dict[tuple, list[float]] = {}
+    for learner in learners:
+        for key, seconds in learner.by_cell.items():
+            cells.setdefault(key, []).append(seconds)
+    return cells
 
 
 def main() -> None:
@@ -142,16 +170,23 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print every failed learner")
     args = parser.parse_args()
     notebooks = [next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in args.notebooks.split(",")]
+    # as an installed reglab is (pip compiles it): no kernel compiles reglab's sources on import,
+    # even where PYTHONDONTWRITEBYTECODE is set
+    compileall.compile_dir(ROOT / "src" / "reglab", quiet=1)
     work = Path(tempfile.mkdtemp(prefix="reglab-bench-class-"))
     print(f"notebooks {', '.join(n.stem for n in notebooks)}; {os.cpu_count()} cores; every learner at once")
     print(f"{'learners':>8} {'kernel p95':>10} {'cell p50':>9} {'cell p95':>9} {'cell max':>9} "
-          f"{'MiB/learner':>11} {'failed':>6} {'wall':>7}")
+          f"{'MiB/learner':>11} {'failed':>6} {'wall':>7}   CPU s/learner: kernel+registry+driver")
     best = 0
     try:
         for count in [int(n) for n in args.learners.split(",")]:
             row = measure(count, notebooks, work)
             print(f"{count:>8} {row['kernel_p95']:>9.2f}s {row['p50']:>8.3f}s {row['p95']:>8.3f}s "
-                  f"{row['max']:>8.2f}s {row['mib']:>11.0f} {len(row['failed']):>6} {row['wall']:>6.1f}s", flush=True)
+                  f"{row['max']:>8.2f}s {row['mib']:>11.0f} {len(row['failed']):>6} {row['wall']:>6.1f}s   "
+                  f"{row['cpu'][0]:.2f}+{row['cpu'][1]:.2f}+{row['cpu'][2]:.2f}", flush=True)
+            if args.verbose:
+                print("         slowest cells (median): " + "; ".join(
+                    f"{nb}/{index} {source!r} {median:.2f}s" for median, (nb, index, source) in row["slowest"]))
             for failure in row["failed"][: None if args.verbose else 2]:
                 print(f"         {failure[:160]}")
             if row["left"]:

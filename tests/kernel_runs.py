@@ -230,7 +230,7 @@ class LocalKernel:
         self.manager = KernelManager(kernel_name=kernel_name)
         self.manager.start_kernel(env=env, cwd=cwd)
         self.client = self.manager.client()
-        self.client.start_channels()
+        self.client.start_channels(hb=False)  # the heartbeat thread can hang stop_channels under load
         self.client.wait_for_ready(timeout=start_timeout)
 
     @property

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from . import cache
 from .errors import ImageMissing
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
@@ -291,17 +292,24 @@ def c_string(text: str) -> str:
     return "\n".join(f'    "{escape(line.rstrip(chr(10)))}' + ('\\n"' if line.endswith("\n") else '"') for line in lines)
 
 
+HELLO_FLAGS = ["-static", "-nostdlib", "-Os", "-s", "-fno-asynchronous-unwind-tables", "-Wl,--build-id=none"]
+
+
 def hello_standin_archive(tag: str) -> bytes:
-    """``hello-world`` look-alike: one tiny static program printing our own greeting."""
+    """``hello-world`` look-alike: one tiny static program printing our own greeting (built
+    once per compiler and source, then taken from :mod:`reglab.cache`)."""
     cc = _need(shutil.which("gcc") or shutil.which("cc"), "gcc", tag)
-    source = resources.files("reglab.standin").joinpath("hello.c")
+    source = resources.files("reglab.standin").joinpath("hello.c").read_bytes()
+    entry = cache.key("hello", tag, source, hello_greeting(), " ".join(HELLO_FLAGS), cache.file_key(cc))
+    return cache.get_or_make("standins", entry, lambda: _build_hello(tag, cc, source))
+
+
+def _build_hello(tag: str, cc: str, source: bytes) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = Path(tmp, "hello.c"), Path(tmp, "hello")
-        src.write_bytes(source.read_bytes())
+        src.write_bytes(source)
         Path(tmp, "greeting.inc").write_text(c_string(hello_greeting()))
-        flags = ["-static", "-nostdlib", "-Os", "-s", "-fno-asynchronous-unwind-tables",
-                 "-Wl,--build-id=none", "-o", str(exe), str(src)]
-        result = subprocess.run([str(cc), *flags], capture_output=True, text=True)
+        result = subprocess.run([str(cc), *HELLO_FLAGS, "-o", str(exe), str(src)], capture_output=True, text=True)
         if result.returncode != 0:
             raise ImageMissing(
                 f"cannot build the offline stand-in for {tag}: the C compiler failed "

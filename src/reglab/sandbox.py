@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from . import images as course_images
+from . import ports
 from .engines import Engine
 from .errors import ReglabError
 from .naming import Scope
@@ -27,6 +28,10 @@ class Sandbox:
         self.workdir = work_root(scope.learner) / scope.lab
         self.registry: Registry | None = None  # the one the steps act on
         self.port: int | None = None  # the port chosen once, used by every later registry and twin
+
+    def hold_port(self, port: int, host: str) -> bool:
+        """Keep ``port`` for this lab until it is cleared (True), unless another lab keeps it (False)."""
+        return ports.hold(port, host, self.scope.prefix)
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
@@ -75,4 +80,5 @@ class Sandbox:
             except OSError:
                 pass
         self.registry = None
+        ports.release(self.scope.prefix)
         return removed

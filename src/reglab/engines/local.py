@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .. import cache
 from .. import images as course_images
 from .. import transfer
 from ..errors import (
@@ -253,11 +254,15 @@ class LocalEngine(Engine):
     def _registry_info(self) -> ImageInfo:
         """The registry "image" here is the binary itself; its ID is the binary's sha256."""
         if self._registry_id is None:
-            h = hashlib.sha256()
-            with open(self.binary, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            self._registry_id = "sha256:" + h.hexdigest()
+            def digest() -> bytes:
+                h = hashlib.sha256()
+                with open(self.binary, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                return h.hexdigest().encode()
+
+            entry = cache.key(cache.file_key(self.binary))
+            self._registry_id = "sha256:" + cache.get_or_make("registry-binary", entry, digest).decode()
         tag = parse(course_images.registry_image()).tagged
         return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
 
