@@ -11,7 +11,7 @@ learners whose run failed; afterwards no registry process may be left. Last line
 ``learners at p95 ≤ 2 s: N``, the largest class measured whose p95 stayed within 2 s with
 every learner passing.
 
-    REGLAB_OFFLINE=1 python benchmarks/classroom.py [--learners 1,5,10,20,40] [--notebooks 01,02]
+    REGLAB_OFFLINE=1 python benchmarks/classroom.py [--learners 1,5,10,20,40,50,60] [--notebooks 01,02]
 """
 
 from __future__ import annotations
@@ -100,15 +100,24 @@ def run(learner: Learner, notebooks: list[Path], go: threading.Barrier) -> None:
 
 
 def sample_memory(learners: list[Learner], stop: threading.Event) -> None:
-    """Peak RSS per learner: the kernel and every process under it (its registry)."""
+    """Peak RSS per learner: the kernel and every process under it (its registry), from one
+    scan of the process table per round."""
+    kernels = {learner.kernel.pid: learner for learner in learners}
     while not stop.wait(0.25):
-        for learner in learners:
-            try:
-                kernel = psutil.Process(learner.kernel.pid)
-                rss = kernel.memory_info().rss + sum(c.memory_info().rss for c in kernel.children(recursive=True))
-            except (psutil.Error, AttributeError):
-                continue
-            learner.peak_rss = max(learner.peak_rss, rss)
+        rss: dict[int, int] = {}
+        parent: dict[int, int] = {}
+        for proc in psutil.process_iter(["ppid", "memory_info"]):
+            if proc.info["memory_info"] is not None:
+                rss[proc.pid], parent[proc.pid] = proc.info["memory_info"].rss, proc.info["ppid"]
+        totals: dict[int, int] = {}
+        for pid, size in rss.items():
+            seen, ancestor = 0, pid
+            while ancestor not in kernels and ancestor in parent and seen < 8:
+                ancestor, seen = parent[ancestor], seen + 1
+            if ancestor in kernels:
+                totals[ancestor] = totals.get(ancestor, 0) + size
+        for pid, total in totals.items():
+            kernels[pid].peak_rss = max(kernels[pid].peak_rss, total)
 
 
 def registry_processes(marker: str) -> list[int]:
@@ -165,7 +174,7 @@ def _per_cell(learners: list[Learner]) -> dict[tuple, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", default="1,5,10,20,40", help="class sizes, comma-separated")
+    parser.add_argument("--learners", default="1,5,10,20,40,50,60", help="class sizes, comma-separated")
     parser.add_argument("--notebooks", default="01,02")
     parser.add_argument("--verbose", action="store_true", help="print every failed learner")
     args = parser.parse_args()
