@@ -220,6 +220,9 @@ class LocalEngine(Engine):
             raise EngineUnavailable(f"the daemonless engine needs the registry binary: {install_hint()}.")
         self.binary = found
         self.store = store or ImageStore()
+        # the learner's own store (oci.store_root): only that learner's containers can use its images
+        self._users = Scope.of(None) if store is None and not os.environ.get("REGLAB_IMAGE_STORE") \
+            else Scope(None, ANY)
         self.chunk_size = chunk_size
         self._version: str | None = None
         self._registry_id: str | None = None
@@ -316,7 +319,7 @@ class LocalEngine(Engine):
         else:
             name = parse(reference).tagged
         if len(image.tags) == 1:
-            users = [c.name for c in self._containers(Scope(None, ANY)) if c.image == image.id]
+            users = [c.name for c in self._containers(self._users) if c.image == image.id]
             if users:
                 raise ImageInUse(
                     f"{reference} is still used by the stopped container {users[0]}: remove that "
