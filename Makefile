@@ -15,10 +15,11 @@ export REGLAB_OFFLINE
 lab: setup
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# Two pytest sessions side by side (scripts/test.sh): the tests that may reach the Docker daemon
+# (whose images every lab shares) in order, and beside them the daemonless tests, then every
+# notebook again with the daemonless engine and no Docker daemon (as on Binder).
 test: setup classroom
-	$(BIN)/pytest
-	@echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)"
-	REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks
+	BIN=$(BIN) ./scripts/test.sh
 
 notebooks: setup
 	$(BIN)/python scripts/build_notebooks.py

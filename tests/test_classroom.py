@@ -34,6 +34,7 @@ from nbformat import NotebookNode
 
 from reglab.engines.local import registry_binary
 
+pytestmark = pytest.mark.daemonless  # (make test runs it beside the Docker tests)
 ROOT = Path(__file__).resolve().parent.parent
 CLASSROOM = ROOT / "classroom"
 NOTEBOOK = ROOT / "notebooks" / "01-run-your-own-registry.ipynb"
@@ -70,6 +71,32 @@ def test_outputs_compare_as_nbval_compares_them():
     assert compare([stream], split, patterns()) is None  # streams coalesced
     assert "differs" in compare([stream], [other], patterns())
     assert "output fields" in compare([stream], [], patterns())
+
+
+def _class(*args: str, class_dir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, REGLAB_CLASS_DIR=str(class_dir))
+    return subprocess.run([str(CLASSROOM / "class"), *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("useradd"), reason="classroom/class runs as root")
+def test_class_adds_and_removes_learners_and_never_an_account_it_did_not_make(tmp_path):
+    class_dir = tmp_path / "class"
+    added = _class("add", "ada", "grace", class_dir=class_dir)
+    assert added.returncode == 0, added.stderr
+    assert (class_dir / "learners.txt").read_text().split() == ["ada", "grace"]
+    assert os.stat(class_dir).st_mode & 0o777 == 0o700
+    bad = _class("add", "Bad/Name", class_dir=class_dir)
+    assert bad.returncode == 1 and bad.stderr.strip().startswith("'Bad/Name' cannot be a learner's name")
+    assert _class("remove", "ada", class_dir=class_dir).returncode == 0  # no account yet: the name goes
+    assert (class_dir / "learners.txt").read_text().split() == ["grace"]
+    stranger = f"rlc{secrets.token_hex(3)}"  # an account the class did not make
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", stranger], check=True)
+    try:
+        refused = _class("remove", stranger, class_dir=class_dir)
+        assert refused.returncode == 1 and "did not create: it is left alone" in refused.stderr
+        pwd.getpwnam(stranger)  # still there
+    finally:
+        subprocess.run(["userdel", stranger], capture_output=True)
 
 
 # ----------------------------------------------------------------------------- the hub

@@ -27,7 +27,7 @@ from reglab import Lab
 from reglab.engines.docker import DockerEngine
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.naming import Scope
-from reglab.state import lab_dirs, scope_root
+from reglab.state import lab_dirs, scope_root, state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = {n: next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in ("01", "02", "03")}
@@ -48,7 +48,7 @@ def _run(env: dict, learner: str, notebooks: list[Path]) -> list[str]:
 
 def _registry_processes(learner: str) -> list[str]:
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if f"/_learners/{learner}/" in line]
+    return [line for line in out.stdout.splitlines() if f" {state_root()}/_learners/{learner}/" in line]
 
 
 def _leftovers(engine, learner: str) -> list:
@@ -116,8 +116,9 @@ SETUPS = {
 }
 
 
-@pytest.mark.parametrize("setup", list(SETUPS))
-def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, engine, tmp_path):
+@pytest.mark.parametrize("setup", [pytest.param(s, marks=pytest.mark.daemonless) if SETUPS[s][0] == "local" else s
+                                   for s in SETUPS])
+def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, request, tmp_path):
     kind, count, numbers, own_engines = SETUPS[setup]
     notebooks = [NB[n] for n in numbers]
     env = dict(os.environ, REGLAB_ENGINE=kind)
@@ -125,7 +126,7 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, engine
         if registry_binary() is None:
             pytest.skip("the registry binary (docker-registry) is missing")
         env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"  # no daemon at all
-    eng = engine if kind == "docker" else LocalEngine()
+    eng = request.getfixturevalue("engine") if kind == "docker" else LocalEngine()
     learners = [f"tl-{kind}-{i}" for i in range(1, count + 1)]
     with ExitStack() as stack:
         engines, envs = {}, {}

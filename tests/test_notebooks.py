@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from reglab import ports
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
+from reglab.state import state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -35,47 +37,56 @@ def _nbval(notebook: Path, env: dict) -> subprocess.CompletedProcess:
 
 @contextmanager
 def _port_5000_held():
+    """Port 5000 taken when the notebook starts: by a program that is no lab — or, when tests run
+    side by side (make test), possibly by another test's lab, which is the same case for the
+    notebook. Our holder also takes 5000's port lock, so no lab of the other session takes it."""
+    owner = f"test-holder-{os.getpid()}"
     holder = socket.socket()
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        holder.bind(("127.0.0.1", 5000))
-    except OSError:
-        holder.close()
-        pytest.skip("port 5000 is held by another program already")
-    holder.listen()
-    try:
+        if ports.hold(5000, "127.0.0.1", owner):
+            try:
+                holder.bind(("127.0.0.1", 5000))
+                holder.listen()
+            except OSError:
+                pass  # a program that is no lab has it: taken all the same
         yield
     finally:
         holder.close()
+        ports.release(owner)
 
 
 def _registry_processes() -> list[str]:
+    """Registry processes of this test session's labs (other sessions on this machine have theirs)."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    return [line for line in out.stdout.splitlines() if f" {state_root()}/" in line]
 
 
-def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:
+def _leftovers(engine_kind: str, lab: str, request) -> list:
     if engine_kind == "docker":
-        return docker_engine.objects(Scope.of(lab))
+        return request.getfixturevalue("engine").objects(Scope.of(lab))
     return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
 
 
-@pytest.mark.parametrize("engine_kind", ["docker", "local"])
+ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
+
+
+@pytest.mark.parametrize("engine_kind", ENGINES)
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_passes_and_leaves_nothing(notebook, engine_kind, engine, tmp_path):
+def test_notebook_passes_and_leaves_nothing(notebook, engine_kind, request, tmp_path):
     lab = notebook.name[:2]
     env = _env(engine_kind, tmp_path)
     first = _nbval(notebook, env)
     assert first.returncode == 0, first.stdout[-3000:]
-    assert _leftovers(engine_kind, lab, engine) == []
+    assert _leftovers(engine_kind, lab, request) == []
     with _port_5000_held():
         held = _nbval(notebook, env)
     assert held.returncode == 0, held.stdout[-3000:]
-    assert _leftovers(engine_kind, lab, engine) == []
+    assert _leftovers(engine_kind, lab, request) == []
 
 
-@pytest.mark.parametrize("engine_kind", ["docker", "local"])
-def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, engine, tmp_path):
+@pytest.mark.parametrize("engine_kind", ENGINES)
+def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, request, tmp_path):
     """Run notebook 02's first steps in a kernel, kill it (no atexit, no cleanup), then run the
     whole notebook: it clears the dead kernel's leftovers, passes, and leaves nothing."""
     from jupyter_client.manager import start_new_kernel
@@ -89,10 +100,10 @@ def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, engine, t
                 "lab.tag('hello-world', registry.ref('hello-world'))\nlab.push(registry.ref('hello-world'))")
         reply = client.execute_interactive(code, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
-        assert _leftovers(engine_kind, "02", engine) != []  # the registry and its volume exist
+        assert _leftovers(engine_kind, "02", request) != []  # the registry and its volume exist
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)  # SIGKILL: the kernel gets no chance to clean up
     rerun = _nbval(notebook, env)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
-    assert _leftovers(engine_kind, "02", engine) == []
+    assert _leftovers(engine_kind, "02", request) == []
