@@ -16,7 +16,6 @@ import pytest
 from reglab import ports
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
-from reglab.state import state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -57,9 +56,11 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
-    """Registry processes of this test session's labs (other sessions on this machine have theirs)."""
+    """Registry processes started under this session's state folder (another learner's, or
+    another test session's, are none of our business)."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if f" {state_root()}/" in line]
+    ours = os.environ["REGLAB_STATE_DIR"]
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and ours in line]
 
 
 def _leftovers(engine_kind: str, lab: str, request) -> list:

@@ -1,6 +1,6 @@
-"""What reglab can rebuild but need not rebuild every time: the stand-in ``hello-world`` archive
-(a C compile), the registry binary's digest (20 MB hashed). Every ``Lab(...)`` needs both, and
-a class of fifty starts a lot of labs at once.
+"""What reglab can work out again but need not every time: the registry binary's digest (20 MB
+hashed, the ID of ``registry:2`` under the daemonless engine). Every ``Lab(...)`` needs it, and a
+class of fifty starts a lot of labs at once.
 
 Entries live in ``<state root>/_cache/<kind>/<key>`` (no lab id starts with ``_``); a key is
 the sha256 of everything the entry is made from, files included by path, size, inode and
