@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -23,7 +24,7 @@ import docker.errors
 import pytest
 from kernel_runs import LocalKernel, patterns, run_notebook
 
-from reglab import Lab
+from reglab import Lab, ports
 from reglab.engines.docker import DockerEngine
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.naming import Scope
@@ -160,3 +161,20 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
     assert _leftovers(eng, BYSTANDER) == []
     for learner in learners + [BYSTANDER]:  # of a learner's folder, only their image store stays
         assert [p.name for p in scope_root(learner).glob("*") if p.name != "_images"] == [], learner
+
+
+@pytest.mark.daemonless
+def test_a_kept_port_is_passed_over_by_every_other_lab_until_released(tmp_path, monkeypatch):
+    """The port lock a lab keeps from its first registry to its cleanup (reglab.ports): another
+    owner — another learner's lab, in this process or any other — cannot keep it meanwhile."""
+    monkeypatch.setenv("REGLAB_PORT_LOCKS", str(tmp_path / "locks"))
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")  # the same lab again (a re-run cell)
+    assert not ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    other_process = subprocess.run(
+        [sys.executable, "-c", "from reglab import ports; print(ports.hold(5123, '127.0.0.1', 'reglab-eve-02'))"],
+        capture_output=True, text=True, env=dict(os.environ, REGLAB_PORT_LOCKS=str(tmp_path / "locks")))
+    assert other_process.stdout.strip() == "False", other_process.stderr
+    ports.release("reglab-ada-02")
+    assert ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    ports.release("reglab-bob-02")
