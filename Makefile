@@ -16,10 +16,11 @@ OFFLINE := REGLAB_OFFLINE=1
 lab: setup
 	REGLAB_VENV=$(abspath $(VENV)) scripts/lab.sh
 
+# Two pytest sessions side by side (scripts/test.sh): the tests that may reach the Docker daemon
+# (whose images every lab shares) in order, and beside them the daemonless tests, then every
+# notebook again with the daemonless engine and no Docker daemon (as on Binder).
 test: setup-test
-	$(OFFLINE) $(BIN)/pytest
-	@echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)"
-	$(OFFLINE) REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks
+	$(OFFLINE) BIN=$(BIN) scripts/test.sh
 
 # $(call setup-steps,lab|test,ENV): system tools, the venv, then the images (ENV: how to get them)
 define setup-steps

@@ -13,6 +13,12 @@ from reglab.naming import Scope
 os.environ["REGLAB_OFFLINE"] = "1"
 os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-"))
 
+# `make test` runs two sessions side by side (scripts/test.sh): the tests that may reach the Docker
+# daemon, and those marked ``daemonless``. Each session has state and work folders of its own, as
+# if on a machine of its own, but for the 127.0.0.1 ports, which labs share through their port
+# locks. (Nested runs — nbval in a subprocess — inherit their session's folders.)
+os.environ.setdefault("REGLAB_WORKDIR", tempfile.mkdtemp(prefix="reglab-work-"))
+
 
 @pytest.fixture(scope="session")
 def engine():
@@ -51,3 +57,4 @@ def lab_factory(engine):
     with labs(engine, "t-") as make:
         yield make
     assert [o for o in engine.objects(Scope.of(None)) if o.lab.startswith("t-")] == []
+

@@ -22,6 +22,7 @@ import pytest
 
 from reglab.engines.local import registry_binary
 
+pytestmark = pytest.mark.daemonless  # (make test runs it beside the Docker tests)
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 LEARNER = "reglab-learner"

@@ -35,7 +35,8 @@ from reglab.naming import Scope
 from reglab.oci import ImageStore
 from reglab.state import State, state_root
 
-pytestmark = pytest.mark.skipif(registry_binary() is None, reason="the registry binary (docker-registry) is missing")
+pytestmark = [pytest.mark.skipif(registry_binary() is None, reason="the registry binary (docker-registry) is missing"),
+              pytest.mark.daemonless]
 
 ROOT = Path(__file__).resolve().parent.parent
 

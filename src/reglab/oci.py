@@ -32,9 +32,9 @@ from . import dockergzip
 from .errors import EngineError, ImageMissing, ReglabError
 from .images import ImageBuild, docker_manifest, oci_manifest
 from .media import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_of
-from .naming import STANDIN_LABEL
+from .naming import STANDIN_LABEL, current_learner
 from .reference import parse
-from .state import state_root
+from .state import scope_root
 
 try:  # POSIX; elsewhere the store is single-process
     import fcntl
@@ -46,10 +46,12 @@ ID_PATTERN = re.compile(r"^(?:sha256:)?([0-9a-f]{12,64})$")
 
 
 def store_root() -> Path:
-    """``REGLAB_IMAGE_STORE``, else ``<state root>/_images`` (no lab id starts with ``_``)."""
+    """``REGLAB_IMAGE_STORE``, else ``_images`` in the learner's state folder (no lab id starts
+    with ``_``): each learner has an image store of their own, as each would have a Docker
+    engine of their own, so one learner's ``docker image rm hello-world`` is never another's."""
     if os.environ.get("REGLAB_IMAGE_STORE"):
         return Path(os.environ["REGLAB_IMAGE_STORE"])
-    return state_root() / "_images"
+    return scope_root(current_learner()) / "_images"
 
 
 def write_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:

@@ -118,10 +118,16 @@ class Registries:
         why = None
         port = spec.port
         for _ in range(ports.SEARCH_SPAN):
+            if not self.sandbox.hold_port(port, spec.host):
+                why = why or "another lab"  # kept by another learner's lab (or another notebook's)
+                port = ports.choose(port + 1, spec.host)
+                continue
             try:
                 self.engine.start_registry(RegistrySpec(**{**spec.__dict__, "port": port}))
                 return port, why
             except PortInUse as exc:
+                if port != self.sandbox.port:
+                    ports.release(self.sandbox.scope.prefix, port)
                 why = why or exc.holder
                 port = ports.choose(port + 1, spec.host)
         raise PortInUse(f"no free port from {spec.port} on: free one, or pass another port.")

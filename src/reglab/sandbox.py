@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import images as course_images
+from . import ports
 from .engines import Engine
 from .errors import NameConflict, ReglabError
 from .naming import Scope
@@ -41,6 +42,10 @@ class Sandbox:
     def on_clear(self, undo: Callable[[], str | None]) -> None:
         """Run ``undo`` at the next clear (once); what it returns, if anything, is listed as removed."""
         self._undo.append(undo)
+
+    def hold_port(self, port: int, host: str) -> bool:
+        """Keep ``port`` for this lab until it is cleared (True), unless another lab keeps it (False)."""
+        return ports.hold(port, host, self.scope.prefix)
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
@@ -136,4 +141,5 @@ class Sandbox:
             except OSError:
                 pass
         self.registry = None
+        ports.release(self.scope.prefix)
         return removed

@@ -41,6 +41,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .. import cache
 from .. import images as course_images
 from .. import transfer
 from ..daemon import Change
@@ -190,6 +191,9 @@ class LocalEngine(Engine):
             raise EngineUnavailable(f"the daemonless engine needs the registry binary: {install_hint()}.")
         self.binary = found
         self.store = store or ImageStore()
+        # the learner's own store (oci.store_root): only that learner's containers can use its images
+        self._users = Scope.of(None) if store is None and not os.environ.get("REGLAB_IMAGE_STORE") \
+            else Scope(None, ANY)
         self.chunk_size = chunk_size
         self._version: str | None = None
         self._registry_id: str | None = None
@@ -260,11 +264,15 @@ class LocalEngine(Engine):
     def _registry_info(self) -> ImageInfo:
         """The registry "image" here is the binary itself; its ID is the binary's sha256."""
         if self._registry_id is None:
-            h = hashlib.sha256()
-            with open(self.binary, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            self._registry_id = "sha256:" + h.hexdigest()
+            def digest() -> bytes:
+                h = hashlib.sha256()
+                with open(self.binary, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                return h.hexdigest().encode()
+
+            entry = cache.key(cache.file_key(self.binary))
+            self._registry_id = "sha256:" + cache.get_or_make("registry-binary", entry, digest).decode()
         tag = parse(course_images.registry_image()).tagged
         return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
 
@@ -319,7 +327,7 @@ class LocalEngine(Engine):
         else:
             name = parse(reference).tagged
         if len(image.tags) == 1:
-            users = [c.name for c in self._containers(Scope(None, ANY)) if c.image == image.id]
+            users = [c.name for c in self._containers(self._users) if c.image == image.id]
             if users:
                 raise ImageInUse(
                     f"{reference} is still used by the stopped container {users[0]}: remove that "
