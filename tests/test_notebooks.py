@@ -1,5 +1,6 @@
 """Each notebook, run as nbval runs it, under both engines: passing full output comparison,
-again with port 5000 held by another program, and leaving no reglab object behind.
+again with port 5000 held by another program, and leaving no reglab object behind — no
+container, volume or network, and no image it loaded, pulled or tagged (a dangling one included).
 
 (The main pytest session validates every notebook once already; these runs add the second
 run in a row, the port-held run and the daemonless engine.)"""
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from reglab import images as course_images
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
+from reglab.reference import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -60,18 +63,29 @@ def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:
     return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
 
 
+def _images(engine_kind: str, docker_engine) -> set[str]:
+    """Every image in the engine's store but the course's own (built again whenever missing)."""
+    store = docker_engine if engine_kind == "docker" else LocalEngine()
+    course = {parse(ref).tagged for ref in course_images.required().values()}
+    return {f"{info.id[7:19]} {' '.join(info.tags) or '<none> ' + ' '.join(info.repo_digests)}"
+            for info in store.list_images() if not course & set(info.tags)}
+
+
 @pytest.mark.parametrize("engine_kind", ["docker", "local"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_passes_and_leaves_nothing(notebook, engine_kind, engine, tmp_path):
     lab = notebook.name[:2]
     env = _env(engine_kind, tmp_path)
+    images = _images(engine_kind, engine)
     first = _nbval(notebook, env)
     assert first.returncode == 0, first.stdout[-3000:]
     assert _leftovers(engine_kind, lab, engine) == []
+    assert _images(engine_kind, engine) - images == set()  # e.g. notebook 04's old app:v6, once dangling
     with _port_5000_held():
         held = _nbval(notebook, env)
     assert held.returncode == 0, held.stdout[-3000:]
     assert _leftovers(engine_kind, lab, engine) == []
+    assert _images(engine_kind, engine) - images == set()
 
 
 @pytest.mark.parametrize("engine_kind", ["docker", "local"])
@@ -96,3 +110,4 @@ def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, engine, t
     rerun = _nbval(notebook, env)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert _leftovers(engine_kind, "02", engine) == []
+    assert not [i for i in _images(engine_kind, engine) if "127.0.0.1:" in i]

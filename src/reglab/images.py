@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .errors import ImageMissing
+from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
-from .naming import STANDIN_LABEL
+from .naming import RECIPE_LABEL, STANDIN_LABEL
 from .reference import parse
 
 REGISTRY_IMAGE_DEFAULT = "registry:2"
 HELLO_IMAGE_DEFAULT = "hello-world"
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"  # 2: the greeting says the stand-ins are the offline default, not a fallback
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
@@ -63,6 +63,7 @@ class Layer:
     _dirs: set[str] = field(default_factory=set)
     _tar: bytes | None = field(default=None, repr=False)
     _gz: bytes | None = field(default=None, repr=False)
+    _diff_id: str | None = field(default=None, repr=False)
     compresslevel: int = 6  # 0 for random data: gzip cannot shrink it, and storing is instant
 
     def _parents(self, path: str) -> None:
@@ -110,7 +111,9 @@ class Layer:
 
     @property
     def diff_id(self) -> str:
-        return digest_of(self.tar())
+        if self._diff_id is None or self._tar is None:  # a layer changed after tar() rebuilds it
+            self._diff_id = digest_of(self.tar())
+        return self._diff_id
 
     def gzipped(self) -> bytes:
         """The layer as a registry stores it: gzip, with a zero timestamp (same bytes every time)."""
@@ -235,7 +238,7 @@ def _standin_config(cmd: list[str], entrypoint: list[str] | None = None, **extra
     config = {
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         "Cmd": cmd,
-        "Labels": {STANDIN_LABEL: "true", f"{STANDIN_LABEL}.recipe": RECIPE_VERSION},
+        "Labels": {STANDIN_LABEL: "true", RECIPE_LABEL: RECIPE_VERSION},
     }
     if entrypoint:
         config["Entrypoint"] = entrypoint
@@ -337,18 +340,25 @@ def required() -> dict[str, str]:
 def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[ImageStatus]:
     """Make sure the course images exist in ``engine``'s image store.
 
-    Present images are left alone. Missing ones are built (offline) or pulled.
+    Present images are left alone — except stand-ins of an older recipe, rebuilt offline.
+    Missing ones are built (offline) or pulled.
     """
     statuses = []
     for role in roles:
         ref = required()[role]
         info = engine.image_info(ref)
-        if info is not None:
+        stale = info is not None and info.standin and info.recipe != RECIPE_VERSION and offline()
+        if info is not None and not stale:
             statuses.append(ImageStatus(role, ref, True, info.standin, "present"))
             continue
         if offline():
             engine.load_image_archive(STANDINS[role](ref))
-            statuses.append(ImageStatus(role, ref, True, True, "built"))
+            statuses.append(ImageStatus(role, ref, True, True, "rebuilt (newer recipe)" if stale else "built"))
+            if stale and info.id != (engine.image_info(ref) or info).id:
+                try:  # the old stand-in lost its name: remove it unless a container still uses it
+                    engine.remove_image(info.id)
+                except ReglabError:
+                    pass
         else:
             engine.pull_image(ref)
             statuses.append(ImageStatus(role, ref, True, False, "pulled"))

@@ -1,6 +1,7 @@
-"""What a lab created outside Docker's labels: image tags and folders; and where it keeps them.
+"""What a lab created outside Docker's labels: image tags, images, folders; and where it keeps them.
 
-Containers and volumes carry labels, so they can always be found again. Image tags and
+Containers and volumes carry labels, so they can always be found again. Image tags, the
+images a lab loaded or pulled (by ID: one may lose its last tag and stay, dangling) and
 bind-mount folders cannot, so a lab writes them down in a small JSON file; the next
 ``Lab(...)`` of the same name and learner (after a killed kernel, say) reads it and removes
 exactly those, nothing else. Every folder is scoped to the learner, if there is one.
@@ -70,25 +71,27 @@ def work_root(learner: str | None = None) -> Path:
 
 
 class State:
-    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
+    """The tags, images and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
 
     def __init__(self, scope: Scope):
         self.scope = scope
         self.dir = scope_root(scope.learner) / scope.lab
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
+        self.images: list[str] = []  # IDs of images the lab loaded or pulled
         self.dirs: list[str] = []
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
+                self.images = list(data.get("images", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"tags": self.tags, "dirs": self.dirs}, indent=1))
+        tmp.write_text(json.dumps({"tags": self.tags, "images": self.images, "dirs": self.dirs}, indent=1))
         tmp.replace(self.file)
 
     def add_tag(self, tag: str) -> None:
@@ -101,12 +104,22 @@ class State:
             self.tags.remove(tag)
             self.save()
 
+    def add_image(self, image_id: str) -> None:
+        if image_id not in self.images:
+            self.images.append(image_id)
+            self.save()
+
+    def drop_image(self, image_id: str) -> None:
+        if image_id in self.images:
+            self.images.remove(image_id)
+            self.save()
+
     def add_dir(self, path: Path) -> None:
         if str(path) not in self.dirs:
             self.dirs.append(str(path))
             self.save()
 
     def clear(self) -> None:
-        self.tags, self.dirs = [], []
+        self.tags, self.images, self.dirs = [], [], []
         if self.file.exists():
             self.file.unlink()

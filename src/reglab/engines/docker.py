@@ -15,7 +15,18 @@ from ..errors import DockerUnavailable, EngineError, ImageInUse, ImageMissing, N
 from ..naming import Scope
 from ..reference import parse
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+    epoch_seconds,
+)
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -105,6 +116,8 @@ class DockerEngine(Engine):
             size=int(attrs.get("Size") or 0),
             standin=labels.get(naming.STANDIN_LABEL) == "true",
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
+            created=epoch_seconds(attrs.get("Created")),
+            recipe=labels.get(naming.RECIPE_LABEL),
         )
 
     def list_images(self) -> list[ImageInfo]:
@@ -237,8 +250,9 @@ class DockerEngine(Engine):
             return
         if naming.LAB_LABEL not in (existing.labels or {}):
             raise NameConflict(
-                f"a container named {name} exists but reglab did not create it: rename or remove it "
-                f"yourself (docker container rename {name} {name}-mine), reglab will not touch it."
+                f"a container named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker container rm -f {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(existing.labels):
             raise NameConflict(f"the container {name} belongs to another learner's lab: reglab will not touch it; "
@@ -319,6 +333,10 @@ class DockerEngine(Engine):
 
         return Tree.from_archive(read(REGISTRY_DATA), reopen=read, top=REGISTRY_DATA)
 
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        result = self._get(name).exec_run(list(argv), workdir=workdir)
+        return result.output.decode(errors="replace")
+
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
@@ -392,9 +410,9 @@ class DockerEngine(Engine):
         labels = existing.attrs.get("Labels") or {}
         if naming.LAB_LABEL not in labels:
             raise NameConflict(
-                f"a volume named {name} exists but reglab did not create it (typed twins create it too): "
-                f"reglab will not touch it; if its data is yours to lose remove it (docker volume rm {name}) "
-                "and run this step again, or pass another volume name."
+                f"a volume named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker volume rm {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(labels):
             raise NameConflict(f"the volume {name} belongs to another learner's lab: reglab will not touch it; "
@@ -406,6 +424,38 @@ class DockerEngine(Engine):
             return True
         except docker.errors.NotFound:
             return False
+
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        prefix = f"{scope.prefix}-"
+        found = []
+        kinds = (("container", lambda: self.client.containers.list(all=True, filters={"name": prefix}),
+                  lambda c: (c.name, c.labels)),
+                 ("volume", lambda: self.client.volumes.list(filters={"name": prefix}),
+                  lambda v: (v.name, v.attrs.get("Labels"))),
+                 ("network", lambda: self.client.networks.list(filters={"name": prefix}),
+                  lambda n: (n.name, n.attrs.get("Labels"))))
+        for kind, listing, name_labels in kinds:
+            for obj in listing():
+                name, labels = name_labels(obj)
+                if name.startswith(prefix) and naming.LAB_LABEL not in (labels or {}):
+                    found.append(LabObject(kind, name, scope.lab, scope.learner))
+        return found
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
+        order = {"container": 0, "network": 1, "volume": 2}
+        for obj in sorted(objects, key=lambda o: order[o.kind]):
+            try:
+                if obj.kind == "container":
+                    self.client.containers.get(obj.name).remove(force=True, v=True)
+                elif obj.kind == "volume":
+                    self.client.volumes.get(obj.name).remove(force=True)
+                else:
+                    self.client.networks.get(obj.name).remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
 
     def objects(self, scope: Scope) -> list[LabObject]:
         flt = scope.docker_filter()

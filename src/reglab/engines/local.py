@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import images as course_images
-from .. import transfer
+from .. import terminal, transfer
 from ..errors import (
     EngineError,
     EngineUnavailable,
@@ -43,13 +43,25 @@ from ..errors import (
     missing_image,
     port_taken,
 )
-from ..naming import ANY, Scope
+from ..naming import ANY, RECIPE_LABEL, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
 from ..registry_api import RegistryClient
 from ..state import State, lab_dirs, learner_of
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from ..twin import Twin
+from .base import (
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+    epoch_seconds,
+)
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
@@ -259,7 +271,8 @@ class LocalEngine(Engine):
                     h.update(chunk)
             self._registry_id = "sha256:" + h.hexdigest()
         tag = parse(course_images.registry_image()).tagged
-        return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
+        return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True,
+                         recipe=course_images.RECIPE_VERSION)  # the binary itself: never stale
 
     def image_info(self, reference: str) -> ImageInfo | None:
         if self._is_registry_image(reference):
@@ -267,10 +280,16 @@ class LocalEngine(Engine):
         image = self.store.find(reference)
         if image is None:
             return None
-        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image))
+        return self._info(image)
+
+    def _info(self, image) -> ImageInfo:
+        config = self.store.config(image)
+        labels = (config.get("config") or {}).get("Labels") or {}
+        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
+                         created=epoch_seconds(config.get("created")), recipe=labels.get(RECIPE_LABEL))
 
     def list_images(self) -> list[ImageInfo]:
-        return [ImageInfo(i.id, i.tags, self.store.size(i), self.store.is_standin(i)) for i in self.store.images()]
+        return [self._info(i) for i in self.store.images()]
 
     def layer_count(self, reference: str) -> int:
         image = self.store.find(reference)
@@ -303,6 +322,9 @@ class LocalEngine(Engine):
         if image is None:
             raise missing_image(reference)
         by_id = ID_PATTERN.match(reference)
+        if by_id and image.id[7:].startswith(by_id.group(1)) and not image.tags:
+            self.store.remove_dangling(image.id)  # a dangling image: no name left, removed by its ID
+            return
         if by_id and image.id[7:].startswith(by_id.group(1)):
             if len(image.tags) != 1:
                 raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
@@ -453,6 +475,18 @@ class LocalEngine(Engine):
     def storage(self, name: str) -> Tree:
         return Tree.from_path(self._get(name).data)
 
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        """No container here: the command runs on this machine, on the registry's data folder
+        (``/var/lib/registry`` in its arguments means that folder), and its output names the
+        folder as the container would."""
+        container = self._get(name)
+
+        def inside(text: str) -> str:
+            return container.data + text[len(REGISTRY_DATA):] if text.startswith(REGISTRY_DATA) else text
+
+        out = terminal.run(Twin(tuple(inside(a) for a in argv)), cwd=inside(workdir) if workdir else None)
+        return out.text.replace(container.data, REGISTRY_DATA)
+
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         container = self._get(name)
         argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
@@ -537,6 +571,12 @@ class LocalEngine(Engine):
                 found += [LabObject("volume", v.name, lab_dir.name, learner_of(lab_dir))
                           for v in sorted(folder.iterdir()) if v.is_dir()]
         return found
+
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        return []  # nothing but the lab makes containers and volumes here: typed twins need Docker
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        return None
 
     def objects(self, scope: Scope) -> list[LabObject]:
         found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
