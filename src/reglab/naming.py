@@ -17,7 +17,6 @@ from .errors import BadReference
 LAB_LABEL = "reglab.lab"
 LEARNER_LABEL = "reglab.learner"
 STANDIN_LABEL = "reglab.standin"
-RECIPE_LABEL = "reglab.standin.recipe"  # the stand-in recipe's version: an older one is rebuilt
 PREFIX = "reglab"
 ANY = "*"  # a scope over every learner (``python -m reglab clean --all-learners``)
 

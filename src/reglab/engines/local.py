@@ -43,7 +43,7 @@ from ..errors import (
     missing_image,
     port_taken,
 )
-from ..naming import ANY, RECIPE_LABEL, Scope
+from ..naming import ANY, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
 from ..registry_api import RegistryClient
@@ -271,8 +271,7 @@ class LocalEngine(Engine):
                     h.update(chunk)
             self._registry_id = "sha256:" + h.hexdigest()
         tag = parse(course_images.registry_image()).tagged
-        return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True,
-                         recipe=course_images.RECIPE_VERSION)  # the binary itself: never stale
+        return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
 
     def image_info(self, reference: str) -> ImageInfo | None:
         if self._is_registry_image(reference):
@@ -284,9 +283,8 @@ class LocalEngine(Engine):
 
     def _info(self, image) -> ImageInfo:
         config = self.store.config(image)
-        labels = (config.get("config") or {}).get("Labels") or {}
         return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
-                         created=epoch_seconds(config.get("created")), recipe=labels.get(RECIPE_LABEL))
+                         created=epoch_seconds(config.get("created")), recipe=self.store.recipe(image))
 
     def list_images(self) -> list[ImageInfo]:
         return [self._info(i) for i in self.store.images()]
