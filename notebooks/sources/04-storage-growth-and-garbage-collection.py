@@ -88,7 +88,8 @@ registry = lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
 # %% [markdown]
 # The API deletes a manifest **by digest**, not by tag. Which digest? Ask without an `Accept`
 # header (curl then sends `*/*`) and registry 2.8 rewrites the schema-2 manifest into the old
-# *schema 1* format, and reports the digest of that rewrite — a document it does not store:
+# *schema 1* format, and reports the digest of that rewrite — a document it does not store
+# (`DELETE` with that digest answers 404 `MANIFEST_UNKNOWN`):
 
 # %%
 old_digest = lab.growth.manifest_digest(registry.ref("app", "v1"), accept=None)

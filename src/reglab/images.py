@@ -31,7 +31,7 @@ from .reference import parse
 
 REGISTRY_IMAGE_DEFAULT = "registry:2"
 HELLO_IMAGE_DEFAULT = "hello-world"
-RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: the greeting says offline is the default
+RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: greeting without "fallback"
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
