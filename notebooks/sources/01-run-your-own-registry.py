@@ -112,8 +112,9 @@ allowed = lab.insecure_registries()
 
 # %% [markdown]
 # That is the rule of Docker 20.10, the engine this course installs; from Docker 28 on, the IPv6
-# loopback `::1` is on the built-in list too. Names you list in `insecure-registries` appear in
-# `docker info` under *Insecure Registries*. Any other host must speak HTTPS, so that credentials
+# loopback `::1` is on the built-in list too, and from Docker 29.10 on, a `daemon.json` that lists
+# any `insecure-registries` replaces the loopback ones: list `127.0.0.1:5000` there as well. Names
+# you list appear in `docker info` under *Insecure Registries*. Any other host must speak HTTPS, so that credentials
 # and images cannot be read or changed on the way. A registry others use should get TLS and a
 # login — [notebook 05](05-secure-your-registry.ipynb) does exactly that; listing it as insecure is
 # a shortcut that teaches the wrong habit.
