@@ -18,7 +18,7 @@ from ..errors import ReglabError
 from ..media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
 from ..narrator import Narrator
 from ..sandbox import Sandbox
-from ..storage import BLOBS, REPOS, ROOT, BlobCorrupt, Tree, blob_path, revision_link_path, tag_link_path
+from ..storage import BLOBS, ROOT, BlobCorrupt, Tree, blob_path, layout, revision_link_path, tag_link_path
 from ..twin import Twin
 from ..units import count, human
 
@@ -207,7 +207,7 @@ class StorageSteps:
         output = self._run("find", ".", "-name", hexd, pipe=Twin.of("sort"), cwd=ROOT)
         blob = tree.blob(digest)
         links = tree.links_to(digest)
-        repos = sorted({link.path[len(REPOS) + 1:].split("/_")[0] for link in links})
+        repos = sorted({layout.place(link.path, folder=False).fields["repository"] for link in links})
         stored = f"stored once ({human(blob.size)}, a {blob.kind})" if blob else "not stored at all (missing!)"
         self.say.explain(f"{short_digest(digest)} is {stored} under blobs/ and linked "
                          f"{count(len(links), 'time')}, from {count(len(repos), 'repository', 'repositories')}: "
@@ -239,7 +239,7 @@ class StorageSteps:
             self.say.twin(api.curl(f"/v2/{repository}/blobs/{digest}", head=True))
             heads[digest] = api.blob_head(repository, digest)
         tree, _ = self._tree()
-        self.say.twin(registry.storage_command("ls", self._on_disk(f"{REPOS}/{repository}/_manifests/tags")))
+        self.say.twin(registry.storage_command("ls", self._on_disk(layout.path(layout.TAGS, repository=repository))))
         self.say.twin(registry.storage_command("cat", self._on_disk(tag_link_path(repository, tag))))
         repo = tree.repository(repository)
         on_disk = tree.tag_target(repository, tag) or "(none)"
