@@ -116,13 +116,14 @@ def test_stale_container_from_a_killed_run_is_replaced(engine, tmp_path):
 
 def test_learners_own_objects_are_never_touched(engine, lab_factory):
     client = docker.from_env()
+    lab = lab_factory("mine")  # made before the learner's own container: the step meets it
     mine = client.containers.create("hello-world", name="reglab-t-mine-registry")
     volume = client.volumes.create("registry-data-of-the-learner")
     try:
-        lab = lab_factory("mine")
         with pytest.raises(NameConflict) as info:
             lab.run_registry()
-        assert "reglab will not touch it" in _one_sentence(info.value)
+        text = _one_sentence(info.value)
+        assert "reglab will not touch it" in text and "docker container rm -f reglab-t-mine-registry" in text
         lab.cleanup()
         subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True)
         assert client.containers.get(mine.id).name == "reglab-t-mine-registry"
@@ -130,6 +131,31 @@ def test_learners_own_objects_are_never_touched(engine, lab_factory):
     finally:
         mine.remove(force=True)
         volume.remove(force=True)
+
+
+def test_typed_twins_stop_the_lab_at_once_and_adopt_takes_them_over(engine, lab_factory):
+    """Notebook 02's twins typed in a terminal leave a volume with the lab's name: Lab() says so
+    in its first cell (how to remove it, or adopt=True), before any step half-runs."""
+    client = docker.from_env()
+    typed = client.volumes.create("reglab-t-typed-registry-data")  # as `docker run -v reglab-…:…` makes it
+    try:
+        with pytest.raises(NameConflict) as info:
+            lab_factory("typed")
+        text = _one_sentence(info.value)
+        assert "docker volume rm reglab-t-typed-registry-data" in text and 'Lab("t-typed", adopt=True)' in text
+        assert client.volumes.get(typed.name)  # untouched until the learner says so
+        lab = lab_factory("typed", adopt=True)
+        with pytest.raises(docker.errors.NotFound):
+            client.volumes.get(typed.name)
+        registry = lab.run_registry(volume="registry-data")
+        assert client.volumes.get(registry.volume).attrs["Labels"]["reglab.lab"] == "t-typed"
+    finally:
+        try:
+            left = client.volumes.get(typed.name)
+            if "reglab.lab" not in (left.attrs.get("Labels") or {}):  # the lab's own goes with its cleanup
+                left.remove(force=True)
+        except docker.errors.NotFound:
+            pass
 
 
 def test_image_in_use_and_stopped_registry(lab_factory):

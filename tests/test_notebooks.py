@@ -1,6 +1,7 @@
 """Notebooks run as nbval runs them with port 5000 held by another program: passing full output
 comparison, and leaving no reglab object behind once the kernel stops (as JupyterLab stops it:
-see the root conftest.py). Every notebook under the daemonless engine; notebook 01 under Docker.
+see the root conftest.py) — no container, volume or network, and no image it loaded, pulled or
+tagged (a dangling one included). Every notebook under the daemonless engine; notebook 01 under Docker.
 
 What else `make test` runs, so that every notebook is compared in full under both engines, twice
 in a row, with a check that nothing is left, within its time budget (5 minutes on 2 cores):
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from reglab import images as course_images
 from reglab import ports
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
+from reglab.reference import parse
 from reglab.state import state_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +78,14 @@ def _leftovers(engine_kind: str, lab: str, request) -> list:
     return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
 
 
+def _images(engine_kind: str, request) -> set[str]:
+    """Every image in the engine's store but the course's own (built again whenever missing)."""
+    store = request.getfixturevalue("engine") if engine_kind == "docker" else LocalEngine()
+    course = {parse(ref).tagged for ref in course_images.required().values()}
+    return {f"{info.id[7:19]} {' '.join(info.tags) or '<none> ' + ' '.join(info.repo_digests)}"
+            for info in store.list_images() if not course & set(info.tags)}
+
+
 ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
 
 
@@ -89,10 +100,12 @@ HELD_RUNS.append((NOTEBOOKS[0], "docker"))
 def test_notebook_passes_with_port_5000_taken_and_leaves_nothing(notebook, engine_kind, request, tmp_path):
     lab = notebook.name[:2]
     env = _env(engine_kind, tmp_path)
+    images = _images(engine_kind, request)
     with _port_5000_held():
         held = _nbval(notebook, env)
     assert held.returncode == 0, held.stdout[-3000:]
     assert _leftovers(engine_kind, lab, request) == []
+    assert _images(engine_kind, request) - images == set()  # e.g. notebook 04's old app:v6, once dangling
 
 
 @pytest.mark.parametrize("engine_kind", ENGINES)
@@ -117,6 +130,7 @@ def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, request, 
     rerun = _nbval(notebook, env)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert _leftovers(engine_kind, "02", request) == []
+    assert not [i for i in _images(engine_kind, request) if "127.0.0.1:" in i]
 
 
 @pytest.mark.parametrize("engine_kind", ENGINES)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .errors import ReglabError
 from .media import short_digest
-from .units import human
+from .units import count, human
 
 
 @dataclass(frozen=True)
@@ -193,10 +193,24 @@ def daemon_as_before(lab) -> Check:
     return Check(True, what, f"registry mirrors as daemon.json lists them: {json.dumps(wanted)}")
 
 
+def no_garbage(lab) -> Check:
+    """Every blob on disk is referenced by a manifest a repository still lists: nothing for
+    ``registry garbage-collect`` to collect."""
+    tree = lab.engine.storage(lab.sandbox.current().name)
+    what = "the registry's disk holds no garbage"
+    orphans = tree.orphans()
+    if orphans:
+        size = human(sum(b.size for b in orphans))
+        return Check(False, what, f"{count(len(orphans), 'blob')} ({size}) no manifest references: make the registry "
+                                  "read-only, run registry garbage-collect, then restart it")
+    return Check(True, what, f"each of its {count(tree.blob_count, 'blob')} is referenced by a manifest it keeps")
+
+
 def nothing_left(lab) -> Check:
     """Nothing the lab created is left (run after ``lab.cleanup()``)."""
     what = f"lab {lab.name} left nothing behind"
     left = lab.objects()
     if left:
         return Check(False, what, f"{', '.join(left)} remain: run lab.cleanup()")
-    return Check(True, what, "no container, volume or network labelled reglab.lab=" + lab.name)
+    return Check(True, what, "no container, volume or network labelled reglab.lab=" + lab.name
+                 + ", no image it loaded, pulled or tagged")

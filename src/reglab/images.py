@@ -28,14 +28,14 @@ from importlib import resources
 from pathlib import Path
 
 from . import elf
-from .errors import ImageMissing
+from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
 
 REGISTRY_IMAGE_DEFAULT = "registry:2"
 HELLO_IMAGE_DEFAULT = "hello-world"
-RECIPES = {"registry": "1", "hello": "2"}  # hello 2: written by reglab.elf, no compiler
+RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: greeting without "fallback"
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
@@ -99,6 +99,7 @@ class Layer:
     _dirs: set[str] = field(default_factory=set)
     _tar: bytes | None = field(default=None, repr=False)
     _gz: bytes | None = field(default=None, repr=False)
+    _diff_id: str | None = field(default=None, repr=False)
     compresslevel: int = 6  # 0 for random data: gzip cannot shrink it, and storing is instant
 
     def _parents(self, path: str) -> None:
@@ -146,7 +147,9 @@ class Layer:
 
     @property
     def diff_id(self) -> str:
-        return digest_of(self.tar())
+        if self._diff_id is None or self._tar is None:  # a layer changed after tar() rebuilds it
+            self._diff_id = digest_of(self.tar())
+        return self._diff_id
 
     def gzipped(self) -> bytes:
         """The layer as a registry stores it: gzip, with a zero timestamp (same bytes every time)."""
@@ -411,6 +414,11 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[Image
         if outdated:
             engine.load_image_archive(STANDINS[role](ref))  # loading over an old stand-in retags it
             statuses.append(ImageStatus(role, ref, True, True, "rebuilt"))
+            if info.id != (engine.image_info(ref) or info).id:
+                try:  # the old stand-in lost its name: remove it unless a container still uses it
+                    engine.remove_image(info.id)
+                except ReglabError:
+                    pass
             continue
         if source == "standin":
             engine.load_image_archive(STANDINS[role](ref))

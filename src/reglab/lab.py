@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections import Counter
 from contextlib import AbstractContextManager
 
 from . import images as course_images
@@ -38,6 +39,8 @@ from .steps.images import ImageSteps, ImageTable
 from .steps.mirror import MirrorSteps
 from .steps.secure import SecureSteps
 from .steps.storage import StorageSteps
+from .twin import Twin, docker
+from .units import count
 
 __all__ = ["Lab", "Registry"]
 
@@ -50,7 +53,7 @@ class Lab:
     """
 
     def __init__(self, name: str, engine: Engine | None = None, echo: bool = True,
-                 ensure_images: bool = True, learner: str | None = ANY):
+                 ensure_images: bool = True, learner: str | None = ANY, adopt: bool = False):
         self.scope = Scope.of(name, learner)  # learner: REGLAB_LEARNER / JUPYTERHUB_USER unless given
         self.name, self.learner = self.scope.lab, self.scope.learner
         self.narrator = Narrator(echo)
@@ -64,6 +67,9 @@ class Lab:
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
+        adopted = self.sandbox.check_strangers(adopt)  # objects with this lab's names it did not create
+        if adopted:
+            self.narrator.note(f"took over and removed, as you asked (adopt=True): {', '.join(adopted)}")
         removed = self.sandbox.clear()
         if removed:
             self.narrator.note(f"removed leftovers of an earlier run of {self.scope.describe()}: {', '.join(removed)}")
@@ -112,14 +118,20 @@ class Lab:
         return self.scope.object_name(role)
 
     def objects(self) -> list[str]:
-        """What the engine holds for this lab right now (``docker ps -a --filter label=…``)."""
-        return [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)]
+        """What the engine holds for this lab right now: its containers, volumes and networks
+        (``docker ps -a --filter label=…``), and the image tags and images it made or pulled."""
+        return [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)] + self.sandbox.images_left()
 
     def cleanup(self) -> list[str]:
-        """Remove every container, volume, network, tag and folder this lab created."""
+        """Remove every container, volume, network, tag, image and folder this lab created, printing
+        the twins that do the same by hand; return what went (``"container reglab-01-registry"``…)."""
         removed = self.sandbox.clear()
-        self.narrator.say(f"removed {len(removed)} thing(s) lab {self.name} created" +
-                          (":\n  " + "\n  ".join(removed) if removed else ""))
+        for twin in cleanup_twins(removed):
+            self.narrator.twin(twin)
+        kinds = Counter(item.split(" ", 1)[0] for item in removed)
+        what = ", ".join(count(n, kind) for kind, n in kinds.items())
+        self.narrator.say(f"removed what lab {self.name} created: {what}; nothing else was touched" if removed
+                          else f"lab {self.name} had nothing left to remove")
         return removed
 
     def expect_failure(self) -> AbstractContextManager:
@@ -212,3 +224,17 @@ class Lab:
     def load_images(self, builds: list[course_images.ImageBuild]) -> list[str]:
         """Load images made in Python (``docker image load``)."""
         return self._images.load_images(builds)
+
+
+def cleanup_twins(removed: list[str]) -> list[Twin]:
+    """The commands that remove by hand what :meth:`Lab.cleanup` removed, one per kind of thing."""
+    names: dict[str, list[str]] = {}
+    for item in removed:
+        kind, _, name = item.partition(" ")
+        names.setdefault(kind, []).append(name)
+    commands = (("container", ("container", "rm", "-f", "-v")), ("network", ("network", "rm")),
+                ("volume", ("volume", "rm")), ("tag", ("image", "rm")), ("image", ("image", "rm")))
+    twins = [docker(*args, *names[kind]).wrapped(len(args) + 1) for kind, args in commands if kind in names]
+    if "folder" in names:
+        twins.append(Twin.of("rm", "-rf", *names["folder"]).wrapped(2))
+    return twins

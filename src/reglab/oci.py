@@ -5,7 +5,10 @@ describes and as ``skopeo`` reads and writes it (``oci:<root>:<name>``). Each ta
 descriptor in ``index.json`` whose ``org.opencontainers.image.ref.name`` annotation holds
 the full familiar name (``127.0.0.1:5000/hello-world:latest``), as
 :func:`write_layout` writes it. An image's ID is its config digest, as
-with Docker; a blob goes when no tag reaches it any more.
+with Docker. As with Docker, an image whose last tag moves to another image (a pull, a
+load or a tag of the same name) stays, *dangling*: a descriptor without a name, removed by
+its ID; removing an image's last name removes the image. A blob goes when no descriptor
+reaches it any more.
 
 Images imported from ``docker save`` archives or :class:`reglab.images.ImageBuild` are
 stored the way ``docker push`` would send them — Docker schema 2 manifest, layers gzipped
@@ -204,11 +207,11 @@ class ImageStore:
     # ------------------------------------------------------------------ reading
 
     def entries(self) -> list[Entry]:
+        """Every descriptor of the index: the named ones (tags), and dangling images (name "")."""
         out = []
         for desc in self._read_index().get("manifests") or []:
-            name = (desc.get("annotations") or {}).get(REF_NAME)
-            if name:
-                out.append(Entry(name, desc["digest"], desc.get("mediaType", OCI_MANIFEST), int(desc.get("size", 0))))
+            name = (desc.get("annotations") or {}).get(REF_NAME) or ""
+            out.append(Entry(name, desc["digest"], desc.get("mediaType", OCI_MANIFEST), int(desc.get("size", 0))))
         return out
 
     def manifest(self, digest: str) -> dict:
@@ -226,8 +229,11 @@ class ImageStore:
                 config = self.manifest(entry.digest)["config"]["digest"]
             except (ReglabError, KeyError, ValueError):
                 continue  # a damaged entry: not an image we can show
-            _, names = by_id.setdefault(config, (entry, []))
-            names.append(entry.name)
+            first, names = by_id.setdefault(config, (entry, []))
+            if entry.name:
+                names.append(entry.name)
+                if not first.name:  # show an image by one of its names rather than a dangling descriptor
+                    by_id[config] = (entry, names)
         return [self._image(entry, tuple(sorted(names))) for entry, names in by_id.values()]
 
     def find(self, reference: str) -> StoredImage | None:
@@ -252,7 +258,7 @@ class ImageStore:
 
     def _entry(self, name: str) -> Entry:
         for entry in self.entries():
-            if entry.name == name:
+            if name and entry.name == name:
                 return entry
         raise ImageMissing(f"there is no image {name} in the local store: pull it or tag it first "
                            "(lab.images() lists what is there).")
@@ -294,10 +300,52 @@ class ImageStore:
         name = parse(name).tagged
         index = self._read_index()
         index["mediaType"] = OCI_INDEX
-        kept = [d for d in index.get("manifests") or [] if (d.get("annotations") or {}).get(REF_NAME) != name]
+        descriptors = index.get("manifests") or []
+        kept = [d for d in descriptors if (d.get("annotations") or {}).get(REF_NAME) != name]
+        for old in descriptors:
+            if (old.get("annotations") or {}).get(REF_NAME) == name and old["digest"] != digest:
+                self._keep_dangling(old, kept)
         kept.append({"mediaType": media_type, "digest": digest, "size": size, "annotations": {REF_NAME: name}})
         index["manifests"] = kept
         self._write_index(index)
+
+    def _keep_dangling(self, old: dict, kept: list[dict]) -> None:
+        """The image ``old`` named loses that name: unless another descriptor still shows it, it
+        stays as a dangling image, as Docker keeps it (``<none>`` in ``docker image ls``)."""
+        try:
+            config = self.manifest(old["digest"])["config"]["digest"]
+        except (ReglabError, KeyError, ValueError):
+            return
+        for desc in kept:
+            try:
+                if self.manifest(desc["digest"])["config"]["digest"] == config:
+                    return
+            except (ReglabError, KeyError, ValueError):
+                continue
+        kept.append({"mediaType": old.get("mediaType", OCI_MANIFEST), "digest": old["digest"],
+                     "size": old.get("size", 0)})
+
+    def remove_dangling(self, image_id: str) -> bool:
+        """Remove a dangling image (no name left) by its ID; True when one was removed."""
+        with self.lock():
+            index = self._read_index()
+            before = index.get("manifests") or []
+            kept = []
+            for desc in before:
+                named = (desc.get("annotations") or {}).get(REF_NAME)
+                try:
+                    config = self.manifest(desc["digest"])["config"]["digest"]
+                except (ReglabError, KeyError, ValueError):
+                    config = None
+                if not named and config == image_id:
+                    continue
+                kept.append(desc)
+            if len(kept) == len(before):
+                return False
+            index["manifests"] = kept
+            self._write_index(index)
+            self._collect()
+            return True
 
     def tag(self, source: str, target: str) -> None:
         with self.lock():
@@ -319,6 +367,11 @@ class ImageStore:
             index = self._read_index()
             index["manifests"] = [d for d in index.get("manifests") or []
                                   if (d.get("annotations") or {}).get(REF_NAME) != name]
+            last = not any(t != name for t in image.tags)
+            if last:  # `docker image rm` of the last name removes the image, dangling copies too
+                index["manifests"] = [d for d in index["manifests"]
+                                      if (d.get("annotations") or {}).get(REF_NAME)
+                                      or self.manifest(d["digest"]).get("config", {}).get("digest") != image.id]
             self._write_index(index)
             self._collect()
             return self.find(image.id) is None

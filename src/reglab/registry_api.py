@@ -375,9 +375,11 @@ class RegistryClient:
         except (OSError, ValueError, ImportError):
             return None
 
-    def curl(self, path: str, method: str = "GET", accept: str | None = None, head: bool = False,
-             include: bool = False) -> str:
-        """The ``curl`` command doing the same request (a step's twin); ``include``: with the headers."""
+    def curl(self, path: str, method: str = "GET", accept: str | Iterable[str] | None = None,
+             head: bool = False, include: bool = False) -> str:
+        """The ``curl`` command doing the same request (a step's twin); ``include``: with the
+        headers; several ``accept`` types give one ``-H`` each (the registry reads every ``Accept``
+        header it gets)."""
         parts = ["curl"]
         if head:
             parts.append("-I")
@@ -389,8 +391,8 @@ class RegistryClient:
             parts += ["--cacert", self._ca]
         if self.session.auth:
             parts += ["-u", f"{self.session.auth[0]}:$PASSWORD"]
-        if accept:
-            parts += ["-H", f"'Accept: {accept}'"]
+        for media_type in ([accept] if isinstance(accept, str) else list(accept or ())):
+            parts += ["-H", f"'Accept: {media_type}'"]
         url = self.url(path)
         parts.append(f"'{url}'" if "?" in url or "&" in url else url)
         return " ".join(parts)

@@ -1,7 +1,7 @@
 """One learner's sandbox for one lab: its scope, what it created, and its current registry.
 
 The topics of the course (:mod:`reglab.steps`) share it: names come from its scope, image
-tags, folders and files it creates are written down in its state, so that
+tags, images, folders and files it creates are written down in its state, so that
 :meth:`Sandbox.clear` (cleanup, and the next ``Lab`` after a killed kernel) removes exactly
 those. A change to the daemon's configuration is undone from the backup in the lab's state
 folder; a change that lives only in this process (an environment variable) registers its
@@ -55,11 +55,41 @@ class Sandbox:
             raise ReglabError("this lab has no registry yet: start one with lab.run_registry().")
         return self.registry
 
+    def check_strangers(self, adopt: bool = False) -> list[str]:
+        """Objects with this lab's names that it did not create — typing the twins by hand makes
+        them — would make a later step fail half-way. Stop at once with one sentence that says how
+        to get out; with ``adopt`` (the learner says so) remove them as the lab's own."""
+        strangers = self.engine.strangers(self.scope)
+        if not strangers:
+            return []
+        if adopt:
+            self.engine.remove_strangers(strangers)
+            return [f"{o.kind} {o.name}" for o in strangers]
+        order = {"container": 0, "network": 1, "volume": 2}
+        strangers = sorted(strangers, key=lambda o: (order.get(o.kind, 3), o.name))
+        what = ", ".join(f"the {o.kind} {o.name}" for o in strangers)
+        verbs = {"container": "container rm -f", "network": "network rm", "volume": "volume rm"}
+        commands = "; ".join(f"docker {verbs[o.kind]} {o.name}" for o in strangers)
+        raise NameConflict(
+            f"{what} {'has' if len(strangers) == 1 else 'have'} this lab's name{'s' if len(strangers) > 1 else ''} "
+            f"but {'was' if len(strangers) == 1 else 'were'} not made by it (typing the twins by hand makes "
+            f"{'it' if len(strangers) == 1 else 'them'}): remove {'it' if len(strangers) == 1 else 'them'} "
+            f"({commands}) and run this cell again, or let the lab take "
+            f"{'it' if len(strangers) == 1 else 'them'} over and remove {'it' if len(strangers) == 1 else 'them'} "
+            f"with everything in {'it' if len(strangers) == 1 else 'them'}: Lab(\"{self.scope.lab}\", adopt=True)."
+        )
+
     def record_tag(self, tag: str) -> None:
         """Remember a tag this lab created, so cleanup removes it (the course images excepted)."""
         course = {parse(course_images.registry_image()).tagged, parse(course_images.hello_image()).tagged}
         if tag not in course:
             self.state.add_tag(tag)
+
+    def record_image(self, image_id: str, existed: bool) -> None:
+        """Remember an image this lab loaded or pulled (not one that was there before), so cleanup
+        removes it even after it lost its last tag (a dangling image, ``<none>`` in ``docker image ls``)."""
+        if not existed and image_id:
+            self.state.add_image(image_id)
 
     def folder(self, name: str | Path) -> Path:
         """A folder of the lab's own (relative names go under its work folder); created, and
@@ -105,7 +135,9 @@ class Sandbox:
         return True
 
     def clear(self) -> list[str]:
-        """Remove the objects, tags, folders and files of this scope, undo its changes; say what went."""
+        """Remove the objects, tags, images, folders and files of this scope, undo its changes; say
+        what went. A tag or an image that cannot go (a container still uses it) stays written
+        down: the next cleanup tries again, and ``checks.nothing_left`` names it."""
         removed = []
         while self._undo:
             said = self._undo.pop()()
@@ -119,8 +151,19 @@ class Sandbox:
                 self.engine.remove_image(tag)
                 removed.append(f"tag {tag}")
             except ReglabError:
-                pass  # already gone, or still used: leave it
-            self.state.drop_tag(tag)
+                pass  # already gone, or still used: decided below
+            if self.engine.image_info(tag) is None:
+                self.state.drop_tag(tag)
+        for image_id in list(self.state.images):
+            info = self.engine.image_info(image_id)
+            if info is not None and not info.tags:  # dangling: nobody's name is on it any more
+                try:
+                    self.engine.remove_image(image_id)
+                    removed.append(f"image {image_id[7:19]}")
+                except ReglabError:
+                    pass  # a container still uses it: leave it
+            if self.engine.image_info(image_id) is None or info is None or info.tags:
+                self.state.drop_image(image_id)  # gone, or it has a name that is not the lab's to remove
         for folder in list(self.state.dirs):
             path = Path(folder)
             if path.is_dir():
@@ -134,7 +177,11 @@ class Sandbox:
                 Path(folder).rmdir()
             except OSError:
                 pass  # not empty: someone else's files are in it now
-        self.state.clear()
+        self.state.dirs, self.state.shared_dirs = [], []
+        if self.state.tags or self.state.images:
+            self.state.save()
+        else:
+            self.state.clear()
         for folder in (self.workdir, self.state.dir):
             try:
                 folder.rmdir()  # only when empty: it may hold the learner's own files
@@ -143,3 +190,12 @@ class Sandbox:
         self.registry = None
         ports.release(self.scope.prefix)
         return removed
+
+    def images_left(self) -> list[str]:
+        """Tags and images this lab created that still exist (``tag …``, ``image …``)."""
+        left = [f"tag {t}" for t in self.state.tags if self.engine.image_info(t) is not None]
+        for image_id in self.state.images:
+            info = self.engine.image_info(image_id)
+            if info is not None and not info.tags:
+                left.append(f"image {image_id[7:19]}")
+        return left

@@ -1,6 +1,7 @@
-"""What a lab created outside Docker's labels: image tags, folders and files; where it keeps them.
+"""What a lab created outside Docker's labels: image tags, images, folders and files; where it keeps them.
 
-Containers and volumes carry labels, so they can always be found again. Image tags and
+Containers and volumes carry labels, so they can always be found again. Image tags, the
+images a lab loaded or pulled (by ID: one may lose its last tag and stay, dangling) and
 bind-mount folders cannot, so a lab writes them down in a small JSON file; the next
 ``Lab(...)`` of the same name and learner (after a killed kernel, say) reads it and removes
 exactly those, nothing else. Every folder is scoped to the learner, if there is one.
@@ -70,7 +71,7 @@ def work_root(learner: str | None = None) -> Path:
 
 
 class State:
-    """The tags, folders and files one lab created, persisted as ``<scope root>/<lab>/state.json``.
+    """The tags, images, folders and files one lab created, persisted as ``<scope root>/<lab>/state.json``.
 
     ``dirs`` are removed with everything in them (the lab's own work folders); ``files`` are
     single files the lab put in a shared place (a CA certificate in ``certs.d``), each with a
@@ -82,6 +83,7 @@ class State:
         self.dir = scope_root(scope.learner) / scope.lab
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
+        self.images: list[str] = []  # IDs of images the lab loaded or pulled
         self.dirs: list[str] = []
         self.files: dict[str, str] = {}  # path → what it is
         self.shared_dirs: list[str] = []
@@ -90,13 +92,14 @@ class State:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
                 self.files, self.shared_dirs = dict(data.get("files", {})), list(data.get("shared_dirs", []))
+                self.images = list(data.get("images", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
-        data = {"tags": self.tags, "dirs": self.dirs}
+        data = {"tags": self.tags, "images": self.images, "dirs": self.dirs}
         if self.files or self.shared_dirs:
             data.update(files=self.files, shared_dirs=self.shared_dirs)
         tmp.write_text(json.dumps(data, indent=1))
@@ -110,6 +113,16 @@ class State:
     def drop_tag(self, tag: str) -> None:
         if tag in self.tags:
             self.tags.remove(tag)
+            self.save()
+
+    def add_image(self, image_id: str) -> None:
+        if image_id not in self.images:
+            self.images.append(image_id)
+            self.save()
+
+    def drop_image(self, image_id: str) -> None:
+        if image_id in self.images:
+            self.images.remove(image_id)
             self.save()
 
     def add_dir(self, path: Path) -> None:
@@ -131,6 +144,6 @@ class State:
             self.save()
 
     def clear(self) -> None:
-        self.tags, self.dirs, self.files, self.shared_dirs = [], [], {}, []
+        self.tags, self.images, self.dirs, self.files, self.shared_dirs = [], [], [], {}, []
         if self.file.exists():
             self.file.unlink()

@@ -8,8 +8,10 @@ image layout. Everything above speaks ``Lab``; everything below speaks HTTP or f
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ..naming import Scope
@@ -24,6 +26,17 @@ __all__ = ["PROXY_REMOTEURL", "REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "Ima
            "Run", "Transfer"]
 
 
+def epoch_seconds(created: str | None) -> float:
+    """An image's ``Created`` (RFC 3339, nanoseconds allowed) as seconds since the epoch."""
+    if not created:
+        return 0.0
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?", created)
+    if not match:
+        return 0.0
+    stamp = datetime.fromisoformat(match.group(1) + (match.group(2) or "Z").replace("Z", "+00:00"))
+    return stamp.timestamp()
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """An image in the local store."""
@@ -33,6 +46,7 @@ class ImageInfo:
     size: int
     standin: bool = False
     repo_digests: tuple[str, ...] = ()
+    created: float = 0.0  # seconds since the epoch, from the image config (the stand-ins: 0, 1970-01-01)
     recipe: str | None = None  # a stand-in's recipe version (label reglab.standin.recipe)
 
 
@@ -148,6 +162,12 @@ class Engine(ABC):
         """The registry's storage as a model (read from its folder, or through the archive API)."""
 
     @abstractmethod
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        """Run a read-only command on the registry's storage, as ``docker container exec [-w
+        workdir] <name> argv`` does, and return what it printed; paths in ``argv`` and ``workdir``
+        name the data folder as the container sees it (``/var/lib/registry``)."""
+
+    @abstractmethod
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         """Run ``registry garbage-collect`` on the registry's storage and config: (exit code, output)."""
 
@@ -228,6 +248,15 @@ class Engine(ABC):
 
     @abstractmethod
     def volume_exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        """Objects named with ``scope``'s prefix that reglab did not create (typed twins make
+        them): the lab would collide with them, and never touches them unless told to."""
+
+    @abstractmethod
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
 
     @abstractmethod
     def objects(self, scope: Scope) -> list[LabObject]:

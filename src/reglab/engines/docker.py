@@ -27,6 +27,7 @@ from .base import (
     RegistrySpec,
     Run,
     Transfer,
+    epoch_seconds,
 )
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
@@ -144,6 +145,7 @@ class DockerEngine(Engine):
             standin=labels.get(naming.STANDIN_LABEL) == "true",
             recipe=labels.get(f"{naming.STANDIN_LABEL}.recipe"),
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
+            created=epoch_seconds(attrs.get("Created")),
         )
 
     def list_images(self) -> list[ImageInfo]:
@@ -307,8 +309,9 @@ class DockerEngine(Engine):
             return
         if naming.LAB_LABEL not in (existing.labels or {}):
             raise NameConflict(
-                f"a container named {name} exists but reglab did not create it: rename or remove it "
-                f"yourself (docker container rename {name} {name}-mine), reglab will not touch it."
+                f"a container named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker container rm -f {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(existing.labels):
             raise NameConflict(f"the container {name} belongs to another learner's lab: reglab will not touch it; "
@@ -388,6 +391,10 @@ class DockerEngine(Engine):
             return stream
 
         return Tree.from_archive(read(REGISTRY_DATA), reopen=read, top=REGISTRY_DATA)
+
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        result = self._get(name).exec_run(list(argv), workdir=workdir)
+        return result.output.decode(errors="replace")
 
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
@@ -486,9 +493,9 @@ class DockerEngine(Engine):
         labels = existing.attrs.get("Labels") or {}
         if naming.LAB_LABEL not in labels:
             raise NameConflict(
-                f"a volume named {name} exists but reglab did not create it (typed twins create it too): "
-                f"reglab will not touch it; if its data is yours to lose remove it (docker volume rm {name}) "
-                "and run this step again, or pass another volume name."
+                f"a volume named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker volume rm {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(labels):
             raise NameConflict(f"the volume {name} belongs to another learner's lab: reglab will not touch it; "
@@ -500,6 +507,38 @@ class DockerEngine(Engine):
             return True
         except docker.errors.NotFound:
             return False
+
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        prefix = f"{scope.prefix}-"
+        found = []
+        kinds = (("container", lambda: self.client.containers.list(all=True, filters={"name": prefix}),
+                  lambda c: (c.name, c.labels)),
+                 ("volume", lambda: self.client.volumes.list(filters={"name": prefix}),
+                  lambda v: (v.name, v.attrs.get("Labels"))),
+                 ("network", lambda: self.client.networks.list(filters={"name": prefix}),
+                  lambda n: (n.name, n.attrs.get("Labels"))))
+        for kind, listing, name_labels in kinds:
+            for obj in listing():
+                name, labels = name_labels(obj)
+                if name.startswith(prefix) and naming.LAB_LABEL not in (labels or {}):
+                    found.append(LabObject(kind, name, scope.lab, scope.learner))
+        return found
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
+        order = {"container": 0, "network": 1, "volume": 2}
+        for obj in sorted(objects, key=lambda o: order[o.kind]):
+            try:
+                if obj.kind == "container":
+                    self.client.containers.get(obj.name).remove(force=True, v=True)
+                elif obj.kind == "volume":
+                    self.client.volumes.get(obj.name).remove(force=True)
+                else:
+                    self.client.networks.get(obj.name).remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
 
     def objects(self, scope: Scope) -> list[LabObject]:
         flt = scope.docker_filter()

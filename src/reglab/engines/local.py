@@ -43,7 +43,7 @@ from urllib.parse import urlparse
 
 from .. import cache
 from .. import images as course_images
-from .. import transfer
+from .. import terminal, transfer
 from ..daemon import Change
 from ..errors import (
     EngineError,
@@ -62,6 +62,7 @@ from ..reference import parse
 from ..registry_api import RegistryClient
 from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
+from ..twin import Twin
 from . import processes
 from .base import (
     PROXY_REMOTEURL,
@@ -74,6 +75,7 @@ from .base import (
     RegistrySpec,
     Run,
     Transfer,
+    epoch_seconds,
 )
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
@@ -282,11 +284,15 @@ class LocalEngine(Engine):
         image = self.store.find(reference)
         if image is None:
             return None
+        return self._info(image)
+
+    def _info(self, image) -> ImageInfo:
+        config = self.store.config(image)
         return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
-                         recipe=self.store.recipe(image))
+                         created=epoch_seconds(config.get("created")), recipe=self.store.recipe(image))
 
     def list_images(self) -> list[ImageInfo]:
-        return [ImageInfo(i.id, i.tags, self.store.size(i), self.store.is_standin(i)) for i in self.store.images()]
+        return [self._info(i) for i in self.store.images()]
 
     def layer_count(self, reference: str) -> int:
         image = self.store.find(reference)
@@ -319,6 +325,9 @@ class LocalEngine(Engine):
         if image is None:
             raise missing_image(reference)
         by_id = ID_PATTERN.match(reference)
+        if by_id and image.id[7:].startswith(by_id.group(1)) and not image.tags:
+            self.store.remove_dangling(image.id)  # a dangling image: no name left, removed by its ID
+            return
         if by_id and image.id[7:].startswith(by_id.group(1)):
             if len(image.tags) != 1:
                 raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
@@ -498,6 +507,18 @@ class LocalEngine(Engine):
     def storage(self, name: str) -> Tree:
         return Tree.from_path(self._get(name).data)
 
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        """No container here: the command runs on this machine, on the registry's data folder
+        (``/var/lib/registry`` in its arguments means that folder), and its output names the
+        folder as the container would."""
+        container = self._get(name)
+
+        def inside(text: str) -> str:
+            return container.data + text[len(REGISTRY_DATA):] if text.startswith(REGISTRY_DATA) else text
+
+        out = terminal.run(Twin(tuple(inside(a) for a in argv)), cwd=inside(workdir) if workdir else None)
+        return out.text.replace(container.data, REGISTRY_DATA)
+
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         container = self._get(name)
         argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
@@ -605,6 +626,12 @@ class LocalEngine(Engine):
                 found += [LabObject("volume", v.name, lab_dir.name, learner_of(lab_dir))
                           for v in sorted(folder.iterdir()) if v.is_dir()]
         return found
+
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        return []  # nothing but the lab makes containers and volumes here: typed twins need Docker
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        return None
 
     def objects(self, scope: Scope) -> list[LabObject]:
         found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
