@@ -1,4 +1,5 @@
-"""``python -m reglab doctor | images | clean``: check, prepare and tidy a machine."""
+"""``python -m reglab doctor | images | clean | docker …``: check, prepare and tidy a machine;
+run docker CLI commands on the daemonless engine."""
 
 from __future__ import annotations
 
@@ -98,9 +99,15 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["docker"]:  # the daemonless engine's docker CLI: every later word is docker's
+        from .dockercli import main as docker_main
+
+        return docker_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
+    sub.add_parser("docker", help="docker CLI commands run by the daemonless engine (python -m reglab docker ps)")
     sub.add_parser("images", help="make sure registry:2 and hello-world exist (REGLAB_OFFLINE=1: build stand-ins)")
     cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")
     cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")

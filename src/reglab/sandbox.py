@@ -55,7 +55,23 @@ class Sandbox:
 
     def clear(self) -> list[str]:
         """Remove the objects, tags and folders of this scope; say what went."""
-        removed = [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)]
+        removed = []
+        for name in list(self.state.containers):  # named for the learner, maybe made without our label
+            if self.engine.inspect(name) is not None:
+                try:
+                    self.engine.remove(name)
+                    removed.append(f"container {name}")
+                except ReglabError:
+                    pass
+        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)
+                    if f"{o.kind} {o.name}" not in removed]
+        for name in list(self.state.volumes):
+            if self.engine.volume_exists(name):
+                try:
+                    self.engine.remove_volume(name)
+                    removed.append(f"volume {name}")
+                except ReglabError:
+                    pass
         for tag in list(self.state.tags):
             try:
                 self.engine.remove_image(tag)

@@ -70,7 +70,12 @@ def work_root(learner: str | None = None) -> Path:
 
 
 class State:
-    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
+    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``.
+
+    A lab sheet (:mod:`reglab.exercises`) also writes down the containers and volumes it asks
+    the learner to create by name: typed in a terminal they carry no reglab label, so cleanup
+    finds them by these names.
+    """
 
     def __init__(self, scope: Scope):
         self.scope = scope
@@ -78,17 +83,22 @@ class State:
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
         self.dirs: list[str] = []
+        self.containers: list[str] = []
+        self.volumes: list[str] = []
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
+                self.containers, self.volumes = list(data.get("containers", [])), list(data.get("volumes", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"tags": self.tags, "dirs": self.dirs}, indent=1))
+        data = {"tags": self.tags, "dirs": self.dirs}
+        data.update({k: v for k, v in (("containers", self.containers), ("volumes", self.volumes)) if v})
+        tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(self.file)
 
     def add_tag(self, tag: str) -> None:
@@ -106,7 +116,14 @@ class State:
             self.dirs.append(str(path))
             self.save()
 
+    def add_name(self, kind: str, name: str) -> None:
+        """Remember a container or volume name the learner is asked to create (kind: containers|volumes)."""
+        names = getattr(self, kind)
+        if name not in names:
+            names.append(name)
+            self.save()
+
     def clear(self) -> None:
-        self.tags, self.dirs = [], []
+        self.tags, self.dirs, self.containers, self.volumes = [], [], [], []
         if self.file.exists():
             self.file.unlink()
