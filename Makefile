@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 REGLAB_OFFLINE ?= 1
 export REGLAB_OFFLINE
 
-.PHONY: lab test notebooks setup docker images venv clean bench
+.PHONY: lab test notebooks labs setup docker images venv clean bench
 
 lab: setup
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -25,6 +25,14 @@ notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb
 	$(BIN)/python scripts/build_notebooks.py --tidy notebooks/*.ipynb
+
+# Lab sheets: labs/sources/*.py are the solutions; exercises (labs/*.ipynb, committed unexecuted)
+# and solutions (labs/solutions/*.ipynb, committed executed) are built from them.
+labs: setup
+	$(BIN)/python scripts/build_labs.py
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 labs/solutions/*.ipynb
+	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
 
 setup: venv docker images
 

@@ -206,6 +206,9 @@ class Sheet:
         names = self.__dict__.get("_names", {})
         if key in names:
             return names[key][0]
+        hidden = self.__dict__.get("_hidden", {})
+        if key in hidden:
+            return hidden[key]
         raise AttributeError(f"lab {self.id} has no name {key!r}: it has {', '.join(names) or 'none'}")
 
     def fill(self, text: str) -> str:
@@ -220,11 +223,11 @@ class Sheet:
     def _introduce(self) -> None:
         if not self.echo:
             return
-        print(f"Lab {self.id[4:]} · {self.title}: set up. Your names (yours alone; cells use them as "
-              "{lab.<name>}):")
+        print(f"Lab {self.id[4:]} · {self.title}: set up. Your names, yours alone (in a cell, "
+              "{lab.address} stands for lab.address):")
         width = max((len(k) for k in self._names), default=0) + 4
         for key, (value, what) in self._names.items():
-            print(f"  {'lab.' + key:<{width}} {value}  — {what}")
+            print(f"  {'lab.' + key:<{width}}  {value}\n  {'':<{width}}  ({what})")
         numbers = [t.number for t in self.tasks]
         print(f"Tasks lab.q{numbers[0]} … lab.q{numbers[-1]}: .check() looks at the live state; "
               ".hint() and .solution() help.")
@@ -273,8 +276,12 @@ class Sheet:
         if not info.publishes(int(port), host):
             where = ", ".join(f"{h or '0.0.0.0'}:{p}" for h, p in info.ports) or "no port"
             return info, f"{name} publishes {where}, not {address}: recreate it with -p {address}:5000"
-        if not RegistryClient(address).ping():
+        try:  # a registry started a moment ago may need a second to answer
+            RegistryClient(address).wait_ready(timeout=5)
+        except ReglabError:
             return info, f"{name} runs but nothing answers GET /v2/ at {address}: look at docker container logs {name}"
+        if not RegistryClient(address).ping():
+            return info, f"{name} answers at {address} but not with 200 (GET /v2/): look at docker container logs {name}"
         return info, None
 
     def served(self, address: str, repository: str, tag: str) -> Check:

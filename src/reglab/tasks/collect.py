@@ -12,8 +12,8 @@ KiB = 1024
 
 def app_image(address: str, tag: str, top: str):
     """``app:<tag>``: the shared base layer and a thin top layer of its own (seeded: the same everywhere)."""
-    return images.synthetic_image(f"{address}/app:{tag}", [images.random_layer("base/os.bin", 512 * KiB, "lab-04-base"),
-                                                         images.random_layer("app/main.bin", 64 * KiB, f"lab-04-{top}")])
+    return images.synthetic_image(f"{address}/app:{tag}", [images.random_layer("base/os.bin", 64 * KiB, "lab-04-base"),
+                                                         images.random_layer("app/main.bin", 16 * KiB, f"lab-04-{top}")])
 
 
 class Collect(Sheet):

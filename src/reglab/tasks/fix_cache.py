@@ -20,7 +20,7 @@ class FixCache(Sheet):
         self.name("registry", registry.name, "the team's registry")
         self.name("address", registry.address, "where it answers")
         scratch = [images.synthetic_image(registry.ref("scratch", tag), [images.random_layer(
-            "scratch.bin", 128 * KiB, f"lab-10-{tag}")]) for tag in ("old", "v1")]
+            "scratch.bin", 32 * KiB, f"lab-10-{tag}")]) for tag in ("old", "v1")]
         for ref in self.lab.load_images(scratch):
             self.lab.push(ref)
         self.old = self.api(registry.address).manifest("scratch", "old").layers[0]

@@ -17,7 +17,7 @@ class FixDelete(Sheet):
         self.name("address", registry.address, "where it answers")
         for tag in ("v1", "v2"):
             ref = registry.ref("app", tag)
-            self.lab.make_image(ref, [("srv/app.bin", 20_000)], seed=f"lab-07-{tag}")
+            self.lab.make_image(ref, [("srv/app.bin", 10_000)], seed=f"lab-07-{tag}")
             self.lab.push(ref)
 
     @task("Allow deletes, keeping every image",

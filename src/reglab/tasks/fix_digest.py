@@ -32,7 +32,7 @@ class FixDigest(Sheet):
         self.name("address", registry.address, "where it answers")
         for tag in ("v1", "v2", "v3"):
             ref = registry.ref("app", tag)
-            self.lab.make_image(ref, [("srv/app.bin", 20_000)], seed=f"lab-08-{tag}")
+            self.lab.make_image(ref, [("srv/app.bin", 10_000)], seed=f"lab-08-{tag}")
             self.lab.push(ref)
         scripts = self.lab.sandbox.folder("scripts")
         script = scripts / "delete-tag.sh"

@@ -10,7 +10,7 @@ KiB = 1024
 
 
 def data_image(ref: str, seed: str):
-    return images.synthetic_image(ref, [images.random_layer("data.bin", 256 * KiB, f"lab-09-{seed}")])
+    return images.synthetic_image(ref, [images.random_layer("data.bin", 32 * KiB, f"lab-09-{seed}")])
 
 
 class FixDisk(Sheet):

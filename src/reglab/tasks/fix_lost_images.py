@@ -20,7 +20,7 @@ class FixLostImages(Sheet):
         self.digests = {}
         for tag in TAGS:
             ref = registry.ref("app", tag)
-            self.lab.make_image(ref, [("srv/app.bin", 40_000 + int(float(tag) * 10))], seed=f"lab-05-{tag}")
+            self.lab.make_image(ref, [("srv/app.bin", 10_000 + int(float(tag) * 10))], seed=f"lab-05-{tag}")
             self.lab.push(ref)
             self.lab.remove_image(ref)  # only the registry has them now
             self.digests[tag] = self.digest_of(registry.address, "app", tag)

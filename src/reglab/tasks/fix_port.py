@@ -13,7 +13,7 @@ class FixPort(Sheet):
     def setup(self) -> None:
         seed = self.run_registry("seed", volume="data")  # fill the team's volume, then go
         ref = seed.ref("app", "1.0")
-        self.lab.make_image(ref, [("srv/app.bin", 30_000)], seed="lab-06")
+        self.lab.make_image(ref, [("srv/app.bin", 10_000)], seed="lab-06")
         self.lab.push(ref)
         self.lab.remove_image(ref)
         self.digest = self.digest_of(seed.address, "app", "1.0")

@@ -7,8 +7,8 @@ import os
 from ..exercises import Sheet, done, missing, task
 from ..storage import layer_link_path, tag_link_path
 
-LAYERS = [("base/os.bin", 300_000), ("app/lib.bin", 100_000), ("app/main.bin", 20_000)]
-SIBLING = [("base/os.bin", 300_000), ("tools/extra.bin", 50_000)]
+LAYERS = [("base/os.bin", 60_000), ("app/lib.bin", 20_000), ("app/main.bin", 5_000)]
+SIBLING = [("base/os.bin", 60_000), ("tools/extra.bin", 10_000)]
 
 
 class Inside(Sheet):

@@ -18,7 +18,7 @@ class RunPushPull(Sheet):
         self.name("team", team.address, "the team's registry (the set-up started it)")
         self.new_container("hello", "hello", "the container you run from your registry's image")
         motd = team.ref("team/motd", "1.0")
-        self.lab.make_image(motd, [("etc/motd", 4_000)], seed="lab-01-motd")
+        self.lab.make_image(motd, [("etc/motd", 2_000)], seed="lab-01-motd")
         self.lab.push(motd)
         self.lab.remove_image(motd)  # the team has it; you do not, yet
         self.team_digest = self.digest_of(team.address, "team/motd", "1.0")
