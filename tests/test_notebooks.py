@@ -50,8 +50,11 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
+    """Registry processes started under this session's state folder (another learner's, or
+    another test session's, are none of our business)."""
     out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line]
+    ours = os.environ["REGLAB_STATE_DIR"]
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and ours in line]
 
 
 def _leftovers(engine_kind: str, lab: str, docker_engine) -> list:

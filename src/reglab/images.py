@@ -19,11 +19,11 @@ import random
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from . import elf
 from .errors import ImageMissing
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
@@ -31,7 +31,7 @@ from .reference import parse
 
 REGISTRY_IMAGE_DEFAULT = "registry:2"
 HELLO_IMAGE_DEFAULT = "hello-world"
-RECIPE_VERSION = "1"
+RECIPES = {"registry": "1", "hello": "2"}  # hello 2: written by reglab.elf, no compiler
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
@@ -231,11 +231,11 @@ def _shared_libraries(binary: Path) -> list[Path]:
     return libs
 
 
-def _standin_config(cmd: list[str], entrypoint: list[str] | None = None, **extra) -> dict:
+def _standin_config(role: str, cmd: list[str], entrypoint: list[str] | None = None, **extra) -> dict:
     config = {
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         "Cmd": cmd,
-        "Labels": {STANDIN_LABEL: "true", f"{STANDIN_LABEL}.recipe": RECIPE_VERSION},
+        "Labels": {STANDIN_LABEL: "true", f"{STANDIN_LABEL}.recipe": RECIPES[role]},
     }
     if entrypoint:
         config["Entrypoint"] = entrypoint
@@ -270,6 +270,7 @@ def registry_standin_archive(tag: str) -> bytes:
     if certs.exists():
         layer.file("etc/ssl/certs/ca-certificates.crt", certs.read_bytes())
     config = _standin_config(
+        "registry",
         ["/etc/docker/registry/config.yml"],
         ["/entrypoint.sh"],
         ExposedPorts={"5000/tcp": {}},
@@ -283,32 +284,11 @@ def hello_greeting() -> str:
     return resources.files("reglab.standin").joinpath("greeting.txt").read_text()
 
 
-def c_string(text: str) -> str:
-    """``text`` as a C string literal, one source line per line of text."""
-    def escape(line: str) -> str:
-        return line.replace("\\", "\\\\").replace('"', '\\"')
-    lines = text.splitlines(keepends=True)
-    return "\n".join(f'    "{escape(line.rstrip(chr(10)))}' + ('\\n"' if line.endswith("\n") else '"') for line in lines)
-
-
 def hello_standin_archive(tag: str) -> bytes:
-    """``hello-world`` look-alike: one tiny static program printing our own greeting."""
-    cc = _need(shutil.which("gcc") or shutil.which("cc"), "gcc", tag)
-    source = resources.files("reglab.standin").joinpath("hello.c")
-    with tempfile.TemporaryDirectory() as tmp:
-        src, exe = Path(tmp, "hello.c"), Path(tmp, "hello")
-        src.write_bytes(source.read_bytes())
-        Path(tmp, "greeting.inc").write_text(c_string(hello_greeting()))
-        flags = ["-static", "-nostdlib", "-Os", "-s", "-fno-asynchronous-unwind-tables",
-                 "-Wl,--build-id=none", "-o", str(exe), str(src)]
-        result = subprocess.run([str(cc), *flags], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ImageMissing(
-                f"cannot build the offline stand-in for {tag}: the C compiler failed "
-                f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'no message'})."
-            )
-        layer = Layer().file("hello", exe.read_bytes(), 0o755)
-    return image_archive([tag], [layer], _standin_config(["/hello"]))
+    """``hello-world`` look-alike: one tiny static program printing our own greeting, written
+    byte by byte (:mod:`reglab.elf`), so its digest is the same on every machine of an architecture."""
+    layer = Layer().file("hello", elf.program(hello_greeting(), go_arch()), 0o755)
+    return image_archive([tag], [layer], _standin_config("hello", ["/hello"]))
 
 
 STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive}
@@ -343,12 +323,13 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[Image
     for role in roles:
         ref = required()[role]
         info = engine.image_info(ref)
-        if info is not None:
+        outdated = info is not None and info.standin and info.recipe not in (None, RECIPES[role])
+        if info is not None and not outdated:
             statuses.append(ImageStatus(role, ref, True, info.standin, "present"))
             continue
-        if offline():
-            engine.load_image_archive(STANDINS[role](ref))
-            statuses.append(ImageStatus(role, ref, True, True, "built"))
+        if offline() or outdated:
+            engine.load_image_archive(STANDINS[role](ref))  # loading over an old stand-in retags it
+            statuses.append(ImageStatus(role, ref, True, True, "rebuilt" if outdated else "built"))
         else:
             engine.pull_image(ref)
             statuses.append(ImageStatus(role, ref, True, False, "pulled"))

@@ -258,6 +258,11 @@ class ImageStore:
     def config(self, image: StoredImage) -> dict:
         return json.loads(self.read_blob(image.config_digest))
 
+    def recipe(self, image: StoredImage) -> str | None:
+        """A stand-in's recipe version (label ``reglab.standin.recipe``), None for other images."""
+        labels = (self.config(image).get("config") or {}).get("Labels") or {}
+        return labels.get(f"{STANDIN_LABEL}.recipe")
+
     def is_standin(self, image: StoredImage) -> bool:
         labels = (self.config(image).get("config") or {}).get("Labels") or {}
         return labels.get(STANDIN_LABEL) == "true"

@@ -32,6 +32,7 @@ class ImageInfo:
     size: int
     standin: bool = False
     repo_digests: tuple[str, ...] = ()
+    recipe: str | None = None  # a stand-in's recipe version (label reglab.standin.recipe)
 
 
 @dataclass(frozen=True)

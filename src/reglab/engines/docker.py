@@ -119,6 +119,7 @@ class DockerEngine(Engine):
             tags=tuple(image.tags),
             size=int(attrs.get("Size") or 0),
             standin=labels.get(naming.STANDIN_LABEL) == "true",
+            recipe=labels.get(f"{naming.STANDIN_LABEL}.recipe"),
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
         )
 

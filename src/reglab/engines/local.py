@@ -281,7 +281,8 @@ class LocalEngine(Engine):
         image = self.store.find(reference)
         if image is None:
             return None
-        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image))
+        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
+                         recipe=self.store.recipe(image))
 
     def list_images(self) -> list[ImageInfo]:
         return [ImageInfo(i.id, i.tags, self.store.size(i), self.store.is_standin(i)) for i in self.store.images()]
