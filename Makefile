@@ -17,8 +17,8 @@ lab: setup
 
 test: setup
 	$(BIN)/pytest
-	@echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)"
-	REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks
+	@echo "== every notebook and lab solution again with the daemonless engine and no Docker daemon (as on Binder)"
+	REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks labs/solutions
 
 notebooks: setup
 	$(BIN)/python scripts/build_notebooks.py

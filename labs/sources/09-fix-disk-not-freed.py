@@ -7,7 +7,7 @@
 #
 # **Your job.** Take the space back — all of it — and leave the registry safe to push to.
 #
-# **You need** notebook 04 and lab 04 · **about 15 minutes** · works with Docker and without it.
+# **You need** notebook 04 and lab 06 · **about 15 minutes** · works with Docker and without it.
 #
 # ## Set-up
 

@@ -182,10 +182,18 @@ class Sheet:
         return reference
 
     def new_port(self) -> int:
-        """A free port of this sheet's own (each call a new one, from ``port_base`` up)."""
-        chosen = ports.choose(self._next_port)
-        self._next_port = chosen + 1
-        return chosen
+        """A free port of this sheet's own (each call a new one, from ``port_base`` up), kept for
+        the lab until its cleanup where the sandbox can keep ports (so that another learner's lab
+        on the same machine never gets it, though the learner binds it only minutes later)."""
+        port = self._next_port
+        hold = getattr(self.lab.sandbox, "hold_port", None)
+        while True:
+            port = ports.choose(port)
+            if hold is None or hold(port, "127.0.0.1"):
+                break
+            port += 1
+        self._next_port = port + 1
+        return port
 
     def new_address(self, key: str, what: str) -> str:
         """``127.0.0.1:<a free port of the sheet's>``, for a registry the learner will run."""
@@ -194,10 +202,9 @@ class Sheet:
     def run_registry(self, role: str, address: str | None = None, **kwargs) -> Registry:
         """Start a registry of the set-up's own (labelled), on ``address``'s port if given."""
         port = int(address.rsplit(":", 1)[1]) if address else self.new_port()
-        registry = self.lab.run_registry(port=port, name=role, **kwargs)
+        registry = self.lab.run_registry(port=port, name=role, **kwargs)  # the next free port if it went
         self.lab.state.add_name("containers", registry.name)  # the learner may recreate it, unlabelled
-        if registry.port != port:  # the port went meanwhile: say where it is now
-            raise ReglabError(f"port {port} was taken while lab {self.id} was set up: start the lab again.")
+        self._next_port = max(self._next_port, registry.port + 1)
         return registry
 
     # ------------------------------------------------------------------ names, printed and filled in
@@ -257,9 +264,23 @@ class Sheet:
     # ------------------------------------------------------------------ the end
 
     def cleanup(self) -> None:
-        """Remove everything this lab and you created for it (also at the next start of the lab)."""
+        """Remove everything this lab and you created for it (also at the next start of the lab),
+        then look again: say what is left, if anything."""
+        state = self.lab.state
+        named = (list(state.containers), list(state.volumes), list(state.tags), list(state.dirs))
         removed = self.lab.sandbox.clear()
-        print(f"removed {len(removed)} thing(s) of lab {self.id[4:]}; nothing of it is left")
+        left = self.leftovers(*named)
+        print(f"removed {len(removed)} thing(s) of lab {self.id[4:]}; " +
+              ("nothing of it is left" if not left else f"still left: {', '.join(left)}"))
+
+    def leftovers(self, containers=(), volumes=(), tags=(), folders=()) -> list[str]:
+        """What of this lab exists now: its labelled objects, and the named ones (labelled or not)."""
+        left = [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)]
+        left += [f"container {n}" for n in containers if self.engine.inspect(n) is not None]
+        left += [f"volume {n}" for n in volumes if self.engine.volume_exists(n)]
+        left += [f"tag {t}" for t in tags if self.engine.image_info(t) is not None]
+        left += [f"folder {f}" for f in folders if Path(f).exists()]
+        return sorted(set(left))
 
     # ------------------------------------------------------------------ probes the tasks share
 

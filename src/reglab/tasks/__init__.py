@@ -5,10 +5,10 @@ lab id      module                         practises
 ==========  =============================  =========================================
 lab-01      run_push_pull                  run a registry; push, pull, copy images
 lab-02      volumes                        named volumes, bind mounts, data survival
-lab-03      inside                         the storage: dedup, tags and mounts by API
-lab-04      collect                        delete by digest, read-only, GC, push again
-lab-05      fix_lost_images                break-fix: a registry without a volume
-lab-06      fix_port                       break-fix: port is already allocated
+lab-03      fix_lost_images                break-fix: a registry without a volume
+lab-04      fix_port                       break-fix: port is already allocated
+lab-05      inside                         the storage: dedup, tags and mounts by API
+lab-06      collect                        delete by digest, read-only, GC, push again
 lab-07      fix_delete                     break-fix: 405 on delete
 lab-08      fix_digest                     break-fix: manifest unknown (no Accept)
 lab-09      fix_disk                       break-fix: disk not freed after deletes
@@ -25,10 +25,10 @@ from ..errors import ReglabError
 SHEETS = {
     "lab-01": "run_push_pull:RunPushPull",
     "lab-02": "volumes:Volumes",
-    "lab-03": "inside:Inside",
-    "lab-04": "collect:Collect",
-    "lab-05": "fix_lost_images:FixLostImages",
-    "lab-06": "fix_port:FixPort",
+    "lab-03": "fix_lost_images:FixLostImages",
+    "lab-04": "fix_port:FixPort",
+    "lab-05": "inside:Inside",
+    "lab-06": "collect:Collect",
     "lab-07": "fix_delete:FixDelete",
     "lab-08": "fix_digest:FixDigest",
     "lab-09": "fix_disk:FixDisk",

@@ -1,4 +1,4 @@
-"""Lab 04 · Garbage collection: delete by digest, read-only mode, collect, push again."""
+"""Lab 06 · Garbage collection: delete by digest, read-only mode, collect, push again."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ KiB = 1024
 
 def app_image(address: str, tag: str, top: str):
     """``app:<tag>``: the shared base layer and a thin top layer of its own (seeded: the same everywhere)."""
-    return images.synthetic_image(f"{address}/app:{tag}", [images.random_layer("base/os.bin", 64 * KiB, "lab-04-base"),
-                                                         images.random_layer("app/main.bin", 16 * KiB, f"lab-04-{top}")])
+    return images.synthetic_image(f"{address}/app:{tag}", [images.random_layer("base/os.bin", 64 * KiB, "lab-06-base"),
+                                                         images.random_layer("app/main.bin", 16 * KiB, f"lab-06-{top}")])
 
 
 class Collect(Sheet):
-    id = "lab-04"
+    id = "lab-06"
     title = "Garbage collection"
-    port_base = 5140
+    port_base = 5160
 
     def setup(self) -> None:
         self.new_folder("folder", "registry-data", "its data folder")

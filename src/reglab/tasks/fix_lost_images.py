@@ -1,4 +1,4 @@
-"""Lab 05 · Break-fix: a registry without a volume is about to be recreated. Save its images."""
+"""Lab 03 · Break-fix: a registry without a volume is about to be recreated. Save its images."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ TAGS = ("1.0", "1.1")
 
 
 class FixLostImages(Sheet):
-    id = "lab-05"
+    id = "lab-03"
     title = "Fix: images that die with the container"
-    port_base = 5150
+    port_base = 5130
 
     def setup(self) -> None:
         registry = self.run_registry("registry")  # as a colleague ran it: no volume
@@ -20,7 +20,7 @@ class FixLostImages(Sheet):
         self.digests = {}
         for tag in TAGS:
             ref = registry.ref("app", tag)
-            self.lab.make_image(ref, [("srv/app.bin", 10_000 + int(float(tag) * 10))], seed=f"lab-05-{tag}")
+            self.lab.make_image(ref, [("srv/app.bin", 10_000 + int(float(tag) * 10))], seed=f"lab-03-{tag}")
             self.lab.push(ref)
             self.lab.remove_image(ref)  # only the registry has them now
             self.digests[tag] = self.digest_of(registry.address, "app", tag)

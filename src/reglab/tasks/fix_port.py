@@ -1,4 +1,4 @@
-"""Lab 06 · Break-fix: "port is already allocated"."""
+"""Lab 04 · Break-fix: "port is already allocated"."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from ..exercises import Sheet, done, missing, task
 
 
 class FixPort(Sheet):
-    id = "lab-06"
+    id = "lab-04"
     title = "Fix: port is already allocated"
-    port_base = 5160
+    port_base = 5140
 
     def setup(self) -> None:
         seed = self.run_registry("seed", volume="data")  # fill the team's volume, then go
         ref = seed.ref("app", "1.0")
-        self.lab.make_image(ref, [("srv/app.bin", 10_000)], seed="lab-06")
+        self.lab.make_image(ref, [("srv/app.bin", 10_000)], seed="lab-04")
         self.lab.push(ref)
         self.lab.remove_image(ref)
         self.digest = self.digest_of(seed.address, "app", "1.0")

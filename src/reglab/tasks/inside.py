@@ -1,4 +1,4 @@
-"""Lab 03 · Inside the storage: deduplication on disk, tags and mounts through the HTTP API, tags as folders."""
+"""Lab 05 · Inside the storage: deduplication on disk, tags and mounts through the HTTP API, tags as folders."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ SIBLING = [("base/os.bin", 60_000), ("tools/extra.bin", 10_000)]
 
 
 class Inside(Sheet):
-    id = "lab-03"
+    id = "lab-05"
     title = "Inside the storage"
-    port_base = 5130
+    port_base = 5150
 
     def setup(self) -> None:
         self.new_folder("folder", "registry-data", "the registry's data folder: open it, read it, change it")
@@ -22,9 +22,9 @@ class Inside(Sheet):
         self.name("registry", registry.name, "the registry the set-up started (it runs as you)")
         self.name("address", registry.address, "where it answers")
         for tag in ("v1", "old"):
-            self.lab.make_image(registry.ref("layered", tag), LAYERS, seed="lab-03")
+            self.lab.make_image(registry.ref("layered", tag), LAYERS, seed="lab-05")
             self.lab.push(registry.ref("layered", tag))
-        self.lab.make_image(registry.ref("sibling", "v1"), SIBLING, seed="lab-03")  # for you to push
+        self.lab.make_image(registry.ref("sibling", "v1"), SIBLING, seed="lab-05")  # for you to push
         manifest = self.api(self.address).manifest("layered", "v1")
         self.v1, self.base = manifest.digest, manifest.layers[0]
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lab 05 · Fix: images that die with the container
+# # Lab 03 · Fix: images that die with the container
 #
 # **The situation.** A colleague started the team's registry `lab.registry` months ago, and the
 # team pushed `app:1.0` and `app:1.1` to it. Today it must be recreated (a new version, new
@@ -16,7 +16,7 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-05")
+lab = start("lab-03")
 
 # %% [markdown]
 # ## Task 1 · Onto the volume, every image kept

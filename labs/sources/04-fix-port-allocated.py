@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lab 06 · Fix: port is already allocated
+# # Lab 04 · Fix: port is already allocated
 #
 # **The situation.** The team's images are in the volume `lab.volume`. Start the team's registry
 # `lab.registry` on it, answering at `lab.address`:
@@ -20,7 +20,7 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-06")
+lab = start("lab-04")
 
 # %% [markdown] tags=["solution"]
 # See the failure, then who publishes the port. (A failed `docker container run` leaves a created

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lab 04 · Garbage collection
+# # Lab 06 · Garbage collection
 #
 # Notebook 04 deleted images and took the space back. Your turn, the safe way: delete two images
 # by digest, stop writes, collect, and push again.
@@ -17,7 +17,7 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-04")
+lab = start("lab-06")
 
 # %% [markdown]
 # ## Task 1 · Delete two images

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lab 03 · Inside the storage
+# # Lab 05 · Inside the storage
 #
 # Notebook 03 followed a tag down to the bytes. Here you change the storage yourself: watch a
 # shared layer be stored once, make a tag and share a layer through the HTTP API alone, and remove
@@ -19,7 +19,7 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-03")
+lab = start("lab-05")
 
 # %% [markdown]
 # ## Task 1 · One layer, stored once
