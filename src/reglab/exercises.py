@@ -298,7 +298,7 @@ class Sheet:
             where = ", ".join(f"{h or '0.0.0.0'}:{p}" for h, p in info.ports) or "no port"
             return info, f"{name} publishes {where}, not {address}: recreate it with -p {address}:5000"
         try:  # a registry started a moment ago may need a second to answer
-            RegistryClient(address).wait_ready(timeout=5)
+            RegistryClient(address).wait_ready(timeout=15)
         except ReglabError:
             return info, f"{name} runs but nothing answers GET /v2/ at {address}: look at docker container logs {name}"
         if not RegistryClient(address).ping():
