@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from reglab import storage
+from reglab.units import human
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -163,7 +164,7 @@ def main() -> None:
                                text=True, check=True).stdout.split()
         print(f"reglab: {tree.blob_count} blobs, {tree.file_count} files, {tree.physical_bytes} bytes in files; "
               f"find: {len(found)} files, {sum(map(int, found))} bytes; du -sb: {du_bytes} bytes with folders")
-        print(f"        {storage.human(tree.blob_bytes)} of blobs, {storage.human(tree.logical_bytes)} logical, "
+        print(f"        {human(tree.blob_bytes)} of blobs, {human(tree.logical_bytes)} logical, "
               f"{len(tree.orphans())} orphans, {len(tree.uploads())} uploads, {len(tree.problems())} problems")
         du_times, ours = [], []
         for i in range(args.rounds):

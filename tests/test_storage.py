@@ -17,8 +17,10 @@ import pytest
 import requests
 
 from reglab import Lab
+from reglab.media import short
 from reglab.naming import Scope
-from reglab.storage import BlobCorrupt, Tree, blob_path, human, layer_link_path, short
+from reglab.storage import BlobCorrupt, Tree, blob_path, layer_link_path, layout, tag_link_path
+from reglab.units import human
 
 SHARED = ("base/os.bin", 300_000)
 
@@ -145,6 +147,57 @@ def test_host_path_and_archive_api_give_the_same_model(pushed, engine):
     assert [name for name, _, _ in files] == listing
 
 
+def test_layout_table_places_every_file_a_real_registry_wrote(pushed):
+    """The one table the readers and the renderer share knows every folder and file the registry
+    wrote, and its builders give back the very paths the registry chose."""
+    _, registry = pushed
+    found = _run("find", str(registry.bind), "-mindepth", "1", "-printf", "%y %P\n").splitlines()
+    assert len(found) > 50
+    roles = set()
+    for line in found:
+        kind, rel = line.split(" ", 1)
+        place = layout.place(rel, folder=kind == "d")
+        assert place is not None, rel
+        roles.add(place.role)
+        if kind == "f":
+            assert layout.path(place.role, **place.fields) == rel
+    assert {layout.BLOB, layout.LAYER_LINK, layout.REVISION_LINK, layout.TAG_LINK, layout.TAG_INDEX_LINK} <= roles
+
+
+TRICKY_TAGS = ("_layers", "_manifests", "_uploads", "current", "index")
+
+
+def test_tags_named_like_layout_folders_read_the_same_both_ways(engine, pushed):
+    """Tags may be called ``_layers`` or ``current``: the folder reader and the archive reader must
+    still agree with each other and with the registry's API."""
+    lab = Lab("t-storage-tags", engine=engine, echo=False)  # not lab_factory: `pushed` lives on
+    try:
+        _check_tricky_tags(lab, engine)
+    finally:
+        lab.cleanup()
+    assert engine.objects(Scope.of("t-storage-tags")) == []
+
+
+def _check_tricky_tags(lab, engine):
+    registry = lab.run_registry(bind="data")
+    for tag in TRICKY_TAGS:
+        lab.tag("hello-world", registry.ref("tricky", tag))
+        lab.push(registry.ref("tricky", tag))
+    api_tags = requests.get(f"{registry.url}/v2/tricky/tags/list", timeout=5).json()["tags"]
+    assert sorted(api_tags) == sorted(TRICKY_TAGS)
+    from_path = Tree.from_path(registry.bind)
+    container = engine.client.containers.get(registry.name)  # Docker's archive API, as for a volume
+    from_archive = Tree.from_archive(container.get_archive("/var/lib/registry")[0])
+    for tree in (from_path, from_archive):
+        assert tree.repositories() == ["tricky"]
+        assert sorted(tree.repository("tricky").tags) == sorted(api_tags)
+        assert {tree.tag_target("tricky", tag) for tag in TRICKY_TAGS} == {tree.images()[0][1]}
+        assert tree.problems() == []
+    assert from_path.as_dict() == from_archive.as_dict()
+    assert from_path.text("/x") == from_archive.text("/x")
+    assert (registry.bind / tag_link_path("tricky", "_layers")).read_text() == from_path.images()[0][1]
+
+
 def test_named_volume_is_read_through_the_archive_api(engine, pushed):
     # not lab_factory: it checks no t-* object is left after each test, and `pushed` lives on
     lab = Lab("t-storage-volume", engine=engine, echo=False)
@@ -214,6 +267,8 @@ def test_orphan_dangling_link_and_abandoned_upload_are_reported(odd_copy):
     # a link folder without its link
     empty = root / layer_link_path("layered", "sha256:" + "ab" * 32)
     empty.parent.mkdir(parents=True)
+    # a tag whose current/link is gone (an interrupted write): the fast reader lists that tag instead
+    (root / tag_link_path("hello-world", "latest")).unlink()
 
     tree = Tree.from_path(root)
     kinds = {}
@@ -224,7 +279,9 @@ def test_orphan_dangling_link_and_abandoned_upload_are_reported(odd_copy):
     assert tree.blob(orphan_digest).orphan and tree.blob(orphan_digest).kind == "config"
     assert "garbage-collect" in kinds["orphan"][0].message
     assert [p.path for p in kinds["dangling link"]] == [layer_link_path("team/sibling", own)]
-    assert [p.path for p in kinds["missing link"]] == [str(empty.parent.relative_to(root))]
+    assert [p.path for p in kinds["missing link"]] == sorted(
+        [str(empty.parent.relative_to(root)), tag_link_path("hello-world", "latest").rsplit("/", 1)[0]])
+    assert "latest" in tree.repository("hello-world").tags and tree.tag_target("hello-world", "latest") is None
     (up,) = tree.uploads()
     assert (up.repository, up.size, up.started_at) == ("layered", 1234, "2024-05-01T10:00:00Z")
     assert [p.path for p in kinds["abandoned upload"]] == [up.path]

@@ -19,12 +19,10 @@ next ``Lab(...)`` of that name, which finds them through their pid files.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,6 +47,7 @@ from ..reference import parse
 from ..registry_api import RegistryClient
 from ..state import State, lab_dirs, learner_of
 from ..storage import Tree
+from . import processes
 from .base import (
     REGISTRY_CONFIG,
     REGISTRY_DATA,
@@ -65,11 +64,8 @@ from .base import (
 
 REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
-STOP_WAIT = 10.0
 START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
-# registries this interpreter started: reaped when they stop, killed at exit
-_children: dict[int, subprocess.Popen] = {}
 
 
 def registry_binary() -> Path | None:
@@ -149,66 +145,6 @@ class Container:
             return int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-
-
-# ----------------------------------------------------------------------------- processes
-
-
-def _alive(pid: int, marker: str) -> bool:
-    """Is ``pid`` still our registry (its command line names ``marker``, its config)?"""
-    child = _children.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        _children.pop(pid, None)
-        return False
-    proc = Path(f"/proc/{pid}")
-    if Path("/proc/self").exists():
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            stat = (proc / "stat").read_text()
-        except OSError:
-            return False
-        if stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
-            return False
-        return marker.encode() in cmdline
-    try:  # no /proc (macOS): trust the pid file
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _stop(pid: int, marker: str) -> None:
-    """SIGKILL the registry ``pid`` and wait until it is gone."""
-    if not _alive(pid, marker):
-        return
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    child = _children.pop(pid, None)
-    if child is not None:
-        try:
-            child.wait(timeout=STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            pass
-        return
-    deadline = time.monotonic() + STOP_WAIT
-    while _alive(pid, marker) and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-@atexit.register
-def _stop_children() -> None:
-    for pid, child in list(_children.items()):
-        if child.poll() is None:
-            child.kill()
-            try:
-                child.wait(timeout=STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                pass
-    _children.clear()
 
 
 def _config_text(data: Path, host: str, port: int) -> str:
@@ -371,12 +307,12 @@ class LocalEngine(Engine):
 
     def _running(self, container: Container) -> bool:
         pid = container.pid()
-        return pid is not None and _alive(pid, str(container.config))
+        return pid is not None and processes.alive(pid, str(container.config))
 
     def _halt(self, container: Container) -> None:
         pid = container.pid()
         if pid is not None:
-            _stop(pid, str(container.config))
+            processes.stop(pid, str(container.config))
             container.pid_file.unlink(missing_ok=True)
             if container.exit_code is None:
                 container.exit_code = 137
@@ -436,7 +372,7 @@ class LocalEngine(Engine):
                 )
             except OSError as exc:
                 raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
-        _children[child.pid] = child
+        processes.children[child.pid] = child
         container.pid_file.write_text(f"{child.pid}\n")
         container.exit_code, container.started = None, time.time()
         container.save()
@@ -453,7 +389,7 @@ class LocalEngine(Engine):
             if wanted in container.log.read_bytes():
                 return
             if child.poll() is not None:
-                _children.pop(child.pid, None)
+                processes.children.pop(child.pid, None)
                 text = container.log.read_text(errors="replace")
                 if fresh:
                     self._discard(container)
@@ -462,9 +398,9 @@ class LocalEngine(Engine):
                     container.exit_code = child.returncode
                     container.save()
                 if "address already in use" in text:
-                    raise port_taken(port, host, _port_holder(port))
+                    raise port_taken(port, host, processes.port_holder(port))
                 raise RegistryUnavailable(f"the registry at {host}:{port} did not start: it stopped "
-                                          f"(exited); its last log line: {_last_words_of(text)}.")
+                                          f"(exited); its last log line: {processes.last_words_of(text)}.")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
         raise EngineError(f"the registry {container.name} did not listen on {host}:{port} within "
@@ -476,7 +412,7 @@ class LocalEngine(Engine):
             return "the container is gone"
         if self._running(container):
             return None
-        return f"it stopped (exited); its last log line: {_last_words(container.log)}"
+        return f"it stopped (exited); its last log line: {processes.last_words(container.log)}"
 
     def storage(self, name: str) -> Tree:
         return Tree.from_path(self._get(name).data)
@@ -486,7 +422,7 @@ class LocalEngine(Engine):
         starts it and exits); cleanup and the next ``Lab`` still stop it through its pid file."""
         pid = self._get(name).pid()
         if pid is not None:
-            _children.pop(pid, None)
+            processes.children.pop(pid, None)
 
     def data_folder(self, name: str) -> Path:
         """The folder holding the registry's /var/lib/registry (for ``docker exec <name> du …``)."""
@@ -635,47 +571,3 @@ class LocalEngine(Engine):
         return found
 
 
-def _last_words_of(text: str) -> str:
-    """The line of a registry's log that says why it stopped (a Go panic's first line wins
-    over its stack trace, a fatal message over usage text)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for marker in ("panic:", "level=fatal", "configuration error", "error"):
-        for line in lines:
-            if marker in line:
-                return line
-    return lines[-1] if lines else "no log output"
-
-
-def _last_words(log: Path) -> str:
-    try:
-        return _last_words_of(log.read_text(errors="replace"))
-    except OSError:
-        return "no log output"
-
-
-def _port_holder(port: int) -> str:
-    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(f"socket:[{cols[9]}]")
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if not any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
-                continue
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        config = next((a.decode(errors="replace") for a in argv if a.endswith(b"config.yml")), "")
-        if "/_learners/" in config:
-            return f"learner {config.split('/_learners/', 1)[1].split('/', 1)[0]}'s registry"
-        if config:
-            return "another registry"
-        return f"another program ({Path(argv[0].decode(errors='replace')).name})"
-    return "another program"

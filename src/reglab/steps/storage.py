@@ -16,7 +16,7 @@ from ..errors import ReglabError
 from ..media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
 from ..narrator import Narrator
 from ..sandbox import Sandbox
-from ..storage import BLOBS, REPOS, Tree, blob_path, revision_link_path, tag_link_path
+from ..storage import BLOBS, Tree, blob_path, layout, revision_link_path, tag_link_path
 from ..twin import Twin, docker
 from ..units import count, human
 
@@ -169,7 +169,7 @@ class StorageSteps:
         found = ([blob.path.rsplit("/", 1)[0]] if blob else []) + [link.path.rsplit("/", 1)[0] for link in links]
         for rel in found:
             self.say.say(self._on_disk(rel))
-        repos = sorted({link.path[len(REPOS) + 1:].split("/_")[0] for link in links})
+        repos = sorted({layout.place(link.path, folder=False).fields["repository"] for link in links})
         stored = f"stored once ({human(blob.size)}, a {blob.kind})" if blob else "not stored at all (missing!)"
         self.say.say(f"{short_digest(digest)} is {stored} and linked {count(len(links), 'time')}, "
                   f"from {count(len(repos), 'repository', 'repositories')}: {', '.join(repos)}")
@@ -202,8 +202,8 @@ class StorageSteps:
             self.say.twin(api.curl(f'/v2/{repository}/blobs/{digest}', head=True))
             heads[digest] = api.blob_head(repository, digest)
         tree, _ = self._storage()
-        self._storage_twin("ls", self._on_disk(f"{REPOS}/{repository}/_manifests/tags"))
-        self._storage_twin("cat", self._on_disk(f"{REPOS}/{repository}/_manifests/tags/{tag}/current/link"))
+        self._storage_twin("ls", self._on_disk(layout.path(layout.TAGS, repository=repository)))
+        self._storage_twin("cat", self._on_disk(tag_link_path(repository, tag)))
         repo = tree.repository(repository)
         on_disk = tree.tag_target(repository, tag) or "(none)"
         rows = [("what", "the HTTP API says", "the disk holds"),
