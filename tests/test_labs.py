@@ -227,3 +227,31 @@ def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, e
     result = _nbval(solution, env, _sanitize_with(learner, tmp_path))
     assert result.returncode == 0, result.stdout[-4000:]
     assert _leftovers(engine_kind, lab, learner, engine, dangling) == []
+
+
+def test_clean_removes_what_a_learner_typed_for_a_sheet(engine, tmp_path):
+    """``python -m reglab clean`` for a learner removes a sheet's objects, also a container the
+    learner ran by hand (no reglab label) on the sheet's volume."""
+    from reglab.tasks import start
+
+    learner, lab = "t-clean", "lab-03"
+    dangling = _dangling("docker", engine)
+    env = _env("docker", learner, tmp_path)
+    old = os.environ.get("REGLAB_LEARNER")
+    os.environ["REGLAB_LEARNER"] = learner
+    try:
+        sheet = start(lab, engine=engine, echo=False)
+    finally:
+        if old is None:
+            del os.environ["REGLAB_LEARNER"]
+        else:
+            os.environ["REGLAB_LEARNER"] = old
+    engine.create_volume(sheet.scope, sheet.volume)  # the sheet's volume, labelled, is used by …
+    engine.remove(sheet.registry)  # … the registry the learner recreated by hand, as task 1 asks
+    engine.client.containers.run("registry:2", name=sheet.registry, detach=True,
+                                 volumes={sheet.volume: {"bind": "/var/lib/registry", "mode": "rw"}})
+    assert _leftovers("docker", lab, learner, engine, dangling) != []
+    done = subprocess.run([sys.executable, "-m", "reglab", "clean"], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert _leftovers("docker", lab, learner, engine, dangling) == []

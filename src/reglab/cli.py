@@ -81,10 +81,11 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
     single learner) — or, with ``all_learners``, for everyone: objects, recorded tags, folders."""
     engine = get_engine()
     scope = Scope(None, ANY) if all_learners else Scope.of(None)
-    removed = [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
-               for o in engine.remove_objects(scope)]
-    for lab_dir in lab_dirs(scope):
+    removed = []
+    for lab_dir in lab_dirs(scope):  # first: a lab sheet's containers typed without labels may use its volumes
         removed += Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()
+    removed += [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
+                for o in engine.remove_objects(scope)]
     for line in removed:
         print(f"removed {line}")
     if include_standins:

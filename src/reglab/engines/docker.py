@@ -489,6 +489,7 @@ class DockerEngine(Engine):
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
         order = {"container": 0, "network": 1, "volume": 2}
+        removed = []
         for obj in sorted(found, key=lambda o: order[o.kind]):
             try:
                 if obj.kind == "container":
@@ -499,7 +500,12 @@ class DockerEngine(Engine):
                     self.client.networks.get(obj.name).remove()
             except docker.errors.NotFound:
                 pass
-        return found
+            except docker.errors.APIError as exc:
+                if exc.status_code == 409:  # still used by a container that is not the lab's: leave it
+                    continue
+                raise
+            removed.append(obj)
+        return removed
 
 
 def _timestamp(text: str | None) -> float:
