@@ -22,12 +22,17 @@ from reglab.tasks import start
 
 lab = start("lab-04")
 
+# %% [markdown]
+# Try it:
+
+# %% tags=["nbval-ignore-output"]
+# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
+
 # %% [markdown] tags=["solution"]
-# See the failure, then who publishes the port. (A failed `docker container run` leaves a created
-# container behind under Docker: remove it too, or the next run says the name is in use.)
+# Who publishes the port? (A failed `docker container run` leaves a created container behind under
+# Docker: remove it too, or the next run says the name is in use.)
 
 # %% tags=["solution", "nbval-ignore-output"]
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
 # !docker container ls --all
 # !docker container rm {lab.registry}
 
