@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OFFLINE := REGLAB_OFFLINE=1
 
-.PHONY: lab test notebooks setup setup-test venv images clean bench
+.PHONY: lab test notebooks labs setup setup-test venv images clean bench
 
 lab: setup
 	REGLAB_VENV=$(abspath $(VENV)) scripts/lab.sh
@@ -50,7 +50,6 @@ images: venv
 # source into OUTDIR/<name>.ipynb (cells it matches keep their outputs and ids), nbconvert
 # executes them with the stand-in images, scripts/tidy_notebooks.py makes them diff cleanly and
 # open unmodified in JupyterLab. Outputs come only from executing: never edit a notebook by hand.
-# (`make labs` will reuse it for labs/sources → labs/solutions, then derive the exercises.)
 define build-notebooks
 	for src in $(1); do \
 		$(BIN)/jupytext --quiet --update --set-kernel python3 --output $(2)/$$(basename $$src .py).ipynb $$src \
@@ -63,6 +62,15 @@ endef
 notebooks:
 	$(call setup-steps,lab,$(OFFLINE))
 	$(call build-notebooks,$(wildcard notebooks/sources/*.py),notebooks)
+
+# Lab sheets: labs/sources/*.py are the solutions; the exercises (labs/*.ipynb, committed
+# unexecuted) and the solutions (labs/solutions/*.ipynb, committed executed) are built from them.
+labs:
+	$(call setup-steps,lab,$(OFFLINE))
+	$(BIN)/python scripts/build_labs.py
+	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
+		labs/solutions/*.ipynb
+	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
 
 bench: setup
 	$(BIN)/python benchmarks/seed_steps.py

@@ -12,8 +12,8 @@ BIN=${BIN:-.venv/bin}
 side_log=$(mktemp)
 (
     "$BIN/pytest" -m daemonless tests &&
-    echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)" &&
-    REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock "$BIN/pytest" notebooks
+    echo "== every notebook and lab solution again with the daemonless engine and no Docker daemon (as on Binder)" &&
+    REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock "$BIN/pytest" notebooks labs/solutions
 ) >"$side_log" 2>&1 &
 side=$!
 trap 'kill "$side" 2>/dev/null; rm -f "$side_log"' EXIT

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from .engines import get_engine
 from .errors import ReglabError
 from .media import short_digest
 from .units import count, human
@@ -79,14 +80,21 @@ def _tags(api, repository: str) -> list[str]:
         return []
 
 
-def keeps_data(registry) -> Check:
-    """The registry's data outlives its container (a named volume or a bind mount)."""
-    what = f"{registry.name} keeps its data outside the container"
-    if registry.volume:
-        return Check(True, what, f"in the volume {registry.volume}")
-    if registry.bind:
-        return Check(True, what, f"in the folder {registry.bind}")
-    return Check(False, what, "it has no volume: recreate it with lab.run_registry(volume='registry-data')")
+def keeps_data(registry, engine=None) -> Check:
+    """The registry's data outlives its container: the LIVE container named ``registry.name``
+    (however it was started: a notebook step or ``docker container run`` in a terminal) has a
+    named volume or a bind mount at /var/lib/registry (``docker container inspect``'s Mounts)."""
+    name = getattr(registry, "name", registry)
+    what = f"{name} keeps its data outside the container"
+    info = (engine or get_engine()).inspect(name)
+    fix = "recreate it with a volume (docker container run … -v registry-data:/var/lib/registry …)"
+    if info is None:
+        return Check(False, what, f"there is no container {name}: {fix}")
+    if info.data is None or not info.data.outlives_container:
+        return Check(False, what, f"its /var/lib/registry is inside the container (an anonymous volume at best): {fix}")
+    if info.data.kind == "volume":
+        return Check(True, what, f"in the volume {info.data.source}")
+    return Check(True, what, f"in the folder {info.data.source}")
 
 
 def storage_intact(lab) -> Check:

@@ -1,4 +1,5 @@
-"""``python -m reglab doctor | images | clean``: check, prepare and tidy a machine."""
+"""``python -m reglab doctor | images | clean | docker …``: check, prepare and tidy a machine;
+run docker CLI commands on the daemonless engine."""
 
 from __future__ import annotations
 
@@ -100,10 +101,11 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
     single learner) — or, with ``all_learners``, for everyone: objects, recorded tags, folders."""
     engine = get_engine()
     scope = Scope(None, ANY) if all_learners else Scope.of(None)
-    removed = [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
-               for o in engine.remove_objects(scope)]
-    for lab_dir in lab_dirs(scope):
+    removed = []
+    for lab_dir in lab_dirs(scope):  # first: a lab sheet's containers typed without labels may use its volumes
         removed += Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()
+    removed += [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
+                for o in engine.remove_objects(scope)]
     for line in removed:
         print(f"removed {line}")
     if include_standins:
@@ -118,9 +120,15 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["docker"]:  # the daemonless engine's docker CLI: every later word is docker's
+        from .dockercli import main as docker_main
+
+        return docker_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
+    sub.add_parser("docker", help="docker CLI commands run by the daemonless engine (python -m reglab docker ps)")
     sub.add_parser("images", help="make sure registry:2 and hello-world exist: present, else pulled from Docker Hub, "
                                  "else built as stand-ins (REGLAB_OFFLINE=1: stand-ins only)")
     cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")

@@ -145,7 +145,22 @@ class Sandbox:
                 removed.append(said)
         if self.engine.restore_configuration(self.daemon_backup):
             removed.append("the daemon's insecure-registries and registry-mirrors, as they were")
-        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)]
+        for name in list(self.state.containers):  # named for the learner, maybe made without our label
+            if self.engine.inspect(name) is not None:
+                try:
+                    self.engine.remove(name)
+                    removed.append(f"container {name}")
+                except ReglabError:
+                    pass
+        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)
+                    if f"{o.kind} {o.name}" not in removed]
+        for name in list(self.state.volumes):
+            if self.engine.volume_exists(name):
+                try:
+                    self.engine.remove_volume(name)
+                    removed.append(f"volume {name}")
+                except ReglabError:
+                    pass
         for tag in list(self.state.tags):
             try:
                 self.engine.remove_image(tag)
@@ -178,7 +193,9 @@ class Sandbox:
             except OSError:
                 pass  # not empty: someone else's files are in it now
         self.state.dirs, self.state.shared_dirs = [], []
-        if self.state.tags or self.state.images:
+        self.state.containers = [n for n in self.state.containers if self.engine.inspect(n) is not None]
+        self.state.volumes = [n for n in self.state.volumes if self.engine.volume_exists(n)]
+        if self.state.tags or self.state.images or self.state.containers or self.state.volumes:
             self.state.save()
         else:
             self.state.clear()

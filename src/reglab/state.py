@@ -76,7 +76,11 @@ class State:
     ``dirs`` are removed with everything in them (the lab's own work folders); ``files`` are
     single files the lab put in a shared place (a CA certificate in ``certs.d``), each with a
     few words saying what it is; ``shared_dirs`` are folders it had to create there, removed
-    only when empty (someone else may have put something in them meanwhile)."""
+    only when empty (someone else may have put something in them meanwhile).
+
+    A lab sheet (:mod:`reglab.exercises`) also writes down the containers and volumes it asks
+    the learner to create by name: typed in a terminal they carry no reglab label, so cleanup
+    finds them by these names."""
 
     def __init__(self, scope: Scope):
         self.scope = scope
@@ -87,12 +91,15 @@ class State:
         self.dirs: list[str] = []
         self.files: dict[str, str] = {}  # path → what it is
         self.shared_dirs: list[str] = []
+        self.containers: list[str] = []
+        self.volumes: list[str] = []
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
                 self.files, self.shared_dirs = dict(data.get("files", {})), list(data.get("shared_dirs", []))
                 self.images = list(data.get("images", []))
+                self.containers, self.volumes = list(data.get("containers", [])), list(data.get("volumes", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
@@ -102,6 +109,7 @@ class State:
         data = {"tags": self.tags, "images": self.images, "dirs": self.dirs}
         if self.files or self.shared_dirs:
             data.update(files=self.files, shared_dirs=self.shared_dirs)
+        data.update({k: v for k, v in (("containers", self.containers), ("volumes", self.volumes)) if v})
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(self.file)
 
@@ -143,7 +151,15 @@ class State:
             self.shared_dirs.append(str(path))
             self.save()
 
+    def add_name(self, kind: str, name: str) -> None:
+        """Remember a container or volume name the learner is asked to create (kind: containers|volumes)."""
+        names = getattr(self, kind)
+        if name not in names:
+            names.append(name)
+            self.save()
+
     def clear(self) -> None:
         self.tags, self.images, self.dirs, self.files, self.shared_dirs = [], [], [], {}, []
+        self.containers, self.volumes = [], []
         if self.file.exists():
             self.file.unlink()

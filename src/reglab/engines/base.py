@@ -22,8 +22,8 @@ REGISTRY_DATA = "/var/lib/registry"
 PROXY_REMOTEURL = "REGISTRY_PROXY_REMOTEURL"  # proxy.remoteurl: the registry is a pull-through cache of it
 REGISTRY_CONFIG = "/etc/docker/registry/config.yml"  # registry:2; registry:3 reads /etc/distribution/config.yml
 
-__all__ = ["PROXY_REMOTEURL", "REGISTRY_CONFIG", "REGISTRY_DATA", "Engine", "ImageInfo", "LabObject", "Progress", "RegistrySpec",
-           "Run", "Transfer"]
+__all__ = ["PROXY_REMOTEURL", "REGISTRY_CONFIG", "REGISTRY_DATA", "ContainerInfo", "DataMount", "Engine", "ImageInfo",
+           "LabObject", "Progress", "RegistrySpec", "Run", "Transfer"]
 
 
 def epoch_seconds(created: str | None) -> float:
@@ -92,6 +92,46 @@ class Run:
     name: str
     exit_code: int
     output: str
+
+
+@dataclass(frozen=True)
+class DataMount:
+    """Where a registry container keeps ``/var/lib/registry``: a named volume, a bind-mounted
+    folder, or an anonymous volume (Docker makes one for the image's ``VOLUME``; it does not
+    outlive ``docker container rm -v`` and no new container ever uses it again)."""
+
+    kind: str  # "volume" | "bind" | "anonymous"
+    source: str  # the volume's name, or the folder's path
+
+    @property
+    def outlives_container(self) -> bool:
+        return self.kind in ("volume", "bind")
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What ``docker container inspect`` says about a container, in the course's terms."""
+
+    name: str
+    status: str  # running | exited | created | …
+    image: str  # the image ID it runs
+    ports: tuple[tuple[str, int], ...] = ()  # (host address, host port) published for 5000/tcp
+    data: DataMount | None = None  # where /var/lib/registry lives (None: in the container's own layer)
+    env: tuple[tuple[str, str], ...] = ()
+    exit_code: int | None = None
+    started: float = 0.0  # when it last started (Unix time; 0 if never)
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def publishes(self, port: int, host: str = "127.0.0.1") -> bool:
+        """Is ``host:port`` published to the container's port 5000 (``-p host:port:5000``)?"""
+        return any(p == port and h in (host, "", "0.0.0.0") for h, p in self.ports)
+
+    def setting(self, key: str) -> str | None:
+        return dict(self.env).get(key)
 
 
 @dataclass(frozen=True)
@@ -185,6 +225,15 @@ class Engine(ABC):
     def state(self, name: str) -> str | None:
         """``running``, ``exited``, … or None when no such container exists."""
 
+    @abstractmethod
+    def inspect(self, name: str) -> ContainerInfo | None:
+        """The live facts about the container ``name`` (whoever created it), or None if there is none."""
+
+    @abstractmethod
+    def restart(self, name: str) -> None:
+        """Restart a registry container as it was created (``docker container restart``): a new
+        process, so an empty in-memory cache, on the same storage, port and settings."""
+
     # -- other containers
     @abstractmethod
     def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
@@ -257,6 +306,10 @@ class Engine(ABC):
     @abstractmethod
     def remove_strangers(self, objects: list[LabObject]) -> None:
         """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
+
+    @abstractmethod
+    def remove_volume(self, name: str) -> None:
+        """Remove a volume (``docker volume rm``); EngineError while a container uses it."""
 
     @abstractmethod
     def objects(self, scope: Scope) -> list[LabObject]:

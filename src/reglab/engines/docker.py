@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -20,6 +21,8 @@ from .base import (
     PROXY_REMOTEURL,
     REGISTRY_CONFIG,
     REGISTRY_DATA,
+    ContainerInfo,
+    DataMount,
     Engine,
     ImageInfo,
     LabObject,
@@ -29,6 +32,9 @@ from .base import (
     Transfer,
     epoch_seconds,
 )
+)
+
+_ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -427,6 +433,40 @@ class DockerEngine(Engine):
         except docker.errors.NotFound:
             return None
 
+    def inspect(self, name: str) -> ContainerInfo | None:
+        try:
+            attrs = self.client.containers.get(name).attrs
+        except docker.errors.NotFound:
+            return None
+        state = attrs.get("State") or {}
+        host_config = attrs.get("HostConfig") or {}
+        bindings = (host_config.get("PortBindings") or {}).get("5000/tcp") or []
+        ports = tuple((b.get("HostIp") or "", int(b["HostPort"])) for b in bindings if b.get("HostPort"))
+        data = None
+        for mount in attrs.get("Mounts") or []:
+            if mount.get("Destination") != REGISTRY_DATA:
+                continue
+            if mount.get("Type") == "bind":
+                data = DataMount("bind", mount.get("Source", ""))
+            elif mount.get("Type") == "volume":
+                volume = mount.get("Name", "")
+                data = DataMount("anonymous" if _ANONYMOUS.match(volume) else "volume", volume)
+        env = tuple(tuple(item.split("=", 1)) for item in (attrs.get("Config") or {}).get("Env") or []
+                    if "=" in item)
+        labels = tuple(sorted(((attrs.get("Config") or {}).get("Labels") or {}).items()))
+        return ContainerInfo(name, state.get("Status", "?"), attrs.get("Image", ""), ports, data, env,
+                             state.get("ExitCode"), _timestamp(state.get("StartedAt")), labels)
+
+    def restart(self, name: str) -> None:
+        try:
+            self._get(name).restart(timeout=0)
+        except docker.errors.APIError as exc:
+            text = _message(exc)
+            if "address already in use" in text or "port is already allocated" in text:
+                raise EngineError(f"could not restart {name}: its port is taken by another program now; stop that "
+                                  "program, or remove the container and run it on another port.") from None
+            raise EngineError(f"could not restart {name}: {text}.") from None
+
     def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
                       args: tuple[str, ...] = ()) -> Run:
         self._check_name_free(name, scope)
@@ -540,6 +580,19 @@ class DockerEngine(Engine):
             except docker.errors.APIError as exc:
                 raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
 
+    def remove_volume(self, name: str) -> None:
+        try:
+            self.client.volumes.get(name).remove()
+        except docker.errors.NotFound:
+            raise EngineError(f"there is no volume {name} (docker volume ls lists them).") from None
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                users = [c.name for c in self.client.containers.list(all=True, filters={"volume": name})]
+                user = users[0] if users else "a container"
+                raise EngineError(f"the volume {name} is in use by the container {user}: remove that container "
+                                  f"first (docker container rm -f {user}).") from None
+            raise EngineError(f"could not remove the volume {name}: {_message(exc)}.") from None
+
     def objects(self, scope: Scope) -> list[LabObject]:
         flt = scope.docker_filter()
         found = []
@@ -559,6 +612,7 @@ class DockerEngine(Engine):
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
         order = {"container": 0, "network": 1, "volume": 2}
+        removed = []
         for obj in sorted(found, key=lambda o: order[o.kind]):
             try:
                 if obj.kind == "container":
@@ -569,4 +623,23 @@ class DockerEngine(Engine):
                     self.client.networks.get(obj.name).remove()
             except docker.errors.NotFound:
                 pass
-        return found
+            except docker.errors.APIError as exc:
+                if exc.status_code == 409:  # still used by a container that is not the lab's: leave it
+                    continue
+                raise
+            removed.append(obj)
+        return removed
+
+
+def _timestamp(text: str | None) -> float:
+    """Docker's RFC 3339 time (nanoseconds, ``Z``) as Unix time; 0 for "never" (year 1)."""
+    if not text or text.startswith("0001-"):
+        return 0.0
+    main, _, rest = text.partition(".")
+    fraction = "".join(ch for ch in rest if ch.isdigit())[:6]
+    zone = rest[len("".join(ch for ch in rest if ch.isdigit())):] if rest else main[19:]
+    stamp = main[:19] + (f".{fraction}" if fraction else "") + (zone.replace("Z", "+00:00") or "+00:00")
+    try:
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return 0.0

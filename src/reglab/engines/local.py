@@ -68,6 +68,8 @@ from .base import (
     PROXY_REMOTEURL,
     REGISTRY_CONFIG,
     REGISTRY_DATA,
+    ContainerInfo,
+    DataMount,
     Engine,
     ImageInfo,
     LabObject,
@@ -122,6 +124,8 @@ class Container:
     exit_code: int | None = None
     learner: str | None = None
     network: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # folder here → path inside (certificates, htpasswd)
+    started: float = 0.0  # Unix time the registry process last started
 
     @property
     def scope(self) -> Scope:
@@ -363,12 +367,12 @@ class LocalEngine(Engine):
                 return container.env.get(PROXY_REMOTEURL)
         return None
 
-    def _on_network(self, spec: RegistrySpec, value: str) -> str:
+    def _on_network(self, container: Container, value: str) -> str:
         """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
-        if not spec.network or "://" not in value:
+        if not container.network or "://" not in value:
             return value
-        for other in self._containers(spec.scope):
-            if other.kind == "registry" and other.network == spec.network and other.name != spec.name:
+        for other in self._containers(container.scope):
+            if other.kind == "registry" and other.network == container.network and other.name != container.name:
                 value = value.replace(f"://{other.name}:5000", f"://{_hostport(other.host, other.port)}")
         return value
 
@@ -439,7 +443,8 @@ class LocalEngine(Engine):
         self._make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
-                              env=dict(spec.env), learner=spec.scope.learner, network=spec.network)
+                              env=dict(spec.env), learner=spec.scope.learner, network=spec.network,
+                              files=dict(spec.files))
         if spec.volume:
             data = self._volume_dir(spec.scope, spec.volume)
         elif spec.bind:
@@ -451,12 +456,17 @@ class LocalEngine(Engine):
         data.mkdir(parents=True, exist_ok=True)
         container.config.write_text(_config_text(data, spec.host, spec.port))
         container.save()
+        self._spawn(container)
+
+    def _spawn(self, container: Container, fresh: bool = True) -> None:
+        """Start the registry process of ``container`` and return once it listens on its port (a
+        ``fresh`` container that fails to start is discarded, as ``docker run`` leaves none)."""
         env = {"PATH": os.environ.get("PATH", os.defpath)}
-        for key, value in spec.env.items():  # paths inside the "container" are folders of this machine
-            for folder, inside in spec.files.items():
+        for key, value in container.env.items():  # paths inside the "container" are folders of this machine
+            for folder, inside in container.files.items():
                 if value == inside or value.startswith(inside.rstrip("/") + "/"):
                     value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
-            env[key] = self._on_network(spec, value)
+            env[key] = self._on_network(container, value)
         container.log.write_bytes(b"")
         with open(container.log, "ab") as log:
             try:
@@ -469,12 +479,15 @@ class LocalEngine(Engine):
                 raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
         processes.children[child.pid] = child
         container.pid_file.write_text(f"{child.pid}\n")
-        self._wait_bound(container, child, spec)
+        container.exit_code, container.started = None, time.time()
+        container.save()
+        self._wait_bound(container, child, fresh)
 
-    def _wait_bound(self, container: Container, child: subprocess.Popen, spec: RegistrySpec) -> None:
+    def _wait_bound(self, container: Container, child: subprocess.Popen, fresh: bool = True) -> None:
         """Return once OUR process logged that it listens on the port: then no other registry
         (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
-        wanted = f"listening on {_hostport(spec.host, spec.port)}".encode()
+        host, port = container.host, container.port
+        wanted = f"listening on {_hostport(host, port)}".encode()
         deadline = time.monotonic() + START_WAIT
         delay = 0.005
         while time.monotonic() < deadline:
@@ -483,17 +496,22 @@ class LocalEngine(Engine):
             if child.poll() is not None:
                 processes.children.pop(child.pid, None)
                 text = container.log.read_text(errors="replace")
-                self._discard(container)
+                if fresh:
+                    self._discard(container)
+                else:
+                    self._halt(container)
+                    container.exit_code = child.returncode
+                    container.save()
                 if "address already in use" in text:
-                    raise port_taken(spec.port, spec.host, processes.port_holder(spec.port))
+                    raise port_taken(port, host, processes.port_holder(port))
                 if "assign requested address" in text:
-                    raise EngineError(f"this machine has no {spec.host} to listen on (IPv6 disabled?): use the "
+                    raise EngineError(f"this machine has no {host} to listen on (IPv6 disabled?): use the "
                                       "Docker engine for a registry reached at an address that is not loopback.")
-                raise RegistryUnavailable(f"the registry at {_hostport(spec.host, spec.port)} did not start: it "
+                raise RegistryUnavailable(f"the registry at {_hostport(host, port)} did not start: it "
                                           f"stopped (exited); its last log line: {processes.last_words_of(text)}.")
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        raise EngineError(f"the registry {spec.name} did not listen on {_hostport(spec.host, spec.port)} within "
+        raise EngineError(f"the registry {container.name} did not listen on {_hostport(host, port)} within "
                           f"{START_WAIT:g} s: look at its log ({container.log}).")
 
     def registry_problem(self, name: str) -> str | None:
@@ -518,6 +536,17 @@ class LocalEngine(Engine):
 
         out = terminal.run(Twin(tuple(inside(a) for a in argv)), cwd=inside(workdir) if workdir else None)
         return out.text.replace(container.data, REGISTRY_DATA)
+
+    def detach(self, name: str) -> None:
+        """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command
+        starts it and exits); cleanup and the next ``Lab`` still stop it through its pid file."""
+        pid = self._get(name).pid()
+        if pid is not None:
+            processes.children.pop(pid, None)
+
+    def data_folder(self, name: str) -> Path:
+        """The folder holding the registry's /var/lib/registry (for ``docker exec <name> du …``)."""
+        return Path(self._get(name).data)
 
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         container = self._get(name)
@@ -549,6 +578,33 @@ class LocalEngine(Engine):
         if container is None:
             return None
         return "running" if self._running(container) else "exited"
+
+    def inspect(self, name: str) -> ContainerInfo | None:
+        container = self._find(name)
+        if container is None:
+            return None
+        running = self._running(container)
+        data = None
+        if container.kind == "registry":
+            if container.volume:
+                data = DataMount("volume", container.volume)
+            elif container.bind:
+                data = DataMount("bind", container.bind)
+            else:
+                data = DataMount("anonymous", container.data)  # containers/<name>/data: goes with rm
+        labels = [("reglab.lab", container.lab)] + ([("reglab.learner", container.learner)] if container.learner else [])
+        return ContainerInfo(container.name, "running" if running else "exited", container.image,
+                             ((container.host, container.port),) if container.kind == "registry" else (),
+                             data, tuple(sorted(container.env.items())),
+                             None if running else (container.exit_code if container.exit_code is not None else 137),
+                             container.started, tuple(labels))
+
+    def restart(self, name: str) -> None:
+        container = self._get(name)
+        if container.kind != "registry":
+            raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
+        self._halt(container)
+        self._spawn(container, fresh=False)
 
     def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
                       args: tuple[str, ...] = ()) -> Run:
@@ -617,6 +673,17 @@ class LocalEngine(Engine):
 
     def volume_exists(self, name: str) -> bool:
         return any((d / "volumes" / name).is_dir() for d in lab_dirs(Scope(None, ANY)))
+
+    def remove_volume(self, name: str) -> None:
+        folders = [d / "volumes" / name for d in lab_dirs(Scope(None, ANY)) if (d / "volumes" / name).is_dir()]
+        if not folders:
+            raise EngineError(f"there is no volume {name} (docker volume ls lists them).")
+        users = [c.name for c in self._containers(Scope(None, ANY)) if c.volume == name]
+        if users:
+            raise EngineError(f"the volume {name} is in use by the container {users[0]}: remove that container "
+                              f"first (docker container rm -f {users[0]}).")
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _volumes(self, scope: Scope) -> list[LabObject]:
         found = []
