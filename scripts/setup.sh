@@ -40,6 +40,7 @@ test|qemu-user|command -v qemu-x86_64 && command -v qemu-aarch64|tests/test_imag
 test|skopeo|command -v skopeo|interop tests: skopeo reads what reglab writes and serves
 test|chromium|[ -x "$CHROMIUM" ]|tests/test_browser.py (driven by Playwright, no browser download)
 test|fonts-dejavu-core|[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]|readable text in the browser test's screenshots
+test|iproute2|command -v ip|tests/test_learners.py: a bridge for a second Docker daemon (ip link, ip addr)
 test|procps|command -v pgrep|tests: no registry process is left behind (pgrep)
 test|passwd|command -v useradd && command -v userdel|tests/test_binder.py: a non-root learner (useradd, userdel)
 test|util-linux|command -v runuser|tests/test_binder.py: runs the suite as that learner

@@ -145,12 +145,12 @@ def test_registry_mirrors_set_live_and_restored_byte_for_byte(engine, original):
     daemon = engine.daemon_config()
     if daemon.why_not():
         pytest.skip(daemon.why_not())
-    kept = daemon.path.read_bytes()
+    kept = daemon.path.read_bytes() if daemon.path.exists() else None
     try:
         if original is not None:  # a daemon.json with a mirror of its own (never contacted: nothing pulls)
             daemon.path.write_bytes(original)
             daemon._reload({"registry-mirrors": ["http://127.0.0.1:5999"]})
-        before, shown = daemon.path.read_bytes(), _mirrors(engine)
+        before, shown = (daemon.path.read_bytes() if daemon.path.exists() else None), _mirrors(engine)
         with labs(engine, "t-") as make:
             lab = make("mm")
             lab.mirror.run_hub(port=None)
@@ -166,21 +166,25 @@ def test_registry_mirrors_set_live_and_restored_byte_for_byte(engine, original):
                 assert {r.repository for r in arrived if r.kind == "blob"} == {"library/reglab-t-hello"}
                 assert arrived.blob_bytes > 0 and engine.image_info("reglab-t-hello:latest") is not None
             assert lab.mirror.restore_daemon()
-            assert daemon.path.read_bytes() == before and _mirrors(engine) == shown
+            assert (daemon.path.read_bytes() if daemon.path.exists() else None) == before
+            assert _mirrors(engine) == shown
             assert checks.daemon_as_before(lab)
         assert engine.image_info("reglab-t-hello:latest") is None
     finally:
         _put_back(daemon, kept)
-    assert daemon.path.read_bytes() == kept
+    assert (daemon.path.read_bytes() if daemon.path.exists() else None) == kept
 
 
-def _put_back(daemon, kept: bytes) -> None:
-    """The file as it was, and the running daemon's mirrors with it: an explicit list first (a
-    reload leaves a key the file no longer has as it was)."""
+def _put_back(daemon, kept: bytes | None) -> None:
+    """The file as it was (or no file), and the running daemon's mirrors with it: an explicit list
+    first (a reload leaves a key the file no longer has as it was)."""
     mirrors = json.loads(kept or b"{}").get("registry-mirrors") or []
     daemon.path.write_text(json.dumps({**json.loads(kept or b"{}"), "registry-mirrors": mirrors}))
     daemon._reload({"registry-mirrors": mirrors})
-    daemon.path.write_bytes(kept)
+    if kept is None:
+        daemon.path.unlink()
+    else:
+        daemon.path.write_bytes(kept)
     daemon._reload({"registry-mirrors": mirrors})
 
 
@@ -216,7 +220,10 @@ def test_killed_kernel_with_the_mirror_set_is_undone_by_the_next_lab(engine_kind
     daemon = engine.daemon_config()
     if engine_kind == "docker" and daemon.why_not():
         pytest.skip(daemon.why_not())
-    original, shown = daemon.path.read_bytes(), _mirrors(engine)
+    def daemon_json():
+        return daemon.path.read_bytes() if daemon.path.exists() else None
+
+    original, shown = daemon_json(), _mirrors(engine)
     manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks"))
     try:
         code = ("from reglab import Lab\nlab = Lab('06', echo=False)\nlab.mirror.run_hub()\nlab.mirror.publish(1, 1)\n"
@@ -229,10 +236,10 @@ def test_killed_kernel_with_the_mirror_set_is_undone_by_the_next_lab(engine_kind
     chosen = engine if engine_kind == "docker" else LocalEngine()
     assert chosen.objects(Scope.of("06")) != []
     if engine_kind == "docker":
-        assert daemon.path.read_bytes() != original and _mirrors(engine) != shown
+        assert daemon_json() != original and _mirrors(engine) != shown
     lab = Lab("06", engine=chosen, echo=False)
     assert chosen.objects(Scope.of("06")) == [] and not lab.sandbox.daemon_backup.exists()
-    assert daemon.path.read_bytes() == original and _mirrors(engine) == shown
+    assert daemon_json() == original and _mirrors(engine) == shown
     if engine_kind == "local":
         running = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True,
                                  check=False).stdout

@@ -32,7 +32,6 @@ from .base import (
     Transfer,
     epoch_seconds,
 )
-)
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
 
