@@ -20,6 +20,8 @@ step then, for each notebook:
 - renames ipywidgets' models deterministically (their ids are random per run): outputs in order,
   then the models they refer to, depth first; re-running a notebook with widgets then changes
   no line of its widget state unless a widget changed;
+- takes each cell's tags from its source (jupytext keeps a matched cell's old metadata, so a tag
+  removed from the source, such as ``raises-exception``, would otherwise stay in the notebook);
 - refuses a notebook executed with images other than reglab's stand-ins (its outputs would show
   another greeting and digests than every learner and the tests expect).
 
@@ -37,6 +39,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+SOURCES = Path(__file__).resolve().parent.parent / "notebooks" / "sources"
 
 KERNEL = "python3"
 NON_STANDIN_MARK = "not reglab's stand-in"  # in the Lab's note when real images are used
@@ -113,6 +117,24 @@ def _renamed_widgets(nb, stem: str) -> None:
                 view["model_id"] = new[view["model_id"]]
 
 
+def _tags_from_source(nb, stem: str) -> None:
+    """Each cell's tags as its source gives them (cells matched by content, in order)."""
+    source = SOURCES / f"{stem}.py"
+    if not source.exists():
+        return
+    import jupytext
+
+    wanted = [(c.cell_type, c.source.strip(), list(c.metadata.get("tags", [])))
+              for c in jupytext.read(source, fmt="py:percent").cells]
+    if [(t, s) for t, s, _ in wanted] != [(c.cell_type, c.source.strip()) for c in nb.cells]:
+        return  # not the notebook of this source (the sources test says so)
+    for cell, (_, _, tags) in zip(nb.cells, wanted):
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+
+
 def tidied(nb, stem: str):
     """``nb`` tidied (a copy); raises ValueError if it was executed with non-stand-in images."""
     nb = copy.deepcopy(nb)
@@ -121,6 +143,7 @@ def tidied(nb, stem: str):
                          "hello-world are present): remove them (docker image rm registry:2 hello-world) and run "
                          "`make notebooks` again, so its outputs are what learners and the tests see.")
     nb.metadata.pop("jupytext", None)
+    _tags_from_source(nb, stem)
     _renamed_widgets(nb, stem)
     nb.metadata["kernelspec"] = kernelspec()
     prefix = stem[:2]

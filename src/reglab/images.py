@@ -74,13 +74,9 @@ def hub_reachable(url: str | None = None, timeout: float = HUB_PROBE_TIMEOUT) ->
     """Whether Docker Hub's registry answers HTTP at all: any answer counts (it says 401 to
     strangers); a refused connection, a failed name lookup or silence means it cannot be reached.
     Proxy settings in the environment apply, as they do to a learner's other tools."""
-    import requests
+    from .registry_api import answers
 
-    try:
-        requests.get(url or hub_probe_url(), timeout=timeout, allow_redirects=False).close()
-    except requests.RequestException:
-        return False
-    return True
+    return answers(url or hub_probe_url(), timeout)
 
 
 def go_arch() -> str:

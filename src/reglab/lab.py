@@ -129,7 +129,9 @@ class Lab:
         for twin in cleanup_twins(removed):
             self.narrator.twin(twin)
         kinds = Counter(item.split(" ", 1)[0] for item in removed)
-        what = ", ".join(count(n, kind) for kind, n in kinds.items())
+        order = ["container", "volume", "network", "tag", "image", "folder"]  # as the twins go, on either engine
+        ranked = sorted(kinds.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        what = ", ".join(count(n, kind) for kind, n in ranked)
         self.narrator.say(f"removed what lab {self.name} created: {what}; nothing else was touched" if removed
                           else f"lab {self.name} had nothing left to remove")
         return removed

@@ -212,6 +212,16 @@ def stored_credentials(host: str) -> tuple[str, str] | None:
 _probe_context: ssl.SSLContext | None = None
 
 
+def answers(url: str, timeout: float) -> bool:
+    """Whether anything answers HTTP at ``url`` (any status counts; no redirect is followed).
+    Proxy settings in the environment apply, as they do to a learner's other tools."""
+    try:
+        requests.get(url, timeout=timeout, allow_redirects=False).close()
+    except requests.RequestException:
+        return False
+    return True
+
+
 def _speaks_tls(host: str, timeout: float) -> bool:
     """Does ``host`` (``address[:port]``) complete a TLS handshake? Docker's HTTPS try of an
     insecure registry, unverified. One context for the process: a probe loads no CA bundle

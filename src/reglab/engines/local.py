@@ -7,7 +7,8 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
 (``<state>/<lab>/``):
 
 - a **container** is ``containers/<name>/``: ``container.json``, ``config.yml``, ``log``,
-  the ``pid`` file while the registry runs, and ``data/`` when it has no volume;
+  the ``pid`` file while the registry runs, and ``data/`` when it has no volume
+  (:mod:`reglab.engines.containers`);
 - a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
   volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
 - ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``garbage-collect`` runs the same
@@ -31,29 +32,23 @@ next ``Lab(...)`` of that name, which finds them through their pid files.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .. import cache
+from .. import cache, terminal, transfer
 from .. import images as course_images
-from .. import terminal, transfer
 from ..daemon import Change
 from ..errors import (
     EngineError,
     EngineUnavailable,
     ImageInUse,
     ImageMissing,
-    RegistryUnavailable,
     ReglabError,
     missing_image,
-    port_taken,
     program_missing,
 )
 from ..naming import ANY, Scope
@@ -63,7 +58,7 @@ from ..registry_api import RegistryClient
 from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
 from ..twin import Twin
-from . import processes
+from . import containers, processes
 from .base import (
     PROXY_REMOTEURL,
     REGISTRY_CONFIG,
@@ -79,106 +74,12 @@ from .base import (
     Transfer,
     epoch_seconds,
 )
+from .containers import IPV6_LOOPBACK, Container, config_text, hostport, install_hint, registry_binary
 
-REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+__all__ = ["NO_RUNTIME", "LocalEngine", "install_hint", "registry_binary"]
+
 DOCKER_HUB = "docker.io"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
-START_WAIT = 30.0  # seconds a registry process may take to bind its port
-
-
-
-def registry_binary() -> Path | None:
-    """The registry program: ``REGLAB_REGISTRY_BIN`` if set, else Debian's ``docker-registry``."""
-    configured = os.environ.get(REGISTRY_BIN_ENV)
-    if configured:
-        path = Path(configured)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
-
-
-def install_hint() -> str:
-    configured = os.environ.get(REGISTRY_BIN_ENV)
-    if configured:
-        return f"{REGISTRY_BIN_ENV}={configured} is not an executable file: point it at the registry binary"
-    return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
-
-
-@dataclass
-class Container:
-    """What ``docker container inspect`` would say, kept as ``container.json``."""
-
-    name: str
-    lab: str
-    kind: str  # "registry" or "run"
-    image: str
-    created: int
-    host: str = "127.0.0.1"
-    port: int = 0
-    data: str = ""
-    volume: str | None = None
-    bind: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    exit_code: int | None = None
-    learner: str | None = None
-    network: str | None = None
-    files: dict[str, str] = field(default_factory=dict)  # folder here → path inside (certificates, htpasswd)
-    started: float = 0.0  # Unix time the registry process last started
-
-    @property
-    def scope(self) -> Scope:
-        return Scope(self.lab, self.learner)
-
-    @property
-    def dir(self) -> Path:
-        return State(self.scope).dir / "containers" / self.name
-
-    @property
-    def config(self) -> Path:
-        return self.dir / "config.yml"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.dir / "pid"
-
-    @property
-    def log(self) -> Path:
-        return self.dir / "log"
-
-    def save(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / "container.json.tmp"
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(self.dir / "container.json")
-
-    @classmethod
-    def load(cls, folder: Path) -> Container | None:
-        try:
-            return cls(**json.loads((folder / "container.json").read_text()))
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-
-IPV6_LOOPBACK = "::1"
-
-
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _config_text(data: Path, host: str, port: int) -> str:
-    """The stand-in's config (upstream's), with this registry's data folder and address."""
-    text = resources.files("reglab.standin").joinpath("config.yml").read_text()
-    text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
-    return text.replace("addr: :5000", f"addr: {json.dumps(_hostport(host, port))}")
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -340,7 +241,7 @@ class LocalEngine(Engine):
         else:
             name = parse(reference).tagged
         if len(image.tags) == 1:
-            users = [c.name for c in self._containers(self._users) if c.image == image.id]
+            users = [c.name for c in containers.of(self._users) if c.image == image.id]
             if users:
                 raise ImageInUse(
                     f"{reference} is still used by the stopped container {users[0]}: remove that "
@@ -362,8 +263,8 @@ class LocalEngine(Engine):
 
     def _upstream_of(self, host: str) -> str | None:
         """The upstream of the lab's registry at ``host``, when it is a pull-through cache."""
-        for container in self._containers(Scope(None, ANY)):
-            if container.kind == "registry" and _hostport(container.host, container.port) == host:
+        for container in containers.of(Scope(None, ANY)):
+            if container.kind == "registry" and hostport(container.host, container.port) == host:
                 return container.env.get(PROXY_REMOTEURL)
         return None
 
@@ -371,9 +272,9 @@ class LocalEngine(Engine):
         """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
         if not container.network or "://" not in value:
             return value
-        for other in self._containers(container.scope):
+        for other in containers.of(container.scope):
             if other.kind == "registry" and other.network == container.network and other.name != container.name:
-                value = value.replace(f"://{other.name}:5000", f"://{_hostport(other.host, other.port)}")
+                value = value.replace(f"://{other.name}:5000", f"://{hostport(other.host, other.port)}")
         return value
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
@@ -383,52 +284,6 @@ class LocalEngine(Engine):
         return transfer.pull(self.store, reference, self._client, progress)
 
     # ------------------------------------------------------------------ containers
-
-    def _containers(self, scope: Scope) -> list[Container]:
-        found = []
-        for lab_dir in lab_dirs(scope):
-            folder = lab_dir / "containers"
-            if folder.is_dir():
-                for sub in sorted(folder.iterdir()):
-                    container = Container.load(sub)
-                    if container is not None:
-                        found.append(container)
-        return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
-
-    def _find(self, name: str) -> Container | None:
-        for container in self._containers(Scope(None, ANY)):
-            if container.name == name:
-                return container
-        return None
-
-    def _get(self, name: str) -> Container:
-        container = self._find(name)
-        if container is None:
-            raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).")
-        return container
-
-    def _running(self, container: Container) -> bool:
-        pid = container.pid()
-        return pid is not None and processes.alive(pid, str(container.config))
-
-    def _halt(self, container: Container) -> None:
-        pid = container.pid()
-        if pid is not None:
-            processes.stop(pid, str(container.config))
-            container.pid_file.unlink(missing_ok=True)
-            if container.exit_code is None:
-                container.exit_code = 137
-                container.save()
-
-    def _discard(self, container: Container) -> None:
-        self._halt(container)
-        shutil.rmtree(container.dir, ignore_errors=True)
-
-    def _make_room(self, name: str, scope: Scope) -> None:
-        """Like ``docker run --name``: an old container of ours with that name goes first."""
-        for old in self._containers(scope):
-            if old.name == name:
-                self._discard(old)
 
     def start_registry(self, spec: RegistrySpec) -> None:
         if not self._is_registry_image(spec.image):
@@ -440,7 +295,7 @@ class LocalEngine(Engine):
             self.create_network(spec.scope, spec.network)
         if not spec.loopback:  # no container addresses here: the IPv6 loopback stands in for one
             spec = RegistrySpec(**{**spec.__dict__, "host": IPV6_LOOPBACK})
-        self._make_room(spec.name, spec.scope)
+        containers.make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
                               env=dict(spec.env), learner=spec.scope.learner, network=spec.network,
@@ -454,82 +309,26 @@ class LocalEngine(Engine):
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(_config_text(data, spec.host, spec.port))
+        container.config.write_text(config_text(data, spec.host, spec.port))
         container.save()
-        self._spawn(container)
-
-    def _spawn(self, container: Container, fresh: bool = True) -> None:
-        """Start the registry process of ``container`` and return once it listens on its port (a
-        ``fresh`` container that fails to start is discarded, as ``docker run`` leaves none)."""
-        env = {"PATH": os.environ.get("PATH", os.defpath)}
-        for key, value in container.env.items():  # paths inside the "container" are folders of this machine
-            for folder, inside in container.files.items():
-                if value == inside or value.startswith(inside.rstrip("/") + "/"):
-                    value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
-            env[key] = self._on_network(container, value)
-        container.log.write_bytes(b"")
-        with open(container.log, "ab") as log:
-            try:
-                child = subprocess.Popen(
-                    [str(self.binary), "serve", str(container.config)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=container.dir,
-                    env=env, start_new_session=True,  # a notebook interrupt must not reach it
-                )
-            except OSError as exc:
-                raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
-        processes.children[child.pid] = child
-        container.pid_file.write_text(f"{child.pid}\n")
-        container.exit_code, container.started = None, time.time()
-        container.save()
-        self._wait_bound(container, child, fresh)
-
-    def _wait_bound(self, container: Container, child: subprocess.Popen, fresh: bool = True) -> None:
-        """Return once OUR process logged that it listens on the port: then no other registry
-        (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
-        host, port = container.host, container.port
-        wanted = f"listening on {_hostport(host, port)}".encode()
-        deadline = time.monotonic() + START_WAIT
-        delay = 0.005
-        while time.monotonic() < deadline:
-            if wanted in container.log.read_bytes():
-                return
-            if child.poll() is not None:
-                processes.children.pop(child.pid, None)
-                text = container.log.read_text(errors="replace")
-                if fresh:
-                    self._discard(container)
-                else:
-                    self._halt(container)
-                    container.exit_code = child.returncode
-                    container.save()
-                if "address already in use" in text:
-                    raise port_taken(port, host, processes.port_holder(port))
-                if "assign requested address" in text:
-                    raise EngineError(f"this machine has no {host} to listen on (IPv6 disabled?): use the "
-                                      "Docker engine for a registry reached at an address that is not loopback.")
-                raise RegistryUnavailable(f"the registry at {_hostport(host, port)} did not start: it "
-                                          f"stopped (exited); its last log line: {processes.last_words_of(text)}.")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-        raise EngineError(f"the registry {container.name} did not listen on {_hostport(host, port)} within "
-                          f"{START_WAIT:g} s: look at its log ({container.log}).")
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value))
 
     def registry_problem(self, name: str) -> str | None:
-        container = self._find(name)
+        container = containers.find(name)
         if container is None:
             return "the container is gone"
-        if self._running(container):
+        if containers.running(container):
             return None
         return f"it stopped (exited); its last log line: {processes.last_words(container.log)}"
 
     def storage(self, name: str) -> Tree:
-        return Tree.from_path(self._get(name).data)
+        return Tree.from_path(containers.get(name).data)
 
     def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
         """No container here: the command runs on this machine, on the registry's data folder
         (``/var/lib/registry`` in its arguments means that folder), and its output names the
         folder as the container would."""
-        container = self._get(name)
+        container = containers.get(name)
 
         def inside(text: str) -> str:
             return container.data + text[len(REGISTRY_DATA):] if text.startswith(REGISTRY_DATA) else text
@@ -540,16 +339,16 @@ class LocalEngine(Engine):
     def detach(self, name: str) -> None:
         """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command
         starts it and exits); cleanup and the next ``Lab`` still stop it through its pid file."""
-        pid = self._get(name).pid()
+        pid = containers.get(name).pid()
         if pid is not None:
             processes.children.pop(pid, None)
 
     def data_folder(self, name: str) -> Path:
         """The folder holding the registry's /var/lib/registry (for ``docker exec <name> du …``)."""
-        return Path(self._get(name).data)
+        return Path(containers.get(name).data)
 
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
-        container = self._get(name)
+        container = containers.get(name)
         argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [str(container.config)]
         env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
@@ -563,27 +362,27 @@ class LocalEngine(Engine):
 
     def logs(self, name: str) -> str:
         try:
-            return self._get(name).log.read_text(errors="replace")
+            return containers.get(name).log.read_text(errors="replace")
         except OSError:
             return ""
 
     def kill(self, name: str) -> None:
-        self._halt(self._get(name))
+        containers.halt(containers.get(name))
 
     def remove(self, name: str) -> None:
-        self._discard(self._get(name))
+        containers.discard(containers.get(name))
 
     def state(self, name: str) -> str | None:
-        container = self._find(name)
+        container = containers.find(name)
         if container is None:
             return None
-        return "running" if self._running(container) else "exited"
+        return "running" if containers.running(container) else "exited"
 
     def inspect(self, name: str) -> ContainerInfo | None:
-        container = self._find(name)
+        container = containers.find(name)
         if container is None:
             return None
-        running = self._running(container)
+        running = containers.running(container)
         data = None
         if container.kind == "registry":
             if container.volume:
@@ -600,15 +399,15 @@ class LocalEngine(Engine):
                              container.started, tuple(labels))
 
     def restart(self, name: str) -> None:
-        container = self._get(name)
+        container = containers.get(name)
         if container.kind != "registry":
             raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
-        self._halt(container)
-        self._spawn(container, fresh=False)
+        containers.halt(container)
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value), fresh=False)
 
     def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
                       args: tuple[str, ...] = ()) -> Run:
-        self._make_room(name, scope)
+        containers.make_room(name, scope)
         if self._is_registry_image(image):
             # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
             argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
@@ -652,8 +451,8 @@ class LocalEngine(Engine):
         return True
 
     def network_address(self, name: str, network: str) -> str:
-        container = self._get(name)
-        return _hostport(container.host, container.port)
+        container = containers.get(name)
+        return hostport(container.host, container.port)
 
     def _networks(self, scope: Scope) -> list[LabObject]:
         found = []
@@ -678,7 +477,7 @@ class LocalEngine(Engine):
         folders = [d / "volumes" / name for d in lab_dirs(Scope(None, ANY)) if (d / "volumes" / name).is_dir()]
         if not folders:
             raise EngineError(f"there is no volume {name} (docker volume ls lists them).")
-        users = [c.name for c in self._containers(Scope(None, ANY)) if c.volume == name]
+        users = [c.name for c in containers.of(Scope(None, ANY)) if c.volume == name]
         if users:
             raise EngineError(f"the volume {name} is in use by the container {users[0]}: remove that container "
                               f"first (docker container rm -f {users[0]}).")
@@ -701,13 +500,13 @@ class LocalEngine(Engine):
         return None
 
     def objects(self, scope: Scope) -> list[LabObject]:
-        found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
+        found = [LabObject("container", c.name, c.lab, c.learner) for c in containers.of(scope)]
         return found + self._volumes(scope) + self._networks(scope)
 
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
-        for container in self._containers(scope):
-            self._discard(container)
+        for container in containers.of(scope):
+            containers.discard(container)
         for obj in found:
             if obj.kind in ("volume", "network"):
                 shutil.rmtree(State(Scope(obj.lab, obj.learner)).dir / f"{obj.kind}s" / obj.name, ignore_errors=True)
