@@ -128,11 +128,15 @@ class Lab:
         removed = self.sandbox.clear()
         for twin in cleanup_twins(removed):
             self.narrator.twin(twin)
-        kinds = Counter(item.split(" ", 1)[0] for item in removed)
-        order = ["container", "volume", "network", "tag", "image", "folder"]  # as the twins go, on either engine
-        ranked = sorted(kinds.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-        what = ", ".join(count(n, kind) for kind, n in ranked)
-        self.narrator.say(f"removed what lab {self.name} created: {what}; nothing else was touched" if removed
+        order = ["container", "volume", "network", "tag", "image", "folder"]  # in this order on either engine
+        kinds = Counter(item.split(" ", 1)[0] for item in removed if item.split(" ", 1)[0] in order)
+        what = [count(kinds[kind], kind) for kind in order if kinds[kind]]
+        what += [item for item in removed if item.split(" ", 1)[0] not in order and not item.endswith(" was")
+                 and not item.endswith(" were")]  # files it put in shared places: "the CA certificate …"
+        restored = [item for item in removed if item.endswith((" was", " were"))]  # "…, as it was"
+        self.narrator.say(f"removed what lab {self.name} created: {', '.join(what)}"
+                          + (f"; restored {'; '.join(restored)}" if restored else "")
+                          + "; nothing else was touched" if removed
                           else f"lab {self.name} had nothing left to remove")
         return removed
 
