@@ -82,7 +82,7 @@ lab.q4.check()
 # solution
 # !docker container run -d --name {lab.opened} -p {lab.opened_address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry registry:2
 # !docker image tag hello-world {lab.opened_address}/hello:v1
-# !curl -s -o /dev/null --retry 10 --retry-all-errors http://{lab.opened_address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.opened_address}/v2/
 # !docker image push --quiet {lab.opened_address}/hello:v1
 # !cat {lab.folder}/docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link
 

@@ -29,7 +29,7 @@ lab = start("lab-03")
 # !docker image pull --quiet {lab.address}/app:1.1
 # !docker container rm -f -v {lab.registry}
 # !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
-# !curl -s -o /dev/null --retry 10 --retry-all-errors http://{lab.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
 # !docker image push --quiet {lab.address}/app:1.0
 # !docker image push --quiet {lab.address}/app:1.1
 

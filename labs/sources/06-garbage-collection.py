@@ -73,7 +73,7 @@ lab.q3.check()
 # solution
 # !docker container rm -f {lab.registry}
 # !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry registry:2
-# !curl -s -o /dev/null --retry 10 --retry-all-errors http://{lab.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
 # !docker image push --quiet {lab.address}/app:v5
 
 # %%

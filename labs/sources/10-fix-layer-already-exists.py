@@ -46,7 +46,7 @@ lab.q1.check()
 
 # %%
 # solution
-# !curl -s -o /dev/null --retry 10 --retry-all-errors http://{lab.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
 # !docker image push --quiet {lab.address}/scratch:v1
 
 # %%

@@ -59,7 +59,8 @@ class Sandbox:
         """Objects with this lab's names that it did not create — typing the twins by hand makes
         them — would make a later step fail half-way. Stop at once with one sentence that says how
         to get out; with ``adopt`` (the learner says so) remove them as the lab's own."""
-        strangers = self.engine.strangers(self.scope)
+        asked = set(self.state.containers) | set(self.state.volumes)  # names a lab sheet asked the learner to type
+        strangers = [o for o in self.engine.strangers(self.scope) if o.name not in asked]
         if not strangers:
             return []
         if adopt:

@@ -33,7 +33,7 @@ class FixLostImages(Sheet):
                "-v <volume>:/var/lib/registry on the same name and port, wait until it answers, push them back.",
           solution="docker image pull {address}/app:1.0\ndocker image pull {address}/app:1.1\n"
                    "docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
-                   "-v {volume}:/var/lib/registry registry:2\ncurl -s -o /dev/null --retry 10 --retry-all-errors http://{address}/v2/\n"
+                   "-v {volume}:/var/lib/registry registry:2\ncurl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/\n"
                    "docker image push {address}/app:1.0\ndocker image push {address}/app:1.1")
     def q1(self):
         info, problem = self.registry_at(self.registry, self.address)
