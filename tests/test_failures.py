@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import docker
 import pytest
@@ -125,7 +126,8 @@ def test_learners_own_objects_are_never_touched(engine, lab_factory):
         text = _one_sentence(info.value)
         assert "reglab will not touch it" in text and "docker container rm -f reglab-t-mine-registry" in text
         lab.cleanup()
-        subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True)
+        env = dict(os.environ, REGLAB_LEARNER="t-clean-cli")  # never the default learner's live labs
+        subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True, env=env)
         assert client.containers.get(mine.id).name == "reglab-t-mine-registry"
         assert client.volumes.get("registry-data-of-the-learner")
     finally:
@@ -176,3 +178,18 @@ def test_image_in_use_and_stopped_registry(lab_factory):
     # course images come back at the next Lab start
     again = lab_factory("inuse-2")
     assert again.engine.image_info("hello-world") is not None
+
+
+def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, tmp_path):
+    """make test beside a learner's lab (default learner, a course lab id): the session stops at
+    once with one sentence, and the learner's container is still there."""
+    client = docker.from_env()
+    theirs = client.containers.create("registry:2", name="reglab-99-registry", labels={"reglab.lab": "99"})
+    try:
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_reference.py"],
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        assert run.returncode == 3, run.stdout[-2000:]
+        assert "a learner's lab is on this Docker daemon (reglab-99-registry)" in run.stdout
+        assert client.containers.get(theirs.id).status == "created"
+    finally:
+        theirs.remove(force=True)
