@@ -18,6 +18,7 @@ from reglab.errors import (
     DockerUnavailable,
     ImageInUse,
     ImageMissing,
+    ManifestUnknown,
     NameConflict,
     RegistryUnavailable,
 )
@@ -77,11 +78,17 @@ def test_port_5000_taken_picks_next_and_says_so(lab_factory, capsys):
         out = capsys.readouterr().out
         assert f"port 5000 is taken by another program, so this lab uses port {registry.port}" in out
         assert f"-p 127.0.0.1:{registry.port}:5000" in out
-        # later steps keep using the chosen port
+        # later steps keep using the chosen port, and the message is not said again
+        lab.tag("hello-world", registry.ref("hello-world"))
+        lab.push(registry.ref("hello-world"))
         lab.kill_registry()
         lab.remove_registry()
         again = lab.run_registry()
         assert again.port == registry.port
+        out = capsys.readouterr().out
+        assert "is taken by" not in out and ":5000/" not in out
+        assert f"$ docker image push 127.0.0.1:{registry.port}/hello-world" in out
+        assert f"-p 127.0.0.1:{registry.port}:5000" in out
     finally:
         holder.close()
 
@@ -193,3 +200,34 @@ def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, 
         assert client.containers.get(theirs.id).status == "created"
     finally:
         theirs.remove(force=True)
+
+
+def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_not_make(engine, tmp_path):
+    """``with Lab(...)`` removes what the lab made on exit, also after an error inside; a bind
+    folder that existed before (the learner's, with a file of theirs) is left with its file."""
+    theirs = tmp_path / "my-registry-data"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(ManifestUnknown):  # noqa: SIM117 (the raise from inside the lab is the point)
+        with Lab("t-with", engine=engine, echo=False) as lab:
+            registry = lab.run_registry(bind=theirs)
+            assert engine.objects(Scope.of("t-with")) != []
+            lab.pull(registry.ref("nothing-here"))
+    assert engine.objects(Scope.of("t-with")) == []
+    assert (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_a_kernel_shut_down_normally_leaves_nothing(engine):
+    """JupyterLab's "Shut Down Kernel" (a shutdown request, not a kill): the lab cleans up at exit."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, REGLAB_ENGINE="docker"))
+    try:
+        reply = client.execute_interactive("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
+                                           "lab.run_registry(volume='data')", timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert len(engine.objects(Scope.of("t-shutdown"))) == 2  # the registry and its volume
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)  # a shutdown request: the kernel exits as JupyterLab asks it to
+    assert engine.objects(Scope.of("t-shutdown")) == []
