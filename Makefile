@@ -1,32 +1,39 @@
-# Registry Lab. `make lab` opens the course, `make test` checks it; both set everything up.
+# Registry Lab. `make lab` opens the course, `make test` checks it; both set up what they need
+# first: scripts/setup.sh installs the system tools on Debian/Ubuntu as root (elsewhere it says
+# what to install), then the venv, then the course images.
 #
-# REGLAB_OFFLINE=1 (the default here) builds stand-in images from Debian packages instead of
-# pulling registry:2 and hello-world from Docker Hub: hermetic, and the committed notebook
-# outputs were made with them. With internet: `make lab REGLAB_OFFLINE=0`.
+# Images: registry:2 and hello-world are used if present, else pulled from Docker Hub, else (no
+# Docker Hub) built as stand-ins from Debian packages. The tests and `make notebooks` use the
+# stand-ins explicitly (REGLAB_OFFLINE=1): hermetic, and the committed outputs were made with them.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-REGLAB_OFFLINE ?= 1
-export REGLAB_OFFLINE
+OFFLINE := REGLAB_OFFLINE=1
 
-.PHONY: lab test notebooks setup docker images venv clean bench
+.PHONY: lab test notebooks labs setup setup-test venv images clean bench
 
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	REGLAB_VENV=$(abspath $(VENV)) scripts/lab.sh
 
-test: setup
-	$(BIN)/pytest
-	@echo "== every notebook again with the daemonless engine and no Docker daemon (as on Binder)"
-	REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock $(BIN)/pytest notebooks
+# Two pytest sessions side by side (scripts/test.sh): the tests that may reach the Docker daemon
+# (whose images every lab shares) in order, and beside them the daemonless tests, then every
+# notebook again with the daemonless engine and no Docker daemon (as on Binder).
+test: setup-test
+	$(OFFLINE) BIN=$(BIN) scripts/test.sh
 
-notebooks: setup
-	$(BIN)/python scripts/build_notebooks.py
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb
-	$(BIN)/python scripts/build_notebooks.py --tidy notebooks/*.ipynb
+# $(call setup-steps,lab|test,ENV): system tools, the venv, then the images (ENV: how to get them)
+define setup-steps
+	scripts/setup.sh $(1)
+	@$(MAKE) --no-print-directory venv
+	$(2) $(BIN)/python -m reglab images
+endef
 
-setup: venv docker images
+setup:
+	$(call setup-steps,lab,)
+
+setup-test:
+	$(call setup-steps,test,$(OFFLINE))
 
 venv: $(VENV)/.installed
 
@@ -36,12 +43,34 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-docker:
-	@./scripts/ensure-docker.sh || { \
-		command -v docker-registry >/dev/null && echo "No Docker engine: the labs will use the daemonless engine (registry binary as a process)."; }
-
-images: venv docker
+images: venv
 	$(BIN)/python -m reglab images
+
+# The notebook pipeline: $(call build-notebooks,SOURCES,OUTDIR). jupytext turns each percent
+# source into OUTDIR/<name>.ipynb (cells it matches keep their outputs and ids), nbconvert
+# executes them with the stand-in images, scripts/tidy_notebooks.py makes them diff cleanly and
+# open unmodified in JupyterLab. Outputs come only from executing: never edit a notebook by hand.
+define build-notebooks
+	for src in $(1); do \
+		$(BIN)/jupytext --quiet --update --set-kernel python3 --output $(2)/$$(basename $$src .py).ipynb $$src \
+		|| exit 1; done
+	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
+		$(patsubst %.py,$(2)/%.ipynb,$(notdir $(1)))
+	$(BIN)/python scripts/tidy_notebooks.py $(patsubst %.py,$(2)/%.ipynb,$(notdir $(1)))
+endef
+
+notebooks:
+	$(call setup-steps,lab,$(OFFLINE))
+	$(call build-notebooks,$(wildcard notebooks/sources/*.py),notebooks)
+
+# Lab sheets: labs/sources/*.py are the solutions; the exercises (labs/*.ipynb, committed
+# unexecuted) and the solutions (labs/solutions/*.ipynb, committed executed) are built from them.
+labs:
+	$(call setup-steps,lab,$(OFFLINE))
+	$(BIN)/python scripts/build_labs.py
+	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
+		labs/solutions/*.ipynb
+	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
 
 bench: setup
 	$(BIN)/python benchmarks/seed_steps.py

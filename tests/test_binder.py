@@ -22,6 +22,7 @@ import pytest
 
 from reglab.engines.local import registry_binary
 
+pytestmark = pytest.mark.daemonless  # (make test runs it beside the Docker tests)
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 LEARNER = "reglab-learner"
@@ -144,6 +145,7 @@ def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
         notebook = "01-run-your-own-registry.ipynb"
         shutil.copy(ROOT / "notebooks" / notebook, repo / "notebooks" / notebook)
         (work / "home").mkdir()
+        (work / "tmp").mkdir()
         subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(work)], check=True)
         work.chmod(0o755)
         venv_bin = _learner_venv(work)
@@ -152,6 +154,7 @@ def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
             f"HOME={work / 'home'}",
             f"PYTHONPATH={repo / 'src'}",  # this copy's reglab, ahead of the venv's editable install
             f"DOCKER_HOST=unix://{work}/no-docker-here.sock",
+            f"TMPDIR={work / 'tmp'}",  # not the machine's /tmp: another run's pytest-of-<user> may be there
             "LANG=C.UTF-8",
         ]
         out = subprocess.run(

@@ -1,6 +1,7 @@
 """reglab.checks: each check passes on the real state it describes and fails, with a fix, otherwise."""
 
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -19,11 +20,14 @@ def test_registry_and_image_checks_follow_live_state(lab_factory):
     present = checks.image_in_registry(registry, "hello-world")
     assert present and str(present).startswith("✔") and "1 layer all present" in str(present)
     assert not checks.keeps_data(registry)
+    claimed = replace(registry, volume="registry-data")  # a Python object that says so is not enough:
+    assert not checks.keeps_data(claimed, lab.engine)  # the live container has no volume
     lab.kill_registry()
     assert not checks.registry_answers(registry)
     lab.remove_registry()
     registry = lab.run_registry(volume="registry-data")
     assert checks.keeps_data(registry)
+    assert checks.keeps_data(replace(registry, volume=None), lab.engine)  # the live mount counts
     lab.cleanup()
     assert checks.nothing_left(lab)
 

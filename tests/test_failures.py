@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import docker
 import pytest
@@ -17,6 +18,7 @@ from reglab.errors import (
     DockerUnavailable,
     ImageInUse,
     ImageMissing,
+    ManifestUnknown,
     NameConflict,
     RegistryUnavailable,
 )
@@ -76,11 +78,17 @@ def test_port_5000_taken_picks_next_and_says_so(lab_factory, capsys):
         out = capsys.readouterr().out
         assert f"port 5000 is taken by another program, so this lab uses port {registry.port}" in out
         assert f"-p 127.0.0.1:{registry.port}:5000" in out
-        # later steps keep using the chosen port
+        # later steps keep using the chosen port, and the message is not said again
+        lab.tag("hello-world", registry.ref("hello-world"))
+        lab.push(registry.ref("hello-world"))
         lab.kill_registry()
         lab.remove_registry()
         again = lab.run_registry()
         assert again.port == registry.port
+        out = capsys.readouterr().out
+        assert "is taken by" not in out and ":5000/" not in out
+        assert f"$ docker image push 127.0.0.1:{registry.port}/hello-world" in out
+        assert f"-p 127.0.0.1:{registry.port}:5000" in out
     finally:
         holder.close()
 
@@ -116,20 +124,47 @@ def test_stale_container_from_a_killed_run_is_replaced(engine, tmp_path):
 
 def test_learners_own_objects_are_never_touched(engine, lab_factory):
     client = docker.from_env()
+    lab = lab_factory("mine")  # made before the learner's own container: the step meets it
     mine = client.containers.create("hello-world", name="reglab-t-mine-registry")
     volume = client.volumes.create("registry-data-of-the-learner")
     try:
-        lab = lab_factory("mine")
         with pytest.raises(NameConflict) as info:
             lab.run_registry()
-        assert "reglab will not touch it" in _one_sentence(info.value)
+        text = _one_sentence(info.value)
+        assert "reglab will not touch it" in text and "docker container rm -f reglab-t-mine-registry" in text
         lab.cleanup()
-        subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True)
+        env = dict(os.environ, REGLAB_LEARNER="t-clean-cli")  # never the default learner's live labs
+        subprocess.run([sys.executable, "-m", "reglab", "clean"], check=True, capture_output=True, env=env)
         assert client.containers.get(mine.id).name == "reglab-t-mine-registry"
         assert client.volumes.get("registry-data-of-the-learner")
     finally:
         mine.remove(force=True)
         volume.remove(force=True)
+
+
+def test_typed_twins_stop_the_lab_at_once_and_adopt_takes_them_over(engine, lab_factory):
+    """Notebook 02's twins typed in a terminal leave a volume with the lab's name: Lab() says so
+    in its first cell (how to remove it, or adopt=True), before any step half-runs."""
+    client = docker.from_env()
+    typed = client.volumes.create("reglab-t-typed-registry-data")  # as `docker run -v reglab-…:…` makes it
+    try:
+        with pytest.raises(NameConflict) as info:
+            lab_factory("typed")
+        text = _one_sentence(info.value)
+        assert "docker volume rm reglab-t-typed-registry-data" in text and 'Lab("t-typed", adopt=True)' in text
+        assert client.volumes.get(typed.name)  # untouched until the learner says so
+        lab = lab_factory("typed", adopt=True)
+        with pytest.raises(docker.errors.NotFound):
+            client.volumes.get(typed.name)
+        registry = lab.run_registry(volume="registry-data")
+        assert client.volumes.get(registry.volume).attrs["Labels"]["reglab.lab"] == "t-typed"
+    finally:
+        try:
+            left = client.volumes.get(typed.name)
+            if "reglab.lab" not in (left.attrs.get("Labels") or {}):  # the lab's own goes with its cleanup
+                left.remove(force=True)
+        except docker.errors.NotFound:
+            pass
 
 
 def test_image_in_use_and_stopped_registry(lab_factory):
@@ -150,3 +185,49 @@ def test_image_in_use_and_stopped_registry(lab_factory):
     # course images come back at the next Lab start
     again = lab_factory("inuse-2")
     assert again.engine.image_info("hello-world") is not None
+
+
+def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, tmp_path):
+    """make test beside a learner's lab (default learner, a course lab id): the session stops at
+    once with one sentence, and the learner's container is still there."""
+    client = docker.from_env()
+    theirs = client.containers.create("registry:2", name="reglab-99-registry", labels={"reglab.lab": "99"})
+    try:
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_reference.py"],
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        assert run.returncode == 3, run.stdout[-2000:]
+        assert "a learner's lab is on this Docker daemon (reglab-99-registry)" in run.stdout
+        assert client.containers.get(theirs.id).status == "created"
+    finally:
+        theirs.remove(force=True)
+
+
+def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_not_make(engine, tmp_path):
+    """``with Lab(...)`` removes what the lab made on exit, also after an error inside; a bind
+    folder that existed before (the learner's, with a file of theirs) is left with its file."""
+    theirs = tmp_path / "my-registry-data"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(ManifestUnknown):  # noqa: SIM117 (the raise from inside the lab is the point)
+        with Lab("t-with", engine=engine, echo=False) as lab:
+            registry = lab.run_registry(bind=theirs)
+            assert engine.objects(Scope.of("t-with")) != []
+            lab.pull(registry.ref("nothing-here"))
+    assert engine.objects(Scope.of("t-with")) == []
+    assert (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_a_kernel_shut_down_normally_leaves_nothing(engine):
+    """JupyterLab's "Shut Down Kernel" (a shutdown request, not a kill): the lab cleans up at exit."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, REGLAB_ENGINE="docker"))
+    try:
+        reply = client.execute_interactive("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
+                                           "lab.run_registry(volume='data')", timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert len(engine.objects(Scope.of("t-shutdown"))) == 2  # the registry and its volume
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)  # a shutdown request: the kernel exits as JupyterLab asks it to
+    assert engine.objects(Scope.of("t-shutdown")) == []

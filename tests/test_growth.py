@@ -57,6 +57,30 @@ def test_series_history_matches_disk(lab_factory):
     assert all(s.physical < s.logical for s in history[1:])
     assert history[0].physical <= history[0].logical + 4096
     assert str(history).splitlines()[0].startswith("#  after")
+    _plot_shows(history)
+
+
+def _plot_shows(history) -> None:
+    """Notebook 04's figure draws exactly the measured history (nbval cannot compare images): one
+    point per push, at the bytes measured (in MiB), labelled with the tags pushed, the shaded gap
+    between the two lines, and the last values written as text."""
+    from matplotlib.collections import PolyCollection
+
+    from reglab import plots
+    from reglab.units import human
+
+    fig = plots.growth(history)
+    [ax] = fig.axes
+    logical, physical = ax.get_lines()
+    mib = 1024 * 1024
+    assert list(logical.get_xdata()) == list(physical.get_xdata()) == list(range(1, len(history) + 1))
+    assert list(logical.get_ydata()) == [s.logical / mib for s in history]
+    assert list(physical.get_ydata()) == [s.physical / mib for s in history]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [s.label for s in history]
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)  # the deduplication gap, shaded
+    texts = {t.get_text() for t in ax.texts}
+    assert {human(history[-1].physical), human(history[-1].logical)} <= texts
+    assert f"{human(history[-1].logical - history[-1].physical)} saved" in texts
 
 
 def test_delete_disabled_then_delete_frees_nothing_until_gc(lab_factory, engine):

@@ -2,13 +2,18 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from reglab import elf, images
+from reglab.errors import ImageMissing
 
 
 def _members(archive: bytes) -> dict:
@@ -105,3 +110,145 @@ def test_a_stand_in_of_an_older_recipe_is_rebuilt(tmp_path, monkeypatch):
     assert info.recipe == images.RECIPES["hello"]
     assert info.id == engine.store.find("hello-world").id
     assert [s.action for s in images.ensure(engine, roles=("hello",))] == ["present"]
+
+
+# ----------------------------------------------------------------------------- which images a learner gets
+# Nothing here reaches Docker Hub: the probe is pointed at 127.0.0.1 (a closed port, or a tiny
+# server that counts requests), and the real pull is never exercised.
+
+@contextmanager
+def _probe_target():
+    """An HTTP server on 127.0.0.1 answering 401 as Docker Hub does; yields its URL and the paths asked."""
+    asked = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v2/", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v2/"  # nobody listens there now: connection refused
+
+
+@pytest.fixture
+def auto(monkeypatch):
+    """The learner's default: REGLAB_OFFLINE unset, the probe pointed at a closed port on 127.0.0.1."""
+    monkeypatch.delenv("REGLAB_OFFLINE", raising=False)
+    monkeypatch.setenv("REGLAB_HUB_PROBE_URL", _closed_port_url())
+    return monkeypatch
+
+
+def _absent(engine, ref: str) -> None:
+    if engine.image_info(ref) is not None:
+        engine.remove_image(ref)
+
+
+def test_the_probe_counts_any_answer_and_a_closed_port_as_unreachable():
+    with _probe_target() as (url, asked):
+        assert images.hub_reachable(url) is True
+    assert asked == ["/v2/"]
+    assert images.hub_reachable(_closed_port_url()) is False
+
+
+def test_image_source_follows_reglab_offline(monkeypatch):
+    for value, source in (("1", "standin"), ("0", "hub"), ("", "auto")):
+        monkeypatch.setenv("REGLAB_OFFLINE", value)
+        assert images.image_source() == source
+    monkeypatch.delenv("REGLAB_OFFLINE")
+    assert images.image_source() == "auto" and not images.offline()
+
+
+def test_present_images_are_used_without_asking_docker_hub(engine, auto):
+    ref = "reglab-test/hello-present:1"
+    auto.setenv("REGLAB_HELLO_IMAGE", ref)
+    engine.load_image_archive(images.hello_standin_archive(ref))
+    try:
+        with _probe_target() as (url, asked):
+            auto.setenv("REGLAB_HUB_PROBE_URL", url)
+            statuses = images.ensure(engine)
+        assert [s.action for s in statuses] == ["present", "present"]
+        assert asked == []  # nothing missing: Docker Hub is not even asked
+    finally:
+        engine.remove_image(ref)
+
+
+def test_without_docker_hub_a_stand_in_is_built(engine, auto):
+    ref = "reglab-test/hello-auto:1"
+    auto.setenv("REGLAB_HELLO_IMAGE", ref)
+    _absent(engine, ref)
+    try:
+        [status] = images.ensure(engine, ("hello",))
+        assert (status.action, status.standin) == ("built", True)
+        assert status.why.startswith("Docker Hub cannot be reached (http://127.0.0.1:")
+        info = engine.image_info(ref)
+        assert info is not None and info.standin  # in the daemon's store, labelled reglab.standin=true
+        assert str(status).startswith(f"{ref} (offline stand-in): built — Docker Hub cannot be reached")
+    finally:
+        _absent(engine, ref)
+
+
+def test_without_docker_hub_or_packages_one_sentence_says_the_ways_forward(engine, auto, tmp_path):
+    ref = "reglab-test/registry-nowhere:1"
+    auto.setenv("REGLAB_REGISTRY_IMAGE", ref)
+    auto.setenv("REGLAB_REGISTRY_BIN", str(tmp_path / "no-registry"))  # the registry binary is not here
+    _absent(engine, ref)
+    with pytest.raises(ImageMissing) as raised:
+        images.ensure(engine, ("registry",))
+    text = str(raised.value)
+    assert "Docker Hub cannot be reached" in text and "docker-registry is missing" in text
+    assert "python -m reglab images" in text and "sudo apt-get install docker-registry busybox-static" in text
+    assert "\n" not in text and text.count(". ") == 0 and text.endswith(").")
+    assert engine.image_info(ref) is None
+
+
+def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
+    from reglab.engines.local import LocalEngine, registry_binary
+
+    if registry_binary() is None:
+        pytest.fail("the registry binary is missing: scripts/setup.sh installs docker-registry")
+    engine = LocalEngine()
+    ref = "reglab-test/hello-local:1"
+    auto.setenv("REGLAB_HELLO_IMAGE", ref)
+    _absent(engine, ref)
+    try:
+        with _probe_target() as (url, asked):
+            auto.setenv("REGLAB_HUB_PROBE_URL", url)
+            statuses = images.ensure(engine)
+        assert [s.action for s in statuses] == ["present", "built"]
+        assert statuses[1].why == "the daemonless engine does not pull from Docker Hub"
+        assert asked == []
+        assert engine.image_info(ref).standin
+    finally:
+        _absent(engine, ref)
+
+
+def test_a_lab_says_once_that_its_images_are_not_the_stand_ins(lab_factory, engine, monkeypatch, capsys):
+    ref = "reglab-test/real-hello:1"
+    monkeypatch.setenv("REGLAB_HELLO_IMAGE", ref)
+    engine.load_image_archive(images.docker_archive([images.synthetic_image(ref, [images.Layer().file("x", b"x")])]))
+    try:
+        lab_factory("real", echo=True)
+        lines = [line for line in capsys.readouterr().out.splitlines() if "not reglab's stand-in" in line]
+        assert lines == [(f"(reglab) {ref} here is not reglab's stand-in (it came from Docker Hub or elsewhere): "
+                          "the digests, sizes and hello-world's greeting you see differ from those saved in the "
+                          "notebook, as expected.")]
+    finally:
+        engine.remove_image(ref)
+    assert os.environ.get("REGLAB_OFFLINE") == "1"  # the tests themselves use the stand-ins

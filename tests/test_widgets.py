@@ -131,3 +131,51 @@ def test_text_form_is_short_and_stable(tree_root):
 def test_empty_registry(tmp_path):
     explorer = Explorer(Tree.from_path(tmp_path))
     assert [label for label, _ in explorer._columns[0][0].options] == ["(empty)"]
+
+
+def test_a_widget_that_outlived_its_registry_says_so(tree_root):
+    """After lab.cleanup() removed the registry's folder, every click says so in the widget."""
+    import shutil
+
+    from reglab.widgets import GONE
+
+    explorer = Explorer(Tree.from_path(tree_root))
+    explorer.choose("web", "v1", "manifest", "layer 1", "data")
+    shutil.rmtree(tree_root)
+    explorer._on_check()
+    assert GONE in explorer.check_result.value and "✘" in explorer.check_result.value
+    explorer.choose("web", "v1", "manifest", "config")  # JSON: its preview used to read "(not JSON)"
+    assert GONE in explorer.detail.value
+    assert explorer.preview.layout.display == "none" and "not JSON" not in explorer.preview.value
+    assert len(explorer._columns) == 4  # nothing opens beyond what is gone
+    explorer.choose("team/api")
+    assert GONE in explorer.detail.value and len(explorer._columns) == 1
+
+
+def test_a_failure_inside_a_click_is_shown_not_lost(tree_root):
+    """A blob removed by hand (the registry itself still there): the layer's listing fails in
+    the widget, with the reason, instead of only in JupyterLab's log."""
+    explorer = Explorer(Tree.from_path(tree_root))
+    layer = explorer.choose("web", "v1", "manifest", "layer 2")
+    (tree_root / blob_path(layer.digest)).unlink()
+    explorer.choose("web", "v1", "manifest", "config")
+    explorer.choose("web", "v1", "manifest", "layer 2")
+    assert "✘ FileNotFoundError" in explorer.detail.value
+    assert "gone — the lab was cleaned up" not in explorer.detail.value
+
+
+def test_an_explorer_over_a_volume_says_so_once_its_lab_is_cleaned_up(lab_factory):
+    """A volume is read through Docker's archive API: after cleanup the container is gone, and
+    the widget says so too (its first reads may come from a cache)."""
+    from reglab.widgets import GONE
+
+    lab = lab_factory("explore-volume")
+    registry = lab.run_registry(volume="registry-data")
+    lab.tag("hello-world", registry.ref("hello-world"))
+    lab.push(registry.ref("hello-world"))
+    explorer = lab.storage.explore()
+    explorer.choose("hello-world", "latest", "manifest")
+    assert '"layers"' in explorer.preview.value  # live: the manifest's JSON
+    lab.cleanup()
+    explorer.choose("hello-world", "latest", "manifest", "config")
+    assert GONE in explorer.detail.value

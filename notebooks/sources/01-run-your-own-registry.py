@@ -12,7 +12,7 @@
 # 2. read an image name as `host/repository:tag` and say where it will be pushed;
 # 3. tag, push, remove and pull an image with your own registry;
 # 4. check that what came back is identical, by its **digest**;
-# 5. explain why Docker lets you talk plain HTTP to `127.0.0.1` but to no other host.
+# 5. explain why Docker lets you talk plain HTTP to `127.0.0.1` but, unless you list it, to no other host.
 #
 # ## Prerequisites
 # - A Docker engine (`make lab` starts one on Debian; `python -m reglab doctor` checks). No Docker
@@ -20,9 +20,14 @@
 #   *daemonless engine*: every step works the same and prints the same docker twins; the one step
 #   that needs a container runtime (running `hello-world`) shows what Docker prints.
 # - About 10 minutes.
+# - The outputs saved in this notebook were made with reglab's *stand-in* images, built from Debian
+#   packages. If your `registry:2` and `hello-world` came from Docker Hub, the lab says so in one
+#   line, and the digests, sizes and `hello-world`'s greeting you see differ: that is expected.
 #
 # Every step below prints first its **docker CLI twin** — the exact command, with the real names
-# and ports, that you would type in a terminal — then one line saying what happened.
+# and ports, that you would type in a terminal — then one line saying what happened. Where the
+# command's own output matters (`docker image ls`, `curl`), you see it exactly as the command prints
+# it, and the lab's explanation follows on a line starting `lab:`.
 
 # %% [markdown]
 # ## Your sandbox
@@ -102,15 +107,20 @@ tags = lab.tags("hello-world")
 # %% [markdown]
 # ### Secure by default
 # That push went over plain HTTP. Docker only allows this for addresses it considers local —
-# `127.0.0.0/8` — plus any you list yourself as `insecure-registries` in `daemon.json`:
+# `127.0.0.0/8` — plus any you list yourself as `insecure-registries` in `daemon.json`. Ask the
+# daemon for its list:
 
 # %%
 allowed = lab.insecure_registries()
 
 # %% [markdown]
-# Any other host must speak HTTPS, so that credentials and images cannot be read or changed on the
-# way. A registry others use should get TLS and a login (a later lab does exactly that); listing
-# it as insecure is a shortcut that teaches the wrong habit.
+# That is the rule of Docker 20.10, the engine this course installs; from Docker 28 on, the IPv6
+# loopback `::1` is on the built-in list too, and from Docker 29.10 on, a `daemon.json` that lists
+# any `insecure-registries` replaces the loopback ones: list `127.0.0.1:5000` there as well. Names
+# you list appear in `docker info` under *Insecure Registries*. Any other host must speak HTTPS, so that credentials
+# and images cannot be read or changed on the way. A registry others use should get TLS and a
+# login — [notebook 05](05-secure-your-registry.ipynb) does exactly that; listing it as insecure is
+# a shortcut that teaches the wrong habit.
 
 # %% [markdown]
 # ## Step 5 · Remove every local copy
@@ -165,17 +175,23 @@ checks.image_in_registry(registry, "hello-world")
 #   registry at `127.0.0.1:5000`; without a host, names mean Docker Hub.
 # - `docker image tag` adds a name, `docker image push` uploads, `docker image rm` removes a name,
 #   `docker image pull` downloads; equal digests prove the content is identical.
-# - Docker speaks plain HTTP only to `127.0.0.0/8` (and registries you list as insecure):
-#   **secure by default**.
+# - Docker speaks plain HTTP only to `127.0.0.0/8` (from Docker 28 also `::1`) and to registries
+#   you list as insecure: **secure by default**.
 #
 # ## Going further
 # - Notebook 02: the registry you just ran keeps its data *inside the container*. Remove the
 #   container and the images are gone — unless you give it a volume.
-# - Try `curl http://127.0.0.1:5000/v2/hello-world/manifests/latest` in a terminal while the
-#   registry runs: the manifest is plain JSON.
+# - Read the manifest yourself while the registry runs, with the header `docker pull` sends:
+#   `curl -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' -H 'Accept:
+#   application/vnd.oci.image.manifest.v1+json' http://127.0.0.1:5000/v2/hello-world/manifests/latest`.
+#   It is plain JSON naming the config and the layer by digest. Leave the `Accept` headers out and
+#   registry 2.8 answers by tag with an old *schema 1* rewrite of it, under another digest — and an
+#   OCI manifest (what Docker's containerd image store, the default of fresh Docker 29 installs,
+#   often pushes) answers 404. Notebook 04 shows why the digest you ask for matters.
 #
 # ## Clean up
-# Remove everything this notebook created (it also happens when the kernel stops):
+# Remove everything this notebook created (it also happens when the kernel stops). The twins are
+# what you type if you followed along in a terminal — or notebook 02 finds port 5000 still taken:
 
 # %%
 removed = lab.cleanup()

@@ -62,14 +62,19 @@ with lab.expect_failure():
     lab.pull(registry.ref("hello-world"))
 
 # %% [markdown]
-# The image was stored in the old container's filesystem, and that is gone. The fix is to keep
-# `/var/lib/registry` somewhere that outlives containers.
+# The image was in the anonymous volume Docker had made for `/var/lib/registry`, and `rm -v`
+# removed that volume with the container. Without `-v` the volume would still be on your disk,
+# nameless — but a new container gets a new anonymous volume, so the registry would have
+# forgotten the image all the same. The fix is to keep `/var/lib/registry` in storage with a name,
+# which outlives containers.
 
 # %% [markdown]
 # ## Step 4 · Recreate the registry with a named volume
 # A **named volume** is storage Docker manages for you (under `/var/lib/docker/volumes/` on Linux).
 # The seed notes call it `registry-data`; the lab prefixes its own names with `reglab-02-` so it
-# can never touch a volume of yours with that name.
+# can never touch a volume of yours with that name. (Typed the twins in a terminal before? Then
+# `reglab-02-registry-data` exists already, and `Lab("02")` above said how to remove it or hand it
+# over.)
 
 # %%
 lab.kill_registry()
@@ -83,8 +88,11 @@ pushed = lab.push(registry.ref("hello-world"))
 
 # %% [markdown]
 # ## Step 5 · Look inside: the tree of SHA directories
-# Docker keeps a volume's files out of your reach, so we list them from inside the registry
-# container. Read the right-hand column top to bottom:
+# On Linux a named volume is a folder, `/var/lib/docker/volumes/<name>/_data` (`docker volume
+# inspect` shows it as `Mountpoint`), that only root may read; with Docker Desktop it lies inside a
+# virtual machine. Asking the registry's own container works everywhere: `find` lists every file
+# under `/var/lib/registry`. The lab then draws the same files as a tree — read its right-hand
+# column top to bottom:
 
 # %%
 tree = lab.storage.tree()
@@ -152,10 +160,12 @@ registry = lab.run_registry(bind="registry-data")
 pushed = lab.push(registry.ref("hello-world"))
 
 # %% [markdown]
-# Now the tree is an ordinary folder on your machine, so plain `tree` (or `ls -R`) shows it:
+# Now the files lie in an ordinary folder of yours, so the same `find` runs right here, no
+# `docker container exec` needed. (`tree` draws such a folder as a tree, if you install it:
+# `sudo apt install tree`, `brew install tree`.)
 
 # %%
-tree = lab.storage.tree()
+tree = lab.storage.tree(explain=False)
 
 # %% [markdown]
 # Same layout as in the volume, byte for byte the same blobs: the digests depend on the
@@ -175,7 +185,8 @@ checks.storage_intact(lab)
 
 # %% [markdown]
 # ## Summary
-# - Without a volume, a registry's images die with its container (`docker container rm -v`).
+# - Without a volume of your own, a registry's images live in an anonymous volume that
+#   `docker container rm -v` removes with the container.
 # - `-v registry-data:/var/lib/registry` (named volume) or `-v "$PWD/registry-data":/var/lib/registry`
 #   (bind mount) keeps them: recreate the container on the same storage and every image is back.
 # - On disk, `blobs/sha256/<2 hex>/<digest>/data` holds each blob once; `repositories/<name>/`
@@ -187,6 +198,7 @@ checks.storage_intact(lab)
 # - Notebook 03 follows a tag all the way to the layer's bytes and checks a digest by hand.
 #
 # ## Clean up
+# The twins remove by hand what the lab created, if you followed along in a terminal:
 
 # %%
 removed = lab.cleanup()

@@ -52,14 +52,21 @@ pushed = lab.push(registry.ref("layered", "v1"))
 # ## Step 3 · What the API says, what the disk holds
 # The registry's HTTP API v2 is all that `docker push` and `docker pull` speak. Ask it for the tags,
 # the manifest and the size of each blob (`HEAD` requests: headers only), then read the same facts
-# from the files:
+# from the files. The lab sends these requests itself and sets the answers beside the files:
 
 # %%
 rows = lab.storage.api_and_disk("layered", "v1")
 
 # %% [markdown]
 # The API's `Docker-Content-Digest` header is the digest in the tag's `current/link` file, and
-# every `Content-Length` is the size of a `data` file: the API serves the files, nothing more.
+# every `Content-Length` is the size of a `data` file: the API answers from these files. Two things
+# sit in between:
+# - asked for a manifest **by tag** without an `Accept` header naming the schema-2 type, registry
+#   2.8 rewrites it into the old *schema 1* format, under another digest (notebook 04 shows it);
+# - `HEAD` requests for blobs are answered from an in-memory cache of *blob descriptors* (digest,
+#   size, media type) that the registry fills as it works: a blob it has seen once, it does not
+#   look for on disk again until it restarts. "Going further" below shows what that means when a
+#   file vanishes underneath it.
 
 # %% [markdown]
 # ## Step 4 · Follow a tag to its bytes
@@ -100,10 +107,11 @@ files = lab.storage.show_blob(base)
 # %% [markdown]
 # ## Step 5 · Check a digest by hand
 # A blob's folder is named by the sha256 of its bytes. That is *content addressing*: the name
-# says what the content is, so anyone can check it. With `sha256sum`:
+# says what the content is, so anyone can check it. `sha256sum` hashes the bytes; compare what it
+# prints with the folder's name:
 
 # %%
-lab.storage.verify_blob(base)
+computed = lab.storage.verify_blob(base)
 
 # %% [markdown]
 # And with nothing but Python's `hashlib`, reading the file from the bind-mounted folder:
@@ -148,15 +156,7 @@ found = lab.storage.where_is(base)
 usage = lab.storage.disk_usage()
 
 # %% [markdown]
-# ## Step 7 · The whole tree
-# Every level explained, digests shortened. Find the shared layer: one `data` file under `blobs/`,
-# two `link` files under `repositories/`:
-
-# %%
-tree = lab.storage.tree()
-
-# %% [markdown]
-# ## Step 8 · Page through the catalog
+# ## Step 7 · Page through the catalog
 # `GET /v2/_catalog` lists repositories in name order. A registry with thousands of them answers
 # page by page: ask for `n` names, and the `Link` header says where the next page starts
 # (`last=`). Push three more small images so there is something to page through:
@@ -171,14 +171,17 @@ pages = lab.storage.catalog_pages(n=2)
 
 # %% [markdown]
 # Each answer held at most two names and a `Link` header to the next page; the last page has none.
+# (`curl -si` prints the status line and every header before the body; `grep` keeps the two lines
+# that matter here.)
 # `docker` never needs this, but tools that list a registry (and your own scripts) must follow it.
 
 # %% [markdown]
-# ## Step 9 · Explore
+# ## Step 8 · Explore
 # Browse on your own: pick a repository, a tag, the manifest, a config or a layer, then its
 # `data` file. Below the columns: what each item is, its size, its path on disk, and a preview —
 # the JSON of manifests and configs, the file list of a layer. "check sha256" hashes a file as
-# `sha256sum` does. (The explorer needs a running kernel: run the notebook to use it.)
+# `sha256sum` does. In a terminal, `cd` into the folder and use `ls` and `cat` the same way. (The
+# explorer needs a running kernel: run the notebook to use it.)
 
 # %%
 lab.storage.explore()
@@ -203,20 +206,28 @@ checks.storage_intact(lab)
 #   config and layer blobs → their `data` files. `docker pull` asks the HTTP API for exactly these.
 # - Blobs are *content-addressed*: the folder's name is the sha256 of the bytes (`sha256sum` checks
 #   it), so identical layers are stored once, however many images and repositories link them.
-# - The HTTP API v2 serves those files: `Docker-Content-Digest` is the link's digest,
-#   `Content-Length` the `data` file's size; `/v2/_catalog?n=…` pages with a `Link` header.
+# - The HTTP API v2 answers from those files: `Docker-Content-Digest` is the link's digest,
+#   `Content-Length` the `data` file's size; `/v2/_catalog?n=…` pages with a `Link` header. In
+#   between sit a schema-1 rewrite for clients that do not ask for schema 2, and a cache of blob
+#   descriptors that answers `HEAD` requests.
 #
 # ## Going further
-# - Delete a blob folder by hand and pull the image: which error do you get? (Push it again to repair.)
+# - Delete a layer's blob folder by hand (`rm -r …/blobs/sha256/72/725981…`) while the registry
+#   runs. `curl -I` on that blob still answers `200 OK`: the blob descriptor cache remembers it. A
+#   `GET` starts with `200 OK` and then breaks off (curl: `transfer closed with … bytes remaining to
+#   read`), so a `docker pull` without a local copy retries and fails with `unexpected EOF`.
+#   Pushing the image again does not repair it: Docker asks first, the cache says the layer is
+#   there, and the push reports `Layer already exists`. Restart the registry (a new process starts
+#   with an empty cache), push again, and the layer is really sent. Notebook 04 meets the same
+#   cache after garbage collection.
 # - `lab.storage.tree()` on a registry with a *named volume* reads the same tree through Docker's archive API
 #   (`docker cp`): the model is the same.
 # - Notebook 04: what happens to these blobs when images are deleted, and how garbage collection
 #   finds the blobs no manifest references (*orphans*).
 #
 # ## Clean up
-
-# %%
-removed = lab.cleanup()
-
-# %%
-checks.nothing_left(lab)
+# The explorer above reads the registry's files each time you click, so this notebook leaves them
+# in place: keep exploring. When you are done, shut the kernel down (*Kernel › Shut Down Kernel*),
+# which removes everything the lab created, or run `lab.cleanup()` in a new cell (then
+# `checks.nothing_left(lab)` to see that nothing is left). Running the notebook again from the top
+# also clears what the previous run left.

@@ -12,7 +12,8 @@
 # 2. explain deduplication: a base layer shared by many images is stored once;
 # 3. delete an image through the registry API — with the right digest — and say why the disk does
 #    not shrink;
-# 4. run `registry garbage-collect` safely (read-only mode, dry run first, `--delete-untagged`);
+# 4. run `registry garbage-collect` safely (read-only mode, dry run first), and say when
+#    `--delete-untagged` is unsafe;
 # 5. recognise the "layer already exists" trap after garbage collection, and fix it.
 #
 # ## Prerequisites
@@ -86,11 +87,18 @@ registry = lab.restart_registry(REGISTRY_STORAGE_DELETE_ENABLED="true")
 
 # %% [markdown]
 # The API deletes a manifest **by digest**, not by tag. Which digest? Ask without an `Accept`
-# header and the registry converts the manifest to the old *schema 1* format, whose digest it cannot
-# delete. Ask as Docker does, and you get the digest of the manifest as stored:
+# header (curl then sends `*/*`) and registry 2.8 rewrites the schema-2 manifest into the old
+# *schema 1* format, and reports the digest of that rewrite — a document it does not store
+# (`DELETE` with that digest answers 404 `MANIFEST_UNKNOWN`):
 
 # %%
 old_digest = lab.growth.manifest_digest(registry.ref("app", "v1"), accept=None)
+
+# %% [markdown]
+# Ask as `docker pull` does, naming every manifest type — Docker's and OCI's, single images and
+# multi-platform indexes — and you get the manifest as stored, whatever its type, with its digest.
+# (Naming only Docker's schema-2 type is not enough: an OCI manifest then answers 404, and a
+# multi-platform manifest list answers with its linux/amd64 manifest instead.)
 
 # %%
 digest = lab.growth.manifest_digest(registry.ref("app", "v1"))
@@ -126,8 +134,9 @@ repushed = lab.growth.measure("v6 rebuilt")
 
 # %% [markdown]
 # ## Step 5 · Garbage collection
-# `registry garbage-collect` marks every blob a manifest still references, then sweeps the rest. It
-# is **stop-the-world**: a push that lands between mark and sweep could lose a blob. So first make the
+# `registry garbage-collect` reads the registry's configuration — `/etc/docker/registry/config.yml`
+# in `registry:2`; `registry:3` reads `/etc/distribution/config.yml` — to find the storage, marks
+# every blob a manifest still references, then sweeps the rest. It is **stop-the-world**: a push that lands between mark and sweep could lose a blob. So first make the
 # registry read-only (`storage.maintenance.readonly`); pulls keep working, pushes are refused:
 
 # %%
@@ -151,7 +160,13 @@ after_gc = lab.growth.measure("after GC")
 
 # %% [markdown]
 # The untagged old `app:v6` survived: plain garbage collection keeps every manifest that was ever
-# pushed and not deleted. `--delete-untagged` removes those too:
+# pushed and not deleted. `--delete-untagged` removes those too.
+#
+# **Careful:** in registry 2.8 it also deletes the per-platform manifests of every multi-platform
+# image (a manifest list or OCI index). Only the index carries the tag, so each platform's manifest
+# counts as untagged, is deleted, and the image no longer pulls (distribution issues #3178 and
+# #3004, fixed only in v3). Use it only on a registry that holds single-platform images, like this
+# one:
 
 # %%
 collected = lab.growth.garbage_collect(delete_untagged=True)
@@ -222,7 +237,10 @@ with lab.expect_failure():
 
 # %% [markdown]
 # The fix: restart the registry (a new process starts with an empty cache) — better, run garbage
-# collection only on a read-only registry and restart it afterwards, as in Step 5. Then push again:
+# collection only on a read-only registry and restart it afterwards, as in Step 5. That is the
+# in-memory cache (`blobdescriptor: inmemory`, the image's default). A Redis cache
+# (`blobdescriptor: redis`) survives a restart: flush the registry's Redis database as well. Then
+# push again:
 
 # %%
 registry = lab.restart_registry()
@@ -245,23 +263,44 @@ checks.image_in_registry(registry, "scratch", "v1")
 # %% [markdown]
 # This time the layers were really sent, and the pull works.
 #
+# ## Check your work
+# What is still tagged pulls whole, and nothing on disk is garbage any more:
+
+# %%
+checks.image_in_registry(registry, "app", "v5")
+
+# %%
+checks.image_in_registry(registry, "scratch", "v1")
+
+# %%
+checks.no_garbage(lab)
+
+# %% [markdown]
 # ## Summary
 # - Physical storage grows by the layers a push adds that the registry does not have yet; shared
 #   layers are stored once, so logical size can be many times the physical size.
 # - Deleting (API `DELETE /v2/<name>/manifests/<digest>`, enabled by
-#   `REGISTRY_STORAGE_DELETE_ENABLED=true`) removes links, not bytes. Use the digest from
-#   `Docker-Content-Digest` with `Accept: application/vnd.docker.distribution.manifest.v2+json`.
+#   `REGISTRY_STORAGE_DELETE_ENABLED=true`) removes links, not bytes. Delete the digest
+#   `Docker-Content-Digest` reports when you ask with an `Accept` header naming every manifest type
+#   (Docker's and OCI's, images and indexes): the manifest as stored. With Docker's schema-2 type
+#   alone an OCI manifest answers 404 and a manifest list its linux/amd64 manifest; with none, you
+#   get a schema-1 rewrite's digest.
 # - `registry garbage-collect` frees the bytes. Make the registry read-only first, dry-run, collect,
-#   add `--delete-untagged` for manifests that lost their tag, then restart the registry.
-# - After collecting, restart the registry, or its blob cache can make pushes skip layers that are gone.
+#   add `--delete-untagged` for manifests that lost their tag — only where no multi-platform images
+#   live, since 2.8 deletes their platform manifests — then restart the registry.
+# - After collecting, restart the registry (and flush a Redis blob cache), or its blob cache can make
+#   pushes skip layers that are gone.
 #
 # ## Going further
 # - `storage.cache.blobdescriptor` in `/etc/docker/registry/config.yml` selects the cache
-#   (`inmemory` by default, or `redis`); without it there is nothing to go stale, at some speed cost.
+#   (`inmemory` in the image's configuration, or `redis`); without it there is nothing to go stale,
+#   at some speed cost.
 # - Count what you would save before deleting: `history` holds the numbers; try other series with
 #   `images.growth_series(registry.address, versions=20, base_mib=50)`.
 #
 # ## Clean up
+# The twins remove by hand what the lab created, including the old `app:v6` image that lost its
+# tag when the rebuilt one was loaded (`<none>` in `docker image ls`):
 
 # %%
 removed = lab.cleanup()

@@ -1,4 +1,5 @@
-"""``python -m reglab doctor | images | clean``: check, prepare and tidy a machine."""
+"""``python -m reglab doctor | images | clean | docker …``: check, prepare and tidy a machine;
+run docker CLI commands on the daemonless engine."""
 
 from __future__ import annotations
 
@@ -36,15 +37,25 @@ def doctor() -> int:
         print(_line(False, f"engine: {exc}"))
         engine, fatal = None, True
     if engine is not None:
-        for role, ref in course_images.required().items():
+        for ref in course_images.required().values():
             info = engine.image_info(ref)
             if info is None:
-                hint = "REGLAB_OFFLINE=1 " if course_images.offline() else ""
-                print(_line(False, f"image {ref}: missing — run `{hint}python -m reglab images`"))
+                print(_line(False, f"image {ref}: missing — run `python -m reglab images`"))
                 fatal = True
             else:
-                kind = "offline stand-in built from Debian packages" if info.standin else "from Docker Hub"
+                kind = ("offline stand-in built from Debian packages" if info.standin
+                        else "not a stand-in: digests and greeting differ from the saved outputs")
                 print(_line(True, f"image {ref}: present ({kind})"))
+        print(_line(None, _image_source_line()))
+        missing = sorted({p for role in course_images.required() if (p := course_images.standin_missing(role))})
+        if not missing:
+            print(_line(True, "stand-in images can be built here (docker-registry, busybox-static)"))
+        else:
+            needed = course_images.image_source() == "standin"
+            print(_line(False if needed else None, f"stand-in images cannot be built here: {', '.join(missing)} "
+                        f"missing ({'needed with REGLAB_OFFLINE=1' if needed else 'needed only without Docker Hub'}"
+                        "; Debian/Ubuntu: sudo scripts/setup.sh lab)"))
+            fatal = fatal or needed
         leftovers = engine.objects(Scope.of(None))
         if leftovers:
             names = ", ".join(o.name for o in leftovers)
@@ -68,6 +79,16 @@ def doctor() -> int:
     return 1 if fatal else 0
 
 
+def _image_source_line() -> str:
+    source = course_images.image_source()
+    if source == "standin":
+        return "images: REGLAB_OFFLINE=1 — missing ones are built as stand-ins; Docker Hub is never contacted"
+    if source == "hub":
+        return "images: REGLAB_OFFLINE=0 — missing ones are pulled from Docker Hub"
+    return ("images: missing ones are pulled from Docker Hub, or built as stand-ins where it cannot be reached "
+            "(REGLAB_OFFLINE=1: always stand-ins; REGLAB_OFFLINE=0: always pull)")
+
+
 def images_command() -> int:
     engine = get_engine()
     for status in course_images.ensure(engine):
@@ -80,10 +101,11 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
     single learner) — or, with ``all_learners``, for everyone: objects, recorded tags, folders."""
     engine = get_engine()
     scope = Scope(None, ANY) if all_learners else Scope.of(None)
-    removed = [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
-               for o in engine.remove_objects(scope)]
-    for lab_dir in lab_dirs(scope):
+    removed = []
+    for lab_dir in lab_dirs(scope):  # first: a lab sheet's containers typed without labels may use its volumes
         removed += Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()
+    removed += [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
+                for o in engine.remove_objects(scope)]
     for line in removed:
         print(f"removed {line}")
     if include_standins:
@@ -98,10 +120,17 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["docker"]:  # the daemonless engine's docker CLI: every later word is docker's
+        from .dockercli import main as docker_main
+
+        return docker_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
-    sub.add_parser("images", help="make sure registry:2 and hello-world exist (REGLAB_OFFLINE=1: build stand-ins)")
+    sub.add_parser("docker", help="docker CLI commands run by the daemonless engine (python -m reglab docker ps)")
+    sub.add_parser("images", help="make sure registry:2 and hello-world exist: present, else pulled from Docker Hub, "
+                                 "else built as stand-ins (REGLAB_OFFLINE=1: stand-ins only)")
     cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")
     cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")
     cl.add_argument("--all-learners", action="store_true", help="every learner's labs (an instructor's reset)")

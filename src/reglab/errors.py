@@ -61,6 +61,20 @@ class EngineError(ReglabError):
     """Any other failure reported by the engine, restated in one sentence."""
 
 
+class ProgramMissing(EngineError):
+    """A container was asked to run a program its image does not have."""
+
+
+def program_missing(image: str, program: str) -> ProgramMissing:
+    if program == "htpasswd":
+        fix = ("the registry image has shipped the registry alone since 2.7.1, so write the file on your machine "
+               "instead: htpasswd -B from apache2-utils, or Python's bcrypt")
+    else:
+        fix = "run it from an image that has it, or on your machine"
+    return ProgramMissing(f'{image} has no {program} program (exec: "{program}": executable file not found in '
+                          f"$PATH): {fix}.")
+
+
 # --------------------------------------------------------------------------- registry errors
 
 
@@ -94,6 +108,10 @@ class DeleteDisabled(ReglabError):
 
 class PushRefused(RegistryUnavailable):
     """The registry refuses to store anything (405): read-only, or a pull-through cache."""
+
+
+class NotCached(ManifestUnknown):
+    """A pull-through cache has not kept an image, and its upstream did not give it."""
 
 
 class RegistryError(ReglabError):
@@ -137,31 +155,41 @@ def blob_unknown(host: str, digest: str, repository: str) -> BlobUnknown:
 
 def plain_http_refused(host: str) -> PlainHTTPRefused:
     return PlainHTTPRefused(
-        f"{host} speaks plain HTTP but Docker only allows that for 127.0.0.0/8 and listed "
-        "insecure registries: use 127.0.0.1:<port>, or secure the registry with TLS."
+        f"{host} speaks plain HTTP, but Docker speaks plain HTTP only to 127.0.0.0/8 and registries listed "
+        "as insecure (http: server gave HTTP response to HTTPS client): secure the registry with TLS, or use "
+        "it at 127.0.0.1:<port>."
     )
 
 
 def untrusted_certificate(host: str) -> UntrustedCertificate:
     return UntrustedCertificate(
         f"{host}'s TLS certificate is not trusted here (x509: certificate signed by unknown authority): put "
-        f"its CA certificate in /etc/docker/certs.d/{host}/ca.crt (where Docker looks too) and try again."
+        f"the CA certificate that signed it in /etc/docker/certs.d/{host}/ca.crt and try again (no restart needed)."
     )
 
 
 def certificate_mismatch(host: str, detail: str) -> UntrustedCertificate:
+    """``detail`` is Go's sentence (``x509: certificate is valid for …, not …``)."""
     return UntrustedCertificate(
         f"{host}'s TLS certificate does not name that address ({detail}): issue a certificate whose "
         "subject alternative names include the host or IP you use."
     )
 
 
+def legacy_common_name(host: str) -> UntrustedCertificate:
+    return UntrustedCertificate(
+        f"{host}'s TLS certificate names its host only in the Common Name (x509: certificate relies on legacy "
+        "Common Name field, use SANs instead): issue it again with subject alternative names (DNS: and IP:)."
+    )
+
+
 def login_needed(host: str) -> AuthRequired:
-    return AuthRequired(f"{host} asks for a login: run `docker login {host}` with the lab's user first.")
+    return AuthRequired(f"{host} asks for a login (no basic auth credentials): run `docker login {host}` "
+                        "with a user of its htpasswd file first.")
 
 
 def login_refused(host: str) -> AuthRequired:
-    return AuthRequired(f"{host} refused that user name and password (401 UNAUTHORIZED): check them, or "
+    return AuthRequired(f"{host} refused that user name and password (401 Unauthorized): check them, or "
                         "ask whoever runs the registry to add the user to its htpasswd file.")
 
 
@@ -179,6 +207,24 @@ def read_only_refused(host: str) -> PushRefused:
     return PushRefused(
         f"the registry at {host} refused to store anything (405): it is in read-only maintenance mode "
         "or does not allow this; push again once it is writable."
+    )
+
+
+def proxy_refuses(host: str, upstream: str | None = None) -> PushRefused:
+    """A push (or a delete) to a pull-through cache: 405 ``UNSUPPORTED``."""
+    of = f"of {upstream}" if upstream else "(proxy.remoteurl is set)"
+    return PushRefused(
+        f"the registry at {host} is a pull-through cache {of} and refuses to store anything (405 UNSUPPORTED): "
+        "push to the upstream registry instead, and pull through the cache."
+    )
+
+
+def not_cached(host: str, what: str, upstream: str) -> NotCached:
+    """A pull-through cache answered 404 for something it has not kept."""
+    return NotCached(
+        f"the pull-through cache at {host} has not kept {what} and its upstream {upstream} did not give it: "
+        f"start the upstream again, or check that it has {what} (a cache serves only what it kept while its "
+        "upstream answered)."
     )
 
 

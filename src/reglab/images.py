@@ -1,9 +1,13 @@
 """The images the course needs: ``registry:2`` and ``hello-world``.
 
-With internet they come from Docker Hub. Offline (``REGLAB_OFFLINE=1``) reglab builds
-stand-ins from Debian packages instead and labels them ``reglab.standin=true``. Stand-ins
-are assembled here in Python as a ``docker save``-style archive and loaded, not built with
-a Dockerfile: no build context, no base image, and the same bytes (so the same digests) on
+Which ones a learner gets is automatic (:func:`ensure`): images already present are used; else
+they are pulled from Docker Hub; where Docker Hub cannot be reached, reglab builds stand-ins from
+Debian packages and labels them ``reglab.standin=true``; else one sentence says the ways forward.
+``REGLAB_OFFLINE=1`` means stand-ins and never Docker Hub (CI, the tests, ``make notebooks``: the
+committed outputs were made with them); ``REGLAB_OFFLINE=0`` means pull, without probing first.
+
+Stand-ins are assembled here in Python as a ``docker save``-style archive and loaded, not built
+with a Dockerfile: no build context, no base image, and the same bytes (so the same digests) on
 every machine with the same packages.
 """
 
@@ -24,14 +28,14 @@ from importlib import resources
 from pathlib import Path
 
 from . import elf
-from .errors import ImageMissing
+from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
 
 REGISTRY_IMAGE_DEFAULT = "registry:2"
 HELLO_IMAGE_DEFAULT = "hello-world"
-RECIPES = {"registry": "1", "hello": "2"}  # hello 2: written by reglab.elf, no compiler
+RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: greeting without "fallback"
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
@@ -43,8 +47,36 @@ def hello_image() -> str:
     return os.environ.get("REGLAB_HELLO_IMAGE", HELLO_IMAGE_DEFAULT)
 
 
+HUB_PROBE_URL = "https://registry-1.docker.io/v2/"  # REGLAB_HUB_PROBE_URL points the probe elsewhere
+HUB_PROBE_TIMEOUT = 3  # seconds
+
+
+def image_source() -> str:
+    """Where missing course images come from: ``"standin"`` (``REGLAB_OFFLINE=1``), ``"hub"``
+    (``REGLAB_OFFLINE=0``) or ``"auto"`` (unset: Docker Hub if it answers, else stand-ins)."""
+    value = os.environ.get("REGLAB_OFFLINE", "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return "standin"
+    if value in ("0", "false", "no"):
+        return "hub"
+    return "auto"
+
+
 def offline() -> bool:
-    return os.environ.get("REGLAB_OFFLINE", "").lower() in ("1", "true", "yes")
+    return image_source() == "standin"
+
+
+def hub_probe_url() -> str:
+    return os.environ.get("REGLAB_HUB_PROBE_URL") or HUB_PROBE_URL
+
+
+def hub_reachable(url: str | None = None, timeout: float = HUB_PROBE_TIMEOUT) -> bool:
+    """Whether Docker Hub's registry answers HTTP at all: any answer counts (it says 401 to
+    strangers); a refused connection, a failed name lookup or silence means it cannot be reached.
+    Proxy settings in the environment apply, as they do to a learner's other tools."""
+    from .registry_api import answers
+
+    return answers(url or hub_probe_url(), timeout)
 
 
 def go_arch() -> str:
@@ -63,6 +95,7 @@ class Layer:
     _dirs: set[str] = field(default_factory=set)
     _tar: bytes | None = field(default=None, repr=False)
     _gz: bytes | None = field(default=None, repr=False)
+    _diff_id: str | None = field(default=None, repr=False)
     compresslevel: int = 6  # 0 for random data: gzip cannot shrink it, and storing is instant
 
     def _parents(self, path: str) -> None:
@@ -110,7 +143,9 @@ class Layer:
 
     @property
     def diff_id(self) -> str:
-        return digest_of(self.tar())
+        if self._diff_id is None or self._tar is None:  # a layer changed after tar() rebuilds it
+            self._diff_id = digest_of(self.tar())
+        return self._diff_id
 
     def gzipped(self) -> bytes:
         """The layer as a registry stores it: gzip, with a zero timestamp (same bytes every time)."""
@@ -243,13 +278,38 @@ def _standin_config(role: str, cmd: list[str], entrypoint: list[str] | None = No
     return config
 
 
-def registry_standin_archive(tag: str) -> bytes:
-    """``registry:2`` look-alike: Debian's distribution 2.8 binary, its libc, busybox."""
+# Applets left out of the stand-in, so it behaves like upstream registry:2 (Alpine's busybox):
+# `htpasswd` has not been in registry:2 since 2.7.1, and the recipe `docker run --entrypoint
+# htpasswd registry:2` must fail here as it does there. (Debian's busybox 1.35 has no htpasswd
+# applet today; this keeps it so if a later one gains it.)
+EXCLUDED_APPLETS = {"busybox", "htpasswd"}
+
+
+def _busybox_applets(busybox: Path) -> list[str]:
+    out = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout.split()
+    return sorted(set(out) - EXCLUDED_APPLETS)
+
+
+def registry_standin_programs() -> set[str]:
+    """The programs on the stand-in registry image's PATH (``/bin``): the registry and busybox's applets."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    applets = _busybox_applets(Path(busybox)) if Path(busybox).exists() else []
+    return {"registry", "busybox", *applets}
+
+
+def _registry_standin_tools(tag: str) -> tuple[Path, Path]:
+    """The registry binary and a static busybox, or :class:`ImageMissing` naming the package."""
     binary = _need(os.environ.get("REGLAB_REGISTRY_BIN") or shutil.which("docker-registry")
                    or "/usr/bin/docker-registry", "docker-registry", tag)
     busybox = _need(shutil.which("busybox") or "/bin/busybox", "busybox-static", tag)
     if _shared_libraries(busybox):
         _need(None, "busybox-static", tag)
+    return binary, busybox
+
+
+def registry_standin_archive(tag: str) -> bytes:
+    """``registry:2`` look-alike: Debian's distribution 2.8 binary, its libc, busybox."""
+    binary, busybox = _registry_standin_tools(tag)
     layer = Layer()
     for d in ("bin", "etc/docker/registry", "var/lib/registry", "root"):
         layer.dir(d)
@@ -258,8 +318,7 @@ def registry_standin_archive(tag: str) -> bytes:
     for lib in _shared_libraries(binary):
         layer.file(str(lib), lib.resolve().read_bytes(), 0o755)
     layer.file("bin/busybox", busybox.read_bytes(), 0o755)
-    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout.split()
-    for applet in sorted(set(applets) - {"busybox"}):
+    for applet in _busybox_applets(busybox):
         layer.symlink(f"bin/{applet}", "busybox")
     standin = resources.files("reglab.standin")
     layer.file("entrypoint.sh", standin.joinpath("entrypoint.sh").read_bytes(), 0o755)
@@ -292,6 +351,18 @@ def hello_standin_archive(tag: str) -> bytes:
 
 
 STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive}
+STANDIN_PACKAGES = {"registry": ("docker-registry", "busybox-static"), "hello": ()}  # hello: written by reglab.elf
+
+
+def standin_missing(role: str) -> str | None:
+    """The Debian package the stand-in for ``role`` cannot be built without, or None if it can be."""
+    if not STANDIN_PACKAGES[role]:
+        return None
+    try:
+        _registry_standin_tools(required()[role])
+    except ImageMissing as exc:
+        return next((p for p in STANDIN_PACKAGES[role] if f": {p} is missing" in str(exc)), STANDIN_PACKAGES[role][0])
+    return None
 
 
 @dataclass(frozen=True)
@@ -303,10 +374,11 @@ class ImageStatus:
     present: bool
     standin: bool
     action: str  # "present", "pulled", "built", "missing"
+    why: str = ""  # why a stand-in was built rather than pulled (automatic choice only)
 
     def __str__(self) -> str:
         kind = " (offline stand-in)" if self.standin else ""
-        return f"{self.reference}{kind}: {self.action}"
+        return f"{self.reference}{kind}: {self.action}" + (f" — {self.why}" if self.why else "")
 
 
 def required() -> dict[str, str]:
@@ -314,12 +386,20 @@ def required() -> dict[str, str]:
     return {"registry": registry_image(), "hello": hello_image()}
 
 
+ENGINES_THAT_PULL = ("docker",)  # the daemonless engine never fetches from Docker Hub
+
+
 def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[ImageStatus]:
     """Make sure the course images exist in ``engine``'s image store.
 
-    Present images are left alone. Missing ones are built (offline) or pulled.
+    Present images are used as they are. A missing one is, with ``REGLAB_OFFLINE=1``, built as
+    a stand-in; with ``REGLAB_OFFLINE=0``, pulled; by default pulled when Docker Hub answers
+    (probed once, only when an image is missing), else built as a stand-in where its packages
+    are installed, else :class:`ImageMissing` says the ways forward in one sentence.
     """
     statuses = []
+    source = image_source()
+    hub: bool | None = None  # probed when first needed
     for role in roles:
         ref = required()[role]
         info = engine.image_info(ref)
@@ -327,13 +407,56 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[Image
         if info is not None and not outdated:
             statuses.append(ImageStatus(role, ref, True, info.standin, "present"))
             continue
-        if offline() or outdated:
+        if outdated:
             engine.load_image_archive(STANDINS[role](ref))  # loading over an old stand-in retags it
-            statuses.append(ImageStatus(role, ref, True, True, "rebuilt" if outdated else "built"))
-        else:
+            statuses.append(ImageStatus(role, ref, True, True, "rebuilt"))
+            if info.id != (engine.image_info(ref) or info).id:
+                try:  # the old stand-in lost its name: remove it unless a container still uses it
+                    engine.remove_image(info.id)
+                except ReglabError:
+                    pass
+            continue
+        if source == "standin":
+            engine.load_image_archive(STANDINS[role](ref))
+            statuses.append(ImageStatus(role, ref, True, True, "built"))
+            continue
+        if source == "hub":
             engine.pull_image(ref)
             statuses.append(ImageStatus(role, ref, True, False, "pulled"))
+            continue
+        if getattr(engine, "kind", "") not in ENGINES_THAT_PULL:
+            why = "the daemonless engine does not pull from Docker Hub"
+        else:
+            if hub is None:
+                hub = hub_reachable()
+            why = f"Docker Hub cannot be reached ({hub_probe_url()})"
+            if hub:
+                try:
+                    engine.pull_image(ref)
+                    statuses.append(ImageStatus(role, ref, True, False, "pulled"))
+                    continue
+                except ImageMissing:
+                    why = f"pulling it from Docker Hub ({hub_probe_url()}) failed"
+        missing = standin_missing(role)
+        if missing:
+            raise ImageMissing(
+                f"{ref} is not here, {why}, and its stand-in cannot be built because {missing} is missing: "
+                f"connect to the internet and run `python -m reglab images`, or install {missing} "
+                f"(Debian/Ubuntu: sudo apt-get install {' '.join(STANDIN_PACKAGES[role])}) and run it again, "
+                f"or load the image yourself (docker image load -i <file>).")
+        engine.load_image_archive(STANDINS[role](ref))
+        statuses.append(ImageStatus(role, ref, True, True, "built", why))
     return statuses
+
+
+def real_images_note(statuses: list[ImageStatus]) -> str | None:
+    """One line for a notebook when the course images are not reglab's stand-ins, or None."""
+    real = [s.reference for s in statuses if not s.standin]
+    if not real:
+        return None
+    return (f"{' and '.join(real)} here {'is' if len(real) == 1 else 'are'} not reglab's stand-in"
+            f"{'' if len(real) == 1 else 's'} ({'it' if len(real) == 1 else 'they'} came from Docker Hub or elsewhere): the digests, sizes and "
+            "hello-world's greeting you see differ from those saved in the notebook, as expected.")
 
 
 # ----------------------------------------------------------------------------- synthetic images

@@ -12,6 +12,8 @@ topic of the course is one attribute, one module of :mod:`reglab.steps`:
 ======================  =========================================  ========
 ``lab.storage``         the storage tree, links, blobs, API vs disk  02, 03
 ``lab.growth``          growth, deleting, garbage collection         04
+``lab.secure``          secure by default, TLS, a login              05
+``lab.mirror``          a pull-through cache and its bandwidth     06
 ======================  =========================================  ========
 
 A new topic is one module in :mod:`reglab.steps`, one line in ``__init__`` below, and its
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections import Counter
 from contextlib import AbstractContextManager
 
 from . import images as course_images
@@ -33,7 +36,11 @@ from .registry import Registry
 from .sandbox import Sandbox
 from .steps.growth import GrowthSteps
 from .steps.images import ImageSteps, ImageTable
+from .steps.mirror import MirrorSteps
+from .steps.secure import SecureSteps
 from .steps.storage import StorageSteps
+from .twin import Twin, docker
+from .units import count
 
 __all__ = ["Lab", "Registry"]
 
@@ -46,7 +53,7 @@ class Lab:
     """
 
     def __init__(self, name: str, engine: Engine | None = None, echo: bool = True,
-                 ensure_images: bool = True, learner: str | None = ANY):
+                 ensure_images: bool = True, learner: str | None = ANY, adopt: bool = False):
         self.scope = Scope.of(name, learner)  # learner: REGLAB_LEARNER / JUPYTERHUB_USER unless given
         self.name, self.learner = self.scope.lab, self.scope.learner
         self.narrator = Narrator(echo)
@@ -57,14 +64,23 @@ class Lab:
         # the course's topics, one module each
         self.storage = StorageSteps(self.narrator, self.engine, self.sandbox)
         self.growth = GrowthSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
+        adopted = self.sandbox.check_strangers(adopt)  # objects with this lab's names it did not create
+        if adopted:
+            self.narrator.note(f"took over and removed, as you asked (adopt=True): {', '.join(adopted)}")
         removed = self.sandbox.clear()
         if removed:
             self.narrator.note(f"removed leftovers of an earlier run of {self.scope.describe()}: {', '.join(removed)}")
         if ensure_images:
-            for status in course_images.ensure(self.engine):
+            statuses = course_images.ensure(self.engine)
+            for status in statuses:
                 if status.action != "present":
                     self.narrator.note(f"{status}")
+            real = course_images.real_images_note(statuses)
+            if real:  # the saved outputs were made with the stand-ins: say once why these differ
+                self.narrator.note(real)
         atexit.register(self._at_exit)
         self.narrator.say(f"lab {self.name} ready: what it creates is named {self.scope.prefix}-… "
                           f"and labelled reglab.lab={self.name}"
@@ -102,14 +118,26 @@ class Lab:
         return self.scope.object_name(role)
 
     def objects(self) -> list[str]:
-        """What the engine holds for this lab right now (``docker ps -a --filter label=…``)."""
-        return [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)]
+        """What the engine holds for this lab right now: its containers, volumes and networks
+        (``docker ps -a --filter label=…``), and the image tags and images it made or pulled."""
+        return [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)] + self.sandbox.images_left()
 
     def cleanup(self) -> list[str]:
-        """Remove every container, volume, network, tag and folder this lab created."""
+        """Remove every container, volume, network, tag, image and folder this lab created, printing
+        the twins that do the same by hand; return what went (``"container reglab-01-registry"``…)."""
         removed = self.sandbox.clear()
-        self.narrator.say(f"removed {len(removed)} thing(s) lab {self.name} created" +
-                          (":\n  " + "\n  ".join(removed) if removed else ""))
+        for twin in cleanup_twins(removed):
+            self.narrator.twin(twin)
+        order = ["container", "volume", "network", "tag", "image", "folder"]  # in this order on either engine
+        kinds = Counter(item.split(" ", 1)[0] for item in removed if item.split(" ", 1)[0] in order)
+        what = [count(kinds[kind], kind) for kind in order if kinds[kind]]
+        what += [item for item in removed if item.split(" ", 1)[0] not in order and not item.endswith(" was")
+                 and not item.endswith(" were")]  # files it put in shared places: "the CA certificate …"
+        restored = [item for item in removed if item.endswith((" was", " were"))]  # "…, as it was"
+        self.narrator.say(f"removed what lab {self.name} created: {', '.join(what)}"
+                          + (f"; restored {'; '.join(restored)}" if restored else "")
+                          + "; nothing else was touched" if removed
+                          else f"lab {self.name} had nothing left to remove")
         return removed
 
     def expect_failure(self) -> AbstractContextManager:
@@ -202,3 +230,17 @@ class Lab:
     def load_images(self, builds: list[course_images.ImageBuild]) -> list[str]:
         """Load images made in Python (``docker image load``)."""
         return self._images.load_images(builds)
+
+
+def cleanup_twins(removed: list[str]) -> list[Twin]:
+    """The commands that remove by hand what :meth:`Lab.cleanup` removed, one per kind of thing."""
+    names: dict[str, list[str]] = {}
+    for item in removed:
+        kind, _, name = item.partition(" ")
+        names.setdefault(kind, []).append(name)
+    commands = (("container", ("container", "rm", "-f", "-v")), ("network", ("network", "rm")),
+                ("volume", ("volume", "rm")), ("tag", ("image", "rm")), ("image", ("image", "rm")))
+    twins = [docker(*args, *names[kind]).wrapped(len(args) + 1) for kind, args in commands if kind in names]
+    if "folder" in names:
+        twins.append(Twin.of("rm", "-rf", *names["folder"]).wrapped(2))
+    return twins

@@ -1,5 +1,9 @@
 """The narrator: prints each step's docker CLI twin, then what happened, in a learner's words.
 
+Where a step shows what its twin prints (``find``, ``du -sb``, ``curl``…), that output comes
+verbatim (:meth:`Narrator.output`), and the lab's own reading of it follows on lines starting
+``lab:`` (:meth:`Narrator.explain`), so a learner can tell the command's words from the lab's.
+
 Every topic receives the lab's one narrator, so ``echo=False`` (tests, benchmarks) silences
 all of them at once, and :meth:`Narrator.quiet` lets a step run another without its output.
 """
@@ -12,6 +16,8 @@ from contextlib import contextmanager
 from .errors import ReglabError
 from .twin import Twin
 
+LABEL = "lab: "  # the lab's words after a command's real output
+
 
 class Narrator:
     def __init__(self, echo: bool = True):
@@ -21,6 +27,16 @@ class Narrator:
         if self.echo:
             print(text)
             sys.stdout.flush()
+
+    def output(self, text: str) -> None:
+        """What the twin printed, verbatim (a trailing newline dropped)."""
+        text = text.removesuffix("\n")
+        if text:
+            self.say(text)
+
+    def explain(self, text: str) -> None:
+        """The lab's reading of the output above: ``lab: …`` (a block follows its first line)."""
+        self.say(f"{LABEL}{text}")
 
     def note(self, text: str) -> None:
         """Housekeeping a learner may read but nbval ignores (lines starting '(reglab)')."""

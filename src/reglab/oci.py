@@ -5,7 +5,10 @@ describes and as ``skopeo`` reads and writes it (``oci:<root>:<name>``). Each ta
 descriptor in ``index.json`` whose ``org.opencontainers.image.ref.name`` annotation holds
 the full familiar name (``127.0.0.1:5000/hello-world:latest``), as
 :func:`write_layout` writes it. An image's ID is its config digest, as
-with Docker; a blob goes when no tag reaches it any more.
+with Docker. As with Docker, an image whose last tag moves to another image (a pull, a
+load or a tag of the same name) stays, *dangling*: a descriptor without a name, removed by
+its ID; removing an image's last name removes the image. A blob goes when no descriptor
+reaches it any more.
 
 Images imported from ``docker save`` archives or :class:`reglab.images.ImageBuild` are
 stored the way ``docker push`` would send them — Docker schema 2 manifest, layers gzipped
@@ -32,9 +35,9 @@ from . import dockergzip
 from .errors import EngineError, ImageMissing, ReglabError
 from .images import ImageBuild, docker_manifest, oci_manifest
 from .media import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_of
-from .naming import STANDIN_LABEL
+from .naming import STANDIN_LABEL, current_learner
 from .reference import parse
-from .state import state_root
+from .state import scope_root
 
 try:  # POSIX; elsewhere the store is single-process
     import fcntl
@@ -49,10 +52,12 @@ ID_PATTERN = re.compile(r"^(?:sha256:)?([0-9a-f]{12,64})$")
 
 
 def store_root() -> Path:
-    """``REGLAB_IMAGE_STORE``, else ``<state root>/_images`` (no lab id starts with ``_``)."""
+    """``REGLAB_IMAGE_STORE``, else ``_images`` in the learner's state folder (no lab id starts
+    with ``_``): each learner has an image store of their own, as each would have a Docker
+    engine of their own, so one learner's ``docker image rm hello-world`` is never another's."""
     if os.environ.get("REGLAB_IMAGE_STORE"):
         return Path(os.environ["REGLAB_IMAGE_STORE"])
-    return state_root() / "_images"
+    return scope_root(current_learner()) / "_images"
 
 
 def write_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
@@ -205,11 +210,11 @@ class ImageStore:
     # ------------------------------------------------------------------ reading
 
     def entries(self) -> list[Entry]:
+        """Every descriptor of the index: the named ones (tags), and dangling images (name "")."""
         out = []
         for desc in self._read_index().get("manifests") or []:
-            name = (desc.get("annotations") or {}).get(REF_NAME)
-            if name:
-                out.append(Entry(name, desc["digest"], desc.get("mediaType", OCI_MANIFEST), int(desc.get("size", 0))))
+            name = (desc.get("annotations") or {}).get(REF_NAME) or ""
+            out.append(Entry(name, desc["digest"], desc.get("mediaType", OCI_MANIFEST), int(desc.get("size", 0))))
         return out
 
     def manifest(self, digest: str) -> dict:
@@ -227,8 +232,11 @@ class ImageStore:
                 config = self.manifest(entry.digest)["config"]["digest"]
             except (ReglabError, KeyError, ValueError):
                 continue  # a damaged entry: not an image we can show
-            _, names = by_id.setdefault(config, (entry, []))
-            names.append(entry.name)
+            first, names = by_id.setdefault(config, (entry, []))
+            if entry.name:
+                names.append(entry.name)
+                if not first.name:  # show an image by one of its names rather than a dangling descriptor
+                    by_id[config] = (entry, names)
         return [self._image(entry, tuple(sorted(names))) for entry, names in by_id.values()]
 
     def find(self, reference: str) -> StoredImage | None:
@@ -253,7 +261,7 @@ class ImageStore:
 
     def _entry(self, name: str) -> Entry:
         for entry in self.entries():
-            if entry.name == name:
+            if name and entry.name == name:
                 return entry
         raise ImageMissing(f"there is no image {name} in the local store: pull it or tag it first "
                            "(lab.images() lists what is there).")
@@ -295,10 +303,52 @@ class ImageStore:
         name = parse(name).tagged
         index = self._read_index()
         index["mediaType"] = OCI_INDEX
-        kept = [d for d in index.get("manifests") or [] if (d.get("annotations") or {}).get(REF_NAME) != name]
+        descriptors = index.get("manifests") or []
+        kept = [d for d in descriptors if (d.get("annotations") or {}).get(REF_NAME) != name]
+        for old in descriptors:
+            if (old.get("annotations") or {}).get(REF_NAME) == name and old["digest"] != digest:
+                self._keep_dangling(old, kept)
         kept.append({"mediaType": media_type, "digest": digest, "size": size, "annotations": {REF_NAME: name}})
         index["manifests"] = kept
         self._write_index(index)
+
+    def _keep_dangling(self, old: dict, kept: list[dict]) -> None:
+        """The image ``old`` named loses that name: unless another descriptor still shows it, it
+        stays as a dangling image, as Docker keeps it (``<none>`` in ``docker image ls``)."""
+        try:
+            config = self.manifest(old["digest"])["config"]["digest"]
+        except (ReglabError, KeyError, ValueError):
+            return
+        for desc in kept:
+            try:
+                if self.manifest(desc["digest"])["config"]["digest"] == config:
+                    return
+            except (ReglabError, KeyError, ValueError):
+                continue
+        kept.append({"mediaType": old.get("mediaType", OCI_MANIFEST), "digest": old["digest"],
+                     "size": old.get("size", 0)})
+
+    def remove_dangling(self, image_id: str) -> bool:
+        """Remove a dangling image (no name left) by its ID; True when one was removed."""
+        with self.lock():
+            index = self._read_index()
+            before = index.get("manifests") or []
+            kept = []
+            for desc in before:
+                named = (desc.get("annotations") or {}).get(REF_NAME)
+                try:
+                    config = self.manifest(desc["digest"])["config"]["digest"]
+                except (ReglabError, KeyError, ValueError):
+                    config = None
+                if not named and config == image_id:
+                    continue
+                kept.append(desc)
+            if len(kept) == len(before):
+                return False
+            index["manifests"] = kept
+            self._write_index(index)
+            self._collect()
+            return True
 
     def tag(self, source: str, target: str) -> None:
         with self.lock():
@@ -320,6 +370,11 @@ class ImageStore:
             index = self._read_index()
             index["manifests"] = [d for d in index.get("manifests") or []
                                   if (d.get("annotations") or {}).get(REF_NAME) != name]
+            last = not any(t != name for t in image.tags)
+            if last:  # `docker image rm` of the last name removes the image, dangling copies too
+                index["manifests"] = [d for d in index["manifests"]
+                                      if (d.get("annotations") or {}).get(REF_NAME)
+                                      or self.manifest(d["digest"]).get("config", {}).get("digest") != image.id]
             self._write_index(index)
             self._collect()
             return self.find(image.id) is None
@@ -413,10 +468,15 @@ class ImageStore:
 
                 images = json.loads(read("manifest.json"))
                 tags = []
+                gzipped: dict[str, bytes] = {}  # a layer shared by several images is compressed once
                 for item in images:
                     config = read(item["Config"])
                     layers = [read(path) for path in item["Layers"]]
-                    self.add_image(item.get("RepoTags") or [], config, layers)
+                    for path, layer in zip(item["Layers"], layers):
+                        if path not in gzipped:
+                            gzipped[path] = dockergzip.compress(layer)
+                    compressed = [gzipped[path] for path in item["Layers"]]
+                    self.add_image(item.get("RepoTags") or [], config, layers, compressed=compressed)
                     tags += item.get("RepoTags") or []
         except (tarfile.TarError, KeyError, ValueError, AttributeError) as exc:
             raise EngineError(f"that is not a docker save archive reglab can read ({exc}): rebuild it with "

@@ -108,3 +108,56 @@ def collection(phases: list[Snapshot], title: str = "Deleting tags frees nothing
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper right", fontsize="small")
     return fig
+
+
+UPSTREAM = "#1b9e77"
+SERVED = "#d95f02"
+
+
+def bandwidth(ledger, title: str = "What the hub sent, with and without a pull-through cache") -> Figure:
+    """(d) Cumulative bytes the upstream sends, without a cache (every pull from it) and with
+    one (its access log), the saving shaded; beside it, the time of each pull."""
+    fig = _figure((10, 4.6))
+    left, right = fig.subplots(1, 2, width_ratios=[3, 1.15])
+    x = list(range(1, len(ledger) + 1))
+    without, with_cache, total_without, total_with = [], [], 0, 0
+    for p in ledger:
+        total_without += p.served
+        total_with += p.upstream or 0
+        without.append(total_without / MiB)
+        with_cache.append(total_with / MiB)
+    left.plot(x, without, "o-", color=SERVED, label="without a cache: every learner pulls from the hub")
+    left.plot(x, with_cache, "s-", color=UPSTREAM, label="with the cache: what the hub's log says it sent")
+    left.fill_between(x, with_cache, without, where=[w >= c for w, c in zip(without, with_cache)],
+                      color=SAVED, alpha=0.18, interpolate=True, label="saved")
+    left.fill_between(x, with_cache, without, where=[w < c for w, c in zip(without, with_cache)],
+                      color="#e6ab02", alpha=0.25, interpolate=True, label="the cache's first fetches cost more")
+    saved = ledger.served - ledger.upstream
+    if saved > 0:
+        left.annotate(f"{human(saved)} saved", xy=(x[-1], (without[-1] + with_cache[-1]) / 2), xytext=(-10, 0),
+                      textcoords="offset points", ha="right", va="center", color=SAVED, fontweight="bold")
+    left.annotate(human(ledger.served), (x[-1], without[-1]), xytext=(6, 0), textcoords="offset points",
+                  color=SERVED, va="center")
+    left.annotate(human(ledger.upstream), (x[-1], with_cache[-1]), xytext=(6, 0), textcoords="offset points",
+                  color=UPSTREAM, va="center")
+    left.set_xticks(x, [p.label for p in ledger], rotation=35, ha="right")
+    left.set_xlabel("pull (in order)")
+    left.set_ylabel("bytes from the hub, cumulative (MiB)")
+    left.set_ylim(0, max(without + with_cache) * 1.55)  # room for the legend above the lines
+    left.set_xlim(0.6, x[-1] + 0.9)
+    left.set_title(title, fontsize="medium")
+    left.grid(axis="y", alpha=0.3)
+    left.legend(loc="upper left", fontsize="small")
+
+    seconds = [p.seconds for p in ledger]
+    colors = [UPSTREAM if (p.upstream or 0) > 0 else SERVED for p in ledger]
+    right.barh(list(range(len(ledger)))[::-1], seconds, color=colors)
+    right.set_yticks(list(range(len(ledger)))[::-1], [p.label for p in ledger], fontsize="small")
+    for i, value in enumerate(seconds):
+        right.annotate(f"{value:.2f} s", (value, len(ledger) - 1 - i), xytext=(3, 0), textcoords="offset points",
+                       va="center", fontsize="x-small")
+    right.set_xlim(0, max(seconds + [0.01]) * 1.45)
+    right.set_xlabel("seconds (vary run to run)")
+    right.set_title("time of each pull\n(green: bytes came from the hub)", fontsize="medium")
+    right.grid(axis="x", alpha=0.3)
+    return fig

@@ -1,7 +1,18 @@
-"""Choosing the host port a registry is published on."""
+"""Choosing the host port a registry is published on, and keeping it for the lab.
+
+Ports are shared by every learner of a machine (one network namespace). A lab keeps the port
+it chose — an exclusive ``flock`` on a file named after it, in a folder every user can write —
+from its first registry until its cleanup, so that the registry it restarts later (with a
+volume, say) gets the same port, and the image names it tagged still point at it, even when
+other learners' labs start registries in between: their port choice passes over kept ports.
+The lock goes with the process that held it (a killed kernel keeps nothing).
+"""
 
 import errno
+import os
 import socket
+import tempfile
+from pathlib import Path
 
 from .errors import PortInUse, port_taken
 
@@ -42,3 +53,71 @@ def choose(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1", strict: bool 
         f"ports {preferred}-{preferred + SEARCH_SPAN - 1} on {host} are all taken: "
         "free one of them or pass a port outside that range."
     )
+
+
+LOCKS_ENV = "REGLAB_PORT_LOCKS"
+
+
+def _locks_dir() -> Path:
+    """``REGLAB_PORT_LOCKS``, else one folder per network namespace in /tmp (ports are per namespace)."""
+    if os.environ.get(LOCKS_ENV):
+        return Path(os.environ[LOCKS_ENV])
+    try:
+        namespace = f"-{os.stat('/proc/self/ns/net').st_ino}"
+    except OSError:
+        namespace = ""
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    return base / f"reglab-ports{namespace}"
+
+
+_held: dict[tuple[str, str, int], int | None] = {}  # (owner, host, port) → lock fd, in this process
+
+
+def hold(port: int, host: str, owner: str) -> bool:
+    """Keep ``host:port`` for ``owner`` (a lab's scope, ``reglab-ada-02``); False when another lab
+    (any learner's, any process's) keeps it. A lab made again in the same process (a notebook
+    run twice in one kernel) takes over what its scope kept.
+
+    Where no lock can be taken (no ``fcntl``, a folder we cannot write) the bind itself is
+    the only arbiter, as on a machine with one learner.
+    """
+    key = (owner, host, port)
+    if key in _held:
+        return True
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        _held[key] = None
+        return True
+    folder = _locks_dir()
+    path = folder / f"{host}-{port}"
+    try:
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
+            if folder.stat().st_uid == os.geteuid():
+                folder.chmod(0o1777)  # every learner's labs keep their ports here
+        try:  # opened read-only: a lock file another user made is opened, never rewritten
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        _held[key] = None
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held[key] = fd
+    return True
+
+
+def release(owner: str, port: int | None = None) -> None:
+    """Give back what ``owner`` keeps (one ``port``, or every one)."""
+    for key in [k for k in _held if k[0] == owner and port in (None, k[2])]:
+        fd = _held.pop(key)
+        if fd is not None:
+            os.close(fd)

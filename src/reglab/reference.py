@@ -2,7 +2,9 @@
 
 The grammar is distribution's (``reference/regexp.go``): a first component holding a
 ``.`` or ``:`` (or ``localhost``) names the registry; everything else lives on Docker Hub,
-where one-word names are short for ``library/<name>``.
+where one-word names are short for ``library/<name>``. An IPv6 address in brackets
+(``[::1]:5000``) names a registry too, as in ``github.com/distribution/reference`` ≥ 0.5
+(Docker ≥ 25; Docker 20.10's older grammar refused it).
 """
 
 import re
@@ -18,6 +20,7 @@ _DOMAIN = re.compile(
     r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*"
     r"(?::[0-9]+)?$"
 )
+_IPV6_DOMAIN = re.compile(r"^\[[a-fA-F0-9:]+\](?::[0-9]+)?$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
@@ -56,7 +59,7 @@ class Reference:
         registry, path = DOCKER_HUB, rest
         first, sep, remainder = rest.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
-            if not _DOMAIN.match(first):
+            if not (_DOMAIN.match(first) or _IPV6_DOMAIN.match(first)):
                 raise _bad(text, f"{first!r} is not a host name or host:port")
             registry, path = first, remainder
         if not path:

@@ -5,6 +5,7 @@ TLS or a login, a "hub" and a pull-through cache — starts it here.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -17,7 +18,7 @@ from .errors import PortInUse, ReglabError
 from .narrator import Narrator
 from .registry import Registry
 from .sandbox import Sandbox
-from .twin import Raw, docker
+from .twin import Raw, Twin, docker
 
 
 class Registries:
@@ -30,13 +31,18 @@ class Registries:
     def run(self, port: int | None = None, volume: str | None = None, bind: str | os.PathLike | None = None,
             name: str = "registry", env: dict[str, str] | None = None, host: str = "127.0.0.1",
             files: dict[str, str] | None = None, network: str | None = None, tls: bool = False,
-            ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True) -> Registry:
+            ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True,
+            loopback: bool = True, dns_options: tuple[str, ...] = (), again: bool = False) -> Registry:
         """Start a registry container and wait until ``GET /v2/`` answers.
 
         ``volume`` names a Docker volume (created as ``reglab-<lab>-<volume>``); ``bind`` a
         folder (relative paths go under the lab's work folder). Without either, the data
         lives in the container and dies with it. A taken port is never taken over: the next
-        free one is used, said once, and used by every later twin.
+        free one is used, said once, and used by every later twin. ``network`` (created as
+        ``reglab-<lab>-<network>``) attaches it to a network of the lab; with
+        ``loopback=False`` the registry is then named by its address on that network, which
+        is not loopback (:meth:`reglab.engines.Engine.network_address`), and still published
+        on 127.0.0.1. ``dns_options`` are Docker's ``--dns-opt`` for the container.
         """
         if volume and bind:
             raise ReglabError("choose either volume= or bind=, not both: the registry has one data folder.")
@@ -51,15 +57,27 @@ class Registries:
             bind_path = sandbox.folder(bind)
             if hasattr(os, "getuid"):
                 user = f"{os.getuid()}:{os.getgid()}"
+        if not loopback and not network:
+            raise ReglabError("a registry reached at an address that is not loopback needs a network of the lab: "
+                              "pass network='net' too.")
         if network:
-            self.engine.create_network(sandbox.scope, network)
+            network = network if network.startswith(f"{sandbox.scope.prefix}-") else sandbox.object_name(network)
+            if self.engine.create_network(sandbox.scope, network):
+                self.say.twin(docker("network", "create", network))
+                if not self.engine.has_networks:
+                    self.say.note(f"the daemonless engine has no container networks: a folder stands for {network}"
+                                  + ("" if loopback else ", and a registry reached on it listens on the IPv6 "
+                                     "loopback [::1]"))
         spec_env = dict(env or {})
         preferred = port or sandbox.port or ports.DEFAULT_PORT
         chosen, why = self._start(RegistrySpec(sandbox.scope, container, self.image, preferred, host, volume_name,
-                                               bind_path, user, spec_env, dict(files or {}), network))
+                                               bind_path, user, spec_env, dict(files or {}), network, loopback,
+                                               tuple(dns_options)))
         args += ["-p", f"{host}:{chosen}:5000", "--name", container]
         if network:
             args += ["--network", network]
+        for option in dns_options:
+            args += ["--dns-opt", option]
         if volume_name:
             args += ["-v", f"{volume_name}:{REGISTRY_DATA}"]
         if bind_path:
@@ -70,11 +88,23 @@ class Registries:
             args += ["-v", f"{folder}:{inside}:ro"]
         for key, value in spec_env.items():
             args += ["-e", f"{key}={value}"]
+        if bind_path and not again:
+            # typed without it, Docker would create the folder as root, and a registry running as
+            # the learner (--user) could not write there: its pushes would fail with a 500
+            self.say.twin(Twin.of("mkdir", "-p", str(bind_path)))
         self.say.twin(docker(*args, self.image))
         if why:
             self.say.say(f"port {preferred} is taken by {why}, so this lab uses port {chosen} instead.")
-        registry = Registry(container, host, chosen, volume_name, bind_path, tuple(sorted(spec_env.items())),
-                            tuple(sorted((files or {}).items())), network, tls, ca, auth)
+        reach_host, reach_port, published = host, chosen, None
+        if not loopback:
+            address = self.engine.network_address(container, network)
+            self.say.twin(docker("container", "inspect", "--format",
+                                 f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', container))
+            reach, _, port_text = address.rpartition(":")
+            reach_host, reach_port, published = reach.strip("[]"), int(port_text), chosen
+            self.say.say(reach_host)
+        registry = Registry(container, reach_host, reach_port, volume_name, bind_path, tuple(sorted(spec_env.items())),
+                            tuple(sorted((files or {}).items())), network, tls, ca, auth, published)
         registry.api.wait_ready(timeout=30, problem=lambda: self.engine.registry_problem(container))
         if current:
             sandbox.registry, sandbox.port = registry, chosen
@@ -83,7 +113,10 @@ class Registries:
             where = f", keeping its data in the volume {volume_name}"
         elif bind_path:
             where = f", keeping its data in the folder {bind_path}"
-        self.say.say(f"registry ready at {registry.url}{where}")
+        if not loopback:
+            where += f", on the network {network} (an address that is not loopback)"
+        if not again:
+            self.say.say(f"registry ready at {registry.url}{where}")
         return registry
 
     def _start(self, spec: RegistrySpec) -> tuple[int, str | None]:
@@ -91,10 +124,16 @@ class Registries:
         why = None
         port = spec.port
         for _ in range(ports.SEARCH_SPAN):
+            if not self.sandbox.hold_port(port, spec.host):
+                why = why or "another lab"  # kept by another learner's lab (or another notebook's)
+                port = ports.choose(port + 1, spec.host)
+                continue
             try:
                 self.engine.start_registry(RegistrySpec(**{**spec.__dict__, "port": port}))
                 return port, why
             except PortInUse as exc:
+                if port != self.sandbox.port:
+                    ports.release(self.sandbox.scope.prefix, port)
                 why = why or exc.holder
                 port = ports.choose(port + 1, spec.host)
         raise PortInUse(f"no free port from {spec.port} on: free one, or pass another port.")
@@ -112,16 +151,18 @@ class Registries:
         self.say.twin(docker("container", "rm", "-v", registry.name))
         self.engine.remove(registry.name)
         if registry.volume:
-            keeps = f"; the volume {registry.volume} still holds the data"
+            keeps = f"; -v removes only anonymous volumes, so the volume {registry.volume} still holds the data"
         elif registry.bind:
             keeps = f"; the folder {registry.bind} still holds the data"
         else:
-            keeps = ", and with it every image pushed to it (there was no volume)"
+            keeps = (f", and with -v the anonymous volume Docker made for its {REGISTRY_DATA}: every image "
+                     "pushed to it is gone")
         self.say.say(f"removed {registry.name}{keeps}")
         self.sandbox.registry = None
 
     def restart(self, **settings: str | None) -> Registry:
-        """Recreate the registry on the same storage with changed environment settings (None removes one)."""
+        """Recreate the registry on the same storage with changed environment settings (None removes
+        one): ``docker container rm -f`` (kill and remove at once), then the same ``run``."""
         registry = self.sandbox.current()
         env = dict(registry.env)
         for key, value in settings.items():
@@ -129,11 +170,21 @@ class Registries:
                 env.pop(key, None)
             else:
                 env[key] = value
-        self.kill()
-        self.remove()
-        return self.run(port=registry.port, volume=registry.volume, bind=registry.bind, env=env,
-                        files=dict(registry.files), network=registry.network, tls=registry.tls, ca=registry.ca,
-                        auth=registry.auth)
+        anonymous = ["-v"] if not (registry.volume or registry.bind) else []  # its anonymous volume goes too
+        self.say.twin(docker("container", "rm", "-f", *anonymous, registry.name))
+        self.engine.kill(registry.name)
+        self.engine.remove(registry.name)
+        self.sandbox.registry = None
+        restarted = self.run(port=registry.published or registry.port, volume=registry.volume, bind=registry.bind, env=env,
+                             files=dict(registry.files), network=registry.network, tls=registry.tls,
+                             ca=registry.ca, auth=registry.auth,
+                             loopback=registry.loopback, again=True)
+        where = f"the volume {registry.volume}" if registry.volume else \
+            f"the folder {registry.bind}" if registry.bind else "a new anonymous volume (empty)"
+        changes = [f"{k}={v}" if v is not None else f"without {k}" for k, v in settings.items()]
+        self.say.say(f"registry restarted at {restarted.url} on {where}"
+                     + (f"; now {', '.join(changes)}" if changes else "; a new process, with an empty cache"))
+        return restarted
 
     # ------------------------------------------------------------------ what it holds
 
@@ -141,21 +192,35 @@ class Registries:
         """The repositories the registry holds (``GET /v2/_catalog``)."""
         api = self.sandbox.current().api
         self.say.twin(api.curl("/v2/_catalog"))
-        repos = api.catalog()
-        self.say.say(json.dumps({"repositories": repos}))
-        return repos
+        self.say.output(api.request("GET", "/v2/_catalog", what="catalog").text)  # what curl prints
+        return api.catalog()
 
     def tags(self, repository: str) -> list[str]:
         """The tags of one repository (``GET /v2/<name>/tags/list``)."""
         api = self.sandbox.current().api
         self.say.twin(api.curl(f"/v2/{repository}/tags/list"))
-        tags = api.tags(repository)
-        self.say.say(json.dumps({"name": repository, "tags": tags}))
-        return tags
+        self.say.output(api.request("GET", f"/v2/{repository}/tags/list", what=repository).text)  # what curl prints
+        return api.tags(repository)
 
     def insecure_registries(self) -> list[str]:
         """Where the engine agrees to speak plain HTTP instead of HTTPS."""
         self.say.twin(docker("info", "--format", "{{json .RegistryConfig.InsecureRegistryCIDRs}}"))
         allowed = self.engine.insecure_registries()
-        self.say.say(json.dumps(allowed))
+        cidrs = [a for a in allowed if _is_cidr(a)]
+        self.say.output(json.dumps(cidrs, separators=(",", ":")))  # Go's JSON, as docker info prints it
+        names = [a for a in allowed if not _is_cidr(a)]
+        if names:
+            self.say.explain(f"also listed by name in insecure-registries (docker info shows them under "
+                             f"Insecure Registries): {', '.join(names)}")
+        if self.engine.kind != "docker":
+            self.say.note("no Docker daemon here to ask: the daemonless engine applies Docker 20.10's built-in rule, "
+                          "127.0.0.0/8, and this answer is that fixed text")
         return allowed
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return "/" in text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engines.base import REGISTRY_DATA
-from .registry_api import RegistryClient
+from .engines.base import PROXY_REMOTEURL, REGISTRY_DATA
+from .registry_api import DEFAULT_INSECURE, RegistryClient
 from .twin import Twin, docker
 
 
@@ -25,11 +25,22 @@ class Registry:
     tls: bool = False
     ca: Path | None = None  # the CA that signed its certificate, when the lab made one
     auth: tuple[str, str] | None = None  # the lab's own user, for its checks (never printed)
+    published: int | None = None  # the port on 127.0.0.1 when ``host`` is its network address
 
     @property
     def address(self) -> str:
         """``127.0.0.1:5000``: the first part of every image name stored here."""
-        return f"{self.host}:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        """Is it named by a loopback address Docker counts as local (127.0.0.0/8)?"""
+        return self.published is None
+
+    @property
+    def upstream(self) -> str | None:
+        """The registry a pull-through cache fetches from (``proxy.remoteurl``), or None."""
+        return dict(self.env).get(PROXY_REMOTEURL)
 
     @property
     def url(self) -> str:
@@ -41,8 +52,21 @@ class Registry:
 
     @property
     def api(self) -> RegistryClient:
-        """The registry's HTTP API, spoken as a client that trusts the lab's CA and knows its user."""
-        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth)
+        """The registry's HTTP API, spoken as a client that trusts the lab's CA and knows its user
+        (else what ``docker login`` stored)."""
+        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth, insecure=self._plain_ok,
+                              upstream=self.upstream)
+
+    @property
+    def _plain_ok(self) -> tuple[str, ...]:
+        """The lab's own client (like curl) speaks plain HTTP to a plain registry it started, wherever
+        it is; Docker's rule is for pushes and pulls, which go through the engine."""
+        return DEFAULT_INSECURE if self.tls else DEFAULT_INSECURE + (self.address,)
+
+    @property
+    def anonymous_api(self) -> RegistryClient:
+        """The same API without any credentials: what anybody on the network gets."""
+        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=False, insecure=self._plain_ok)
 
     # -- where its files are, as a learner would reach them
     @property

@@ -10,7 +10,12 @@ engine. It does what ``docker push``/``pull`` do on the wire:
   other host gets HTTPS, verified against a CA bundle (``ca=``, else ``certs.d/<host>/ca.crt``
   as Docker looks it up, else the system's trust).
 - **Credentials**: ``auth=(user, password)``, else what ``docker login`` stored for the host
-  in ``$DOCKER_CONFIG/config.json``; a Bearer (token) challenge is recognised and explained.
+  in ``$DOCKER_CONFIG/config.json`` (``auth=False``: none, an anonymous client); a Bearer
+  (token) challenge is recognised and explained.
+- **TLS failures in Go's words**: when a certificate does not verify, the client looks at the
+  certificate the server sent and says what Docker's Go client would say of it (Go checks the
+  name before the issuer): ``x509: certificate relies on legacy Common Name field…``, ``x509:
+  certificate is valid for …, not …``, else ``x509: certificate signed by unknown authority``.
 - ``Accept`` negotiation, ``Link`` pagination, monolithic and chunked uploads, mounts.
 
 Every call is one request a learner could type with ``curl`` (:meth:`RegistryClient.curl`).
@@ -23,6 +28,7 @@ import ipaddress
 import json
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,10 +97,13 @@ class CatalogPage:
 
 
 def error_for(host: str, method: str, path: str, status: int, body: bytes | str | None = None,
-              what: str = "", headers=None) -> ReglabError:
+              what: str = "", headers=None, upstream: str | None = None) -> ReglabError:
     """The one-sentence error for a registry's non-success answer about ``what``.
 
     ``body`` is the registry's error JSON (``{"errors": [{"code", "message", "detail"}]}``).
+    ``upstream``: the registry is a pull-through cache of that URL (``proxy.remoteurl``). A
+    cache refuses pushes with 405 ``UNSUPPORTED`` (read-only mode: 405 without a JSON body),
+    and answers 404 for what it has not kept when its upstream does not give it.
     """
     code, message = _registry_error(body)
     challenge = {k.lower(): v for k, v in (headers or {}).items()}.get("www-authenticate", "")
@@ -104,12 +113,16 @@ def error_for(host: str, method: str, path: str, status: int, body: bytes | str 
             realm = _challenge_param(challenge, "realm") or "its token server"
             return errors.token_auth(host, realm)
         return errors.login_needed(host)
+    if status == 405 and upstream:
+        return errors.proxy_refuses(host, upstream)
     if status == 405 and method == "DELETE":
         return errors.delete_disabled(host, what)
     if status == 405 and method in ("POST", "PUT", "PATCH"):
-        return errors.read_only_refused(host)
+        return errors.proxy_refuses(host) if code == "UNSUPPORTED" else errors.read_only_refused(host)
     if status == 404:
         kind = path.split("?", 1)[0].rstrip("/").split("/")
+        if upstream and "manifests" in kind[-2:]:
+            return errors.not_cached(host, _ref("/".join(kind[2:-2]), kind[-1]), upstream)
         if "blobs" in kind[-2:]:
             return errors.blob_unknown(host, kind[-1], "/".join(kind[2:-2]))
         if "manifests" in kind[-2:]:
@@ -196,6 +209,42 @@ def stored_credentials(host: str) -> tuple[str, str] | None:
     return (user, password) if user else None
 
 
+_probe_context: ssl.SSLContext | None = None
+
+
+def answers(url: str, timeout: float) -> bool:
+    """Whether anything answers HTTP at ``url`` (any status counts; no redirect is followed).
+    Proxy settings in the environment apply, as they do to a learner's other tools."""
+    try:
+        requests.get(url, timeout=timeout, allow_redirects=False).close()
+    except requests.RequestException:
+        return False
+    return True
+
+
+def _speaks_tls(host: str, timeout: float) -> bool:
+    """Does ``host`` (``address[:port]``) complete a TLS handshake? Docker's HTTPS try of an
+    insecure registry, unverified. One context for the process: a probe loads no CA bundle
+    (that costs ~20 ms of CPU each time, and every push and pull probes). OSError: nothing answers."""
+    global _probe_context
+    if _probe_context is None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        _probe_context = context
+    address, port = host, 443
+    if host.rpartition(":")[2].isdigit() and not host.endswith("]"):
+        address, _, number = host.rpartition(":")
+        port = int(number)
+    address = address.strip("[]")
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        try:
+            with _probe_context.wrap_socket(sock, server_hostname=address):
+                return True
+        except ssl.SSLError:
+            return False
+
+
 # ----------------------------------------------------------------------------- the client
 
 
@@ -207,12 +256,13 @@ class RegistryClient:
     """
 
     def __init__(self, host: str, *, tls: bool | None = None, ca: str | os.PathLike | None = None,
-                 auth: tuple[str, str] | None = None, insecure: Iterable[str] = DEFAULT_INSECURE,
-                 timeout: float = 10.0, session: requests.Session | None = None):
+                 auth: tuple[str, str] | None | bool = None, insecure: Iterable[str] = DEFAULT_INSECURE,
+                 timeout: float = 10.0, session: requests.Session | None = None, upstream: str | None = None):
         if "://" in host:  # a URL: its scheme says plain or TLS
             parsed = urlparse(host)
             host, tls = parsed.netloc, parsed.scheme == "https" if tls is None else tls
         self.host = host
+        self.upstream = upstream  # a pull-through cache of that URL: its refusals are explained as such
         self.insecure = tuple(insecure)
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -222,7 +272,7 @@ class RegistryClient:
         self._ca = self._find_ca(ca)
         self.tls = tls
         self.scheme: str | None = None if tls is None else ("https" if tls else "http")
-        credentials = auth or stored_credentials(host)
+        credentials = None if auth is False else (auth or stored_credentials(host))
         if credentials:
             self.session.auth = credentials
 
@@ -234,6 +284,11 @@ class RegistryClient:
             if candidate.is_file():
                 return str(candidate)
         return None
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA bundle this client verifies TLS against (None: the system's trust)."""
+        return self._ca
 
     @property
     def base_url(self) -> str:
@@ -259,13 +314,8 @@ class RegistryClient:
             self.scheme = "https"
             return self.scheme
         try:
-            with urllib3.warnings.catch_warnings():
-                urllib3.warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                self.session.get(f"https://{self.host}/v2/", timeout=self.timeout, verify=False)
-            self.scheme = "https"
-        except requests.exceptions.SSLError:
-            self.scheme = "http"
-        except (requests.ConnectionError, requests.Timeout):
+            self.scheme = "https" if _speaks_tls(self.host, self.timeout) else "http"
+        except OSError:
             return "http"  # nothing answers yet: do not remember a guess
         return self.scheme
 
@@ -295,32 +345,64 @@ class RegistryClient:
         if response.status_code not in ok:
             body = response.content if not kwargs.get("stream") else response.raw.read(64 * 1024)
             raise error_for(self.host, method, urlparse(url).path, response.status_code, body, what,
-                            response.headers)
+                            response.headers, self.upstream)
         return response
 
     def _tls_error(self, text: str) -> ReglabError:
+        """The sentence for a failed TLS handshake, in the words of Docker's Go client."""
         low = text.lower()
         if "wrong version number" in low or "record layer failure" in low or "http request" in low \
                 or "packet length too long" in low:
             return errors.plain_http_refused(self.host)
-        if "mismatch" in low or "doesn't match" in low or "not valid for" in low:
-            detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl", 1)[0].strip(" ()'\"")
+        cert = self._peer_certificate()
+        if cert is not None:
+            from .certs import go_hostname_error
+
+            problem = go_hostname_error(cert, self.hostname)
+            if problem and "legacy Common Name" in problem:
+                return errors.legacy_common_name(self.host)
+            if problem:
+                return errors.certificate_mismatch(self.host, problem)
+        elif "mismatch" in low or "doesn't match" in low or "not valid for" in low:
+            detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl", 1)[0].strip(" ()'\".")
             return errors.certificate_mismatch(self.host, detail or "hostname mismatch")
         return errors.untrusted_certificate(self.host)
 
-    def curl(self, path: str, method: str = "GET", accept: str | None = None, head: bool = False) -> str:
-        """The ``curl`` command doing the same request (a step's twin)."""
+    @property
+    def hostname(self) -> str:
+        """The host without its port (and without an IPv6 address's brackets)."""
+        name = self.host.rsplit(":", 1)[0] if not self.host.endswith("]") and self.host.count(":") else self.host
+        return name.strip("[]")
+
+    def _peer_certificate(self):
+        """The certificate the server presents, read without verifying it (None if unreadable)."""
+        port = self.host.rsplit(":", 1)[1] if not self.host.endswith("]") and ":" in self.host else "443"
+        try:
+            pem = ssl.get_server_certificate((self.hostname, int(port)), timeout=self.timeout)
+            from cryptography import x509
+
+            return x509.load_pem_x509_certificate(pem.encode())
+        except (OSError, ValueError, ImportError):
+            return None
+
+    def curl(self, path: str, method: str = "GET", accept: str | Iterable[str] | None = None,
+             head: bool = False, include: bool = False) -> str:
+        """The ``curl`` command doing the same request (a step's twin); ``include``: with the
+        headers; several ``accept`` types give one ``-H`` each (the registry reads every ``Accept``
+        header it gets)."""
         parts = ["curl"]
         if head:
             parts.append("-I")
-        elif method != "GET":
+        elif include:
+            parts.append("-i")
+        if not head and method != "GET":
             parts += ["-X", method]
         if self.scheme == "https" and self._ca:
             parts += ["--cacert", self._ca]
         if self.session.auth:
             parts += ["-u", f"{self.session.auth[0]}:$PASSWORD"]
-        if accept:
-            parts += ["-H", f"'Accept: {accept}'"]
+        for media_type in ([accept] if isinstance(accept, str) else list(accept or ())):
+            parts += ["-H", f"'Accept: {media_type}'"]
         url = self.url(path)
         parts.append(f"'{url}'" if "?" in url or "&" in url else url)
         return " ".join(parts)
@@ -339,12 +421,20 @@ class RegistryClient:
         return self.status() == 200
 
     def wait_ready(self, timeout: float = 30.0, problem: Callable[[], str | None] | None = None) -> float:
-        """Poll ``/v2/`` until it answers (200, or 401 from a registry that wants credentials);
-        return the seconds waited. ``problem`` is asked between polls: an answer stops early."""
+        """Poll ``/v2/`` until it answers (200, or 401 from a registry that wants credentials, or a
+        TLS handshake whose certificate does not verify: it answers, and the next step shows what is
+        wrong with its certificate); return the seconds waited. ``problem`` is asked between polls:
+        an answer stops early."""
         start = time.monotonic()
         delay = 0.01
         while True:
-            if self.status() in (200, 401):
+            try:
+                code = self.request("GET", "/v2/", ok=tuple(range(100, 600))).status_code
+            except errors.UntrustedCertificate:
+                return time.monotonic() - start
+            except ReglabError:
+                code = None
+            if code in (200, 401):
                 return time.monotonic() - start
             trouble = problem() if problem else None
             if trouble:

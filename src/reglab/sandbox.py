@@ -1,18 +1,23 @@
 """One learner's sandbox for one lab: its scope, what it created, and its current registry.
 
 The topics of the course (:mod:`reglab.steps`) share it: names come from its scope, image
-tags and folders it creates are written down in its state, so that :meth:`Sandbox.clear`
-(cleanup, and the next ``Lab`` after a killed kernel) removes exactly those.
+tags, images, folders and files it creates are written down in its state, so that
+:meth:`Sandbox.clear` (cleanup, and the next ``Lab`` after a killed kernel) removes exactly
+those. A change to the daemon's configuration is undone from the backup in the lab's state
+folder; a change that lives only in this process (an environment variable) registers its
+undo with :meth:`Sandbox.on_clear`.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from . import images as course_images
+from . import ports
 from .engines import Engine
-from .errors import ReglabError
+from .errors import NameConflict, ReglabError
 from .naming import Scope
 from .reference import parse
 from .registry import Registry
@@ -27,6 +32,20 @@ class Sandbox:
         self.workdir = work_root(scope.learner) / scope.lab
         self.registry: Registry | None = None  # the one the steps act on
         self.port: int | None = None  # the port chosen once, used by every later registry and twin
+        self._undo: list[Callable[[], str | None]] = []
+
+    @property
+    def daemon_backup(self) -> Path:
+        """Where the daemon's original configuration is kept while the lab has changed it."""
+        return self.state.dir / "daemon.json.backup"
+
+    def on_clear(self, undo: Callable[[], str | None]) -> None:
+        """Run ``undo`` at the next clear (once); what it returns, if anything, is listed as removed."""
+        self._undo.append(undo)
+
+    def hold_port(self, port: int, host: str) -> bool:
+        """Keep ``port`` for this lab until it is cleared (True), unless another lab keeps it (False)."""
+        return ports.hold(port, host, self.scope.prefix)
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
@@ -36,11 +55,42 @@ class Sandbox:
             raise ReglabError("this lab has no registry yet: start one with lab.run_registry().")
         return self.registry
 
+    def check_strangers(self, adopt: bool = False) -> list[str]:
+        """Objects with this lab's names that it did not create — typing the twins by hand makes
+        them — would make a later step fail half-way. Stop at once with one sentence that says how
+        to get out; with ``adopt`` (the learner says so) remove them as the lab's own."""
+        asked = set(self.state.containers) | set(self.state.volumes)  # names a lab sheet asked the learner to type
+        strangers = [o for o in self.engine.strangers(self.scope) if o.name not in asked]
+        if not strangers:
+            return []
+        if adopt:
+            self.engine.remove_strangers(strangers)
+            return [f"{o.kind} {o.name}" for o in strangers]
+        order = {"container": 0, "network": 1, "volume": 2}
+        strangers = sorted(strangers, key=lambda o: (order.get(o.kind, 3), o.name))
+        what = ", ".join(f"the {o.kind} {o.name}" for o in strangers)
+        verbs = {"container": "container rm -f", "network": "network rm", "volume": "volume rm"}
+        commands = "; ".join(f"docker {verbs[o.kind]} {o.name}" for o in strangers)
+        raise NameConflict(
+            f"{what} {'has' if len(strangers) == 1 else 'have'} this lab's name{'s' if len(strangers) > 1 else ''} "
+            f"but {'was' if len(strangers) == 1 else 'were'} not made by it (typing the twins by hand makes "
+            f"{'it' if len(strangers) == 1 else 'them'}): remove {'it' if len(strangers) == 1 else 'them'} "
+            f"({commands}) and run this cell again, or let the lab take "
+            f"{'it' if len(strangers) == 1 else 'them'} over and remove {'it' if len(strangers) == 1 else 'them'} "
+            f"with everything in {'it' if len(strangers) == 1 else 'them'}: Lab(\"{self.scope.lab}\", adopt=True)."
+        )
+
     def record_tag(self, tag: str) -> None:
         """Remember a tag this lab created, so cleanup removes it (the course images excepted)."""
         course = {parse(course_images.registry_image()).tagged, parse(course_images.hello_image()).tagged}
         if tag not in course:
             self.state.add_tag(tag)
+
+    def record_image(self, image_id: str, existed: bool) -> None:
+        """Remember an image this lab loaded or pulled (not one that was there before), so cleanup
+        removes it even after it lost its last tag (a dangling image, ``<none>`` in ``docker image ls``)."""
+        if not existed and image_id:
+            self.state.add_image(image_id)
 
     def folder(self, name: str | Path) -> Path:
         """A folder of the lab's own (relative names go under its work folder); created, and
@@ -53,26 +103,117 @@ class Sandbox:
             self.state.add_dir(path)
         return path
 
+    def shared_file(self, path: Path, data: bytes, what: str) -> None:
+        """Write ``path`` in a shared place (``certs.d``), creating and recording the folders that
+        were missing; a file the lab did not create there is never overwritten."""
+        if path.exists() and str(path) not in self.state.files:
+            raise NameConflict(f"{path} exists and this lab did not create it: reglab will not overwrite it; "
+                               "remove it yourself if it is not needed.")
+        missing = []
+        for parent in [path.parent, *path.parent.parents]:
+            if parent.exists():
+                break
+            missing.append(parent)
+        for folder in reversed(missing):
+            folder.mkdir()
+            self.state.add_shared_dir(folder)
+        self.state.add_file(path, what)
+        path.write_bytes(data)
+
+    def remove_shared_file(self, path: Path) -> bool:
+        """Remove a file :meth:`shared_file` wrote, and the folders it created if now empty."""
+        if str(path) not in self.state.files:
+            return False
+        path.unlink(missing_ok=True)
+        self.state.drop_file(path)
+        for folder in sorted(self.state.shared_dirs, key=len, reverse=True):
+            try:
+                Path(folder).rmdir()
+            except OSError:
+                continue
+            self.state.shared_dirs.remove(folder)
+            self.state.save()
+        return True
+
     def clear(self) -> list[str]:
-        """Remove the objects, tags and folders of this scope; say what went."""
-        removed = [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)]
+        """Remove the objects, tags, images, folders and files of this scope, undo its changes; say
+        what went. A tag or an image that cannot go (a container still uses it) stays written
+        down: the next cleanup tries again, and ``checks.nothing_left`` names it."""
+        removed = []
+        while self._undo:
+            said = self._undo.pop()()
+            if said:
+                removed.append(said)
+        if self.engine.restore_configuration(self.daemon_backup):
+            removed.append("the daemon's insecure-registries and registry-mirrors, as they were")
+        for name in list(self.state.containers):  # named for the learner, maybe made without our label
+            if self.engine.inspect(name) is not None:
+                try:
+                    self.engine.remove(name)
+                    removed.append(f"container {name}")
+                except ReglabError:
+                    pass
+        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)
+                    if f"{o.kind} {o.name}" not in removed]
+        for name in list(self.state.volumes):
+            if self.engine.volume_exists(name):
+                try:
+                    self.engine.remove_volume(name)
+                    removed.append(f"volume {name}")
+                except ReglabError:
+                    pass
         for tag in list(self.state.tags):
             try:
                 self.engine.remove_image(tag)
                 removed.append(f"tag {tag}")
             except ReglabError:
-                pass  # already gone, or still used: leave it
-            self.state.drop_tag(tag)
+                pass  # already gone, or still used: decided below
+            if self.engine.image_info(tag) is None:
+                self.state.drop_tag(tag)
+        for image_id in list(self.state.images):
+            info = self.engine.image_info(image_id)
+            if info is not None and not info.tags:  # dangling: nobody's name is on it any more
+                try:
+                    self.engine.remove_image(image_id)
+                    removed.append(f"image {image_id[7:19]}")
+                except ReglabError:
+                    pass  # a container still uses it: leave it
+            if self.engine.image_info(image_id) is None or info is None or info.tags:
+                self.state.drop_image(image_id)  # gone, or it has a name that is not the lab's to remove
         for folder in list(self.state.dirs):
             path = Path(folder)
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(f"folder {path}")
-        self.state.clear()
+        for file, what in list(self.state.files.items()):
+            self.remove_shared_file(Path(file))
+            removed.append(what)
+        for folder in sorted(self.state.shared_dirs, key=len, reverse=True):
+            try:
+                Path(folder).rmdir()
+            except OSError:
+                pass  # not empty: someone else's files are in it now
+        self.state.dirs, self.state.shared_dirs = [], []
+        self.state.containers = [n for n in self.state.containers if self.engine.inspect(n) is not None]
+        self.state.volumes = [n for n in self.state.volumes if self.engine.volume_exists(n)]
+        if self.state.tags or self.state.images or self.state.containers or self.state.volumes:
+            self.state.save()
+        else:
+            self.state.clear()
         for folder in (self.workdir, self.state.dir):
             try:
                 folder.rmdir()  # only when empty: it may hold the learner's own files
             except OSError:
                 pass
         self.registry = None
+        ports.release(self.scope.prefix)
         return removed
+
+    def images_left(self) -> list[str]:
+        """Tags and images this lab created that still exist (``tag …``, ``image …``)."""
+        left = [f"tag {t}" for t in self.state.tags if self.engine.image_info(t) is not None]
+        for image_id in self.state.images:
+            info = self.engine.image_info(image_id)
+            if info is not None and not info.tags:
+                left.append(f"image {image_id[7:19]}")
+        return left

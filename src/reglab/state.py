@@ -1,6 +1,7 @@
-"""What a lab created outside Docker's labels: image tags and folders; and where it keeps them.
+"""What a lab created outside Docker's labels: image tags, images, folders and files; where it keeps them.
 
-Containers and volumes carry labels, so they can always be found again. Image tags and
+Containers and volumes carry labels, so they can always be found again. Image tags, the
+images a lab loaded or pulled (by ID: one may lose its last tag and stay, dangling) and
 bind-mount folders cannot, so a lab writes them down in a small JSON file; the next
 ``Lab(...)`` of the same name and learner (after a killed kernel, say) reads it and removes
 exactly those, nothing else. Every folder is scoped to the learner, if there is one.
@@ -70,25 +71,46 @@ def work_root(learner: str | None = None) -> Path:
 
 
 class State:
-    """The tags and folders one lab created, persisted as ``<scope root>/<lab>/state.json``."""
+    """The tags, images, folders and files one lab created, persisted as ``<scope root>/<lab>/state.json``.
+
+    ``dirs`` are removed with everything in them (the lab's own work folders); ``files`` are
+    single files the lab put in a shared place (a CA certificate in ``certs.d``), each with a
+    few words saying what it is; ``shared_dirs`` are folders it had to create there, removed
+    only when empty (someone else may have put something in them meanwhile).
+
+    A lab sheet (:mod:`reglab.exercises`) also writes down the containers and volumes it asks
+    the learner to create by name: typed in a terminal they carry no reglab label, so cleanup
+    finds them by these names."""
 
     def __init__(self, scope: Scope):
         self.scope = scope
         self.dir = scope_root(scope.learner) / scope.lab
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
+        self.images: list[str] = []  # IDs of images the lab loaded or pulled
         self.dirs: list[str] = []
+        self.files: dict[str, str] = {}  # path → what it is
+        self.shared_dirs: list[str] = []
+        self.containers: list[str] = []
+        self.volumes: list[str] = []
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
                 self.tags, self.dirs = list(data.get("tags", [])), list(data.get("dirs", []))
+                self.files, self.shared_dirs = dict(data.get("files", {})), list(data.get("shared_dirs", []))
+                self.images = list(data.get("images", []))
+                self.containers, self.volumes = list(data.get("containers", [])), list(data.get("volumes", []))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".state.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"tags": self.tags, "dirs": self.dirs}, indent=1))
+        data = {"tags": self.tags, "images": self.images, "dirs": self.dirs}
+        if self.files or self.shared_dirs:
+            data.update(files=self.files, shared_dirs=self.shared_dirs)
+        data.update({k: v for k, v in (("containers", self.containers), ("volumes", self.volumes)) if v})
+        tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(self.file)
 
     def add_tag(self, tag: str) -> None:
@@ -101,12 +123,43 @@ class State:
             self.tags.remove(tag)
             self.save()
 
+    def add_image(self, image_id: str) -> None:
+        if image_id not in self.images:
+            self.images.append(image_id)
+            self.save()
+
+    def drop_image(self, image_id: str) -> None:
+        if image_id in self.images:
+            self.images.remove(image_id)
+            self.save()
+
     def add_dir(self, path: Path) -> None:
         if str(path) not in self.dirs:
             self.dirs.append(str(path))
             self.save()
 
+    def add_file(self, path: Path, what: str) -> None:
+        self.files[str(path)] = what
+        self.save()
+
+    def drop_file(self, path: Path) -> None:
+        if self.files.pop(str(path), None) is not None:
+            self.save()
+
+    def add_shared_dir(self, path: Path) -> None:
+        if str(path) not in self.shared_dirs:
+            self.shared_dirs.append(str(path))
+            self.save()
+
+    def add_name(self, kind: str, name: str) -> None:
+        """Remember a container or volume name the learner is asked to create (kind: containers|volumes)."""
+        names = getattr(self, kind)
+        if name not in names:
+            names.append(name)
+            self.save()
+
     def clear(self) -> None:
-        self.tags, self.dirs = [], []
+        self.tags, self.images, self.dirs, self.files, self.shared_dirs = [], [], [], {}, []
+        self.containers, self.volumes = [], []
         if self.file.exists():
             self.file.unlink()

@@ -1,7 +1,14 @@
-"""The docker CLI twin of a step: the exact command a learner would type."""
+"""The docker CLI twin of a step: the exact command a learner would type.
 
+A twin is one command, optionally piped into more (``find … | sort``); a long one is shown
+over several lines with ``\\`` continuations, which a shell reads as the same command.
+"""
+
+import re
 import shlex
 from dataclasses import dataclass
+
+_IPV6 = re.compile(r"\[[0-9a-fA-F:]+\]")
 
 
 class Raw(str):
@@ -9,24 +16,58 @@ class Raw(str):
 
 
 def _token(arg: str) -> str:
-    return str(arg) if isinstance(arg, Raw) else shlex.quote(str(arg))
+    if isinstance(arg, Raw):
+        return str(arg)
+    arg = str(arg)
+    # an IPv6 address in brackets ([::1]:5000/hello-world) is written as Docker's docs write it:
+    # a shell leaves such a pattern as it is unless a file of that odd name exists
+    if _IPV6.search(arg) and shlex.quote(_IPV6.sub("x", arg)) == _IPV6.sub("x", arg):
+        return arg
+    return shlex.quote(arg)
 
 
 @dataclass(frozen=True)
 class Twin:
-    """A shell command; ``str()`` gives the line, ``repr`` shows it with a prompt."""
+    """A shell command; ``str()`` gives the line, ``repr`` shows it with a prompt.
+
+    ``pipe`` holds the commands its output is piped into; ``wrap`` > 0 shows the arguments
+    after the first ``wrap`` tokens one per line (``\\`` continuations), for commands naming
+    several long paths.
+    """
 
     argv: tuple[str, ...]
+    pipe: tuple[tuple[str, ...], ...] = ()
+    wrap: int = 0
 
     @classmethod
     def of(cls, *argv: str) -> "Twin":
         return cls(tuple(argv))
 
+    def __or__(self, other: "Twin") -> "Twin":
+        """``a | b``: this command's output piped into ``b``."""
+        return Twin(self.argv, self.pipe + (other.argv,) + other.pipe, self.wrap)
+
+    def wrapped(self, keep: int) -> "Twin":
+        """The same command, shown with one argument per line after the first ``keep`` tokens."""
+        return Twin(self.argv, self.pipe, keep)
+
+    @property
+    def stages(self) -> tuple[tuple[str, ...], ...]:
+        """Every command of the pipeline, first to last."""
+        return (self.argv,) + self.pipe
+
     def __str__(self) -> str:
-        return " ".join(_token(a) for a in self.argv)
+        return " | ".join(" ".join(_token(a) for a in argv) for argv in self.stages)
 
     def __repr__(self) -> str:
-        return f"$ {self}"
+        if not self.wrap or len(self.argv) <= self.wrap + 1:
+            return f"$ {self}"
+        head = " ".join(_token(a) for a in self.argv[:self.wrap])
+        rest = [_token(a) for a in self.argv[self.wrap:]]
+        lines = [f"$ {head} \\"] + [f"    {arg} \\" for arg in rest[:-1]] + [f"    {rest[-1]}"]
+        if self.pipe:
+            lines[-1] += " | " + " | ".join(" ".join(_token(a) for a in argv) for argv in self.pipe)
+        return "\n".join(lines)
 
 
 def docker(*args: str) -> Twin:

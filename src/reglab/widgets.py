@@ -4,6 +4,10 @@ Column browser (like a file manager's column view) over a :class:`reglab.storage
 selection opens the next column and shows, below, what the item is, its size, its path on disk
 and a preview: pretty JSON for manifests and configs, the file list of a layer. The saved text
 form of the widget is one fixed sentence, so notebooks with it stay comparable (nbval).
+
+The explorer reads the registry's files when it is clicked. A widget that outlived its registry
+(the lab was cleaned up, the kernel restarted) says so in the widget, and so does any other
+failure: a widget callback's exception would otherwise reach only JupyterLab's log.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ipywidgets as w
 
@@ -22,6 +27,7 @@ from .units import human
 
 COLUMN_WIDTH = "190px"
 PREVIEW_FILES = 60  # lines of a layer's file list shown
+GONE = "the registry's files are gone — the lab was cleaned up; run the notebook from the top"
 
 
 @dataclass
@@ -50,6 +56,25 @@ class StorageModel:
 
     def on_disk(self, rel: str) -> str:
         return f"{self.top}/{rel}"
+
+    def files_gone(self) -> bool:
+        """Whether the files this tree was read from are gone (the lab was cleaned up): the
+        folder of a bind mount no longer exists, or a blob no longer reads (a volume whose
+        registry container was removed)."""
+        root = getattr(self.tree.source, "root", None)
+        if root is not None:
+            return not Path(root).is_dir()
+        if self.tree.source is None:
+            return False
+        blob = next(iter(self.tree.blobs().values()), None)
+        if blob is None:
+            return False
+        try:
+            with self.tree.source.open(blob.path):  # asks the engine again (reads may come from a cache)
+                pass
+        except Exception:  # noqa: BLE001 (whatever the engine raises for a container that is gone)
+            return True
+        return False
 
     def roots(self) -> list[Item]:
         tree = self.tree
@@ -174,6 +199,8 @@ class StorageModel:
     def json_preview(self, digest: str) -> str:
         body = self.tree.json(digest)
         if body is None:
+            if self.files_gone():
+                raise ReglabError(GONE + ".")
             return "(not JSON)"
         text = json.dumps(body, indent=2)
         lines = text.splitlines()
@@ -191,12 +218,21 @@ class StorageModel:
         return "$ tar -tvzf data  (the layer is a gzipped tar of files)\n" + "\n".join(lines or ["(no files)"])
 
 
+def _sentence(exc: Exception) -> str:
+    """A reglab error as it reads; anything else with its type, so it is not mistaken for one."""
+    return str(exc) if isinstance(exc, ReglabError) else f"{type(exc).__name__}: {exc}"
+
+
 _KIND_WORDS = {
     "config": "the image config: JSON with the command, environment and the layers' diff ids",
     "layer": "a layer: a gzipped tar of files, unpacked one over another to make the container's filesystem",
     "manifest": "a manifest",
     "image index": "an image index",
 }
+
+
+def _problem_html(text: str) -> str:
+    return f"<b style='color:#b22222'>✘ {html.escape(text, quote=False)}</b>"
 
 
 def _detail_html(item: Item) -> str:
@@ -255,22 +291,34 @@ class Explorer(w.VBox):
     def select_item(self, item: Item) -> None:
         """Show an item and open its children as the next column."""
         self._selected = item
-        self.detail.value = _detail_html(item)
         self.check_result.value = ""
+        if self.model.files_gone():
+            self._show_problem(GONE)
+            return
+        self.detail.value = _detail_html(item)
         self.check.layout.display = "" if item.kind == "file" else "none"
-        if item.preview is not None:
-            try:
-                self.preview.value = item.preview()
-            except ReglabError as exc:
-                self.preview.value = str(exc)
-            self.preview.layout.display = ""
-        else:
-            self.preview.value = ""
-            self.preview.layout.display = "none"
-        if item.children is not None:
-            children = item.children()
-            if children:
-                self._push_column(children)
+        try:
+            if item.preview is not None:
+                try:
+                    self.preview.value = item.preview()
+                except ReglabError as exc:
+                    self.preview.value = str(exc)
+                self.preview.layout.display = ""
+            else:
+                self.preview.value = ""
+                self.preview.layout.display = "none"
+            if item.children is not None:
+                children = item.children()
+                if children:
+                    self._push_column(children)
+        except Exception as exc:  # noqa: BLE001 (shown in the widget, not lost in JupyterLab's log)
+            self._show_problem(GONE if self.model.files_gone() else _sentence(exc))
+
+    def _show_problem(self, text: str) -> None:
+        self.detail.value = _problem_html(text)
+        self.preview.value = ""
+        self.preview.layout.display = "none"
+        self.check.layout.display = "none"
 
     def choose(self, *labels: str) -> Item:
         """Select by labels, column after column (``choose("hello-world", "latest")``); for scripts and tests."""
@@ -289,11 +337,15 @@ class Explorer(w.VBox):
         item = self._selected
         if item is None or item.digest is None:
             return
+        if self.model.files_gone():
+            self.check_result.value = f"&nbsp;{_problem_html(GONE)}"
+            return
         try:
             self.tree.verify([item.digest])
             self.check_result.value = f"&nbsp;✔ the sha256 of the bytes is {html.escape(item.digest)}"
-        except ReglabError as exc:
-            self.check_result.value = f"&nbsp;✘ {html.escape(str(exc))}"
+        except Exception as exc:  # noqa: BLE001 (shown in the widget, not lost in JupyterLab's log)
+            text = GONE if self.model.files_gone() else _sentence(exc)
+            self.check_result.value = f"&nbsp;✘ {html.escape(text)}"
 
     # ------------------------------------------------------------------ text form
 

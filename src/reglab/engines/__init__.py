@@ -8,10 +8,10 @@ import os
 from dataclasses import dataclass
 
 from ..errors import EngineUnavailable
-from .base import Engine, ImageInfo, LabObject, RegistrySpec, Run, Transfer
+from .base import ContainerInfo, DataMount, Engine, ImageInfo, LabObject, RegistrySpec, Run, Transfer
 
-__all__ = ["ENGINES", "Engine", "EngineChoice", "ImageInfo", "LabObject", "RegistrySpec", "Run", "Transfer",
-           "choose_engine", "get_engine"]
+__all__ = ["ENGINES", "ContainerInfo", "DataMount", "Engine", "EngineChoice", "ImageInfo", "LabObject",
+           "RegistrySpec", "Run", "Transfer", "choose_engine", "get_engine"]
 
 # name → "module:class", imported only when chosen (the Docker SDK is not needed daemonless)
 ENGINES = {

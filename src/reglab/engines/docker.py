@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -11,51 +10,37 @@ import docker.errors
 import requests
 
 from .. import errors, naming
-from ..errors import DockerUnavailable, EngineError, ImageInUse, ImageMissing, NameConflict, ReglabError
+from ..errors import EngineError, ImageInUse, ImageMissing, NameConflict, ReglabError
 from ..naming import Scope
 from ..reference import parse
+from ..registry_api import CERTS_D, stored_credentials
 from ..storage import Tree
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    ContainerInfo,
+    DataMount,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+    epoch_seconds,
+)
+from .docker_words import _first_line, _message, _registry_trouble, _timestamp, _unreachable
 
-START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
+_ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
 
 
-def _message(exc: Exception) -> str:
-    if isinstance(exc, docker.errors.APIError):
-        return str(exc.explanation or exc)
-    return str(exc)
 
-
-def _first_line(exc: Exception) -> str:
-    text = _message(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__
-
-
-def _unreachable(exc: Exception) -> DockerUnavailable:
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
-
-
-def _registry_trouble(text: str, reference: str) -> Exception | None:
-    """Turn a daemon's words about a registry into the sentence reglab's own client would say."""
-    ref = parse(reference)
-    host = ref.registry
-    low = text.lower()
-    if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():
-        return errors.unreachable(host)
-    if "manifest unknown" in low or "not found" in low:
-        return errors.manifest_unknown(host, ref.repository, ref.digest or ref.tag_or_default)
-    if "server gave http response to https client" in low:
-        return errors.plain_http_refused(host)
-    if "certificate signed by unknown authority" in low:
-        return errors.untrusted_certificate(host)
-    if "x509" in low:
-        return errors.certificate_mismatch(host, text.split("x509: ", 1)[-1].strip().rstrip("."))
-    if "405" in low and "method not allowed" in low:
-        return errors.read_only_refused(host)
-    if "unauthorized" in low or "authentication required" in low or "no basic auth credentials" in low:
-        return errors.login_needed(host)
-    return None
+def _auth_config(host: str) -> dict | None:
+    """What ``docker login`` stored for ``host`` (``$DOCKER_CONFIG/config.json``), as the daemon wants
+    it with a push or pull: the CLI sends it along, the daemon keeps no logins of its own."""
+    credentials = stored_credentials(host)
+    return {"username": credentials[0], "password": credentials[1]} if credentials else None
 
 
 class DockerEngine(Engine):
@@ -82,6 +67,12 @@ class DockerEngine(Engine):
                  if not index.get("Secure", True) and name not in cidrs]
         return cidrs + sorted(names)
 
+    def daemon_config(self):
+        """daemon.json of the daemon this engine talks to, verified through its ``docker info``."""
+        from ..daemon import DaemonConfig
+
+        return DaemonConfig(info=self.client.info)
+
     # ------------------------------------------------------------------ image store
 
     def image_info(self, reference: str) -> ImageInfo | None:
@@ -106,6 +97,7 @@ class DockerEngine(Engine):
             standin=labels.get(naming.STANDIN_LABEL) == "true",
             recipe=labels.get(f"{naming.STANDIN_LABEL}.recipe"),
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
+            created=epoch_seconds(attrs.get("Created")),
         )
 
     def list_images(self) -> list[ImageInfo]:
@@ -172,14 +164,14 @@ class DockerEngine(Engine):
         except docker.errors.DockerException:
             return ident[:12]
 
-    def _stream(self, events, reference: str, progress: Progress | None) -> dict:
+    def _stream(self, events, reference: str, progress: Progress | None, credentials: bool = False) -> dict:
         """Consume a push/pull event stream; raise on its error event; return a summary."""
         summary = {"digest": None, "layers": set(), "moved": set(), "already": set()}
         try:
             for event in events:
                 if "error" in event:
                     text = (event.get("errorDetail") or {}).get("message") or event["error"]
-                    raise _registry_trouble(text, reference) or EngineError(
+                    raise self._trouble(text, reference, credentials) or EngineError(
                         f"{reference}: the daemon reported: {text}.")
                 status = event.get("status", "")
                 layer = event.get("id")
@@ -203,27 +195,58 @@ class DockerEngine(Engine):
                     detail = event.get("progressDetail") or {}
                     progress(layer, int(detail.get("current") or 0), int(detail.get("total") or 0), status)
         except (requests.RequestException, docker.errors.DockerException) as exc:
-            trouble = _registry_trouble(_message(exc), reference)
+            trouble = self._trouble(_message(exc), reference, credentials)
             raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
         return summary
+
+    def _trouble(self, text: str, reference: str, credentials: bool = False) -> Exception | None:
+        return _registry_trouble(text, reference, credentials, self._upstream_of(parse(reference).registry))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry published at ``host``, when it is a pull-through cache."""
+        port = host.rpartition(":")[2]
+        if not port.isdigit():
+            return None
+        try:
+            found = self.client.containers.list(filters={"label": naming.LAB_LABEL, "publish": port})
+        except docker.errors.DockerException:
+            return None
+        for container in found:
+            for item in (container.attrs.get("Config") or {}).get("Env") or []:
+                key, _, value = item.partition("=")
+                if key == PROXY_REMOTEURL:
+                    return value
+        return None
+
+    def _auth_config(self, host: str) -> dict | None:
+        """The stored login for ``host``; without one, the SDK's own memory of logins is re-read
+        from the same file, so a login it made earlier cannot linger after ``docker logout``."""
+        auth = _auth_config(host)
+        if auth is None:
+            self.api.reload_config()
+        return auth
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
         if self.image_info(ref.tagged) is None:
             raise self._missing(ref.tagged)
-        events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
-        s = self._stream(events, reference, progress)
+        auth = self._auth_config(ref.registry)
+        events = self.api.push(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
+                               auth_config=auth)
+        s = self._stream(events, reference, progress, auth is not None)
         if not s["digest"]:
             raise EngineError(f"the daemon pushed {reference} but reported no digest: check `docker push` by hand.")
         return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
 
     def pull(self, reference: str, progress: Progress | None = None) -> Transfer:
         ref = parse(reference)
+        auth = self._auth_config(ref.registry)
         try:
-            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
-            s = self._stream(events, reference, progress)
+            events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True,
+                                   auth_config=auth)
+            s = self._stream(events, reference, progress, auth is not None)
         except docker.errors.APIError as exc:
-            trouble = _registry_trouble(_message(exc), reference)
+            trouble = self._trouble(_message(exc), reference, auth is not None)
             raise (trouble or EngineError(f"could not pull {reference}: {_message(exc)}.")) from None
         if not s["digest"]:
             raise EngineError(f"the daemon pulled {reference} but reported no digest.")
@@ -238,8 +261,9 @@ class DockerEngine(Engine):
             return
         if naming.LAB_LABEL not in (existing.labels or {}):
             raise NameConflict(
-                f"a container named {name} exists but reglab did not create it: rename or remove it "
-                f"yourself (docker container rename {name} {name}-mine), reglab will not touch it."
+                f"a container named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker container rm -f {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(existing.labels):
             raise NameConflict(f"the container {name} belongs to another learner's lab: reglab will not touch it; "
@@ -262,7 +286,7 @@ class DockerEngine(Engine):
             container = self.client.containers.create(
                 spec.image, name=spec.name, labels=spec.scope.labels(), ports={"5000/tcp": (spec.host, spec.port)},
                 volumes=volumes, user=spec.user, environment=spec.env or None, detach=True,
-                network=spec.network,
+                network=spec.network, dns_opt=list(spec.dns_options) or None,
             )
         except docker.errors.APIError as exc:
             raise EngineError(f"could not create the registry container {spec.name}: {_message(exc)}.") from None
@@ -320,6 +344,10 @@ class DockerEngine(Engine):
 
         return Tree.from_archive(read(REGISTRY_DATA), reopen=read, top=REGISTRY_DATA)
 
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        result = self._get(name).exec_run(list(argv), workdir=workdir)
+        return result.output.decode(errors="replace")
+
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
         argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
@@ -351,30 +379,88 @@ class DockerEngine(Engine):
         except docker.errors.NotFound:
             return None
 
-    def run_container(self, scope: Scope, name: str, image: str) -> Run:
+    def inspect(self, name: str) -> ContainerInfo | None:
+        try:
+            attrs = self.client.containers.get(name).attrs
+        except docker.errors.NotFound:
+            return None
+        state = attrs.get("State") or {}
+        host_config = attrs.get("HostConfig") or {}
+        bindings = (host_config.get("PortBindings") or {}).get("5000/tcp") or []
+        ports = tuple((b.get("HostIp") or "", int(b["HostPort"])) for b in bindings if b.get("HostPort"))
+        data = None
+        for mount in attrs.get("Mounts") or []:
+            if mount.get("Destination") != REGISTRY_DATA:
+                continue
+            if mount.get("Type") == "bind":
+                data = DataMount("bind", mount.get("Source", ""))
+            elif mount.get("Type") == "volume":
+                volume = mount.get("Name", "")
+                data = DataMount("anonymous" if _ANONYMOUS.match(volume) else "volume", volume)
+        env = tuple(tuple(item.split("=", 1)) for item in (attrs.get("Config") or {}).get("Env") or []
+                    if "=" in item)
+        labels = tuple(sorted(((attrs.get("Config") or {}).get("Labels") or {}).items()))
+        return ContainerInfo(name, state.get("Status", "?"), attrs.get("Image", ""), ports, data, env,
+                             state.get("ExitCode"), _timestamp(state.get("StartedAt")), labels)
+
+    def restart(self, name: str) -> None:
+        try:
+            self._get(name).restart(timeout=0)
+        except docker.errors.APIError as exc:
+            text = _message(exc)
+            if "address already in use" in text or "port is already allocated" in text:
+                raise EngineError(f"could not restart {name}: its port is taken by another program now; stop that "
+                                  "program, or remove the container and run it on another port.") from None
+            raise EngineError(f"could not restart {name}: {text}.") from None
+
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
         self._check_name_free(name, scope)
         if self.image_info(image) is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        container = self.client.containers.create(image, name=name, labels=scope.labels(), detach=True)
-        container.start()
+        container = self.client.containers.create(image, name=name, labels=scope.labels(), detach=True,
+                                                  entrypoint=entrypoint, command=list(args) or None)
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            container.remove(force=True, v=True)
+            text = _message(exc)
+            if "executable file not found" in text and entrypoint:
+                raise errors.program_missing(image, entrypoint) from None
+            raise EngineError(f"could not start {name}: {text}.") from None
         result = container.wait(timeout=120)
         output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         return Run(name, int(result.get("StatusCode", -1)), output)
 
+    # ------------------------------------------------------------------ trust and credentials
+
+    def trust_folder(self) -> Path:
+        return Path(CERTS_D)
+
+    def login(self, host: str, user: str, password: str) -> None:
+        """``docker login``: the daemon checks the credentials against the registry (``POST /auth``)."""
+        try:
+            self.client.login(username=user, password=password, registry=host, reauth=True)
+        except docker.errors.APIError as exc:
+            text = _message(exc)
+            raise (_registry_trouble(text, f"{host}/x", credentials=True)
+                   or EngineError(f"docker login {host} failed: {text}.")) from None
+
     # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def create_network(self, scope: Scope, name: str) -> None:
+    def create_network(self, scope: Scope, name: str) -> bool:
         try:
             existing = self.client.networks.get(name)
         except docker.errors.NotFound:
             self.client.networks.create(name, labels=scope.labels(), driver="bridge")
-            return
+            return True
         if not scope.owns(existing.attrs.get("Labels")):
             raise NameConflict(f"a network named {name} exists but this lab did not create it: reglab will not "
                                f"touch it; remove it yourself (docker network rm {name}) if it is not in use.")
+        return False
 
     def network_address(self, name: str, network: str) -> str:
         container = self._get(name)
@@ -382,7 +468,7 @@ class DockerEngine(Engine):
         settings = ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
         if not settings.get("IPAddress"):
             raise EngineError(f"{name} has no address on the network {network}: is it running and attached?")
-        return settings["IPAddress"]
+        return f"{settings['IPAddress']}:5000"  # the registry listens on 5000 inside its container
 
     def create_volume(self, scope: Scope, name: str) -> None:
         try:
@@ -393,9 +479,9 @@ class DockerEngine(Engine):
         labels = existing.attrs.get("Labels") or {}
         if naming.LAB_LABEL not in labels:
             raise NameConflict(
-                f"a volume named {name} exists but reglab did not create it (typed twins create it too): "
-                f"reglab will not touch it; if its data is yours to lose remove it (docker volume rm {name}) "
-                "and run this step again, or pass another volume name."
+                f"a volume named {name} exists but reglab did not create it (typing the twins makes it): reglab "
+                f"will not touch it; remove it (docker volume rm {name}) and run this step again, or start "
+                f"with Lab(\"{scope.lab}\", adopt=True) to let the lab take it over."
             )
         if not scope.owns(labels):
             raise NameConflict(f"the volume {name} belongs to another learner's lab: reglab will not touch it; "
@@ -407,6 +493,51 @@ class DockerEngine(Engine):
             return True
         except docker.errors.NotFound:
             return False
+
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        prefix = f"{scope.prefix}-"
+        found = []
+        kinds = (("container", lambda: self.client.containers.list(all=True, filters={"name": prefix}),
+                  lambda c: (c.name, c.labels)),
+                 ("volume", lambda: self.client.volumes.list(filters={"name": prefix}),
+                  lambda v: (v.name, v.attrs.get("Labels"))),
+                 ("network", lambda: self.client.networks.list(filters={"name": prefix}),
+                  lambda n: (n.name, n.attrs.get("Labels"))))
+        for kind, listing, name_labels in kinds:
+            for obj in listing():
+                name, labels = name_labels(obj)
+                if name.startswith(prefix) and naming.LAB_LABEL not in (labels or {}):
+                    found.append(LabObject(kind, name, scope.lab, scope.learner))
+        return found
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
+        order = {"container": 0, "network": 1, "volume": 2}
+        for obj in sorted(objects, key=lambda o: order[o.kind]):
+            try:
+                if obj.kind == "container":
+                    self.client.containers.get(obj.name).remove(force=True, v=True)
+                elif obj.kind == "volume":
+                    self.client.volumes.get(obj.name).remove(force=True)
+                else:
+                    self.client.networks.get(obj.name).remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            self.client.volumes.get(name).remove()
+        except docker.errors.NotFound:
+            raise EngineError(f"there is no volume {name} (docker volume ls lists them).") from None
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                users = [c.name for c in self.client.containers.list(all=True, filters={"volume": name})]
+                user = users[0] if users else "a container"
+                raise EngineError(f"the volume {name} is in use by the container {user}: remove that container "
+                                  f"first (docker container rm -f {user}).") from None
+            raise EngineError(f"could not remove the volume {name}: {_message(exc)}.") from None
 
     def objects(self, scope: Scope) -> list[LabObject]:
         flt = scope.docker_filter()
@@ -427,6 +558,7 @@ class DockerEngine(Engine):
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
         order = {"container": 0, "network": 1, "volume": 2}
+        removed = []
         for obj in sorted(found, key=lambda o: order[o.kind]):
             try:
                 if obj.kind == "container":
@@ -437,4 +569,9 @@ class DockerEngine(Engine):
                     self.client.networks.get(obj.name).remove()
             except docker.errors.NotFound:
                 pass
-        return found
+            except docker.errors.APIError as exc:
+                if exc.status_code == 409:  # still used by a container that is not the lab's: leave it
+                    continue
+                raise
+            removed.append(obj)
+        return removed

@@ -7,11 +7,23 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
 (``<state>/<lab>/``):
 
 - a **container** is ``containers/<name>/``: ``container.json``, ``config.yml``, ``log``,
-  the ``pid`` file while the registry runs, and ``data/`` when it has no volume;
+  the ``pid`` file while the registry runs, and ``data/`` when it has no volume
+  (:mod:`reglab.engines.containers`);
 - a **volume** is ``volumes/<name>/``, the registry's data folder: "recreate with a
   volume" starts a new process on the same folder, "without a volume" a fresh ``data/``;
 - ``kill`` is SIGKILL, ``rm`` also deletes the folder; ``garbage-collect`` runs the same
-  binary on the registry's config; the storage is read where it lies.
+  binary on the registry's config; the storage is read where it lies;
+- a **network** is ``networks/<name>/``: there are no container networks here, so a registry
+  that must be reached at an address that is not loopback (``loopback=False``) listens on
+  the IPv6 loopback ``[::1]``, which this engine's client (Docker 20.10's list: 127.0.0.0/8)
+  does not count as local; ``daemon.json``'s ``insecure-registries`` is this engine's own list,
+  and trusted CA certificates go to reglab's ``<state>/certs.d`` (nothing outside reglab's
+  folders changes);
+- on a network, a registry names another by its container name (``http://<name>:5000``, a
+  pull-through cache's upstream): the process gets that registry's loopback address instead;
+- ``registry-mirrors`` is this engine's own list too: a pull of a Docker Hub name
+  (``hello-world``, ``docker.io/library/…``) goes to the first mirror. Unlike Docker, which
+  falls back to Docker Hub when its mirrors fail, this engine never contacts Docker Hub.
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
 next ``Lab(...)`` of that name, which finds them through their pid files.
@@ -20,124 +32,54 @@ next ``Lab(...)`` of that name, which finds them through their pid files.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
+from .. import cache, terminal, transfer
 from .. import images as course_images
-from .. import transfer
+from ..daemon import Change
 from ..errors import (
     EngineError,
     EngineUnavailable,
     ImageInUse,
     ImageMissing,
-    RegistryUnavailable,
     ReglabError,
     missing_image,
-    port_taken,
+    program_missing,
 )
 from ..naming import ANY, Scope
 from ..oci import ID_PATTERN, ImageStore
 from ..reference import parse
 from ..registry_api import RegistryClient
-from ..state import State, lab_dirs, learner_of
+from ..state import State, lab_dirs, learner_of, state_root
 from ..storage import Tree
-from . import processes
-from .base import REGISTRY_CONFIG, REGISTRY_DATA, Engine, ImageInfo, LabObject, Progress, RegistrySpec, Run, Transfer
+from ..twin import Twin
+from . import containers, processes
+from .base import (
+    PROXY_REMOTEURL,
+    REGISTRY_CONFIG,
+    REGISTRY_DATA,
+    ContainerInfo,
+    DataMount,
+    Engine,
+    ImageInfo,
+    LabObject,
+    Progress,
+    RegistrySpec,
+    Run,
+    Transfer,
+    epoch_seconds,
+)
+from .containers import IPV6_LOOPBACK, Container, config_text, hostport, install_hint, registry_binary
 
-REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+__all__ = ["NO_RUNTIME", "LocalEngine", "install_hint", "registry_binary"]
+
+DOCKER_HUB = "docker.io"
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
-START_WAIT = 30.0  # seconds a registry process may take to bind its port
-
-
-
-def registry_binary() -> Path | None:
-    """The registry program: ``REGLAB_REGISTRY_BIN`` if set, else Debian's ``docker-registry``."""
-    configured = os.environ.get(REGISTRY_BIN_ENV)
-    if configured:
-        path = Path(configured)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
-
-
-def install_hint() -> str:
-    configured = os.environ.get(REGISTRY_BIN_ENV)
-    if configured:
-        return f"{REGISTRY_BIN_ENV}={configured} is not an executable file: point it at the registry binary"
-    return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
-
-
-@dataclass
-class Container:
-    """What ``docker container inspect`` would say, kept as ``container.json``."""
-
-    name: str
-    lab: str
-    kind: str  # "registry" or "run"
-    image: str
-    created: int
-    host: str = "127.0.0.1"
-    port: int = 0
-    data: str = ""
-    volume: str | None = None
-    bind: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    exit_code: int | None = None
-    learner: str | None = None
-
-    @property
-    def scope(self) -> Scope:
-        return Scope(self.lab, self.learner)
-
-    @property
-    def dir(self) -> Path:
-        return State(self.scope).dir / "containers" / self.name
-
-    @property
-    def config(self) -> Path:
-        return self.dir / "config.yml"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.dir / "pid"
-
-    @property
-    def log(self) -> Path:
-        return self.dir / "log"
-
-    def save(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / "container.json.tmp"
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        tmp.replace(self.dir / "container.json")
-
-    @classmethod
-    def load(cls, folder: Path) -> Container | None:
-        try:
-            return cls(**json.loads((folder / "container.json").read_text()))
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-
-def _config_text(data: Path, host: str, port: int) -> str:
-    """The stand-in's config (upstream's), with this registry's data folder and address."""
-    text = resources.files("reglab.standin").joinpath("config.yml").read_text()
-    text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
-    return text.replace("addr: :5000", f"addr: {json.dumps(f'{host}:{port}')}")
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -147,6 +89,7 @@ class LocalEngine(Engine):
     """Registries as processes of the registry binary; images in an OCI image layout."""
 
     kind = "local"
+    has_networks = False
 
     def __init__(self, store: ImageStore | None = None, binary: str | os.PathLike | None = None,
                  chunk_size: int | None = None):
@@ -155,9 +98,14 @@ class LocalEngine(Engine):
             raise EngineUnavailable(f"the daemonless engine needs the registry binary: {install_hint()}.")
         self.binary = found
         self.store = store or ImageStore()
+        # the learner's own store (oci.store_root): only that learner's containers can use its images
+        self._users = Scope.of(None) if store is None and not os.environ.get("REGLAB_IMAGE_STORE") \
+            else Scope(None, ANY)
         self.chunk_size = chunk_size
         self._version: str | None = None
         self._registry_id: str | None = None
+        self._insecure: list[str] = []  # daemon.json's insecure-registries, this engine's way
+        self._mirrors: list[str] = []  # daemon.json's registry-mirrors, this engine's way
 
     # ------------------------------------------------------------------ the engine itself
 
@@ -176,7 +124,41 @@ class LocalEngine(Engine):
                 f"images in {self.store.root}")
 
     def insecure_registries(self) -> list[str]:
-        return ["127.0.0.0/8"]  # the same rule as Docker's default: plain HTTP to loopback only
+        # the same rule as Docker 20.10's default (plain HTTP to 127.0.0.0/8 only), plus the listed ones
+        return ["127.0.0.0/8"] + sorted(self._insecure)
+
+    def reconfigure(self, settings: dict, backup: Path) -> Change:
+        """No daemon.json here: ``insecure-registries`` and ``registry-mirrors`` become this engine's
+        own lists (for the life of this engine, i.e. of the lab); nothing on the machine changes."""
+        lists = {"insecure-registries": self._insecure, "registry-mirrors": self._mirrors}
+        for key in settings:
+            if key not in lists:
+                raise EngineError(f"the daemonless engine has no {key}: use the Docker engine for this step.")
+        before = {key: list(value) for key, value in lists.items() if value}
+        for key, values in settings.items():
+            lists[key] += [v for v in values if v not in lists[key]]
+        content = {key: list(value) for key, value in lists.items() if value or key in settings}
+        changed = {k: content[k] for k in settings if before.get(k) != content[k]}
+        return Change(Path("daemon.json"), before, content, changed, True)
+
+    def restore_configuration(self, backup: Path) -> bool:
+        had = bool(self._insecure or self._mirrors)
+        self._insecure.clear()
+        self._mirrors.clear()
+        return super().restore_configuration(backup) or had  # a Docker run's backup, if one was left
+
+    def registry_mirrors(self) -> list[str]:
+        """Where pulls of Docker Hub names go (``docker info``'s "Registry Mirrors")."""
+        return list(self._mirrors)
+
+    # ------------------------------------------------------------------ trust and credentials
+
+    def trust_folder(self) -> Path:
+        return state_root() / "certs.d"  # the client looks here first, then in /etc/docker/certs.d
+
+    def login(self, host: str, user: str, password: str) -> None:
+        """``GET /v2/`` with the credentials, as the daemon does for ``docker login``."""
+        RegistryClient(host, auth=(user, password), insecure=self.insecure_registries()).request("GET", "/v2/")
 
     # ------------------------------------------------------------------ image store
 
@@ -189,11 +171,15 @@ class LocalEngine(Engine):
     def _registry_info(self) -> ImageInfo:
         """The registry "image" here is the binary itself; its ID is the binary's sha256."""
         if self._registry_id is None:
-            h = hashlib.sha256()
-            with open(self.binary, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            self._registry_id = "sha256:" + h.hexdigest()
+            def digest() -> bytes:
+                h = hashlib.sha256()
+                with open(self.binary, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                return h.hexdigest().encode()
+
+            entry = cache.key(cache.file_key(self.binary))
+            self._registry_id = "sha256:" + cache.get_or_make("registry-binary", entry, digest).decode()
         tag = parse(course_images.registry_image()).tagged
         return ImageInfo(self._registry_id, (tag,), self.binary.stat().st_size, standin=True)
 
@@ -203,11 +189,15 @@ class LocalEngine(Engine):
         image = self.store.find(reference)
         if image is None:
             return None
+        return self._info(image)
+
+    def _info(self, image) -> ImageInfo:
+        config = self.store.config(image)
         return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
-                         recipe=self.store.recipe(image))
+                         created=epoch_seconds(config.get("created")), recipe=self.store.recipe(image))
 
     def list_images(self) -> list[ImageInfo]:
-        return [ImageInfo(i.id, i.tags, self.store.size(i), self.store.is_standin(i)) for i in self.store.images()]
+        return [self._info(i) for i in self.store.images()]
 
     def layer_count(self, reference: str) -> int:
         image = self.store.find(reference)
@@ -240,6 +230,9 @@ class LocalEngine(Engine):
         if image is None:
             raise missing_image(reference)
         by_id = ID_PATTERN.match(reference)
+        if by_id and image.id[7:].startswith(by_id.group(1)) and not image.tags:
+            self.store.remove_dangling(image.id)  # a dangling image: no name left, removed by its ID
+            return
         if by_id and image.id[7:].startswith(by_id.group(1)):
             if len(image.tags) != 1:
                 raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
@@ -248,7 +241,7 @@ class LocalEngine(Engine):
         else:
             name = parse(reference).tagged
         if len(image.tags) == 1:
-            users = [c.name for c in self._containers(Scope(None, ANY)) if c.image == image.id]
+            users = [c.name for c in containers.of(self._users) if c.image == image.id]
             if users:
                 raise ImageInUse(
                     f"{reference} is still used by the stopped container {users[0]}: remove that "
@@ -257,8 +250,32 @@ class LocalEngine(Engine):
         self.store.untag(name)
 
     def _client(self, host: str) -> RegistryClient:
-        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list)."""
-        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0)
+        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list).
+
+        Docker Hub's names go to the first registry mirror, never to Docker Hub itself."""
+        if host == DOCKER_HUB:
+            if not self._mirrors:
+                raise ImageMissing("the daemonless engine never contacts Docker Hub: name your own registry in the "
+                                   "image (127.0.0.1:<port>/…), or set a registry mirror first.")
+            host = urlparse(self._mirrors[0]).netloc or self._mirrors[0]
+        return RegistryClient(host, insecure=self.insecure_registries(), timeout=60.0,
+                              upstream=self._upstream_of(host))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry at ``host``, when it is a pull-through cache."""
+        for container in containers.of(Scope(None, ANY)):
+            if container.kind == "registry" and hostport(container.host, container.port) == host:
+                return container.env.get(PROXY_REMOTEURL)
+        return None
+
+    def _on_network(self, container: Container, value: str) -> str:
+        """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
+        if not container.network or "://" not in value:
+            return value
+        for other in containers.of(container.scope):
+            if other.kind == "registry" and other.network == container.network and other.name != container.name:
+                value = value.replace(f"://{other.name}:5000", f"://{hostport(other.host, other.port)}")
+        return value
 
     def push(self, reference: str, progress: Progress | None = None) -> Transfer:
         return transfer.push(self.store, reference, self._client, progress, chunk_size=self.chunk_size)
@@ -268,52 +285,6 @@ class LocalEngine(Engine):
 
     # ------------------------------------------------------------------ containers
 
-    def _containers(self, scope: Scope) -> list[Container]:
-        found = []
-        for lab_dir in lab_dirs(scope):
-            folder = lab_dir / "containers"
-            if folder.is_dir():
-                for sub in sorted(folder.iterdir()):
-                    container = Container.load(sub)
-                    if container is not None:
-                        found.append(container)
-        return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
-
-    def _find(self, name: str) -> Container | None:
-        for container in self._containers(Scope(None, ANY)):
-            if container.name == name:
-                return container
-        return None
-
-    def _get(self, name: str) -> Container:
-        container = self._find(name)
-        if container is None:
-            raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).")
-        return container
-
-    def _running(self, container: Container) -> bool:
-        pid = container.pid()
-        return pid is not None and processes.alive(pid, str(container.config))
-
-    def _halt(self, container: Container) -> None:
-        pid = container.pid()
-        if pid is not None:
-            processes.stop(pid, str(container.config))
-            container.pid_file.unlink(missing_ok=True)
-            if container.exit_code is None:
-                container.exit_code = 137
-                container.save()
-
-    def _discard(self, container: Container) -> None:
-        self._halt(container)
-        shutil.rmtree(container.dir, ignore_errors=True)
-
-    def _make_room(self, name: str, scope: Scope) -> None:
-        """Like ``docker run --name``: an old container of ours with that name goes first."""
-        for old in self._containers(scope):
-            if old.name == name:
-                self._discard(old)
-
     def start_registry(self, spec: RegistrySpec) -> None:
         if not self._is_registry_image(spec.image):
             raise EngineError(
@@ -321,11 +292,14 @@ class LocalEngine(Engine):
                 "use the Docker engine for other images."
             )
         if spec.network:
-            self.create_network(spec.scope, spec.network)  # raises: no networks here
-        self._make_room(spec.name, spec.scope)
+            self.create_network(spec.scope, spec.network)
+        if not spec.loopback:  # no container addresses here: the IPv6 loopback stands in for one
+            spec = RegistrySpec(**{**spec.__dict__, "host": IPV6_LOOPBACK})
+        containers.make_room(spec.name, spec.scope)
         container = Container(spec.name, spec.scope.lab, "registry", self._registry_info().id, time.time_ns(),
                               spec.host, spec.port, volume=spec.volume, bind=str(spec.bind) if spec.bind else None,
-                              env=dict(spec.env), learner=spec.scope.learner)
+                              env=dict(spec.env), learner=spec.scope.learner, network=spec.network,
+                              files=dict(spec.files))
         if spec.volume:
             data = self._volume_dir(spec.scope, spec.volume)
         elif spec.bind:
@@ -335,63 +309,46 @@ class LocalEngine(Engine):
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(_config_text(data, spec.host, spec.port))
+        container.config.write_text(config_text(data, spec.host, spec.port))
         container.save()
-        env = {"PATH": os.environ.get("PATH", os.defpath)}
-        for key, value in spec.env.items():  # paths inside the "container" are folders of this machine
-            for folder, inside in spec.files.items():
-                if value == inside or value.startswith(inside.rstrip("/") + "/"):
-                    value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
-            env[key] = value
-        container.log.write_bytes(b"")
-        with open(container.log, "ab") as log:
-            try:
-                child = subprocess.Popen(
-                    [str(self.binary), "serve", str(container.config)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=container.dir,
-                    env=env, start_new_session=True,  # a notebook interrupt must not reach it
-                )
-            except OSError as exc:
-                raise EngineError(f"could not start the registry {self.binary}: {exc.strerror}.") from None
-        processes.children[child.pid] = child
-        container.pid_file.write_text(f"{child.pid}\n")
-        self._wait_bound(container, child, spec)
-
-    def _wait_bound(self, container: Container, child: subprocess.Popen, spec: RegistrySpec) -> None:
-        """Return once OUR process logged that it listens on the port: then no other registry
-        (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
-        wanted = f"listening on {spec.host}:{spec.port}".encode()
-        deadline = time.monotonic() + START_WAIT
-        delay = 0.005
-        while time.monotonic() < deadline:
-            if wanted in container.log.read_bytes():
-                return
-            if child.poll() is not None:
-                processes.children.pop(child.pid, None)
-                text = container.log.read_text(errors="replace")
-                self._discard(container)
-                if "address already in use" in text:
-                    raise port_taken(spec.port, spec.host, processes.port_holder(spec.port))
-                raise RegistryUnavailable(f"the registry at {spec.host}:{spec.port} did not start: it stopped "
-                                          f"(exited); its last log line: {processes.last_words_of(text)}.")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-        raise EngineError(f"the registry {spec.name} did not listen on {spec.host}:{spec.port} within "
-                          f"{START_WAIT:g} s: look at its log ({container.log}).")
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value))
 
     def registry_problem(self, name: str) -> str | None:
-        container = self._find(name)
+        container = containers.find(name)
         if container is None:
             return "the container is gone"
-        if self._running(container):
+        if containers.running(container):
             return None
         return f"it stopped (exited); its last log line: {processes.last_words(container.log)}"
 
     def storage(self, name: str) -> Tree:
-        return Tree.from_path(self._get(name).data)
+        return Tree.from_path(containers.get(name).data)
+
+    def storage_exec(self, name: str, argv: list[str], workdir: str | None = None) -> str:
+        """No container here: the command runs on this machine, on the registry's data folder
+        (``/var/lib/registry`` in its arguments means that folder), and its output names the
+        folder as the container would."""
+        container = containers.get(name)
+
+        def inside(text: str) -> str:
+            return container.data + text[len(REGISTRY_DATA):] if text.startswith(REGISTRY_DATA) else text
+
+        out = terminal.run(Twin(tuple(inside(a) for a in argv)), cwd=inside(workdir) if workdir else None)
+        return out.text.replace(container.data, REGISTRY_DATA)
+
+    def detach(self, name: str) -> None:
+        """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command
+        starts it and exits); cleanup and the next ``Lab`` still stop it through its pid file."""
+        pid = containers.get(name).pid()
+        if pid is not None:
+            processes.children.pop(pid, None)
+
+    def data_folder(self, name: str) -> Path:
+        """The folder holding the registry's /var/lib/registry (for ``docker exec <name> du …``)."""
+        return Path(containers.get(name).data)
 
     def garbage_collect(self, name: str, dry_run: bool = False, delete_untagged: bool = False) -> tuple[int, str]:
-        container = self._get(name)
+        container = containers.get(name)
         argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [str(container.config)]
         env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
@@ -405,40 +362,77 @@ class LocalEngine(Engine):
 
     def logs(self, name: str) -> str:
         try:
-            return self._get(name).log.read_text(errors="replace")
+            return containers.get(name).log.read_text(errors="replace")
         except OSError:
             return ""
 
     def kill(self, name: str) -> None:
-        self._halt(self._get(name))
+        containers.halt(containers.get(name))
 
     def remove(self, name: str) -> None:
-        self._discard(self._get(name))
+        containers.discard(containers.get(name))
 
     def state(self, name: str) -> str | None:
-        container = self._find(name)
+        container = containers.find(name)
         if container is None:
             return None
-        return "running" if self._running(container) else "exited"
+        return "running" if containers.running(container) else "exited"
 
-    def run_container(self, scope: Scope, name: str, image: str) -> Run:
-        self._make_room(name, scope)
+    def inspect(self, name: str) -> ContainerInfo | None:
+        container = containers.find(name)
+        if container is None:
+            return None
+        running = containers.running(container)
+        data = None
+        if container.kind == "registry":
+            if container.volume:
+                data = DataMount("volume", container.volume)
+            elif container.bind:
+                data = DataMount("bind", container.bind)
+            else:
+                data = DataMount("anonymous", container.data)  # containers/<name>/data: goes with rm
+        labels = [("reglab.lab", container.lab)] + ([("reglab.learner", container.learner)] if container.learner else [])
+        return ContainerInfo(container.name, "running" if running else "exited", container.image,
+                             ((container.host, container.port),) if container.kind == "registry" else (),
+                             data, tuple(sorted(container.env.items())),
+                             None if running else (container.exit_code if container.exit_code is not None else 137),
+                             container.started, tuple(labels))
+
+    def restart(self, name: str) -> None:
+        container = containers.get(name)
+        if container.kind != "registry":
+            raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
+        containers.halt(container)
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value), fresh=False)
+
+    def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+                      args: tuple[str, ...] = ()) -> Run:
+        containers.make_room(name, scope)
+        if self._is_registry_image(image):
+            # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
+            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
+            if argv[0] not in course_images.registry_standin_programs():
+                raise program_missing(image, argv[0])
+            return Run(name, 0, f"{NO_RUNTIME}; with Docker, this step runs {' '.join(argv)} inside {image}: "
+                                "use the Docker engine to see it.\n")
         stored = self.store.find(image)
         if stored is None:
             raise ImageMissing(
                 f"there is no image {image} in the local store: run `python -m reglab images`, or pull "
                 "it back from your registry."
             )
-        code, output = self._what_docker_prints(stored)
+        code, output = self._what_docker_prints(stored, entrypoint, args)
         Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner).save()
         return Run(name, code, output)
 
-    def _what_docker_prints(self, image) -> tuple[int, str]:
+    def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:
         """No container runs here, and nothing from an image ever runs on this machine. For
         reglab's own hello-world stand-in the greeting is known (``standin/greeting.txt``, the
         text its program prints), so it is shown exactly as Docker would show it."""
         config = self.store.config(image).get("config") or {}
         argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+        if entrypoint:
+            argv = [entrypoint, *args]
         if self.store.is_standin(image) and argv == ["/hello"]:
             return 0, f"{NO_RUNTIME}; this is what Docker prints:\n{course_images.hello_greeting()}"
         command = " ".join(argv) or "its command"
@@ -448,13 +442,26 @@ class LocalEngine(Engine):
 
     # ------------------------------------------------------------------ networks, volumes, bookkeeping
 
-    def create_network(self, scope: Scope, name: str) -> None:
-        raise EngineError("the daemonless engine has no container networks, only 127.0.0.1: use the Docker engine "
-                          "to reach a registry at an address that is not loopback.")
+    def create_network(self, scope: Scope, name: str) -> bool:
+        """No container networks here: a folder records the lab's network, like Docker's object."""
+        folder = State(scope).dir / "networks" / name
+        if folder.is_dir():
+            return False
+        folder.mkdir(parents=True)
+        return True
 
     def network_address(self, name: str, network: str) -> str:
-        self.create_network(Scope(None), network)
-        return ""
+        container = containers.get(name)
+        return hostport(container.host, container.port)
+
+    def _networks(self, scope: Scope) -> list[LabObject]:
+        found = []
+        for lab_dir in lab_dirs(scope):
+            folder = lab_dir / "networks"
+            if folder.is_dir():
+                found += [LabObject("network", n.name, lab_dir.name, learner_of(lab_dir))
+                          for n in sorted(folder.iterdir()) if n.is_dir()]
+        return found
 
     @staticmethod
     def _volume_dir(scope: Scope, name: str) -> Path:
@@ -466,6 +473,17 @@ class LocalEngine(Engine):
     def volume_exists(self, name: str) -> bool:
         return any((d / "volumes" / name).is_dir() for d in lab_dirs(Scope(None, ANY)))
 
+    def remove_volume(self, name: str) -> None:
+        folders = [d / "volumes" / name for d in lab_dirs(Scope(None, ANY)) if (d / "volumes" / name).is_dir()]
+        if not folders:
+            raise EngineError(f"there is no volume {name} (docker volume ls lists them).")
+        users = [c.name for c in containers.of(Scope(None, ANY)) if c.volume == name]
+        if users:
+            raise EngineError(f"the volume {name} is in use by the container {users[0]}: remove that container "
+                              f"first (docker container rm -f {users[0]}).")
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def _volumes(self, scope: Scope) -> list[LabObject]:
         found = []
         for lab_dir in lab_dirs(scope):
@@ -475,19 +493,25 @@ class LocalEngine(Engine):
                           for v in sorted(folder.iterdir()) if v.is_dir()]
         return found
 
+    def strangers(self, scope: Scope) -> list[LabObject]:
+        return []  # nothing but the lab makes containers and volumes here: typed twins need Docker
+
+    def remove_strangers(self, objects: list[LabObject]) -> None:
+        return None
+
     def objects(self, scope: Scope) -> list[LabObject]:
-        found = [LabObject("container", c.name, c.lab, c.learner) for c in self._containers(scope)]
-        return found + self._volumes(scope)
+        found = [LabObject("container", c.name, c.lab, c.learner) for c in containers.of(scope)]
+        return found + self._volumes(scope) + self._networks(scope)
 
     def remove_objects(self, scope: Scope) -> list[LabObject]:
         found = self.objects(scope)
-        for container in self._containers(scope):
-            self._discard(container)
+        for container in containers.of(scope):
+            containers.discard(container)
         for obj in found:
-            if obj.kind == "volume":
-                shutil.rmtree(self._volume_dir(Scope(obj.lab, obj.learner), obj.name), ignore_errors=True)
+            if obj.kind in ("volume", "network"):
+                shutil.rmtree(State(Scope(obj.lab, obj.learner)).dir / f"{obj.kind}s" / obj.name, ignore_errors=True)
         for lab_dir in lab_dirs(scope):
-            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir):
+            for folder in (lab_dir / "containers", lab_dir / "volumes", lab_dir / "networks", lab_dir):
                 try:
                     folder.rmdir()  # only when empty: the lab's state.json may still be there
                 except OSError:

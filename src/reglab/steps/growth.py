@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import terminal
 from ..engines import Engine
 from ..engines.base import REGISTRY_CONFIG
 from ..errors import ReglabError
 from ..growth import History, Snapshot, measure
-from ..media import DOCKER_MANIFEST, OCI_MANIFEST
+from ..media import ACCEPT_ALL
 from ..narrator import Narrator
 from ..progress import Bar
 from ..reference import parse
 from ..registries import Registries
 from ..sandbox import Sandbox
-from ..twin import Twin, docker
+from ..twin import Raw, Twin, docker
 from ..units import human
 
 DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
@@ -72,29 +73,38 @@ class GrowthSteps:
         return measure(label, self.engine.storage(registry.name), registry.api)
 
     def measure(self, label: str) -> Snapshot:
-        """How much the registry stores now: bytes on disk, blobs, and what the tagged images weigh."""
+        """How much the registry stores now: ``du -sb`` (run for real), then the lab's count of
+        bytes in blobs and what the tagged images weigh."""
         registry = self.sandbox.current()
-        self.say.twin(registry.storage_command("du", "-sb", registry.top))
+        twin = registry.storage_command("du", "-sb", registry.top)
+        self.say.twin(twin)
+        if registry.bind:
+            self.say.output(terminal.run(twin).text)
+        else:
+            self.say.output(self.engine.storage_exec(registry.name, ["du", "-sb", registry.top]))
         snap = self._snapshot(label)
-        self.say.say(snap.line())
+        self.say.explain(snap.line())
         return snap
 
     # ------------------------------------------------------------------ deleting
 
-    def manifest_digest(self, reference: str, accept: str | None = DOCKER_MANIFEST) -> str:
+    def manifest_digest(self, reference: str, accept: str | tuple[str, ...] | None = ACCEPT_ALL) -> str:
         """The digest the registry reports for a tag; it depends on the ``Accept`` header sent.
 
-        Without one (curl, like most clients, then sends ``*/*``) a 2.x registry converts the
-        manifest to the old schema 1 and reports *that* document's digest.
+        Without one (curl then sends ``*/*``) a 2.8 registry rewrites a schema-2 manifest to the
+        old schema 1 and reports *that* document's digest; an OCI manifest then answers 404. With
+        every manifest type (the default, as ``docker pull`` sends them) it reports the digest of
+        the manifest as stored — the one ``DELETE`` takes.
         """
         registry = self.sandbox.current()
         ref = parse(reference)
-        header = ["-H", f"Accept: {accept}"] if accept else []
-        self.say.twin(Twin.of("curl", "-sI", *header, f"{registry.url}/v2/{ref.repository}/manifests/{ref.tag_or_default}"))
-        accepts = f"{accept}, {OCI_MANIFEST}" if accept == DOCKER_MANIFEST else (accept or "*/*")
-        head = registry.api.manifest_head(ref.repository, ref.tag_or_default, accept=accepts)
-        self.say.say(f"Content-Type: {head.media_type.split(';')[0]}")
-        self.say.say(f"Docker-Content-Digest: {head.digest}")
+        types = (accept,) if isinstance(accept, str) else tuple(accept or ())
+        url = f"{registry.url}/v2/{ref.repository}/manifests/{ref.tag_or_default}"
+        headers = [Raw(f"-H 'Accept: {t}'") for t in types]
+        twin = Twin(("curl", "-sI", url, *headers), wrap=3 if len(headers) > 1 else 0)
+        self.say.twin(twin | Twin.of("grep", "-E", "^(Content-Type|Docker-Content-Digest):"))
+        head = registry.api.manifest_head(ref.repository, ref.tag_or_default, accept=", ".join(types) or "*/*")
+        self.say.output(f"Content-Type: {head.media_type}\nDocker-Content-Digest: {head.digest}")
         return head.digest
 
     def delete_image(self, reference: str) -> str:
@@ -106,7 +116,7 @@ class GrowthSteps:
         self.say.twin(Twin.of("curl", "-X", "DELETE", f"{registry.url}/v2/{ref.repository}/manifests/{digest}"))
         registry.api.delete_manifest(ref.repository, digest)
         self.say.say(f"202 Accepted: manifest {digest[:19]}… deleted, and with it every tag of {ref.repository} "
-                  f"that pointed to it")
+                     f"that pointed to it")
         return digest
 
     # ------------------------------------------------------------------ collecting

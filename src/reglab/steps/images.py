@@ -6,31 +6,40 @@ the sandbox so that cleanup removes them (and only them).
 
 from __future__ import annotations
 
+import time
 from fnmatch import fnmatchcase
 
 from .. import images as course_images
 from ..engines import Engine, Run, Transfer
 from ..errors import ImageMissing
+from ..media import digest_of
 from ..narrator import Narrator
 from ..progress import LayerProgress
 from ..reference import parse
 from ..registry_api import RegistryClient
 from ..sandbox import Sandbox
 from ..twin import docker
-from ..units import count, human
+from ..units import count, docker_age, docker_size, human
 
 
 class ImageTable(list):
-    """Rows of ``docker image ls``; prints like it."""
+    """Rows of ``docker image ls`` (repository, tag, image ID, created, size); prints as the docker
+    CLI does (20.10 and 28 alike): columns padded by Go's tabwriter (minimum width 10, padding 3),
+    CREATED as "56 years ago", sizes in decimal units with 3 digits (``9.07kB``)."""
+
+    HEADER = ("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE")
 
     def __str__(self) -> str:
-        header = ("REPOSITORY", "TAG", "IMAGE ID", "SIZE")
-        rows = [header] + [tuple(row) for row in self]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+        return tabulate([self.HEADER] + [tuple(row) for row in self])
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def tabulate(rows: list[tuple[str, ...]]) -> str:
+    """Columns as the docker CLI's ``tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`` lays them out."""
+    widths = [max(10, max(len(r[i]) for r in rows) + 3) for i in range(len(rows[0]) - 1)]
+    return "\n".join("".join(c.ljust(w) for c, w in zip(r, widths)) + r[-1] for r in rows)
 
 
 class ImageSteps:
@@ -78,13 +87,22 @@ class ImageSteps:
             args += ["--filter", f"reference={p}"]
         self.say.twin(docker(*args))
         rows = ImageTable()
+        now, dated_1970 = time.time(), False
         for info in sorted(self.engine.list_images(), key=lambda i: i.tags):
-            for tag in sorted(info.tags):
+            # a dangling image shows as <none>, under the repository of each digest it was pushed as
+            names = sorted(info.tags) or sorted({d.partition("@")[0] + ":<none>" for d in info.repo_digests})
+            for tag in names:
                 repo, _, tagname = tag.rpartition(":")
                 if any(fnmatchcase(repo, p) for p in patterns):
-                    rows.append((repo, tagname, info.id[7:19], human(info.size)))
+                    rows.append((repo, tagname, info.id[7:19], docker_age(now - info.created), docker_size(info.size)))
+                    dated_1970 = dated_1970 or info.created == 0
         rows.sort()
-        self.say.say(str(rows) if rows else "(no images match)")
+        self.say.output(str(rows))
+        if not rows:
+            self.say.explain("no image matches: only the header is left")
+        elif dated_1970:
+            self.say.explain("images made by the course are dated 1970-01-01, so that they are the same bytes "
+                             "(and digests) on every machine: hence CREATED")
         return rows
 
     def push(self, reference: str) -> Transfer:
@@ -103,15 +121,19 @@ class ImageSteps:
         ref = parse(reference)
         self.say.twin(docker("image", "pull", reference))
         existed = self.engine.image_info(ref.tagged) is not None
-        total = 0
-        if ref.registry != "docker.io" and self.say.echo:
+        total, image_id = 0, None
+        if ref.registry != "docker.io":
             try:
-                total = len(RegistryClient(ref.registry).manifest(ref.repository, ref.tag_or_default).layers)
+                manifest = RegistryClient(ref.registry).manifest(ref.repository, ref.digest or ref.tag_or_default)
+                total, image_id = len(manifest.layers), manifest.config  # an image's ID is its config's digest
             except Exception:  # the pull itself will say what is wrong
                 total = 0
-        result = self._with_progress(self.engine.pull, reference, total, "pull")
+        image_existed = image_id is not None and self.engine.image_info(image_id) is not None
+        result = self._with_progress(self.engine.pull, reference, total if self.say.echo else 0, "pull")
         if not existed:
             self.sandbox.record_tag(ref.tagged)
+        if image_id:
+            self.sandbox.record_image(image_id, image_existed)
         if result.layers == 0:
             self.say.say(f"{result.reference} here was already up to date with {ref.registry}; "
                          f"digest {result.digest}")
@@ -165,9 +187,12 @@ class ImageSteps:
         archive.write_bytes(data)
         self.say.twin(docker("image", "load", "-i", str(archive)))
         existed = self.engine.image_info(ref.tagged) is not None
+        image_id = digest_of(build.config_bytes())  # an image's ID is its config's digest
+        image_existed = self.engine.image_info(image_id) is not None
         self.engine.load_image_archive(data)
         if not existed:
             self.sandbox.record_tag(ref.tagged)
+        self.sandbox.record_image(image_id, image_existed)
         parts = ", ".join(f"/{path} {human(size)}" for path, size in layers)
         self.say.say(f"loaded {ref.tagged}: {count(len(layers), 'layer')} ({parts})")
         return ref.tagged
@@ -178,10 +203,14 @@ class ImageSteps:
         data = course_images.docker_archive(builds)
         path.write_bytes(data)
         self.say.twin(docker("image", "load", "-i", str(path)))
+        ids = {digest_of(build.config_bytes()) for build in builds}  # an image's ID is its config's digest
+        existed = {image_id for image_id in ids if self.engine.image_info(image_id) is not None}
         self.engine.load_image_archive(data)
         tags = [parse(tag).tagged for build in builds for tag in build.tags]
         for tag in tags:
             self.sandbox.record_tag(tag)
+        for image_id in sorted(ids):
+            self.sandbox.record_image(image_id, image_id in existed)
         layers = {layer.diff_id: len(layer.gzipped()) for build in builds for layer in build.layers}
         self.say.say(f"loaded {len(tags)} images with {len(layers)} distinct layers "
                      f"({human(sum(layers.values()))} of layers in all)")

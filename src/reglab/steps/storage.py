@@ -1,8 +1,9 @@
 """Steps that read the registry's storage and API side by side (notebooks 02 and 03).
 
-The storage is the engine's to read (:meth:`reglab.engines.Engine.storage`: a bind folder where
-it lies, a volume through Docker's archive API); each step prints the command a learner would
-run on those files — as is for a bind mount, through ``docker container exec`` otherwise.
+Each step prints the command a learner would run on the registry's files — as is on a bind
+mount, through ``docker container exec`` on a volume — runs that very command, and shows what
+it printed; the lab's own reading follows on ``lab:`` lines. The model of the storage
+(:meth:`reglab.engines.Engine.storage`) supplies those explanations.
 """
 
 from __future__ import annotations
@@ -10,122 +11,156 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import terminal
 from ..engines import Engine
 from ..engines.base import REGISTRY_DATA
 from ..errors import ReglabError
 from ..media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
 from ..narrator import Narrator
 from ..sandbox import Sandbox
-from ..storage import BLOBS, Tree, blob_path, layout, revision_link_path, tag_link_path
-from ..twin import Twin, docker
+from ..storage import BLOBS, ROOT, BlobCorrupt, Tree, blob_path, layout, revision_link_path, tag_link_path
+from ..twin import Twin
 from ..units import count, human
+
+SINGLE_IMAGE = (DOCKER_MANIFEST, OCI_MANIFEST)  # the manifest types of one image, as the twins ask for them
 
 
 class StorageSteps:
     def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
         self.say, self.engine, self.sandbox = narrator, engine, sandbox
 
-    def _storage(self, twin: str | None = None) -> tuple[Tree, str]:
-        """The current registry's storage as a model, and the folder it is shown under."""
+    # ------------------------------------------------------------------ running a twin on the storage
+
+    def _tree(self) -> tuple[Tree, str]:
+        """The current registry's storage as a model, and the folder the twins name."""
         registry = self.sandbox.current()
-        if twin:
-            self.say.twin(Twin.of(twin, registry.top) if registry.bind else
-                          docker("container", "exec", registry.name, "find", REGISTRY_DATA))
         return self.engine.storage(registry.name), registry.top
 
     def _on_disk(self, rel: str) -> str:
         return self.sandbox.current().on_disk(rel)
 
-    def _storage_twin(self, *argv: str) -> None:
-        self.say.twin(self.sandbox.current().storage_command(*argv))
+    def _cd(self, rel: str) -> None:
+        """``cd`` into a folder of the storage, for the twins that follow (bind mounts only: on a
+        volume each ``docker container exec`` gets ``-w`` instead)."""
+        if self.sandbox.current().bind:
+            self.say.twin(Twin.of("cd", self._on_disk(rel)))
+
+    def _run(self, *argv: str, pipe: Twin | None = None, cwd: str | None = None, wrap: int = 0) -> str:
+        """Print the twin of ``argv`` (``| pipe``) run on the storage, run it, print and return its output.
+
+        On a bind mount the command runs on this machine, in the folder itself; on a volume the
+        engine runs it in the registry (``docker container exec``), and ``pipe`` runs here.
+        """
+        registry = self.sandbox.current()
+        stages = pipe.stages if pipe else ()
+        if registry.bind:
+            twin = Twin(tuple(argv), stages, wrap)
+            output = terminal.run(twin, cwd=registry.bind / cwd if cwd else None).text
+        else:
+            exec_args = ("container", "exec") + (("-w", f"{REGISTRY_DATA}/{cwd}") if cwd else ()) + (registry.name,)
+            twin = Twin(("docker", *exec_args, *argv), stages, wrap + len(exec_args) + 1 if wrap else 0)
+            workdir = f"{REGISTRY_DATA}/{cwd}" if cwd else None
+            output = terminal.pipe_through(stages, self.engine.storage_exec(registry.name, list(argv), workdir))
+        self.say.twin(twin)
+        self.say.output(output)
+        return output
+
+    # ------------------------------------------------------------------ notebook 02
 
     def show_link(self, repository: str, tag: str = "latest") -> str:
         """Print a tag's ``current/link`` file: the digest of the manifest the tag points to."""
-        self._storage_twin("cat", self._on_disk(tag_link_path(repository, tag)))
-        target = self._storage()[0].tag_target(repository, tag)
+        self._run("cat", self._on_disk(tag_link_path(repository, tag)))
+        target = self._tree()[0].tag_target(repository, tag)
         if target is None:
             raise ReglabError(f"{repository}:{tag} has no link file in the registry's storage: push it first.")
-        self.say.say(target)
         return target
 
-    def tree(self) -> Tree:
-        """The registry's files, like ``tree``, with each level explained."""
-        tree, top = self._storage(twin="tree")
-        self.say.say(tree.text(top))
-        self.say.say(tree.summary())
+    def tree(self, explain: bool = True) -> Tree:
+        """Every file of the storage (``find -type f``), then — with ``explain`` — the same files as a
+        tree with each level explained; without, one line saying what they are."""
+        tree, top = self._tree()
+        self._run("find", top, "-type", "f", pipe=Twin.of("sort"))
+        if explain:
+            self.say.explain(f"the same {count(tree.file_count, 'file')} as a tree, each level explained "
+                             "(digests shortened):")
+            self.say.say(tree.text(top))
+        self.say.explain(tree.summary().splitlines()[0])
         return tree
 
     def explore(self):
         """A widget to browse repositories → tags → manifest → config and layers → the file on disk."""
         from ..widgets import Explorer
 
-        tree, top = self._storage(twin="tree")
+        tree, top = self._tree()
         return Explorer(tree, top)
+
+    # ------------------------------------------------------------------ notebook 03
 
     def follow_tag(self, repository: str, tag: str = "latest") -> list[str]:
         """Follow a tag to its bytes: tag → ``current/link`` → revision → manifest → config and layers → ``data``.
 
-        Returns the paths visited, in order.
+        Returns the paths visited, in order (relative to the data folder).
         """
-        tree, _ = self._storage()
+        tree, _ = self._tree()
         visited = []
         current = tag_link_path(repository, tag)
-        self._storage_twin("cat", self._on_disk(current))
+        self._cd(ROOT)
+        self._run("cat", _in_v2(current), cwd=ROOT)
         digest = tree.tag_target(repository, tag)
         if not digest:
             raise ReglabError(f"{repository}:{tag} has no current/link in the storage: push it first "
                               "(lab.storage.tree() shows what is there).")
-        self.say.say(digest)
-        self.say.say(f"1. the tag {tag} is a link file: it names the manifest {short_digest(digest)}")
+        self.say.explain(f"1. the tag {tag} is a link file: it names the manifest {short_digest(digest)}")
         visited.append(current)
         revision = revision_link_path(repository, digest)
-        self._storage_twin("cat", self._on_disk(revision))
+        self._run("cat", _in_v2(revision), cwd=ROOT)
         known = digest in tree.repos[repository].revisions
-        self.say.say(digest if known else "(no such file)")
-        self.say.say(f"2. {repository}/_manifests/revisions/ links it too: this repository may serve that manifest"
-                  if known else f"2. {repository} does not list this manifest: pulls of {tag} fail")
+        self.say.explain(f"2. {repository}/_manifests/revisions/ links it too: this repository may serve that manifest"
+                         if known else f"2. {repository} does not list this manifest: pulls of {tag} fail")
         visited.append(revision)
-        info = tree.manifest(digest)
-        blob = tree.blob(digest)
+        info, blob = tree.manifest(digest), tree.blob(digest)
         if blob is None or info is None:
             raise ReglabError(f"the manifest {short_digest(digest)} is missing from blobs/ (or is not JSON): "
                               "the storage is damaged; push the image again.")
-        self._storage_twin("cat", self._on_disk(blob.path))
-        self.say.say(f"3. the manifest is a blob like any other, {human(blob.size)} of JSON in "
-                  f"{_short_path(blob.path)}: it names {count(1 if info.config else 0, 'config')} and "
-                  f"{count(len(info.layers), 'layer')} by digest")
+        self._run("wc", "-c", _in_v2(blob.path), cwd=ROOT)
+        self.say.explain(f"3. the manifest is a blob like any other, {human(blob.size)} of JSON under blobs/: it "
+                         f"names {count(1 if info.config else 0, 'config')} and {count(len(info.layers), 'layer')} "
+                         "by digest")
         visited.append(blob.path)
-        parts = ([("config", info.config)] if info.config else []) + \
-            [(f"layer {i}", d) for i, d in enumerate(info.layers, 1)]
-        self._storage_twin("ls", "-l", *[self._on_disk(blob_path(d)) for _, d in parts])
-        self.say.say("4. each of them is a blob too, and its data file holds the bytes:")
-        width = max(len(label) for label, _ in parts) if parts else 0
-        for label, part in parts:
-            b = tree.blob(part)
-            size = human(b.size) if b else "missing!"
-            self.say.say(f"   {label:<{width}}  {short_digest(part)}  {size:>9}  {_short_path(blob_path(part))}")
-            visited.append(blob_path(part))
+        parts = ([info.config] if info.config else []) + list(info.layers)
+        self._run("wc", "-c", *[_in_v2(blob_path(d)) for d in parts], cwd=ROOT, wrap=2)
+        sizes = [human(b.size) if (b := tree.blob(d)) else "missing!" for d in parts]
+        config, layers = (sizes[0], sizes[1:]) if info.config else (None, sizes)
+        self.say.explain("4. " + (f"the config ({config}) and " if config else "")
+                         + f"the {count(len(layers), 'layer')} ({', '.join(layers)}) are blobs too: "
+                         "their data files hold the bytes")
+        visited += [blob_path(d) for d in parts]
         return visited
 
     def show_blob(self, digest: str):
-        """Print a blob: pretty JSON for a manifest or config, the file list of a layer."""
-        tree, _ = self._storage()
+        """Print a blob: a manifest or config as JSON, a layer as its file list (``tar -tvzf``)."""
+        tree, _ = self._tree()
         blob = tree.blob(digest)
         if blob is None:
             raise ReglabError(f"the storage holds no blob {short_digest(digest)}: copy the digest from "
                               "lab.storage.follow_tag() or lab.storage.tree().")
-        path = self._on_disk(blob.path)
+        path = _in_v2(blob.path)
+        self._cd(ROOT)
         if blob.kind == "layer":
-            self._storage_twin("tar", "-tvzf", path)
+            self._run("tar", "-tvzf", path, cwd=ROOT)
             files = tree.layer_files(digest)
-            for name, size, kind in files:
-                self.say.say(f"{'d' if kind == 'dir' else '-'} {size:>10}  {name}")
-            self.say.say(f"(a {blob.kind}: a gzipped tar of {len(files)} entries, {human(blob.size)} compressed)")
+            self.say.explain(f"a layer: a gzipped tar of {count(len(files), 'entry', 'entries')}, "
+                             f"{human(blob.size)} compressed")
             return files
-        self._storage_twin("cat", path)
         body = tree.json(digest)
-        self.say.say(json.dumps(body, indent=3))
-        self.say.say(f"(the {blob.kind}: {human(blob.size)} of JSON)")
+        one_line = b"\n" not in tree.read(blob.path).rstrip(b"\n")
+        if one_line and self.sandbox.current().bind:
+            self._run("python3", "-m", "json.tool", path, cwd=ROOT)  # stored on one line: indent it to read it
+            how = ", stored on one line (json.tool indents it)"
+        else:
+            self._run("cat", path, cwd=ROOT)
+            how = ""
+        self.say.explain(f"the {blob.kind}: {human(blob.size)} of JSON{how}")
         return body
 
     def blob_path(self, digest: str) -> Path:
@@ -137,73 +172,75 @@ class StorageSteps:
                               "registry with bind=.")
         return registry.bind / blob_path(digest)
 
-    def verify_blob(self, digest: str) -> None:
-        """Hash one blob's ``data`` as ``sha256sum`` does and compare with its folder's name
-        (raises :class:`~reglab.storage.BlobCorrupt` when they differ)."""
-        tree, _ = self._storage()
+    def verify_blob(self, digest: str) -> str:
+        """Hash one blob's ``data`` with ``sha256sum`` and compare the result with its folder's name;
+        return the digest the bytes hash to (raises :class:`~reglab.storage.BlobCorrupt` if it differs)."""
+        tree, _ = self._tree()
         blob = tree.blob(digest)
         if blob is None:
             raise ReglabError(f"the storage holds no blob {short_digest(digest)}: check the digest.")
-        path = self._on_disk(blob.path)
-        self._storage_twin("sha256sum", path)
-        tree.verify([digest])  # raises BlobCorrupt, naming what the bytes hash to
-        hexd = digest.partition(":")[2]
-        self.say.say(f"{hexd}  {path}")
-        self.say.say("the sha256 of the bytes is the name of their folder: the blob is intact")
+        self._cd(ROOT)
+        output = self._run("sha256sum", _in_v2(blob.path), cwd=ROOT)
+        computed = "sha256:" + (output.split() or [""])[0]
+        if computed != digest:
+            raise BlobCorrupt(f"the bytes of {short_digest(digest)} hash to {short_digest(computed)}: the blob is "
+                              "damaged; delete its folder and push the image again.")
+        self.say.explain(f"the sha256 of the bytes, {short_digest(computed)}, is the name of their folder: "
+                         "the blob is intact")
+        return computed
 
     def verify_blobs(self):
         """Hash every blob and check every link against its folder's name (``registry`` does this on read)."""
-        tree, _ = self._storage()
-        self._storage_twin("find", self._on_disk(BLOBS), "-name", "data", "-exec", "sha256sum", "{}", "+")
+        tree, _ = self._tree()
+        self._cd(ROOT)
+        self._run("find", _in_v2(BLOBS), "-name", "data", "-exec", "sha256sum", "{}", "+", pipe=Twin.of("sort"),
+                  cwd=ROOT)
         result = tree.verify()
-        self.say.say(str(result))
+        self.say.explain(str(result))
         return result
 
     def where_is(self, digest: str) -> list[str]:
         """Every file and folder named after a digest: the blob (once) and the links to it."""
-        tree, top = self._storage()
+        tree, _ = self._tree()
         hexd = digest.partition(":")[2]
-        self._storage_twin("find", top, "-name", hexd)
+        self._cd(ROOT)
+        output = self._run("find", ".", "-name", hexd, pipe=Twin.of("sort"), cwd=ROOT)
         blob = tree.blob(digest)
         links = tree.links_to(digest)
-        found = ([blob.path.rsplit("/", 1)[0]] if blob else []) + [link.path.rsplit("/", 1)[0] for link in links]
-        for rel in found:
-            self.say.say(self._on_disk(rel))
         repos = sorted({layout.place(link.path, folder=False).fields["repository"] for link in links})
         stored = f"stored once ({human(blob.size)}, a {blob.kind})" if blob else "not stored at all (missing!)"
-        self.say.say(f"{short_digest(digest)} is {stored} and linked {count(len(links), 'time')}, "
-                  f"from {count(len(repos), 'repository', 'repositories')}: {', '.join(repos)}")
-        return [self._on_disk(rel) for rel in found]
+        self.say.explain(f"{short_digest(digest)} is {stored} under blobs/ and linked "
+                         f"{count(len(links), 'time')}, from {count(len(repos), 'repository', 'repositories')}: "
+                         f"{', '.join(repos)}")
+        return [self._on_disk(f"{ROOT}/{line[2:]}") for line in output.splitlines() if line.startswith("./")]
 
     def disk_usage(self) -> Tree:
-        """What the storage holds: blobs by kind, files, and what sharing saves."""
-        registry = self.sandbox.current()
-        tree, top = self._storage()
-        if registry.bind:
-            self.say.twin(Twin.of("du", "-sb", top))
-        else:
-            self.say.twin(docker("container", "exec", registry.name, "du", "-sb", top))
-        self.say.say(tree.summary())
+        """What the storage holds: ``du -sb``, then blobs by kind, files, and what sharing saves."""
+        tree, top = self._tree()
+        self._run("du", "-sb", top)
+        lines = tree.summary().splitlines()
+        self.say.explain(f"{lines[0]} (du also counts the folders)")
+        for line in lines[1:]:
+            self.say.explain(line)
         return tree
 
     def api_and_disk(self, repository: str, tag: str = "latest") -> list[tuple[str, str, str]]:
         """Ask the HTTP API about a tag and read the same facts from the disk, side by side."""
         registry = self.sandbox.current()
         api = registry.api
-        accept = f"{DOCKER_MANIFEST}, {OCI_MANIFEST}"
-        self.say.twin(api.curl(f'/v2/{repository}/tags/list'))
+        self.say.twin(api.curl(f"/v2/{repository}/tags/list"))
         tags = api.tags(repository)
-        self.say.twin(api.curl(f'/v2/{repository}/manifests/{tag}', accept=DOCKER_MANIFEST))
-        manifest = api.manifest(repository, tag, accept=accept)
+        self.say.twin(api.curl(f"/v2/{repository}/manifests/{tag}", accept=SINGLE_IMAGE))
+        manifest = api.manifest(repository, tag, accept=SINGLE_IMAGE)  # exactly what the twin asks
         parts = ([("config", manifest.config)] if manifest.config else []) + \
             [(f"layer {i}", d) for i, d in enumerate(manifest.layers, 1)]
         heads = {}
         for label, digest in parts:
-            self.say.twin(api.curl(f'/v2/{repository}/blobs/{digest}', head=True))
+            self.say.twin(api.curl(f"/v2/{repository}/blobs/{digest}", head=True))
             heads[digest] = api.blob_head(repository, digest)
-        tree, _ = self._storage()
-        self._storage_twin("ls", self._on_disk(layout.path(layout.TAGS, repository=repository)))
-        self._storage_twin("cat", self._on_disk(tag_link_path(repository, tag)))
+        tree, _ = self._tree()
+        self.say.twin(registry.storage_command("ls", self._on_disk(layout.path(layout.TAGS, repository=repository))))
+        self.say.twin(registry.storage_command("cat", self._on_disk(tag_link_path(repository, tag))))
         repo = tree.repository(repository)
         on_disk = tree.tag_target(repository, tag) or "(none)"
         rows = [("what", "the HTTP API says", "the disk holds"),
@@ -215,29 +252,32 @@ class StorageSteps:
             blob = tree.blob(digest)
             rows.append((f"{label} size", human(heads[digest].size), human(blob.size) if blob else "missing"))
         width = [max(len(r[i]) for r in rows) for i in range(3)]
+        self.say.explain("what those commands answer (Docker-Content-Digest, Content-Length), beside the files:")
         for row in rows:
             self.say.say("  ".join(c.ljust(w) for c, w in zip(row, width)).rstrip())
         agree = all(r[1] == r[2] for r in rows[1:])
-        self.say.say("every figure agrees: the API serves exactly what the disk holds" if agree else
-                  "the API and the disk disagree: the storage changed under the registry (lab.storage.verify_blobs())")
+        self.say.explain("every figure agrees: the API answered from these files" if agree else
+                         "the API and the disk disagree: the storage changed under the registry "
+                         "(lab.storage.verify_blobs())")
         return rows
 
     def catalog_pages(self, n: int) -> list[list[str]]:
         """The catalog ``n`` names at a time, following the ``Link`` header from page to page."""
-        registry = self.sandbox.current()
-        api = registry.api
+        api = self.sandbox.current().api
         pages = []
         for page in api.catalog_pages(n):
-            self.say.say(f"$ curl -i '{page.url}'")
-            self.say.say(json.dumps({"repositories": page.repositories}))
-            self.say.say(f"Link: {page.link}" if page.link else "(no Link header: this is the last page)")
+            # the Link header comes before the body, as curl -i prints them; grep keeps those two lines
+            self.say.twin(Twin.of("curl", "-si", page.url) | Twin.of("grep", "-E", r"^(Link:|\{)"))
+            self.say.output((f"Link: {page.link}\n" if page.link else "")
+                            + json.dumps({"repositories": page.repositories}, separators=(",", ":")))
+            if not page.link:
+                self.say.explain("no Link header: this is the last page")
             pages.append(page.repositories)
-        self.say.say(f"{count(sum(map(len, pages)), 'repository', 'repositories')} in "
-                  f"{count(len(pages), 'page')} of at most {n}")
+        self.say.explain(f"{count(sum(map(len, pages)), 'repository', 'repositories')} in "
+                         f"{count(len(pages), 'page')} of at most {n}")
         return pages
 
 
-def _short_path(rel: str) -> str:
-    """A storage path with its digest folder shortened, for reading (the twin above has it whole)."""
-    parts = rel.split("/")
-    return "/".join(p[:12] + "…" if len(p) == 64 else p for p in parts[3:])
+def _in_v2(rel: str) -> str:
+    """A storage path relative to ``docker/registry/v2`` (the folder follow_tag works in)."""
+    return rel[len(ROOT) + 1:] if rel.startswith(ROOT + "/") else rel

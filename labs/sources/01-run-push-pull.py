@@ -1,0 +1,91 @@
+# %% [markdown]
+# # Lab 01 · Run, push, pull
+#
+# Notebook 01 ran a registry for you. Now **you** do it: run a registry, push an image into it,
+# copy an image from another registry, and run an image straight from yours.
+#
+# **You need** notebook 01 · **about 15 minutes** · works with Docker and without it.
+#
+# ## How this lab works
+# - Each task says what must be true at the end, not which buttons to press. Type docker commands
+#   in a terminal (*File → New → Terminal*) or in the code cell under the task, each line starting
+#   with `!` (`!docker image ls`). In a cell, `{lab.address}` is replaced by your address; in a
+#   terminal, type the names the set-up prints.
+# - Then run the task's check. It looks at the **live** state — the registry's API, the containers,
+#   the files — not at your code: `✔` means done, `✘` says what is still missing.
+# - Stuck? `lab.q1.hint()` gives a hint, `lab.q1.solution()` one way to do it.
+#
+# ## Set-up
+# Run this cell first. It clears what an earlier run of this lab left, starts the team's registry
+# with one image in it, and prints the names and ports that are yours in this lab.
+
+# %%
+from reglab.tasks import start
+
+lab = start("lab-01")
+
+# %% [markdown]
+# ## Task 1 · Run your registry
+# Run a registry container named `lab.registry`, in the background, answering at `lab.address`
+# (published on `127.0.0.1` only: nobody else on the network needs it).
+
+# %%
+# solution
+# !docker container run -d --name {lab.registry} -p {lab.address}:5000 registry:2
+
+# %%
+lab.q1.check()
+
+# %% [markdown]
+# ## Task 2 · Push hello-world into your registry
+# Your registry must serve `hello:v1`: the image `hello-world` you already have, under the
+# repository `hello` with the tag `v1`.
+
+# %%
+# solution
+# !docker image tag hello-world {lab.address}/hello:v1
+# !docker image push --quiet {lab.address}/hello:v1
+
+# %%
+lab.q2.check()
+
+# %% [markdown] tags=["solution"]
+# The name says where an image goes: `127.0.0.1:<port>/hello:v1` goes to the registry at
+# `127.0.0.1:<port>`. Tagging gave the same image a second name; nothing was copied until the push.
+
+# %% [markdown]
+# ## Task 3 · Copy the team's image
+# The team's registry at `lab.team` holds `team/motd:1.0`; you do not have it locally yet. Your
+# registry must serve the very same image as `motd:1.0` — same manifest digest.
+
+# %%
+# solution
+# !docker image pull --quiet {lab.team}/team/motd:1.0
+# !docker image tag {lab.team}/team/motd:1.0 {lab.address}/motd:1.0
+# !docker image push --quiet {lab.address}/motd:1.0
+
+# %%
+lab.q3.check()
+
+# %% [markdown] tags=["solution"]
+# Registries do not talk to each other: images travel through a client. The digest did not change
+# because the bytes did not: a digest names content, wherever it is stored.
+
+# %% [markdown]
+# ## Task 4 · Run an image from your registry
+# Run `hello:v1` from your registry in a container named `lab.hello`.
+
+# %%
+# solution
+# !docker container run --name {lab.hello} {lab.address}/hello:v1
+
+# %%
+lab.q4.check()
+
+# %% [markdown]
+# ## Clean up
+# Remove everything this lab created, your containers and images included (starting the lab again
+# does it too).
+
+# %%
+lab.cleanup()

@@ -1,0 +1,95 @@
+# %% [markdown]
+# # Lab 05 · Inside the storage
+#
+# Notebook 03 followed a tag down to the bytes. Here you change the storage yourself: watch a
+# shared layer be stored once, make a tag and share a layer through the HTTP API alone, and remove
+# a tag the API cannot remove.
+#
+# **You need** notebook 03 · **about 20 minutes** · works with Docker and without it · tools: `curl`,
+# `find`, `cat`, `rm` (or Python).
+#
+# **How this lab works** (as in lab 01): each task says what must be true at the end; the check
+# reads the live registry and its files. `lab.q1.hint()` and `lab.q1.solution()` help.
+#
+# ## Set-up
+# The set-up runs a registry whose data folder is `lab.folder` (it runs as you, so the files are
+# yours), pushes `layered:v1` and `layered:old` (three layers, the same image twice) and loads
+# `sibling:v1` on your machine, without pushing it.
+
+# %%
+from reglab.tasks import start
+
+lab = start("lab-05")
+
+# %% [markdown]
+# ## Task 1 · One layer, stored once
+# `sibling:v1` shares its base layer with `layered:v1`. Push it, then look at the disk: the base
+# layer must be one blob, linked from both repositories.
+
+# %%
+# solution
+# !docker image push --quiet {lab.address}/sibling:v1
+# !find {lab.folder} -path '*_layers*' -name link | sort
+
+# %%
+lab.q1.check()
+
+# %% [markdown] tags=["solution"]
+# `sibling`'s `_layers/` got a link to the base layer's blob; `blobs/` did not grow by its size:
+# Docker asked the registry to *mount* the blob it had instead of uploading it again.
+
+# %% [markdown]
+# ## Task 2 · A tag made with the HTTP API
+# Without `docker`, give `layered:v1` a second tag, `stable`: the same manifest, byte for byte.
+
+# %%
+# solution
+# !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/layered/manifests/v1 | curl -sS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://{lab.address}/v2/layered/manifests/stable
+
+
+# %%
+lab.q2.check()
+
+# %% [markdown] tags=["solution"]
+# Retagging is a `GET` and a `PUT` of the same bytes: no layer moves. The `Accept` header matters:
+# without it a 2.x registry would send a converted schema-1 manifest, another document with
+# another digest.
+
+# %% [markdown]
+# ## Task 3 · A layer mounted into a new repository
+# Make the repository `base` able to serve the base layer of `layered:v1` (its first layer)
+# without uploading a byte.
+
+# %%
+# solution
+import json
+
+# manifest = !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/layered/manifests/v1
+base = json.loads(manifest.n)["layers"][0]["digest"]
+# !curl -si -X POST 'http://{lab.address}/v2/base/blobs/uploads/?mount={base}&from=layered' | head -n 1
+
+# %%
+lab.q3.check()
+
+# %% [markdown]
+# ## Task 4 · Remove a tag the API cannot remove
+# `layered:old` must go, and `layered:v1` — the very same manifest — must stay.
+
+# %%
+# solution
+# !rm -r {lab.folder}/docker/registry/v2/repositories/layered/_manifests/tags/old
+
+
+# %%
+lab.q4.check()
+
+# %% [markdown] tags=["solution"]
+# `DELETE /v2/layered/manifests/<digest>` would have removed the manifest, and with it every tag
+# pointing to it, `v1` and `stable` included. A tag is only a folder: removing it leaves the
+# manifest and its blobs in place.
+
+# %% [markdown]
+# ## Clean up
+
+# %%
+lab.cleanup()

@@ -1,0 +1,72 @@
+# %% [markdown]
+# # Lab 09 · Fix: the disk did not shrink
+#
+# **The situation.** The team's registry is filling its disk. Yesterday someone deleted `data:v1`
+# and `data:v2` through the API, and rebuilt and pushed `tools:latest` again. The folder
+# `lab.folder` did not shrink by a byte.
+#
+# **Your job.** Take the space back — all of it — and leave the registry safe to push to.
+#
+# **You need** notebook 04 and lab 06 · **about 15 minutes** · works with Docker and without it.
+#
+# ## Set-up
+
+# %%
+from reglab.tasks import start
+
+lab = start("lab-09")
+
+# %% [markdown] tags=["solution"]
+# How many blobs does the disk hold, and what do the repositories still list?
+
+# %% tags=["solution"]
+# !find {lab.folder} -name data | wc -l
+# !curl -s http://{lab.address}/v2/data/tags/list
+
+# %% [markdown]
+# ## Task 1 · Free what the deleted images hold
+# The layers of `data:v1` and `data:v2` must leave the disk; `data:v3` stays whole.
+
+# %%
+# solution
+# !docker container rm -f {lab.registry}
+# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
+# !docker container exec {lab.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+
+# %%
+lab.q1.check()
+
+# %% [markdown]
+# ## Task 2 · Free the old tools:latest too
+# The layer of the `tools:latest` that was replaced must leave the disk as well.
+
+# %%
+# solution
+# !docker container exec {lab.registry} registry garbage-collect --delete-untagged /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !find {lab.folder} -name data | wc -l
+
+# %%
+lab.q2.check()
+
+# %% [markdown] tags=["solution"]
+# Pushing a tag again moves the tag; the old manifest stays in `_manifests/revisions/`, and plain
+# garbage collection keeps everything a manifest references. `--delete-untagged` removes manifests
+# no tag points to first.
+
+# %% [markdown]
+# ## Task 3 · Safe to push to
+# Writable again, and no memory of the blobs that were collected.
+
+# %%
+# solution
+# !docker container rm -f {lab.registry}
+# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true registry:2
+
+# %%
+lab.q3.check()
+
+# %% [markdown]
+# ## Clean up
+
+# %%
+lab.cleanup()

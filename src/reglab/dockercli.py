@@ -1,0 +1,535 @@
+"""``docker`` without Docker: the docker CLI commands of the course, run by the daemonless engine.
+
+Where no Docker daemon runs (Binder, a JupyterHub classroom), a lab sheet puts this program on
+the notebook's ``PATH`` as ``docker`` (``python -m reglab docker …`` anywhere else), so that
+``!docker container run …`` in a lab works as it does with Docker — on the same engine the
+checks read. It knows the commands the labs use, with their usual flags and output:
+
+- ``container run|ls|ps|rm|kill|stop|start|restart|logs|exec|inspect`` (``run`` starts the
+  registry binary for ``registry:2``; ``exec`` runs ``registry garbage-collect``, or a file
+  tool such as ``du``/``ls``/``cat`` on the registry's data folder);
+- ``image ls|tag|push|pull|rm`` (and ``images``, ``tag``, ``push``, ``pull``, ``rmi``);
+- ``volume create|ls|rm|inspect``; ``info``; ``version``.
+
+Names follow the lab's scope: a container or volume named ``reglab-[<learner>-]<lab>-…``
+belongs to that lab (so the lab's cleanup removes it); any other name to ``REGLAB_LAB``, else to
+a lab called ``cli`` (``python -m reglab clean`` removes it). Anything else says, in one
+sentence, that only Docker can do it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from . import images as course_images
+from .engines import ContainerInfo, Engine, RegistrySpec, get_engine
+from .engines.base import REGISTRY_CONFIG, REGISTRY_DATA
+from .errors import PortInUse, ReglabError
+from .naming import PREFIX, Scope, current_learner
+from .reference import parse
+from .state import lab_dirs
+from .units import human
+
+FILE_TOOLS = {"ls", "du", "cat", "find", "tree", "sha256sum", "wc", "head", "tail", "stat"}
+_VALUED = {"--name", "-p", "--publish", "-v", "--volume", "-e", "--env", "--user", "-u", "--restart", "--label",
+           "-l", "--network", "--mount", "-w", "--workdir", "--entrypoint", "-h", "--hostname"}
+
+
+class Usage(ReglabError):
+    """A command or flag the daemonless ``docker`` does not know."""
+
+
+def _only_docker(what: str) -> Usage:
+    return Usage(f"{what} needs Docker: the daemonless engine runs only registries and the course's images "
+                 "(the labs tell you what they need).")
+
+
+# ----------------------------------------------------------------------------- scopes
+
+
+def scope_for(name: str | None) -> Scope:
+    """The lab a container or volume name belongs to (see the module docstring)."""
+    learner = current_learner()
+    prefix = f"{PREFIX}-" + (f"{learner}-" if learner else "")
+    if name and name.startswith(prefix):
+        rest = name[len(prefix):]
+        labs = sorted((d.name for d in lab_dirs(Scope(None, learner))), key=len, reverse=True)
+        for lab in labs:
+            if rest.startswith(lab + "-"):
+                return Scope(lab, learner)
+    return Scope(os.environ.get("REGLAB_LAB") or "cli", learner)
+
+
+def container_id(name: str, started: float) -> str:
+    """A stable 64-hex ID, as ``docker container run -d`` prints one."""
+    return hashlib.sha256(f"{name}@{started}".encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class RunOptions:
+    detach: bool = False
+    name: str | None = None
+    publish: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    remove: bool = False
+    image: str = ""
+    command: list[str] = field(default_factory=list)
+
+
+def _split_flags(args: list[str], valued: set[str] = frozenset()) -> tuple[dict[str, list[str]], list[str]]:
+    """Flags before the first positional argument (and their values: ``valued`` flags take one), and the rest."""
+    flags: dict[str, list[str]] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-") or arg == "-":
+            break
+        key, eq, value = arg.partition("=")
+        if key in valued and not eq:
+            if i + 1 >= len(args):
+                raise Usage(f"flag needs an argument: {key}")
+            value = args[i + 1]
+            i += 1
+        if key.startswith("-") and not key.startswith("--") and len(key) > 2 and key[1:].isalpha() \
+                and key not in valued:  # -it, -fv: several one-letter flags
+            for letter in key[1:]:
+                flags.setdefault(f"-{letter}", []).append("")
+        else:
+            flags.setdefault(key, []).append(value)
+        i += 1
+    return flags, args[i:]
+
+
+def parse_run(args: list[str]) -> RunOptions:
+    flags, rest = _split_flags(args, _VALUED)
+    if not rest:
+        raise Usage('"docker container run" requires at least 1 argument: the image.')
+    unknown = set(flags) - _VALUED - {"-d", "--detach", "--rm", "-i", "-t", "--interactive", "--tty"}
+    if unknown:
+        raise Usage(f"unknown flag for run here: {min(unknown)}")
+    if "--network" in flags or "--mount" in flags:
+        raise _only_docker("--network and --mount")
+    opts = RunOptions(detach=bool({"-d", "--detach"} & set(flags)), remove="--rm" in flags, image=rest[0],
+                      command=rest[1:])
+    opts.name = (flags.get("--name") or [None])[-1]
+    opts.publish = flags.get("-p", []) + flags.get("--publish", [])
+    opts.volumes = flags.get("-v", []) + flags.get("--volume", [])
+    for item in flags.get("-e", []) + flags.get("--env", []):
+        key, eq, value = item.partition("=")
+        opts.env[key] = value if eq else os.environ.get(key, "")
+    return opts
+
+
+def _publish(spec: str) -> tuple[str, int]:
+    """``[host:]port:5000`` → (host, port); the registry listens on 5000 inside its container."""
+    parts = spec.split(":")
+    if len(parts) == 2:
+        parts = ["", *parts]
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2].split("/")[0] != "5000":
+        raise Usage(f"cannot publish {spec!r}: use -p 127.0.0.1:<port>:5000 (the registry listens on 5000 inside).")
+    host = parts[0] or "127.0.0.1"
+    if host not in ("127.0.0.1", "localhost"):
+        if host != "0.0.0.0":
+            raise Usage(f"the daemonless engine publishes on 127.0.0.1 only, not {host}.")
+        host = "127.0.0.1"
+    return "127.0.0.1" if host == "localhost" else host, int(parts[1])
+
+
+# ----------------------------------------------------------------------------- the commands
+
+
+class DockerCLI:
+    """One ``docker`` invocation against an engine; returns the exit code, prints like Docker."""
+
+    def __init__(self, engine: Engine, out=None, err=None):
+        self.engine = engine
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    # -- dispatch
+    def main(self, argv: list[str]) -> int:
+        while argv and argv[0].startswith("-"):  # global flags (--debug, -H …): none matter here
+            argv = argv[2:] if argv[0] in ("-H", "--host", "--context", "-c", "--config") else argv[1:]
+        if not argv or argv[0] in ("help", "--help"):
+            self.say(__doc__.split("\n\n", 2)[1])
+            return 0
+        group, rest = argv[0], argv[1:]
+        short = {"run": ("container", "run"), "ps": ("container", "ls"), "rm": ("container", "rm"),
+                 "kill": ("container", "kill"), "stop": ("container", "stop"), "start": ("container", "start"),
+                 "restart": ("container", "restart"), "logs": ("container", "logs"), "exec": ("container", "exec"),
+                 "inspect": ("container", "inspect"), "images": ("image", "ls"), "tag": ("image", "tag"),
+                 "push": ("image", "push"), "pull": ("image", "pull"), "rmi": ("image", "rm")}
+        if group in short:
+            group, command = short[group]
+        elif group in ("container", "image", "volume") and rest:
+            command, rest = rest[0], rest[1:]
+        elif group in ("info", "version"):
+            command = group
+        else:
+            raise Usage(f"docker {' '.join(argv[:2])} is not a command the daemonless engine knows: "
+                        "it knows container, image and volume commands (docker help).")
+        command = {"ps": "ls", "list": "ls", "remove": "rm"}.get(command, command)
+        handler = getattr(self, f"{group}_{command}", None) if group not in ("info", "version") else \
+            getattr(self, group)
+        if handler is None:
+            raise Usage(f"docker {group} {command} is not a command the daemonless engine knows (docker help).")
+        return handler(rest) or 0
+
+    # -- containers
+    def container_run(self, args: list[str]) -> int:
+        opts = parse_run(args)
+        scope = scope_for(opts.name)
+        name = opts.name or scope.object_name(f"run-{os.urandom(3).hex()}")
+        is_registry = parse(opts.image).tagged == parse(course_images.registry_image()).tagged
+        if not is_registry:
+            if opts.publish or opts.volumes or opts.command:
+                raise _only_docker(f"running {opts.image} with ports, volumes or a command")
+            result = self.engine.run_container(scope, name, opts.image)
+            self.out.write(result.output)
+            if opts.remove:
+                self.engine.remove(name)
+            return result.exit_code
+        if len(opts.publish) != 1:
+            raise Usage("publish the registry's port once: -p 127.0.0.1:<port>:5000.")
+        host, port = _publish(opts.publish[0])
+        volume = bind = None
+        for item in opts.volumes:
+            source, _, rest = item.partition(":")
+            target = rest.split(":")[0]
+            if target != REGISTRY_DATA:
+                raise Usage(f"the daemonless registry keeps its data in {REGISTRY_DATA} only, not {target}.")
+            if source.startswith(("/", ".", "~")):
+                bind = os.path.abspath(os.path.expanduser(source))
+                os.makedirs(bind, exist_ok=True)
+            else:
+                volume = source
+                if not self.engine.volume_exists(source):
+                    self.engine.create_volume(scope, source)
+        if self.engine.inspect(name) is not None:
+            raise Usage(f'Conflict. The container name "{name}" is already in use: remove it first '
+                        f"(docker container rm -f {name}) or choose another name.")
+        try:
+            self.engine.start_registry(RegistrySpec(scope, name, course_images.registry_image(), port, host, volume,
+                                                    bind, None, opts.env))
+        except PortInUse as exc:
+            raise ReglabError(f"driver failed programming external connectivity on endpoint {name}: Bind for "
+                              f"{host}:{port} failed: port is already allocated (taken by {exc.holder}).") from None
+        if hasattr(self.engine, "detach"):
+            self.engine.detach(name)  # it outlives this command, as a container outlives `docker run -d`
+        info = self.engine.inspect(name)
+        self.say(container_id(name, info.started if info else 0))
+        return 0
+
+    def _names(self, args: list[str], what: str) -> tuple[dict[str, list[str]], list[str]]:
+        flags, names = _split_flags(args)
+        if not names:
+            raise Usage(f'"docker container {what}" requires at least 1 argument: a container name.')
+        return flags, names
+
+    def _info(self, name: str) -> ContainerInfo:
+        info = self.engine.inspect(name)
+        if info is None:
+            raise ReglabError(f"No such container: {name}")
+        return info
+
+    def container_rm(self, args: list[str]) -> int:
+        flags, names = self._names(args, "rm")
+        force = bool({"-f", "--force"} & set(flags))
+        code = 0
+        for name in names:
+            try:
+                info = self._info(name)
+                if info.running and not force:
+                    raise ReglabError(f"You cannot remove a running container {name}. Stop the container before "
+                                      "attempting removal or force remove (docker container rm -f).")
+                self.engine.remove(name)
+                self.say(name)
+            except ReglabError as exc:
+                print(f"Error response from daemon: {exc}", file=self.err)
+                code = 0 if force and self.engine.inspect(name) is None else 1  # as Docker: -f and gone is fine
+        return code
+
+    def container_kill(self, args: list[str]) -> int:
+        _, names = self._names(args, "kill")
+        for name in names:
+            self._info(name)
+            self.engine.kill(name)
+            self.say(name)
+        return 0
+
+    container_stop = container_kill
+
+    def container_restart(self, args: list[str]) -> int:
+        _, names = self._names(args, "restart")
+        for name in names:
+            self._info(name)
+            self.engine.restart(name)
+            if hasattr(self.engine, "detach"):
+                self.engine.detach(name)
+            self.say(name)
+        return 0
+
+    container_start = container_restart
+
+    def container_logs(self, args: list[str]) -> int:
+        _, names = self._names(args, "logs")
+        self._info(names[0])
+        self.out.write(self.engine.logs(names[0]))
+        return 0
+
+    def container_ls(self, args: list[str]) -> int:
+        flags, _ = _split_flags(args)
+        show_all = bool({"-a", "--all"} & set(flags))
+        quiet = bool({"-q", "--quiet"} & set(flags))
+        tags = {info.id: info.tags[0] for info in self.engine.list_images() if info.tags}
+        registry = self.engine.image_info(course_images.registry_image())
+        if registry is not None:
+            tags[registry.id] = parse(course_images.registry_image()).tagged
+        rows = [("CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES")]
+        for obj in self.engine.objects(Scope.of(None)):
+            info = self.engine.inspect(obj.name) if obj.kind == "container" else None
+            if info is None or (not show_all and not info.running):
+                continue
+            status = "Up" if info.running else f"Exited ({info.exit_code})"
+            ports = ", ".join(f"{h}:{p}->5000/tcp" for h, p in info.ports) if info.running else ""
+            rows.append((container_id(info.name, info.started)[:12], tags.get(info.image, info.image[7:19]),
+                         status, ports, info.name))
+        if quiet:
+            for row in rows[1:]:
+                self.say(row[0])
+            return 0
+        self._table(rows)
+        return 0
+
+    def container_exec(self, args: list[str]) -> int:
+        _flags, rest = _split_flags(args)
+        if len(rest) < 2:
+            raise Usage('"docker container exec" requires a container name and a command.')
+        name, argv = rest[0], rest[1:]
+        info = self._info(name)
+        if not info.running:
+            raise ReglabError(f"Container {name} is not running: start it first (docker container start {name}).")
+        if argv[:2] == ["registry", "garbage-collect"]:
+            options = [a for a in argv[2:] if a.startswith("-")]
+            config = [a for a in argv[2:] if not a.startswith("-")]
+            if config not in ([], [REGISTRY_CONFIG]):
+                raise Usage(f"the registry's configuration is {REGISTRY_CONFIG}.")
+            dry = bool({"--dry-run", "-d"} & set(options))
+            untagged = bool({"--delete-untagged", "-m"} & set(options))
+            code, output = self.engine.garbage_collect(name, dry, untagged)
+            self.out.write(output)
+            return code
+        if argv[0] in FILE_TOOLS and hasattr(self.engine, "data_folder"):
+            folder = str(self.engine.data_folder(name))
+            host_argv = [a.replace(REGISTRY_DATA, folder) for a in argv]
+            if not shutil.which(host_argv[0]):
+                raise Usage(f"{argv[0]} is not installed on this machine.")
+            done = subprocess.run(host_argv, capture_output=True, text=True, check=False)
+            self.out.write(done.stdout.replace(folder, REGISTRY_DATA))
+            self.err.write(done.stderr.replace(folder, REGISTRY_DATA))
+            return done.returncode
+        raise _only_docker(f"running {argv[0]} in a container")
+
+    def container_inspect(self, args: list[str]) -> int:
+        flags, names = _split_flags(args, {"-f", "--format", "--type"})
+        if not names:
+            raise Usage('"docker container inspect" requires at least 1 argument: a container name.')
+        docs = []
+        for name in names:
+            info = self._info(name)
+            mounts = []
+            if info.data and info.data.kind != "anonymous":
+                mounts.append({"Type": info.data.kind, ("Name" if info.data.kind == "volume" else "Source"):
+                               info.data.source, "Destination": REGISTRY_DATA})
+            docs.append({
+                "Name": f"/{name}",
+                "State": {"Status": info.status, "Running": info.running, "ExitCode": info.exit_code or 0},
+                "Image": info.image,
+                "Mounts": mounts,
+                "HostConfig": {"PortBindings": {"5000/tcp": [{"HostIp": h, "HostPort": str(p)} for h, p in info.ports]}},
+                "Config": {"Env": [f"{k}={v}" for k, v in info.env], "Labels": dict(info.labels)},
+            })
+        fmt = (flags.get("-f") or flags.get("--format") or [None])[-1]
+        if fmt:
+            for doc in docs:
+                self.say(_template(fmt, doc))
+        else:
+            self.say(json.dumps(docs, indent=4))
+        return 0
+
+    # -- images
+    def image_ls(self, args: list[str]) -> int:
+        rows = [("REPOSITORY", "TAG", "IMAGE ID", "SIZE")]
+        for info in sorted(self.engine.list_images(), key=lambda i: i.tags):
+            for tag in sorted(info.tags):
+                repo, _, name = tag.rpartition(":")
+                rows.append((repo, name, info.id[7:19], human(info.size)))
+        self._table(rows)
+        return 0
+
+    def image_tag(self, args: list[str]) -> int:
+        _, rest = _split_flags(args)
+        if len(rest) != 2:
+            raise Usage('"docker image tag" requires exactly 2 arguments: SOURCE TARGET.')
+        self.engine.tag(parse(rest[0]).tagged, parse(rest[1]).tagged)
+        return 0
+
+    def image_push(self, args: list[str]) -> int:
+        flags, rest = _split_flags(args)
+        if len(rest) != 1:
+            raise Usage('"docker image push" requires exactly 1 argument: the image name.')
+        ref = parse(rest[0])
+        quiet = bool({"-q", "--quiet"} & set(flags))
+        if not quiet:
+            if not ref.tag:
+                self.say("Using default tag: latest")
+            self.say(f"The push refers to repository [{ref.familiar_repository}]")
+        statuses: dict[str, str] = {}
+        result = self.engine.push(ref.tagged, progress=lambda item, cur, tot, status: statuses.__setitem__(item, status))
+        if quiet:
+            self.say(ref.tagged)
+            return 0
+        for item, status in statuses.items():
+            self.say(f"{item}: {status}")
+        self.say(f"{ref.tag_or_default}: digest: {result.digest} size: {self._manifest_size(ref)}")
+        return 0
+
+    def _manifest_size(self, ref) -> int:
+        try:
+            from .registry_api import RegistryClient
+
+            return RegistryClient(ref.registry).manifest_head(ref.repository, ref.tag_or_default).size
+        except ReglabError:
+            return 0
+
+    def image_pull(self, args: list[str]) -> int:
+        flags, rest = _split_flags(args)
+        if len(rest) != 1:
+            raise Usage('"docker image pull" requires exactly 1 argument: the image name.')
+        ref = parse(rest[0])
+        quiet = bool({"-q", "--quiet"} & set(flags))
+        existed = self.engine.image_info(ref.tagged) is not None
+        if not quiet:
+            if not ref.tag and not ref.digest:
+                self.say("Using default tag: latest")
+            self.say(f"{ref.digest or ref.tag_or_default}: Pulling from {ref.repository}")
+        statuses: dict[str, str] = {}
+        result = self.engine.pull(str(ref) if ref.digest else ref.tagged,
+                                  progress=lambda item, cur, tot, status: statuses.__setitem__(item, status))
+        if quiet:
+            self.say(ref.tagged if not ref.digest else str(ref))
+            return 0
+        for item, status in statuses.items():
+            self.say(f"{item}: {status}")
+        self.say(f"Digest: {result.digest}")
+        if existed and result.moved == 0:
+            self.say(f"Status: Image is up to date for {ref.tagged}")
+        else:
+            self.say(f"Status: Downloaded newer image for {ref.tagged}")
+        self.say(ref.tagged)
+        return 0
+
+    def image_rm(self, args: list[str]) -> int:
+        _, refs = _split_flags(args)
+        if not refs:
+            raise Usage('"docker image rm" requires at least 1 argument: an image name.')
+        for text in refs:
+            ref = parse(text)
+            self.engine.remove_image(ref.tagged)
+            self.say(f"Untagged: {ref.tagged}")
+        return 0
+
+    # -- volumes
+    def volume_create(self, args: list[str]) -> int:
+        _, rest = _split_flags(args)
+        if len(rest) != 1:
+            raise Usage('"docker volume create" here needs exactly 1 argument: the volume name.')
+        self.engine.create_volume(scope_for(rest[0]), rest[0])
+        self.say(rest[0])
+        return 0
+
+    def volume_ls(self, args: list[str]) -> int:
+        rows = [("DRIVER", "VOLUME NAME")]
+        rows += [("local", obj.name) for obj in self.engine.objects(Scope.of(None)) if obj.kind == "volume"]
+        self._table(rows)
+        return 0
+
+    def volume_rm(self, args: list[str]) -> int:
+        _, names = _split_flags(args)
+        for name in names:
+            self.engine.remove_volume(name)
+            self.say(name)
+        return 0
+
+    def volume_inspect(self, args: list[str]) -> int:
+        _, names = _split_flags(args)
+        docs = []
+        for name in names:
+            if not self.engine.volume_exists(name):
+                raise ReglabError(f"get {name}: no such volume")
+            docs.append({"Driver": "local", "Name": name})
+        self.say(json.dumps(docs, indent=4))
+        return 0
+
+    # -- the engine
+    def info(self, args: list[str]) -> int:
+        self.say(f"Server: {self.engine.describe()}")
+        self.say("Insecure Registries:")
+        for entry in self.engine.insecure_registries():
+            self.say(f"  {entry}")
+        return 0
+
+    def version(self, args: list[str]) -> int:
+        self.say(f"reglab's daemonless docker: {self.engine.describe()}")
+        return 0
+
+    def _table(self, rows: list[tuple[str, ...]]) -> None:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.say("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _template(fmt: str, doc: dict) -> str:
+    """The few Go templates the labs' hints use: ``{{.A.B}}`` and ``{{json .A.B}}``."""
+    body = fmt.strip()
+    if not (body.startswith("{{") and body.endswith("}}")):
+        raise Usage("the daemonless docker understands --format '{{.Field}}' or '{{json .Field}}' only.")
+    expr = body[2:-2].strip()
+    as_json = expr.startswith("json ")
+    value = doc
+    for part in expr.removeprefix("json ").strip().lstrip(".").split("."):
+        value = value.get(part) if isinstance(value, dict) and part else value
+    return json.dumps(value) if as_json else str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli = DockerCLI(get_engine())
+        if cli.engine.kind == "docker":
+            print("(reglab) a Docker daemon answers here: use the real docker CLI.", file=sys.stderr)
+            return 1
+        return cli.main(argv)
+    except Usage as exc:
+        print(f"docker: {exc}", file=sys.stderr)
+        return 125
+    except ReglabError as exc:
+        print(f"Error response from daemon: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

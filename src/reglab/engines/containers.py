@@ -1,0 +1,240 @@
+"""The daemonless engine's containers: a record in a folder per container, and its registry process.
+
+A container is ``<state>/<lab>/containers/<name>/``: ``container.json`` (what ``docker container
+inspect`` would say), ``config.yml``, ``log``, the ``pid`` file while its registry runs, and
+``data/`` when it has no volume. This module finds those records (any learner's, by name, or a
+scope's), starts a record's registry process and waits until *that* process listens, and
+stops it. :class:`reglab.engines.local.LocalEngine` decides what to start; this is how.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ..errors import EngineError, RegistryUnavailable, port_taken
+from ..naming import ANY, Scope
+from ..state import State, lab_dirs
+from . import processes
+
+REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
+START_WAIT = 30.0  # seconds a registry process may take to bind its port
+
+
+def registry_binary() -> Path | None:
+    """The registry program: ``REGLAB_REGISTRY_BIN`` if set, else Debian's ``docker-registry``."""
+    configured = os.environ.get(REGISTRY_BIN_ENV)
+    if configured:
+        path = Path(configured)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def install_hint() -> str:
+    configured = os.environ.get(REGISTRY_BIN_ENV)
+    if configured:
+        return f"{REGISTRY_BIN_ENV}={configured} is not an executable file: point it at the registry binary"
+    return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
+
+
+@dataclass
+class Container:
+    """What ``docker container inspect`` would say, kept as ``container.json``."""
+
+    name: str
+    lab: str
+    kind: str  # "registry" or "run"
+    image: str
+    created: int
+    host: str = "127.0.0.1"
+    port: int = 0
+    data: str = ""
+    volume: str | None = None
+    bind: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+    learner: str | None = None
+    network: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # folder here → path inside (certificates, htpasswd)
+    started: float = 0.0  # Unix time the registry process last started
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.lab, self.learner)
+
+    @property
+    def dir(self) -> Path:
+        return State(self.scope).dir / "containers" / self.name
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.yml"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "pid"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "log"
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / "container.json.tmp"
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.replace(self.dir / "container.json")
+
+    @classmethod
+    def load(cls, folder: Path) -> Container | None:
+        try:
+            return cls(**json.loads((folder / "container.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+IPV6_LOOPBACK = "::1"
+
+
+def hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def config_text(data: Path, host: str, port: int) -> str:
+    """The stand-in's config (upstream's), with this registry's data folder and address."""
+    text = resources.files("reglab.standin").joinpath("config.yml").read_text()
+    text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
+    return text.replace("addr: :5000", f"addr: {json.dumps(hostport(host, port))}")
+
+
+# ----------------------------------------------------------------------------- finding them
+
+
+def of(scope: Scope) -> list[Container]:
+    found = []
+    for lab_dir in lab_dirs(scope):
+        folder = lab_dir / "containers"
+        if folder.is_dir():
+            for sub in sorted(folder.iterdir()):
+                container = Container.load(sub)
+                if container is not None:
+                    found.append(container)
+    return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
+
+
+def find(name: str) -> Container | None:
+    for container in of(Scope(None, ANY)):
+        if container.name == name:
+            return container
+    return None
+
+
+def get(name: str) -> Container:
+    container = find(name)
+    if container is None:
+        raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).")
+    return container
+
+
+def running(container: Container) -> bool:
+    pid = container.pid()
+    return pid is not None and processes.alive(pid, str(container.config))
+
+
+def halt(container: Container) -> None:
+    pid = container.pid()
+    if pid is not None:
+        processes.stop(pid, str(container.config))
+        container.pid_file.unlink(missing_ok=True)
+        if container.exit_code is None:
+            container.exit_code = 137
+            container.save()
+
+
+def discard(container: Container) -> None:
+    halt(container)
+    shutil.rmtree(container.dir, ignore_errors=True)
+
+
+def make_room(name: str, scope: Scope) -> None:
+    """Like ``docker run --name``: an old container of ours with that name goes first."""
+    for old in of(scope):
+        if old.name == name:
+            discard(old)
+
+
+# ----------------------------------------------------------------------------- their registry process
+
+
+def spawn(container: Container, binary: Path, resolve: Callable[[str], str] = str, fresh: bool = True) -> None:
+    """Start the registry process of ``container`` and return once it listens on its port (a
+    ``fresh`` container that fails to start is discarded, as ``docker run`` leaves none).
+    ``resolve`` rewrites a setting's value (another registry's name → its address)."""
+    env = {"PATH": os.environ.get("PATH", os.defpath)}
+    for key, value in container.env.items():  # paths inside the "container" are folders of this machine
+        for folder, inside in container.files.items():
+            if value == inside or value.startswith(inside.rstrip("/") + "/"):
+                value = folder.rstrip("/") + value[len(inside.rstrip("/")):]
+        env[key] = resolve(value)
+    container.log.write_bytes(b"")
+    with open(container.log, "ab") as log:
+        try:
+            child = subprocess.Popen(
+                [str(binary), "serve", str(container.config)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=container.dir,
+                env=env, start_new_session=True,  # a notebook interrupt must not reach it
+            )
+        except OSError as exc:
+            raise EngineError(f"could not start the registry {binary}: {exc.strerror}.") from None
+    processes.children[child.pid] = child
+    container.pid_file.write_text(f"{child.pid}\n")
+    container.exit_code, container.started = None, time.time()
+    container.save()
+    wait_bound(container, child, fresh)
+
+
+def wait_bound(container: Container, child: subprocess.Popen, fresh: bool = True) -> None:
+    """Return once OUR process logged that it listens on the port: then no other registry
+    (another learner's, say) can be the one answering there. A bind failure is PortInUse."""
+    host, port = container.host, container.port
+    wanted = f"listening on {hostport(host, port)}".encode()
+    deadline = time.monotonic() + START_WAIT
+    delay = 0.005
+    while time.monotonic() < deadline:
+        if wanted in container.log.read_bytes():
+            return
+        if child.poll() is not None:
+            processes.children.pop(child.pid, None)
+            text = container.log.read_text(errors="replace")
+            if fresh:
+                discard(container)
+            else:
+                halt(container)
+                container.exit_code = child.returncode
+                container.save()
+            if "address already in use" in text:
+                raise port_taken(port, host, processes.port_holder(port))
+            if "assign requested address" in text:
+                raise EngineError(f"this machine has no {host} to listen on (IPv6 disabled?): use the "
+                                  "Docker engine for a registry reached at an address that is not loopback.")
+            raise RegistryUnavailable(f"the registry at {hostport(host, port)} did not start: it "
+                                      f"stopped (exited); its last log line: {processes.last_words_of(text)}.")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    raise EngineError(f"the registry {container.name} did not listen on {hostport(host, port)} within "
+                      f"{START_WAIT:g} s: look at its log ({container.log}).")

@@ -1,0 +1,364 @@
+"""Steps for the registry as a pull-through cache (notebook 06).
+
+A **hub** (the lab's own stand-in for Docker Hub) and a **proxy** (a registry with
+``proxy.remoteurl`` pointing at the hub) on a network of the lab: under Docker the proxy
+names the hub by its container name (``--dns-opt ndots:1`` keeps that name from ever being
+asked of the outside world's DNS, which on an offline machine only times out once the hub is
+gone); the daemonless engine gives the proxy the hub's loopback address instead.
+
+Pulls are measured on both sides of the cache, from each registry's own access log
+(:mod:`reglab.accesslog`, :mod:`reglab.bandwidth`). One engine plays every learner's machine:
+before a learner's pull, the images of this topic that learner has not pulled are removed from
+the engine's store (and those they had are put back), so each pull downloads what that
+learner's own machine would.
+
+Docker's ``registry-mirrors`` (only for Docker Hub names) is set in ``daemon.json`` through
+:mod:`reglab.daemon` — only on a daemon reglab's set-up started — and restored byte for byte
+by :meth:`MirrorSteps.restore_daemon`, by cleanup, and by the next ``Lab`` after a killed kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from .. import images as course_images
+from ..accesslog import AccessLog, Requests
+from ..bandwidth import Ledger, PullCost
+from ..daemon import DEFAULT_DAEMON_JSON, SIGHUP_TWIN, Change
+from ..engines import Engine
+from ..engines.base import PROXY_REMOTEURL, REGISTRY_DATA
+from ..errors import ReglabError
+from ..media import ACCEPT_ALL, DOCKER_MANIFEST
+from ..narrator import Narrator
+from ..reference import parse
+from ..registries import Registries
+from ..registry import Registry
+from ..sandbox import Sandbox
+from ..twin import Raw, Twin, docker
+from ..units import count, human
+
+NETWORK = "net"
+MIRRORS = "registry-mirrors"
+DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
+DNS_OPTIONS = ("ndots:1",)
+SEED = 6  # this notebook's own layers: none is shared with another notebook's images
+HUB_NAME_SIZE = 256 * 1024  # the layer of the image published as a Docker Hub name: small, quick
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A manifest looked up through the cache: its digest, and what reached the upstream meanwhile."""
+
+    digest: str
+    upstream: Requests
+
+
+class MirrorSteps:
+    """A hub, a pull-through cache in front of it, and pulls measured on both sides."""
+
+    def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox, registries: Registries):
+        self.say, self.engine, self.sandbox, self.registries = narrator, engine, sandbox, registries
+        self.hub: Registry | None = None
+        self.proxy: Registry | None = None
+        self.ledger = Ledger()
+        self.machines: dict[str, set[str]] = {}  # learner → the images (proxy references) on their machine
+        self._here: set[str] = set()  # what the engine's store holds of them now
+        self._mirror: Change | None = None
+
+    # ------------------------------------------------------------------ the hub and the cache
+
+    def _need(self, what: str) -> Registry:
+        registry = getattr(self, what)
+        if registry is None:
+            start = "lab.mirror.run_hub()" if what == "hub" else "lab.mirror.run_proxy()"
+            raise ReglabError(f"this lab has no {what} yet: start it with {start}.")
+        return registry
+
+    def run_hub(self, port: int | None = 5000) -> Registry:
+        """The upstream: a plain registry on the lab's network, standing in for Docker Hub."""
+        self.hub = self.registries.run(name="hub", network=NETWORK, port=port, current=False)
+        return self.hub
+
+    def publish(self, versions: int = 3, base_mib: float = 20) -> list[str]:
+        """Someone publishes ``app:v1…vN`` (one shared base layer) on the hub; this machine then
+        forgets them, as a learner's machine has never seen them."""
+        hub = self._need("hub")
+        builds = course_images.growth_series(hub.address, versions=versions, base_mib=base_mib,
+                                             second_app_versions=0, seed=SEED)[:versions]
+        tags, load = _load(self.engine, self.sandbox, builds, "app.tar")
+        self.say.twin(load)
+        for tag in tags:
+            self.say.twin(docker("image", "push", tag))
+            self.engine.push(tag)
+        for tag in tags:
+            self.say.twin(docker("image", "rm", tag))
+            self.engine.remove_image(tag)
+            self.sandbox.state.drop_tag(tag)
+        sizes = " + ".join(human(len(layer.gzipped())) for layer in builds[0].layers)
+        self.say.say(f"the hub holds {', '.join(parse(t).repository + ':' + parse(t).tag_or_default for t in tags)}: "
+                     f"each a {human(len(builds[0].layers[0].gzipped()))} base layer they share and a layer of its own "
+                     f"(app:v1 = {sizes}); this machine keeps no copy")
+        return tags
+
+    def run_proxy(self, port: int | None = None) -> Registry:
+        """The pull-through cache: a registry with ``proxy.remoteurl`` = the hub, by its name on the network."""
+        hub = self._need("hub")
+        upstream = f"http://{hub.name}:5000"
+        # deletes on: else a 2.8 cache cannot drop what expires ("OnExpire(…): operation unsupported")
+        self.proxy = self.registries.run(name="proxy", network=NETWORK, port=port or hub.port + 1,
+                                         env={PROXY_REMOTEURL: upstream, DELETE_ENABLED: "true"},
+                                         dns_options=DNS_OPTIONS)
+        if not self.engine.has_networks:
+            self.say.note(f"the daemonless engine has no container names: the proxy reaches {hub.name} at "
+                          f"{hub.url}")
+        self.say.say(f"a pull-through cache of {upstream}: it stores nothing until someone pulls through it")
+        return self.proxy
+
+    def _logs(self) -> tuple[AccessLog, AccessLog]:
+        hub, proxy = self._need("hub"), self._need("proxy")
+        return (AccessLog(lambda: self.engine.logs(hub.name), hub.api),
+                AccessLog(lambda: self.engine.logs(proxy.name), proxy.api))
+
+    def _hub_up(self) -> bool:
+        return self.engine.state(self._need("hub").name) == "running"
+
+    # ------------------------------------------------------------------ learners pull through it
+
+    def _become(self, learner: str) -> str:
+        """Make the engine's store hold exactly what ``learner``'s machine holds; say what that is."""
+        have = self.machines.setdefault(learner, set())
+        for ref in sorted(self._here - have):
+            self.engine.remove_image(ref)
+            self.sandbox.state.drop_tag(parse(ref).tagged)
+        for ref in sorted(have - self._here):
+            self.engine.pull(ref)  # outside any measurement: the cache has it already
+        self._here = set(have)
+        names = ", ".join(_short(r) for r in sorted(have))
+        return f"{learner}'s machine holds {names}" if names else f"{learner}'s machine holds nothing of app yet"
+
+    def pull_as(self, learner: str, image: str) -> PullCost:
+        """``learner`` pulls ``image`` (``app:v1``) through the cache, measured on both sides."""
+        proxy = self._need("proxy")
+        name, _, tag = image.partition(":")
+        ref = proxy.ref(name, tag or "latest")
+        machine = self._become(learner)
+        hub_log, proxy_log = self._logs()
+        hub_up = self._hub_up()
+        h0 = hub_log.mark() if hub_up else None
+        p0 = proxy_log.mark()
+        e0 = len(proxy_log.cache_entries())
+        self.say.twin(docker("image", "pull", ref))
+        self.say.say(f"({machine})")
+        start = time.perf_counter()
+        self.engine.pull(ref)
+        seconds = time.perf_counter() - start
+        self.sandbox.record_tag(parse(ref).tagged)
+        self.machines[learner].add(ref)
+        self._here.add(ref)
+        served = proxy_log.since(p0, proxy_log.mark())
+        fetched = None
+        if hub_up:
+            first = hub_log.since(h0, hub_log.mark())
+            # the cache stores its own copy of each blob it fetched in the background: wait for
+            # those downloads to end, then read the hub's log again
+            proxy_log.wait_cached({(r.repository, r.reference) for r in first.blob_downloads}, already=e0)
+            fetched = hub_log.since(h0, hub_log.mark())
+        cost = PullCost(learner, f"{name}:{tag or 'latest'}", served.blob_bytes, len(served.blobs),
+                        fetched.blob_bytes if fetched is not None else None,
+                        len(fetched.blob_downloads) if fetched is not None else 0,
+                        len(fetched.blobs) if fetched is not None else 0, seconds, fetched)
+        self.ledger.append(cost)
+        self.say.say(str(cost))
+        return cost
+
+    def hub_saw(self, cost: PullCost | None = None) -> Requests:
+        """What the hub's access log shows for a pull (the last one by default), by kind of request."""
+        cost = cost or (self.ledger[-1] if self.ledger else None)
+        if cost is None or cost.hub is None:
+            raise ReglabError("no pull with the hub up measured yet: pull through the cache first "
+                              "(lab.mirror.pull_as('A', 'app:v1')).")
+        self.say.twin(docker("container", "logs", self._need("hub").name))
+        self.say.say(f"during {cost.label}:\n" + "\n".join(f"  {line}" for line in cost.hub.summary()))
+        return cost.hub
+
+    # ------------------------------------------------------------------ what reaches the upstream
+
+    def look_up(self, repository: str, reference: str) -> Lookup:
+        """``HEAD`` a manifest through the cache, by tag or by digest; show what reached the hub."""
+        proxy = self._need("proxy")
+        hub_log, _ = self._logs()
+        start = hub_log.mark()
+        self.say.twin(proxy.api.curl(f"/v2/{repository}/manifests/{reference}", head=True, accept=DOCKER_MANIFEST))
+        head = proxy.api.manifest_head(repository, reference, accept=ACCEPT_ALL)
+        seen = hub_log.since(start, hub_log.mark())
+        self.say.say(f"HTTP/1.1 200 OK\nDocker-Content-Digest: {head.digest}")
+        self.say.say(f"the hub's log meanwhile: {'; '.join(seen.summary())}")
+        return Lookup(head.digest, seen)
+
+    def cache_on_disk(self) -> dict[str, object]:
+        """The cache's storage: blobs and repositories, like any registry's (notebook 03)."""
+        proxy = self._need("proxy")
+        self.say.twin(proxy.storage_command("find", REGISTRY_DATA))
+        tree = self.engine.storage(proxy.name)
+        blobs = tree.blobs()
+        kinds: dict[str, list[int]] = {}
+        for blob in blobs.values():
+            kinds.setdefault(tree.blob_kind(blob.digest), []).append(blob.size)
+        self.say.say(f"blobs/: {count(len(blobs), 'blob')}, {human(sum(b.size for b in blobs.values()))}")
+        for kind in sorted(kinds):
+            self.say.say(f"  {count(len(kinds[kind]), kind)}: {human(sum(kinds[kind]))}")
+        for name in tree.repositories():
+            repo = tree.repository(name)
+            self.say.say(f"repositories/{name}: tags {', '.join(sorted(repo.tags)) or '(none)'}; "
+                         f"{count(len(repo.revisions), 'manifest')}, {count(len(repo.layers), 'blob link')} in _layers/")
+        return {"blobs": len(blobs), "bytes": sum(b.size for b in blobs.values()), "repositories": tree.repositories()}
+
+    def kept_for(self) -> int:
+        """How long the cache keeps what it fetched: its log's scheduler entries (fixed 168 h in 2.8)."""
+        _, proxy_log = self._logs()
+        self.say.twin(Twin.of("docker", "container", "logs", self._need("proxy").name, Raw("2>&1"), Raw("|"),
+                              "grep", "scheduler entry"))
+        entries = proxy_log.cache_entries()
+        if not entries:
+            self.say.say("(no entry yet: nothing was fetched through the cache)")
+            return 0
+        hours = sorted({e.ttl_hours for e in entries})
+        first = entries[0]
+        self.say.say(f'msg="Adding new scheduler entry for {first.repository}@{first.digest} with '
+                     f'ttl={first.ttl_hours}h…"')
+        deletes = dict(self._need("proxy").env).get(DELETE_ENABLED) == "true"
+        after = ("after that the cache deletes its copy and fetches it again on the next pull" if deletes else
+                 "but with deletes off the cache cannot drop anything when it expires: it keeps it all")
+        self.say.say(f"{count(len(entries), 'entry', 'entries')}, one per manifest and blob it keeps, each for "
+                     f"{' or '.join(f'{h} h' for h in hours)}: {after}")
+        return hours[-1]
+
+    # ------------------------------------------------------------------ Docker's registry-mirrors
+
+    def publish_hub_name(self, name: str = "reglab-hello") -> str:
+        """Publish a small image on the hub as ``library/<name>``: how Docker Hub stores the
+        images Docker knows by a short name (``docker pull hello-world``)."""
+        hub = self._need("hub")
+        ref = hub.ref(f"library/{name}", "latest")
+        build = course_images.synthetic_image(ref, [course_images.random_layer(f"{name}.bin", HUB_NAME_SIZE, name)])
+        _, load = _load(self.engine, self.sandbox, [build], f"{name}.tar")
+        self.say.twin(load)
+        self.say.twin(docker("image", "push", ref))
+        self.engine.push(ref)
+        self.say.twin(docker("image", "rm", ref))
+        self.engine.remove_image(ref)
+        self.sandbox.state.drop_tag(parse(ref).tagged)
+        self.say.say(f"the hub holds library/{name}:latest: `docker pull {name}` means docker.io/library/{name}:latest")
+        return ref
+
+    def use_as_docker_mirror(self) -> Change:
+        """Add the cache to ``registry-mirrors`` in ``daemon.json`` and reload the daemon (SIGHUP)."""
+        proxy = self._need("proxy")
+        change = self.engine.reconfigure({MIRRORS: [proxy.url]}, self.sandbox.daemon_backup)
+        self._mirror = change
+        self.say.say(f"add to {DEFAULT_DAEMON_JSON}:\n  \"{MIRRORS}\": {json.dumps(change.content[MIRRORS])}")
+        self.say.twin(SIGHUP_TWIN)
+        if not change.applied:
+            self.say.say(f"✘ not applied: {change.why_not}; make the change above yourself to see it work: "
+                         f"then `docker pull <name>` asks {proxy.url} first, and Docker Hub only if the mirror fails")
+            return change
+        if self.engine.daemon_config() is None:
+            self.say.note("the daemonless engine has no daemon.json: its client takes the same list, for this lab "
+                          "only, and never falls back to Docker Hub")
+        elif str(change.path) != DEFAULT_DAEMON_JSON:
+            self.say.note(f"this daemon reads {change.path}")
+        self.say.say(f"the daemon reloaded its configuration: pulls of Docker Hub names now ask {proxy.url} first")
+        return change
+
+    def registry_mirrors(self) -> list[str]:
+        """The "Registry Mirrors" part of ``docker info``."""
+        self.say.twin(docker("info"))
+        mirrors = [m.rstrip("/") + "/" for m in self.engine.registry_mirrors()]
+        self.say.say("…\n Registry Mirrors:\n" + "".join(f"  {m}\n" for m in mirrors) + "…" if mirrors else
+                     "… (no Registry Mirrors section: none is set) …")
+        return mirrors
+
+    def pull_hub_name(self, name: str = "reglab-hello") -> Requests | None:
+        """``docker pull <name>``: a Docker Hub name, served by the mirror; show it arrive there."""
+        proxy = self._need("proxy")
+        ref = parse(name)
+        self.say.twin(docker("image", "pull", name))
+        mirrors = [m.rstrip("/") for m in self.engine.registry_mirrors()]
+        if self._mirror is None or not self._mirror.applied or proxy.url not in mirrors:
+            self.say.say(f"(not pulled: without {proxy.url} as its mirror, Docker would ask Docker Hub, which this "
+                         "lab never contacts)")
+            return None
+        if mirrors[0] != proxy.url:
+            self.say.say(f"(not pulled: Docker would ask {mirrors[0]}, listed before {proxy.url}, first — and this lab "
+                         "contacts no registry but its own)")
+            return None
+        self._served_whole(ref.repository, ref.tag_or_default)  # else Docker would go on to Docker Hub
+        hub_log, proxy_log = self._logs()
+        p0, h0, e0 = proxy_log.mark(), hub_log.mark(), len(proxy_log.cache_entries())
+        self.engine.pull(name)
+        self.sandbox.record_tag(ref.tagged)
+        arrived = proxy_log.since(p0, proxy_log.mark())
+        first = hub_log.since(h0, hub_log.mark())
+        proxy_log.wait_cached({(r.repository, r.reference) for r in first.blob_downloads}, already=e0)
+        fetched = hub_log.since(h0, hub_log.mark())
+        asked = sorted({r.repository for r in arrived if r.kind in ("manifest", "blob")})
+        self.say.say(f"pulled {ref.tagged} (docker.io/{ref.repository}) — the requests arrived at the mirror "
+                     f"{proxy.address} for {', '.join(asked)}: {count(len(arrived.blobs), 'blob')}, "
+                     f"{human(arrived.blob_bytes)} served; the hub sent it {human(fetched.blob_bytes)}")
+        return arrived
+
+    def _served_whole(self, repository: str, tag: str) -> None:
+        """The cache can serve ``repository:tag``: it answers for the manifest, and its upstream has
+        every blob. (Asked of the hub directly: a ``HEAD`` of a blob through a 2.8 cache makes it
+        fetch the whole blob, twice.)"""
+        manifest = self._need("proxy").api.manifest(repository, tag)
+        hub = self._need("hub").api
+        for digest in [manifest.config, *manifest.layers]:
+            if digest:
+                hub.blob_head(repository, digest)
+
+    def restore_daemon(self) -> bool:
+        """Undo :meth:`use_as_docker_mirror`: an explicit empty list first (a key removed from the
+        file would stay in the running daemon), reload, then the file's original bytes, reload."""
+        self.say.say(f"1. in {DEFAULT_DAEMON_JSON}, an explicit empty list — deleting the line would not do, the "
+                     f"running daemon would keep the mirror:\n  \"{MIRRORS}\": []")
+        self.say.twin(SIGHUP_TWIN)
+        self.say.say(f"2. {DEFAULT_DAEMON_JSON} as it was before this lab")
+        self.say.twin(SIGHUP_TWIN)
+        restored = self.engine.restore_configuration(self.sandbox.daemon_backup)
+        self._mirror = None
+        if restored:
+            self.say.say("restored: daemon.json holds its original bytes again, and docker info shows the daemon's "
+                         f"original mirrors: {json.dumps(self.engine.registry_mirrors())}")
+        else:
+            self.say.say("nothing to restore: this lab had not changed the daemon's configuration")
+        return restored
+
+    # ------------------------------------------------------------------ the upstream goes away
+
+    def stop_hub(self) -> None:
+        """Stop the hub at once (``docker container kill``): the cache is on its own."""
+        hub = self._need("hub")
+        self.say.twin(docker("container", "kill", hub.name))
+        self.engine.kill(hub.name)
+        self.say.say(f"{hub.name} is stopped: the cache cannot reach its upstream any more")
+
+
+def _short(ref: str) -> str:
+    r = parse(ref)
+    return f"{r.repository}:{r.tag_or_default}"
+
+
+def _load(engine: Engine, sandbox: Sandbox, builds: list, filename: str) -> tuple[list[str], Twin]:
+    """Load images made in Python into the engine (their archive kept in the lab's folder, as
+    ``docker image load -i`` reads it); record their tags for cleanup."""
+    data = course_images.docker_archive(builds)
+    path = sandbox.folder("archives") / filename
+    path.write_bytes(data)
+    engine.load_image_archive(data)
+    tags = [parse(tag).tagged for build in builds for tag in build.tags]
+    for tag in tags:
+        sandbox.record_tag(tag)
+    return tags, docker("image", "load", "-i", str(path))

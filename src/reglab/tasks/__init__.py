@@ -1,0 +1,50 @@
+"""The lab sheets, one module each, found by lab id: ``start("lab-01")`` sets one up.
+
+==========  =============================  =========================================
+lab id      module                         practises
+==========  =============================  =========================================
+lab-01      run_push_pull                  run a registry; push, pull, copy images
+lab-02      volumes                        named volumes, bind mounts, data survival
+lab-03      fix_lost_images                break-fix: a registry without a volume
+lab-04      fix_port                       break-fix: port is already allocated
+lab-05      inside                         the storage: dedup, tags and mounts by API
+lab-06      collect                        delete by digest, read-only, GC, push again
+lab-07      fix_delete                     break-fix: 405 on delete
+lab-08      fix_digest                     break-fix: manifest unknown (no Accept)
+lab-09      fix_disk                       break-fix: disk not freed after deletes
+lab-10      fix_cache                      break-fix: "layer already exists" after GC
+==========  =============================  =========================================
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import ReglabError
+
+SHEETS = {
+    "lab-01": "run_push_pull:RunPushPull",
+    "lab-02": "volumes:Volumes",
+    "lab-03": "fix_lost_images:FixLostImages",
+    "lab-04": "fix_port:FixPort",
+    "lab-05": "inside:Inside",
+    "lab-06": "collect:Collect",
+    "lab-07": "fix_delete:FixDelete",
+    "lab-08": "fix_digest:FixDigest",
+    "lab-09": "fix_disk:FixDisk",
+    "lab-10": "fix_cache:FixCache",
+}
+
+
+def sheet_class(lab_id: str):
+    """The sheet class of ``lab_id`` (``lab-01`` or ``01``)."""
+    key = lab_id if lab_id.startswith("lab-") else f"lab-{lab_id}"
+    if key not in SHEETS:
+        raise ReglabError(f"there is no lab {lab_id!r}: the labs are {', '.join(SHEETS)}.")
+    module, _, name = SHEETS[key].partition(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def start(lab_id: str, engine=None, echo: bool = True):
+    """Set up the lab ``lab_id`` (clearing an earlier run of it) and return its sheet."""
+    return sheet_class(lab_id)(engine=engine, echo=echo)

@@ -1,0 +1,107 @@
+"""Lab 06 · Garbage collection: delete by digest, read-only mode, collect, push again."""
+
+from __future__ import annotations
+
+from .. import images
+from ..exercises import Sheet, done, missing, task
+from ..steps.growth import DELETE_ENABLED
+
+READ_ONLY = "REGISTRY_STORAGE_MAINTENANCE_READONLY"
+KiB = 1024
+
+
+def app_image(address: str, tag: str, top: str):
+    """``app:<tag>``: the shared base layer and a thin top layer of its own (seeded: the same everywhere)."""
+    return images.synthetic_image(f"{address}/app:{tag}", [images.random_layer("base/os.bin", 64 * KiB, "lab-06-base"),
+                                                         images.random_layer("app/main.bin", 16 * KiB, f"lab-06-{top}")])
+
+
+class Collect(Sheet):
+    id = "lab-06"
+    title = "Garbage collection"
+    port_base = 5160
+
+    def setup(self) -> None:
+        self.new_folder("folder", "registry-data", "its data folder")
+        registry = self.run_registry("registry", bind=self.folder, env={DELETE_ENABLED: "true"})
+        self.name("registry", registry.name, "the registry the set-up started (deletes allowed)")
+        self.name("address", registry.address, "where it answers")
+        tags = self.lab.load_images([app_image(self.address, f"v{n}", f"v{n}") for n in range(1, 5)])
+        for tag in tags:
+            self.lab.push(tag)
+        api = self.api(self.address)
+        self.only = {tag: api.manifest("app", tag).layers[1] for tag in ("v1", "v2")}  # the top layers
+        self.lab.load_images([app_image(self.address, "v5", "v1")])  # a rollback: v1's code again, for you to push
+
+    def _gone_from_disk(self) -> str | None:
+        tree = self.on_disk(self.registry)
+        still = [tag for tag, digest in self.only.items() if tree.blob(digest) is not None]
+        if still:
+            return f"the top layers of app:{' and app:'.join(still)} are still on disk"
+        if tree.orphans():
+            return f"{len(tree.orphans())} blobs on disk are referenced by no manifest (orphans)"
+        return None
+
+    @task("Delete app:v1 and app:v2 through the API",
+          hint="DELETE /v2/<name>/manifests/<digest> takes a digest, not a tag. Ask for the digest as Docker does: "
+               "HEAD the manifest with an Accept header naming application/vnd.docker.distribution.manifest.v2+json "
+               "and read Docker-Content-Digest.",
+          solution="curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "
+                   "http://{address}/v2/app/manifests/v1 | grep -i docker-content-digest\n"
+                   "curl -sSf -X DELETE http://{address}/v2/app/manifests/<that digest>\n(the same for v2)")
+    def q1(self):
+        left = [tag for tag in ("v1", "v2") if self.has_tag(self.address, "app", tag)]
+        if left:
+            return missing(f"app still has {' and '.join(left)}")
+        for tag in ("v3", "v4"):
+            served = self.served(self.address, "app", tag)
+            if not served:
+                return missing(f"app:{tag} should have stayed: {served.detail}")
+        return done("app:v1 and app:v2 are deleted; v3 and v4 still serve whole")
+
+    @task("Make the registry read-only",
+          hint="Garbage collection is stop-the-world: no push may land while it runs. Recreate the registry (same "
+               "name, port, folder and --user) with REGISTRY_STORAGE_MAINTENANCE_READONLY set to the YAML "
+               "'enabled: true': pulls keep working, pushes get 405.",
+          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+                   "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry "
+                   "-e \"REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true\" registry:2")
+    def q2(self):
+        info, problem = self.registry_at(self.registry, self.address)
+        if problem:
+            return missing(problem)
+        if info.data is None or not self.same_folder(info.data.source, self.folder):
+            return missing(f"{self.registry} must keep its data in {self.folder} (-v {self.folder}:/var/lib/registry)")
+        if self.writable(self.address, "app"):
+            return missing("it still accepts pushes (POST /v2/app/blobs/uploads/ answers 202): set "
+                           f"{READ_ONLY} and recreate it")
+        return done("pushes get 405 now; pulls still work")
+
+    @task("Collect the garbage",
+          hint="The registry binary collects: run `registry garbage-collect <its config>` inside the container "
+               "(docker container exec). Add --dry-run first to see what would go. Its config is "
+               "/etc/docker/registry/config.yml.",
+          solution="docker container exec {registry} registry garbage-collect --dry-run /etc/docker/registry/config.yml\n"
+                   "docker container exec {registry} registry garbage-collect /etc/docker/registry/config.yml")
+    def q3(self):
+        if any(self.has_tag(self.address, "app", tag) for tag in ("v1", "v2")):
+            return missing("delete app:v1 and app:v2 first (task 1): nothing is garbage yet")
+        problem = self._gone_from_disk()
+        if problem:
+            return missing(f"{problem}: run garbage-collect")
+        return done("no orphan blob is left: the deleted images' own layers are gone from disk")
+
+    @task("Writable again: push app:v5",
+          hint="Recreate the registry without the read-only setting (a new process also starts with an empty blob "
+               "cache), wait until it answers, then push app:v5 — it is loaded on your machine: v1's code again, "
+               "a rollback.",
+          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+                   "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry registry:2\n"
+                   "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/   # until it answers\n"
+                   "docker image push {address}/app:v5")
+    def q4(self):
+        tree = self.on_disk(self.registry)
+        if tree.blob(self.only["v2"]) is not None:
+            return missing("collect the garbage first (task 3): app:v2's own layer is still on disk")
+        served = self.served(self.address, "app", "v5")
+        return done(f"app:v5 serves whole: {served.detail}") if served else missing(served.detail)

@@ -1,0 +1,78 @@
+"""Lab 01 · Run, push, pull: run your own registry, push to it, copy an image from another one."""
+
+from __future__ import annotations
+
+from ..errors import ReglabError
+from ..exercises import Sheet, done, missing, task
+
+
+class RunPushPull(Sheet):
+    id = "lab-01"
+    title = "Run, push, pull"
+    port_base = 5110
+
+    def setup(self) -> None:
+        self.new_container("registry", "registry", "the registry container you run")
+        self.new_address("address", "where your registry must answer")
+        team = self.run_registry("team")
+        self.name("team", team.address, "the team's registry (the set-up started it)")
+        self.new_container("hello", "hello", "the container you run from your registry's image")
+        motd = team.ref("team/motd", "1.0")
+        self.lab.make_image(motd, [("etc/motd", 2_000)], seed="lab-01-motd")
+        self.lab.push(motd)
+        self.lab.remove_image(motd)  # the team has it; you do not, yet
+        self.team_digest = self.digest_of(team.address, "team/motd", "1.0")
+        for ref in (f"{self.address}/hello:v1", motd, f"{self.address}/motd:1.0"):
+            self.expect_tag(ref)
+
+    @task("Run your registry",
+          hint="A registry is a container of the image registry:2; it listens on port 5000 inside. Name the "
+               "container with --name and publish its port on 127.0.0.1 only with -p <host ip>:<host port>:"
+               "<container port>; -d keeps it running in the background.",
+          solution="docker container run -d --name {registry} -p {address}:5000 registry:2")
+    def q1(self):
+        _info, problem = self.registry_at(self.registry, self.address)
+        return missing(problem) if problem else done(f"{self.registry} answers GET /v2/ at {self.address}")
+
+    @task("Push hello-world into your registry as hello:v1",
+          hint="An image goes where its name says: the part before the first / is the registry. Give hello-world "
+               "a second name that starts with your registry's address (docker image tag), then push that name.",
+          solution="docker image tag hello-world {address}/hello:v1\ndocker image push {address}/hello:v1")
+    def q2(self):
+        served = self.served(self.address, "hello", "v1")
+        return done(served.detail) if served else missing(served.detail)
+
+    @task("Copy the team's motd:1.0 into your registry",
+          hint="Images move between registries through your machine: pull team/motd:1.0 from the team's "
+               "registry (its address is part of the name), name it for yours, push. The digest stays the same.",
+          solution="docker image pull {team}/team/motd:1.0\ndocker image tag {team}/team/motd:1.0 {address}/motd:1.0\n"
+                   "docker image push {address}/motd:1.0")
+    def q3(self):
+        served = self.served(self.address, "motd", "1.0")
+        if not served:
+            return missing(served.detail)
+        digest = self.digest_of(self.address, "motd", "1.0")
+        if digest != self.team_digest:
+            return missing(f"your motd:1.0 is {self.short(digest)}, not the team's {self.short(self.team_digest)}: "
+                           "copy the team's image, not another one")
+        return done(f"same manifest digest as the team's, {self.short(digest)}")
+
+    @task("Run hello:v1 from your registry",
+          hint="docker container run takes any image name, your registry's included; name the container so the "
+               "check finds it. It runs, prints its greeting and stops (exit code 0).",
+          solution="docker container run --name {hello} {address}/hello:v1")
+    def q4(self):
+        info = self.engine.inspect(self.hello)
+        if info is None:
+            return missing(f"there is no container {self.hello}: run {self.address}/hello:v1 with --name {self.hello}")
+        served = self.api(self.address)
+        try:
+            config = served.manifest("hello", "v1").config
+        except ReglabError:
+            return missing("your registry has no hello:v1 to compare with: do task 2 first")
+        if info.image != config:
+            return missing(f"{self.hello} runs image {self.short(info.image)}, not the hello:v1 your registry serves "
+                           f"({self.short(config)})")
+        if info.exit_code != 0:
+            return missing(f"{self.hello} exited with code {info.exit_code}: look at docker container logs {self.hello}")
+        return done(f"{self.hello} ran image {self.short(config)} (the config digest of hello:v1) and exited 0")

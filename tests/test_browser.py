@@ -1,0 +1,230 @@
+"""What a learner sees: JupyterLab, started as `make lab` starts it, in a real browser.
+
+Debian's Chromium, driven by Playwright (``executable_path``: no browser download), opens
+notebooks 01, 03 and 04, checks that opening marks nothing modified, runs each with Run All, and
+checks the page: no error output but in cells tagged ``raises-exception``, the docker twins
+shown, notebook 03's explorer rendered as a widget and clicked from a repository down to a blob's
+sha256 check, notebook 04's figures rendered as images. Screenshots go to
+``test-artifacts/browser/`` (the path is printed). When JupyterLab stops, its kernels stop and
+nothing labelled with those labs is left.
+
+JupyterLab serves *copies* of the notebooks in a temporary folder (``REGLAB_NOTEBOOK_DIR``, same
+command otherwise): Run All changes each notebook, and JupyterLab's autosave would write those
+changes over the committed files. The test also checks the committed files' bytes afterwards.
+
+Chromium runs headless with a fresh profile and every background service off
+(``CHROMIUM_ARGS``): otherwise it tries to reach Google, and this network must see no traffic
+but to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from reglab.naming import Scope
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ["01-run-your-own-registry", "03-inside-the-registry", "04-storage-growth-and-garbage-collection"]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+RUN_TIMEOUT_MS = 240_000  # a whole notebook; it takes 5-30 s here
+
+pytestmark = pytest.mark.docker
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))}
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory, engine):
+    """JupyterLab by scripts/lab.sh (the command `make lab` runs) on copies of the notebooks."""
+    work = tmp_path_factory.mktemp("browser")
+    folder = work / "notebooks"
+    folder.mkdir()
+    for name in NOTEBOOKS:
+        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", folder)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, REGLAB_NOTEBOOK_DIR=str(folder), REGLAB_VENV=sys.prefix,
+               JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"), JUPYTER_RUNTIME_DIR=str(work / "runtime"))
+    log = (work / "jupyterlab.log").open("w")
+    # Added to the learner's command: no browser of its own, this port and token, and the app
+    # exposed to the page (window.jupyterapp) so the test can wait for the kernel, not guess.
+    server = subprocess.Popen([str(ROOT / "scripts" / "lab.sh"), "--no-browser", f"--port={port}",
+                               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                               "--LabApp.expose_app_in_browser=True"],
+                              stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(f"{url}/api/status", params={"token": token}, timeout=2,
+                                proxies={"http": None}).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None, (work / "jupyterlab.log").read_text()[-3000:]
+            time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not answer within 60 s: " + (work / "jupyterlab.log").read_text()[-3000:])
+        yield {"url": url, "token": token, "server": server, "log": work / "jupyterlab.log"}
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # JupyterLab shuts its kernels down gracefully: labs clean up
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(jupyterlab, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")  # fresh: no sign-in, no sync, no history
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# JavaScript run in the page, against window.jupyterapp (the JupyterLab application)
+_WAIT_KERNEL = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  const kernel = panel.sessionContext.session.kernel;
+  await kernel.info;   // language_info comes from here
+  await kernel.spec;   // and the kernelspec from here
+  await new Promise(r => setTimeout(r, 0));
+  return {dirty: panel.context.model.dirty, kernel: kernel.name};
+}"""
+
+_STATE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.context.model.toJSON().cells.filter(c => c.cell_type === 'code');
+  return {status: panel.sessionContext.session.kernel.status,
+          run: cells.filter(c => c.execution_count !== null).length, code: cells.length,
+          cells: cells.map(c => ({tags: (c.metadata.tags || []), outputs: c.outputs,
+                                  source: Array.isArray(c.source) ? c.source.join('') : c.source}))};
+}"""
+
+
+def _open(page, jupyterlab, name: str) -> None:
+    page.goto(f"{jupyterlab['url']}/lab/tree/{name}.ipynb?token={jupyterlab['token']}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           f" && window.jupyterapp.shell.currentWidget.context.path === '{name}.ipynb'",
+                           timeout=60_000)
+    opened = page.evaluate(_WAIT_KERNEL)
+    assert opened["kernel"] == "python3"
+    # the learner sees no unsaved-changes dot on a notebook just opened
+    assert opened["dirty"] is False
+    assert page.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
+    _shot(page, f"{name}-opened")
+
+
+def _run_all(page, name: str) -> dict:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(f"() => ({_STATE})().run === ({_STATE})().code && ({_STATE})().status === 'idle'",
+                           timeout=RUN_TIMEOUT_MS, polling=500)
+    state = page.evaluate(_STATE)
+    for cell in state["cells"]:
+        problems = [o for o in cell["outputs"]
+                    if o["output_type"] == "error" or (o["output_type"] == "stream" and o["name"] == "stderr")]
+        if "raises-exception" in cell["tags"]:
+            assert problems, f"{name}: a cell tagged raises-exception raised nothing: {cell['source']}"
+        else:
+            assert not problems, f"{name}: unexpected error output in {cell['source']!r}: {problems}"
+    # the docker twins are on the page, as the learner reads them
+    text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    assert re.search(r"^\$ docker ", text, re.MULTILINE), f"{name}: no line starting '$ docker' on the page"
+    return state
+
+
+def _select(explorer, column: int, prefix: str) -> None:
+    select = explorer.locator("select").nth(column)
+    labels = [t.replace("\xa0", " ").strip() for t in select.locator("option").all_inner_texts()]
+    index = next((i for i, t in enumerate(labels) if t.startswith(prefix)), None)
+    assert index is not None, f"column {column + 1} offers no {prefix!r}: {labels}"
+    select.select_option(index=index)
+    if prefix != "data":  # a file is the last column; anything else opens the next one
+        explorer.locator("select").nth(column + 1).wait_for()
+
+
+def test_a_learner_runs_notebooks_01_03_04_in_jupyterlab(jupyterlab, page, engine, capsys):
+    committed = _digests(ROOT / "notebooks")
+    started = time.monotonic()
+
+    _open(page, jupyterlab, NOTEBOOKS[0])
+    _run_all(page, NOTEBOOKS[0])
+    _shot(page, f"{NOTEBOOKS[0]}-run")
+
+    _open(page, jupyterlab, NOTEBOOKS[1])
+    _run_all(page, NOTEBOOKS[1])
+    explorer = page.locator(".jp-OutputArea-output .widget-vbox").filter(has_text="Registry storage").last
+    explorer.scroll_into_view_if_needed()
+    assert explorer.locator("select").count() == 1  # the first column: the repositories
+    _select(explorer, 0, "layered")
+    _select(explorer, 1, "v1")
+    _select(explorer, 2, "manifest sha256:")
+    assert '"layers"' in explorer.locator("textarea").input_value()  # the manifest's JSON
+    _select(explorer, 3, "layer 1 ")
+    assert "tar -tvzf" in explorer.locator("textarea").input_value()  # the layer's file list
+    _select(explorer, 4, "data")
+    explorer.get_by_role("button", name="check sha256").click()
+    explorer.get_by_text("✔ the sha256 of the bytes is sha256:").wait_for()
+    _shot(page, f"{NOTEBOOKS[1]}-explorer")
+
+    _open(page, jupyterlab, NOTEBOOKS[2])
+    _run_all(page, NOTEBOOKS[2])
+    figures = page.locator(".jp-OutputArea-output.jp-RenderedImage img")
+    assert figures.count() >= 3
+    for i in range(figures.count()):
+        figures.nth(i).scroll_into_view_if_needed()
+        assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 100 && img.naturalHeight > 100")
+    _shot(page, f"{NOTEBOOKS[2]}-figure")
+    elapsed = time.monotonic() - started
+
+    # JupyterLab stops its kernels: 03 kept its lab for the explorer, and the kernel's stop removes it
+    server = jupyterlab["server"]
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=60)
+    left = [o for o in engine.objects(Scope.of(None)) if o.lab in ("01", "03", "04")]
+    assert left == [], f"left behind: {left}\n" + jupyterlab["log"].read_text()[-2000:]
+    assert _digests(ROOT / "notebooks") == committed  # the committed notebooks are untouched
+    with capsys.disabled():
+        print(f"\nbrowser test: 3 notebooks opened and run in {elapsed:.0f} s; screenshots in {ARTIFACTS}")

@@ -1,0 +1,89 @@
+""""The stand-ins give the same digests everywhere, which is what the committed outputs show"
+(README, binder/start), made a test rather than a claim.
+
+The sanitizer masks digests so that a run with other ports or paths still compares; these tests
+pin the digests themselves. The hello-world stand-in is built now (byte by byte, no compiler:
+:mod:`reglab.elf`); its image ID is computed here with hashlib straight from the archive's
+config, and its manifest digest is what the daemonless engine computes when it stores the image
+as ``docker push`` sends it. Both must be exactly the ones the committed notebooks show — and
+those were printed by the *Docker* engine, so the daemonless engine and Docker agree on them.
+A changed recipe, greeting or compression fails here until the notebooks are re-executed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tarfile
+from pathlib import Path
+
+from reglab import images
+from reglab.oci import ImageStore
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+HELLO_ONLY = ["01-run-your-own-registry", "02-keep-your-images-with-volumes", "05-secure-your-registry"]
+
+
+def _printed(stem: str) -> str:
+    nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                   for o in c.get("outputs", []))
+
+
+def _config_digest(archive: bytes) -> str:
+    """The image ID as Docker computes it: the sha256 of the config file's bytes."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        [entry] = json.load(tar.extractfile("manifest.json"))
+        return "sha256:" + hashlib.sha256(tar.extractfile(entry["Config"]).read()).hexdigest()
+
+
+def test_hello_world_image_id_shown_is_the_stand_in_built_now():
+    ident = _config_digest(images.hello_standin_archive("hello-world:latest"))
+    for stem in HELLO_ONLY:
+        shown = set(re.findall(r"(?<=image )[0-9a-f]{12}\b|(?<=   )[0-9a-f]{12}(?=   )", _printed(stem)))
+        assert shown == {ident[7:19]}, f"{stem} shows {shown}, the stand-in built now is {ident[7:19]}: make notebooks"
+
+
+def test_hello_world_manifest_digest_shown_is_the_daemonless_engines(tmp_path):
+    store = ImageStore(tmp_path / "store")
+    store.import_docker_archive(images.hello_standin_archive("hello-world:latest"))
+    pushed = store.find("hello-world:latest").manifest_digest  # as docker push sends it (Go's gzip)
+    printed = _printed("01-run-your-own-registry")
+    assert f"manifest digest {pushed}" in printed, "notebook 01's push shows another digest: make notebooks"
+    assert f"digest {pushed}" in printed.split("pulled ", 1)[1]  # and its pull back, the same
+    assert set(re.findall(r"sha256:[0-9a-f]{64}", printed)) == {pushed}
+
+
+def _rules() -> list[tuple[re.Pattern, str]]:
+    """tests/sanitize.cfg as nbval reads it: ``regex:`` / ``replace:`` pairs, applied in order."""
+    lines = (ROOT / "tests" / "sanitize.cfg").read_text().splitlines()
+    regexes = [line[len("regex: "):] for line in lines if line.startswith("regex: ")]
+    replaces = [line[len("replace: "):] for line in lines if line.startswith("replace: ")]
+    assert len(regexes) == len(replaces)
+    return [(re.compile(r), s) for r, s in zip(regexes, replaces)]
+
+
+def _sanitized(text: str) -> str:
+    for regex, replacement in _rules():
+        text = regex.sub(replacement, text)
+    return text
+
+
+def test_the_sanitizer_hides_only_what_varies():
+    """Housekeeping lines go only when a line starts with them; the daemonless engine's line goes
+    only word for word (another line of that engine stays, and fails the comparison); the greeting
+    and the twins stay as they are, but for their port."""
+    from reglab.engines.local import NO_RUNTIME
+
+    greeting = images.hello_greeting()
+    assert _sanitized(greeting) == greeting
+    assert _sanitized("(reglab) hello-world (offline stand-in): built\n") == ""
+    assert _sanitized("pushed it (reglab) somewhere\n") == "pushed it (reglab) somewhere\n"  # not anchored: kept
+    daemonless = f"{NO_RUNTIME}; this is what Docker prints:\n{greeting}"
+    assert _sanitized(daemonless) == greeting  # the two engines' outputs compare equal, and only so
+    other = f"{NO_RUNTIME}; with Docker, this step runs htpasswd inside registry:2\n"
+    assert _sanitized(other) == other  # another engine difference is not hidden
+    twin = "$ docker container run -d -p 127.0.0.1:5000:5000 --name reglab-01-registry registry:2\n"
+    assert _sanitized(twin) == twin.replace(":5000:", ":PORT:", 1)

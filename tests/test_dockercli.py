@@ -1,0 +1,52 @@
+"""The daemonless engine's docker command: how it reads the docker CLI's words (the lab sheets
+prove the commands live under the daemonless engine, tests/test_labs.py)."""
+
+import pytest
+
+from reglab.dockercli import Usage, _publish, _split_flags, _template, parse_run, scope_for
+from reglab.naming import Scope
+from reglab.state import State
+
+
+def test_run_reads_the_flags_the_labs_use():
+    opts = parse_run(["-d", "--name", "reg", "-p", "127.0.0.1:5110:5000", "-v", "data:/var/lib/registry",
+                      "--user", "0:0", "-e", "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true", "registry:2"])
+    assert (opts.detach, opts.name, opts.image) == (True, "reg", "registry:2")
+    assert opts.publish == ["127.0.0.1:5110:5000"] and opts.volumes == ["data:/var/lib/registry"]
+    assert opts.env == {"REGISTRY_STORAGE_MAINTENANCE_READONLY": "enabled: true"}
+    assert parse_run(["--rm", "-it", "hello-world"]).remove
+
+
+def test_what_only_docker_can_do_is_one_sentence():
+    with pytest.raises(Usage, match="needs Docker"):
+        parse_run(["--network", "lab", "registry:2"])
+    with pytest.raises(Usage, match="requires at least 1 argument"):
+        parse_run(["-d"])
+    with pytest.raises(Usage, match="5000 inside"):
+        _publish("127.0.0.1:5110:8080")
+    with pytest.raises(Usage, match="127.0.0.1 only"):
+        _publish("10.0.0.1:5110:5000")
+    assert _publish("5110:5000") == ("127.0.0.1", 5110)
+
+
+def test_flags_with_values_depend_on_the_command():
+    assert _split_flags(["-f", "{{.State.Status}}", "reg"], {"-f"}) == ({"-f": ["{{.State.Status}}"]}, ["reg"])
+    assert _split_flags(["-fv", "reg"]) == ({"-f": [""], "-v": [""]}, ["reg"])
+    doc = {"State": {"Status": "running"}, "Mounts": [{"Type": "volume"}]}
+    assert _template("{{.State.Status}}", doc) == "running"
+    assert _template("{{json .Mounts}}", doc) == '[{"Type": "volume"}]'
+
+
+def test_names_belong_to_the_lab_they_start_with(monkeypatch):
+    monkeypatch.setenv("REGLAB_LEARNER", "t-cli")
+    monkeypatch.delenv("REGLAB_LAB", raising=False)
+    state = State(Scope("lab-02", "t-cli"))
+    state.add_name("volumes", "reglab-t-cli-lab-02-data")  # a sheet of lab-02 was set up
+    try:
+        assert scope_for("reglab-t-cli-lab-02-registry2") == Scope("lab-02", "t-cli")
+        assert scope_for("my-registry") == Scope("cli", "t-cli")
+        monkeypatch.setenv("REGLAB_LAB", "lab-07")
+        assert scope_for("my-registry") == Scope("lab-07", "t-cli")
+    finally:
+        state.clear()
+        state.dir.rmdir()

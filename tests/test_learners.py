@@ -1,0 +1,180 @@
+"""Learners side by side: several learners run the same notebooks at the same moment, each in a
+kernel of their own with ``REGLAB_LEARNER`` set, sharing one machine — one Docker daemon, one
+state folder, one set of 127.0.0.1 ports — as in a class. Every cell's outputs are compared
+with the committed ones as nbval does (a learner's names mapped back); meanwhile a bystander
+learner's lab of the same number keeps its registry running. Afterwards the real state says
+nothing of theirs is left: no Docker object labelled with their names, no registry process, no
+lab folder, no recorded tag — and the bystander's objects are all still there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from kernel_runs import LocalKernel, patterns, run_notebook
+
+from reglab import Lab, ports
+from reglab.engines.docker import DockerEngine
+from reglab.engines.local import LocalEngine, registry_binary
+from reglab.naming import Scope
+from reglab.state import lab_dirs, scope_root, state_root
+
+ROOT = Path(__file__).resolve().parent.parent
+NB = {n: next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in ("01", "02", "03")}
+BYSTANDER = "tl-bystander"
+
+
+def _run(env: dict, learner: str, notebooks: list[Path]) -> list[str]:
+    kernel = LocalKernel(dict(env, REGLAB_LEARNER=learner), cwd=str(ROOT / "notebooks"))
+    try:
+        failures = []
+        for notebook in notebooks:
+            runs = run_notebook(kernel, notebook, patterns(learner=learner))
+            failures += [f"{learner} {notebook.name[:2]} {run}" for run in runs if not run.ok]
+        return failures
+    finally:
+        kernel.shutdown()
+
+
+def _registry_processes(learner: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
+    return [line for line in out.stdout.splitlines() if f" {state_root()}/_learners/{learner}/" in line]
+
+
+def _leftovers(engine, learner: str) -> list:
+    """Everything of ``learner`` still here: engine objects (by label), registry processes, lab
+    folders (with the tags and folders they record)."""
+    scope = Scope(None, learner)
+    return (engine.objects(scope) + _registry_processes(learner)
+            + [str(d) for d in lab_dirs(scope) if d.exists()])
+
+
+@contextmanager
+def own_docker_engine(work: Path):
+    """A second Docker daemon on this machine (as a learner's rootless Docker would be): its own
+    images, containers and volumes, its own bridge, the same 127.0.0.1 for published ports."""
+    if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("ip"):
+        pytest.skip("needs root, dockerd and ip to start a second Docker daemon")
+    tag = secrets.token_hex(2)
+    bridge, sock, exec_root = f"rltl{tag}", f"/run/reglab-tl-{tag}.sock", f"/run/reglab-tl-{tag}"
+    taken = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True).stdout
+    subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    daemon = None
+    try:
+        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "daemon.json").write_text("{}")
+        with open(work / "dockerd.log", "wb") as log:
+            daemon = subprocess.Popen(
+                ["dockerd", "--data-root", str(work / "data"), "--exec-root", exec_root, "-H", f"unix://{sock}",
+                 "--pidfile", str(work / "dockerd.pid"), "--config-file", str(work / "daemon.json"),
+                 "--bridge", bridge, "--iptables=false", "--ip6tables=false", "--ip-masq=false"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(240):
+            try:
+                client = docker.DockerClient(base_url=f"unix://{sock}", timeout=120)
+                client.ping()
+                break
+            except (docker.errors.DockerException, OSError):  # not up yet
+                assert daemon.poll() is None, (work / "dockerd.log").read_text()[-2000:]
+                time.sleep(0.25)
+        yield f"unix://{sock}", DockerEngine(client)
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+        shutil.rmtree(work / "data", ignore_errors=True)
+        shutil.rmtree(exec_root, ignore_errors=True)
+
+
+SETUPS = {
+    # learners sharing one Docker daemon: their names, labels, volumes, networks and ports never
+    # meet. (Notebook 03; 01, 02 and 04 remove images and count layers, and a daemon's images
+    # are one namespace for all its users: there, give each learner a daemon of their own.)
+    "docker-one-engine-2": ("docker", 2, ["03"], False),
+    # each learner with a Docker daemon of their own on one machine (rootless Docker per account)
+    "docker-own-engines-2": ("docker", 2, ["01", "02"], True),
+    # the daemonless engine, as classroom/ runs it: each learner's image store is their own
+    "local-10": ("local", 10, ["01", "02"], False),
+}
+
+
+@pytest.mark.parametrize("setup", [pytest.param(s, marks=pytest.mark.daemonless) if SETUPS[s][0] == "local" else s
+                                   for s in SETUPS])
+def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, request, tmp_path):
+    kind, count, numbers, own_engines = SETUPS[setup]
+    notebooks = [NB[n] for n in numbers]
+    env = dict(os.environ, REGLAB_ENGINE=kind)
+    if kind == "local":
+        if registry_binary() is None:
+            pytest.skip("the registry binary (docker-registry) is missing")
+        env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"  # no daemon at all
+    eng = request.getfixturevalue("engine") if kind == "docker" else LocalEngine()
+    learners = [f"tl-{kind}-{i}" for i in range(1, count + 1)]
+    with ExitStack() as stack:
+        engines, envs = {}, {}
+        for i, learner in enumerate(learners):
+            envs[learner], engines[learner] = env, eng
+            if own_engines and i > 0:  # the first learner keeps the machine's daemon
+                host, engines[learner] = stack.enter_context(own_docker_engine(tmp_path / learner))
+                envs[learner] = dict(env, DOCKER_HOST=host)
+        for learner in learners:  # a killed earlier run's leftovers are not this run's
+            Lab(numbers[0], engine=engines[learner], echo=False, learner=learner, ensure_images=False).cleanup()
+        bystander = Lab(numbers[0], engine=eng, echo=False, learner=BYSTANDER)
+        try:
+            kept = bystander.run_registry(volume="registry-data")
+            theirs = sorted(o.name for o in eng.objects(Scope(numbers[0], BYSTANDER)))
+            assert theirs == [f"reglab-{BYSTANDER}-{numbers[0]}-registry",
+                              f"reglab-{BYSTANDER}-{numbers[0]}-registry-data"]
+
+            with ThreadPoolExecutor(count) as pool:
+                results = pool.map(lambda learner: _run(envs[learner], learner, notebooks), learners)
+                failures = [failure for result in results for failure in result]
+
+            assert failures == [], "\n".join(failures)
+            for learner in learners:
+                assert _leftovers(engines[learner], learner) == [], learner
+            # the bystander's lab of the same number is untouched: its objects, its registry answering
+            assert sorted(o.name for o in eng.objects(Scope(numbers[0], BYSTANDER))) == theirs
+            assert eng.state(kept.name) == "running"
+            assert kept.api.catalog() == []
+        finally:
+            bystander.cleanup()
+    assert _leftovers(eng, BYSTANDER) == []
+    for learner in learners + [BYSTANDER]:  # of a learner's folder, only their image store stays
+        assert [p.name for p in scope_root(learner).glob("*") if p.name != "_images"] == [], learner
+
+
+@pytest.mark.daemonless
+def test_a_kept_port_is_passed_over_by_every_other_lab_until_released(tmp_path, monkeypatch):
+    """The port lock a lab keeps from its first registry to its cleanup (reglab.ports): another
+    owner — another learner's lab, in this process or any other — cannot keep it meanwhile."""
+    monkeypatch.setenv("REGLAB_PORT_LOCKS", str(tmp_path / "locks"))
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")  # the same lab again (a re-run cell)
+    assert not ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    other_process = subprocess.run(
+        [sys.executable, "-c", "from reglab import ports; print(ports.hold(5123, '127.0.0.1', 'reglab-eve-02'))"],
+        capture_output=True, text=True, env=dict(os.environ, REGLAB_PORT_LOCKS=str(tmp_path / "locks")))
+    assert other_process.stdout.strip() == "False", other_process.stderr
+    ports.release("reglab-ada-02")
+    assert ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    ports.release("reglab-bob-02")
