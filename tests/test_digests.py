@@ -87,3 +87,18 @@ def test_the_sanitizer_hides_only_what_varies():
     assert _sanitized(other) == other  # another engine difference is not hidden
     twin = "$ docker container run -d -p 127.0.0.1:5000:5000 --name reglab-01-registry registry:2\n"
     assert _sanitized(twin) == twin.replace(":5000:", ":PORT:", 1)
+
+
+def test_notebook_04s_synthetic_images_have_the_digests_docker_printed(tmp_path):
+    """Large random layers: the daemonless engine gzips them as Docker's push does (Go's
+    compress/gzip, level 6, :mod:`reglab.dockergzip`), so app:v1 and app:v5 have, under both
+    engines, the manifest digests the Docker engine printed in notebook 04 (its DELETE of app:v1
+    and its pull of app:v5)."""
+    series = images.growth_series("127.0.0.1:5000", versions=6, second_app_versions=2)  # as the notebook
+    store = ImageStore(tmp_path / "store")
+    store.import_docker_archive(images.docker_archive(series))
+    printed = _printed("04-storage-growth-and-garbage-collection")
+    v1 = store.find("127.0.0.1:5000/app:v1").manifest_digest
+    v5 = store.find("127.0.0.1:5000/app:v5").manifest_digest
+    assert f"refuses to delete app@{v1} (405)" in printed
+    assert f"pulled 127.0.0.1:5000/app:v5 from 127.0.0.1:5000: 1 layer downloaded, 1 already here; digest {v5}" in printed
