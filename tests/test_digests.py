@@ -85,6 +85,9 @@ def test_the_sanitizer_hides_only_what_varies():
     assert _sanitized(daemonless) == greeting  # the two engines' outputs compare equal, and only so
     other = f"{NO_RUNTIME}; with Docker, this step runs htpasswd inside registry:2\n"
     assert _sanitized(other) == other  # another engine difference is not hidden
+    digest = "manifest digest sha256:" + "ab" * 32 + "\n"
+    assert _sanitized(digest) == digest  # digests are compared in full: they are the same everywhere
+    assert _sanitized("ab" * 32 + "\r\n") == "CONTAINERID\r\n"  # what docker run -d prints, random
     twin = "$ docker container run -d -p 127.0.0.1:5000:5000 --name reglab-01-registry registry:2\n"
     assert _sanitized(twin) == twin.replace(":5000:", ":PORT:", 1)
 
