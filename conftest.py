@@ -1,4 +1,8 @@
-"""Set-up shared by tests/ and notebooks/ (nbval).
+"""Set-up shared by tests/, notebooks/ and labs/solutions/ (nbval): here, not in tests/conftest.py,
+because ``pytest notebooks labs/solutions`` (scripts/test.sh) loads only this one.
+
+The environment: offline images, and state and work folders of the session's own, so that the
+notebooks' labs (the default learner's lab ids, 01…06) never meet a learner's own state.
 
 nbval stops each notebook's kernel with SIGKILL (``shutdown_kernel(now=True)``); JupyterLab stops
 a kernel by asking it to shut down, so the kernel exits normally and a lab's exit handler cleans
@@ -7,7 +11,65 @@ reads the registry's files while the learner clicks. Here nbval stops kernels as
 so every notebook run under nbval also proves that a stopped kernel leaves nothing behind.
 """
 
+import os
+import tempfile
+
 import nbval.kernel
+import pytest
+
+# Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
+# notebook kernel starts, so the kernels nbval launches inherit it.
+os.environ["REGLAB_OFFLINE"] = "1"
+os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-"))
+
+# `make test` runs two sessions side by side (scripts/test.sh): the tests that may reach the Docker
+# daemon, and those marked ``daemonless``. Each session has state and work folders of its own, as
+# if on a machine of its own, but for the 127.0.0.1 ports, which labs share through their port
+# locks. (Nested runs — nbval in a subprocess — inherit their session's folders.)
+os.environ.setdefault("REGLAB_WORKDIR", tempfile.mkdtemp(prefix="reglab-work-"))
+
+
+def pytest_sessionstart(session):
+    """A learner's live labs on this Docker daemon are never touched: the notebooks and lab sheets
+    run here under the default learner, with the lab ids a learner uses (01…06, lab-01…), and a
+    lab clears what its own names hold. If such a lab is running, stop before anything is removed."""
+    if os.environ.get("REGLAB_ENGINE") == "local" or session.config.getoption("markexpr", "") == "daemonless":
+        return  # the daemonless session never reaches the daemon (and runs beside the Docker one)
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        live = client.containers.list(all=True, filters={"label": naming_label()})
+    except Exception:  # noqa: BLE001 (no daemon: the Docker tests say so themselves)
+        return
+    learners = [c.name for c in live if "reglab.learner" not in c.labels and not c.labels["reglab.lab"].startswith("t-")]
+    if learners:
+        pytest.exit(f"a learner's lab is on this Docker daemon ({', '.join(sorted(learners))}): the tests would "
+                    "clear it, so they stop here; finish it (lab.cleanup(), or python -m reglab clean) and run "
+                    "make test again.", returncode=3)
+
+
+def pytest_collection_modifyitems(items):
+    """pytest-randomly shuffles the tests (modules, then the tests in each) so that none depends on
+    another's leftovers; run again in one order with ``--randomly-seed=<seed>`` (the header says
+    which), or in file order with ``-p no:randomly``. A notebook is one story, though: its cells run
+    in their own order, the notebooks (and lab sheets) as a block wherever the shuffle put their
+    first cell, each notebook where its first cell fell. This runs after pytest-randomly's shuffle."""
+    from nbval.plugin import IPyNbCell
+
+    slots = [i for i, item in enumerate(items) if isinstance(item, IPyNbCell)]
+    notebooks: dict = {}
+    for i in slots:
+        notebooks.setdefault(items[i].parent, []).append(items[i])
+    ordered = [cell for cells in notebooks.values() for cell in sorted(cells, key=lambda c: c.cell_num)]
+    for i, cell in zip(slots, ordered):
+        items[i] = cell
+
+
+def naming_label() -> str:
+    from reglab.naming import LAB_LABEL
+
+    return LAB_LABEL
 
 
 def _stop_as_jupyterlab_does(self):

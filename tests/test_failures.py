@@ -231,3 +231,45 @@ def test_a_kernel_shut_down_normally_leaves_nothing(engine):
         client.stop_channels()
         manager.shutdown_kernel(now=False)  # a shutdown request: the kernel exits as JupyterLab asks it to
     assert engine.objects(Scope.of("t-shutdown")) == []
+
+
+_LEARNERS_KERNEL = textwrap.dedent("""
+    import sys
+    from reglab import Lab
+    lab = Lab("01", echo=False)
+    registry = lab.run_registry()
+    lab.tag("hello-world", registry.ref("hello-world"))
+    lab.push(registry.ref("hello-world"))
+    print(registry.port, flush=True)
+    sys.stdin.read()  # the learner's kernel lives until the test closes its stdin
+""")
+
+
+@pytest.mark.daemonless
+def test_a_learners_daemonless_lab_survives_the_notebooks_run_beside_it(tmp_path):
+    """make test's daemonless notebook run (``pytest notebooks``, as scripts/test.sh starts it) beside
+    a learner's own lab 01 on the daemonless engine, in the learner's default state folder: the run
+    uses a state folder of its own (conftest.py), so the learner's registry still answers with
+    their image, and their lab's state is where it was."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REGLAB_STATE_DIR", "REGLAB_WORKDIR", "XDG_STATE_HOME")}
+    env.update(HOME=str(tmp_path / "home"), REGLAB_ENGINE="local", REGLAB_OFFLINE="1",
+               DOCKER_HOST="unix:///nonexistent/docker.sock")
+    (tmp_path / "home").mkdir()
+    learners = subprocess.Popen([sys.executable, "-c", _LEARNERS_KERNEL], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        port = int(learners.stdout.readline())
+        state = tmp_path / "home" / ".local" / "state" / "reglab" / "01"
+        before = sorted(p.relative_to(state) for p in state.rglob("*"))
+        assert before, "the learner's lab keeps no state where the test looks for it"
+        root = Path(__file__).resolve().parent.parent
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+                              str(root / "notebooks" / "01-run-your-own-registry.ipynb")],
+                             check=False, capture_output=True, text=True, env=env, cwd=root)
+        assert run.returncode == 0, run.stdout[-3000:]
+        catalog = requests.get(f"http://127.0.0.1:{port}/v2/_catalog", timeout=10).json()
+        assert catalog == {"repositories": ["hello-world"]}
+        assert sorted(p.relative_to(state) for p in state.rglob("*")) == before
+    finally:
+        learners.stdin.close()
+        learners.wait(timeout=60)
