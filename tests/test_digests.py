@@ -85,6 +85,10 @@ def test_the_sanitizer_hides_only_what_varies():
     assert _sanitized(daemonless) == greeting  # the two engines' outputs compare equal, and only so
     other = f"{NO_RUNTIME}; with Docker, this step runs htpasswd inside registry:2\n"
     assert _sanitized(other) == other  # another engine difference is not hidden
+    assert _sanitized("(reglab) the registry came back at 172.18.0.3:5000, not 172.18.0.2:5000\n") != ""
+    networks = "(reglab) the daemonless engine has no container networks: a folder stands for reglab-05-net"
+    assert _sanitized(networks + ", and a registry reached on it listens on the IPv6 loopback [::1]\n") == ""
+    assert _sanitized(networks + ", and on 127.0.0.1\n").startswith("(reglab) ")  # other words: kept, compared
     digest = "manifest digest sha256:" + "ab" * 32 + "\n"
     assert _sanitized(digest) == digest  # digests are compared in full: they are the same everywhere
     assert _sanitized("ab" * 32 + "\r\n") == "CONTAINERID\r\n"  # what docker run -d prints, random
