@@ -1,8 +1,8 @@
 """"The stand-ins give the same digests everywhere, which is what the committed outputs show"
 (README, binder/start), made a test rather than a claim.
 
-The sanitizer masks digests so that a run with other ports or paths still compares; these tests
-pin the digests themselves. The hello-world stand-in is built now (byte by byte, no compiler:
+The sanitizer masks neither digests nor image IDs (nbval compares them in full, under both
+engines); these tests say where they come from. The hello-world stand-in is built now (byte by byte, no compiler:
 :mod:`reglab.elf`); its image ID is computed here with hashlib straight from the archive's
 config, and its manifest digest is what the daemonless engine computes when it stores the image
 as ``docker push`` sends it. Both must be exactly the ones the committed notebooks show — and
