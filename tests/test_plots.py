@@ -1,0 +1,84 @@
+"""reglab.plots: every figure the notebooks draw, checked twice.
+
+nbval cannot compare images (notebook 04's and 06's figures compare as ``<Figure size …>``), so
+here each figure (a) draws exactly the numbers it is given, read back from its own artists, and
+(b) looks as its committed baseline in ``tests/baseline/`` does, within a tolerance (pytest-mpl,
+``--mpl`` in pyproject's addopts; RMS difference of pixel values, 0–255). The inputs are fixed
+numbers of the size notebook 04 and 06 measure, so a baseline changes only when a figure's code
+does: then look at it and regenerate them with
+``pytest --mpl-generate-path=tests/baseline tests/test_plots.py``.
+(Notebook 04's figure from a live measured history: tests/test_growth.py.)"""
+
+import pytest
+from matplotlib.collections import PolyCollection
+
+from reglab import plots
+from reglab.bandwidth import Ledger, PullCost
+from reglab.growth import MiB, Snapshot
+from reglab.units import human
+
+pytestmark = pytest.mark.daemonless
+COMPARE = {"baseline_dir": "baseline", "tolerance": 2, "style": "default", "savefig_kwargs": {"dpi": 60}}
+
+
+def _snapshot(label: str, logical: int, physical: int, blobs: int, tags: int) -> Snapshot:
+    layers = physical - blobs * 1500
+    return Snapshot(label, logical, physical, blobs, layers, blobs * 1100, blobs * 400, 9000 + 300 * blobs,
+                    blobs * 3, tags)
+
+
+HISTORY = [_snapshot(f"app:v{i}", logical=i * 24 * MiB + i * 3 * MiB, physical=24 * MiB + i * 3 * MiB,
+                     blobs=2 + 3 * i, tags=i) for i in range(1, 7)]
+PHASES = [_snapshot("before delete", 162 * MiB, 42 * MiB, 20, 6), _snapshot("4 deleted", 54 * MiB, 42 * MiB, 20, 2),
+          _snapshot("after gc", 54 * MiB, 30 * MiB, 12, 2)]
+LEDGER = Ledger([
+    PullCost("ada", "app:v1", 25 * MiB, 2, 50 * MiB, 4, 2, 1.2),
+    PullCost("bob", "app:v1", 25 * MiB, 2, 0, 0, 0, 0.3),
+    PullCost("eve", "app:v2", 26 * MiB, 2, 2 * MiB, 2, 1, 0.4),
+    PullCost("ada", "app:v2", 26 * MiB, 2, 0, 0, 0, 0.2),
+])
+
+
+@pytest.mark.mpl_image_compare(**COMPARE)
+def test_growth():
+    fig = plots.growth(HISTORY)
+    [ax] = fig.axes
+    logical, physical = ax.get_lines()
+    assert list(logical.get_ydata()) == [s.logical / MiB for s in HISTORY]
+    assert list(physical.get_ydata()) == [s.physical / MiB for s in HISTORY]
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)
+    return fig
+
+
+@pytest.mark.mpl_image_compare(**COMPARE)
+def test_composition():
+    last = HISTORY[-1]
+    fig = plots.composition(last)
+    [ax] = fig.axes
+    widths = [bar.get_width() for bar in ax.patches][::-1]  # drawn bottom-up
+    assert widths == [last.layer_bytes, last.config_bytes, last.manifest_bytes, last.metadata_bytes]
+    assert ax.get_title() == f"What the {human(last.physical)} on disk are made of ({last.blobs} blobs)"
+    return fig
+
+
+@pytest.mark.mpl_image_compare(**COMPARE)
+def test_collection():
+    fig = plots.collection(PHASES)
+    [ax] = fig.axes
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == [s.physical / MiB for s in PHASES] + [s.logical / MiB for s in PHASES]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [s.label for s in PHASES]
+    assert any(t.get_text().endswith(f"−{human(12 * MiB)}") for t in ax.texts)  # gc's drop, and only it
+    assert sum("−" in t.get_text() for t in ax.texts) == 1
+    return fig
+
+
+@pytest.mark.mpl_image_compare(**COMPARE)
+def test_bandwidth():
+    fig = plots.bandwidth(LEDGER)
+    left, right = fig.axes
+    without, with_cache = left.get_lines()[:2]
+    assert list(without.get_ydata()) == [25, 50, 76, 102]  # MiB, cumulative: every pull from the hub
+    assert list(with_cache.get_ydata()) == [50, 50, 52, 52]  # what the hub's log says it sent
+    assert [bar.get_width() for bar in right.patches] == [p.seconds for p in LEDGER]
+    return fig
