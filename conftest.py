@@ -29,12 +29,20 @@ os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-
 os.environ.setdefault("REGLAB_WORKDIR", tempfile.mkdtemp(prefix="reglab-work-"))
 
 
+# A pytest started by a test (a notebook re-run after a killed kernel, the learners' runs) is
+# nested: its session checked this daemon before, and the labs the nested run meets are its own.
+NESTED = "REGLAB_TEST_SESSION" in os.environ
+os.environ["REGLAB_TEST_SESSION"] = "1"
+
+
 def pytest_sessionstart(session):
     """A learner's live labs on this Docker daemon are never touched: the notebooks and lab sheets
     run here under the default learner, with the lab ids a learner uses (01…06, lab-01…), and a
     lab clears what its own names hold. If such a lab is running, stop before anything is removed."""
     if os.environ.get("REGLAB_ENGINE") == "local" or session.config.getoption("markexpr", "") == "daemonless":
         return  # the daemonless session never reaches the daemon (and runs beside the Docker one)
+    if NESTED:
+        return  # a run inside a test of this suite (the outer session checked)
     try:
         import docker
 
