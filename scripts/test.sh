@@ -1,11 +1,12 @@
 #!/bin/bash
 # `make test`: two pytest sessions side by side on one machine.
-#  - the tests that may reach the Docker daemon, and every notebook under nbval: one session, in
-#    order (a daemon's images are shared by every lab on it: notebooks remove and count them);
+#  - the tests that may reach the Docker daemon, and every notebook under nbval: one session, one
+#    test at a time (a daemon's images are shared by every lab on it: notebooks remove and count
+#    them), in a new order each run (pytest-randomly; a notebook's cells keep theirs: conftest.py);
 #  - beside it, the tests marked `daemonless` (the hub, the learners on the daemonless engine, the
 #    notebooks re-run under it, Binder), then every notebook again with the daemonless engine and
 #    no Docker daemon, as on Binder.
-# Each session has its own state and work folders (tests/conftest.py); labs share 127.0.0.1's
+# Each session has its own state and work folders (conftest.py); labs share 127.0.0.1's
 # ports through their port locks. The second session's report follows the first's.
 set -u
 BIN=${BIN:-.venv/bin}

@@ -200,7 +200,7 @@ def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, 
         assert "a learner's lab is on this Docker daemon (reglab-99-registry)" in run.stdout
         assert client.containers.get(theirs.id).status == "created"
     finally:
-        theirs.remove(force=True)
+        theirs.remove(force=True, v=True)  # and the anonymous volume registry:2 declares
 
 
 def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_not_make(engine, tmp_path):
