@@ -61,7 +61,7 @@ class FixTls(Sheet):
                "is fine but nobody here trusts who signed it. Docker reads extra CAs per registry from "
                "/etc/docker/certs.d/<host:port>/ca.crt (as root, no restart) — trusting it there trusts it for that "
                "registry alone, not for the whole machine. Here that folder is lab.certs_d.",
-          solution="mkdir -p {certs_d}   # with Docker: sudo mkdir -p /etc/docker/certs.d/{address}\n"
+          solution="mkdir -p {certs_d}   # under /etc/docker: as root (sudo)\n"
                    "cp {ca} {certs_d}/ca.crt")
     def q1(self):
         if not self.trust_file.exists():
@@ -92,6 +92,9 @@ class FixTls(Sheet):
           hint="The image is on this machine already, named for the registry: docker image ls shows it.",
           solution="docker image push {address}/app:v1")
     def q3(self):
+        if stored_credentials(self.reg.address) is None:
+            return missing(f"nobody is logged in to {self.reg.address} here, so it answers 401 to every request: "
+                           "log in first (task 2)")
         served = image_in_registry(self.reg, "app", "v1")
         return done(f"{self.reg.address} serves app:v1 whole, over verified TLS, to alice") if served \
             else missing(served.detail)
