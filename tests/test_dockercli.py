@@ -71,7 +71,7 @@ def test_login_is_checked_then_stored_and_never_printed(monkeypatch):
     try:
         (sheet.trust_file.parent).mkdir(parents=True, exist_ok=True)
         sheet.trust_file.write_bytes(sheet.ca_files.cert.read_bytes())  # task 1 done
-        password = open(sheet.password_file).read().strip()
+        password = Path(sheet.password_file).read_text().strip()
         login = [sys.executable, "-m", "reglab", "docker", "login", "--username", sheet.user, "--password-stdin",
                  sheet.address]
         env = dict(os.environ, REGLAB_ENGINE="local")
