@@ -50,3 +50,39 @@ def test_names_belong_to_the_lab_they_start_with(monkeypatch):
     finally:
         state.clear()
         state.dir.rmdir()
+
+
+@pytest.mark.daemonless
+def test_login_is_checked_then_stored_and_never_printed(monkeypatch):
+    """``docker login`` on the daemonless engine, against lab 11's registry (TLS, htpasswd): a wrong
+    password is refused in one sentence and stores nothing; the right one, from standard input, is
+    stored in ``$DOCKER_CONFIG/config.json`` and printed nowhere."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from reglab import credentials
+    from reglab.engines.local import LocalEngine
+    from reglab.tasks import start
+
+    monkeypatch.setenv("REGLAB_LEARNER", "t-login")
+    sheet = start("lab-11", engine=LocalEngine(), echo=False)
+    try:
+        (sheet.trust_file.parent).mkdir(parents=True, exist_ok=True)
+        sheet.trust_file.write_bytes(sheet.ca_files.cert.read_bytes())  # task 1 done
+        password = Path(sheet.password_file).read_text().strip()
+        login = [sys.executable, "-m", "reglab", "docker", "login", "--username", sheet.user, "--password-stdin",
+                 sheet.address]
+        env = dict(os.environ, REGLAB_ENGINE="local")
+        wrong = subprocess.run(login, input="not-the-password\n", capture_output=True, text=True, env=env, check=False)
+        assert wrong.returncode != 0 and "Login Succeeded" not in wrong.stdout
+        assert len((wrong.stdout + wrong.stderr).strip().splitlines()) == 1, wrong.stderr
+        assert sheet.address not in credentials.read(Path(sheet.docker_config)).get("auths", {})
+        assert not sheet.q2.result()
+        right = subprocess.run(login, input=password + "\n", capture_output=True, text=True, env=env, check=False)
+        assert right.returncode == 0 and right.stdout.strip() == "Login Succeeded", right.stderr
+        assert password not in right.stdout + right.stderr + wrong.stdout + wrong.stderr
+        assert sheet.q2.result(), sheet.q2.result().detail
+    finally:
+        sheet.cleanup()

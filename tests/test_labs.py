@@ -32,7 +32,7 @@ from reglab.tasks import SHEETS, sheet_class
 ROOT = Path(__file__).resolve().parent.parent
 LABS = ROOT / "labs"
 SOURCES = sorted((LABS / "sources").glob("*.py"))
-ENGINES = ("docker", "local")
+ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]  # the latter beside the Docker tests
 CHECK = re.compile(r"^lab\.q(\d+)\.check\(\)$")
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -61,9 +61,16 @@ def _sanitize_with(learner: str, tmp_path: Path) -> Path:
     return path
 
 
+def _docker(engine_kind: str, request):
+    """The Docker engine (the session's fixture) under Docker; None under the daemonless engine,
+    whose tests never reach the daemon (they run beside the Docker ones: scripts/test.sh)."""
+    return request.getfixturevalue("engine") if engine_kind == "docker" else None
+
+
 def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling_before: set[str]) -> list[str]:
     """Everything of ``lab`` for ``learner`` that still exists: objects (labelled or only named for the
-    lab), anonymous volumes left behind, image tags in the lab's ports, registry processes, folders."""
+    lab), anonymous volumes left behind, image tags in the lab's ports and images that lost their last
+    tag but still carry a digest of them, registry processes, folders."""
     scope = Scope(lab, learner)
     prefix = scope.prefix + "-"
     base = sheet_class(lab).port_base
@@ -81,6 +88,8 @@ def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling
         left += [line for line in out.stdout.splitlines() if str(State(scope).dir) + "/" in line]
         images = LocalEngine().list_images()
     left += [f"tag {t}" for info in images for t in info.tags if in_ports.match(t)]
+    left += [f"dangling image {info.id[7:19]} ({d})" for info in images if not info.tags
+             for d in info.repo_digests if in_ports.match(d)]
     left += [f"folder {d}" for d in (State(scope).dir, work_root(learner) / lab) if d.exists()]
     return sorted(set(left))
 
@@ -106,11 +115,13 @@ def _nbval(path: Path, env: dict, sanitize: Path) -> subprocess.CompletedProcess
 # ----------------------------------------------------------------------------- static: fast, no engine
 
 
+@pytest.mark.daemonless
 def test_every_lab_has_a_sheet_and_sources_build_the_committed_notebooks():
     assert [lab_id(s) for s in SOURCES] == list(SHEETS)
     assert [p for s in SOURCES for p in build_labs.stale(s)] == []
 
 
+@pytest.mark.daemonless
 def test_committed_solutions_show_every_task_done_and_exercises_no_output():
     for source in SOURCES:
         solution, exercise = build_labs.targets(source)
@@ -127,6 +138,7 @@ def test_committed_solutions_show_every_task_done_and_exercises_no_output():
         assert build_labs.PLACEHOLDER in "".join(c.source for c in ex.cells), exercise.name
 
 
+@pytest.mark.daemonless
 def test_sheets_have_their_own_ports_and_help_for_every_task():
     blocks = set()
     for lab in SHEETS:
@@ -164,7 +176,7 @@ def run_cells(client, path: Path) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("engine_kind", ENGINES)
-def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(engine_kind, engine, tmp_path):
+def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(engine_kind, request, tmp_path):
     """Every exercise, one after the other in one kernel (as a learner taking the sequence): one ``✘``
     per task and no ``✔`` — a check that passes on an untouched set-up is a defect — and, after its
     clean-up cell, nothing of the lab left. (The solutions are validated by nbval, with full output
@@ -172,6 +184,7 @@ def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(eng
     engine: labs/solutions is a test path.)"""
     from jupyter_client.manager import start_new_kernel
 
+    engine = _docker(engine_kind, request)
     learner = f"t-ex-{engine_kind}"
     env = _env(engine_kind, learner, tmp_path)
     dangling = _dangling(engine_kind, engine)
@@ -200,7 +213,7 @@ def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(eng
 
 
 @pytest.mark.parametrize("engine_kind", ENGINES)
-def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, engine, tmp_path):
+def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, request, tmp_path):
     """Lab 03 for a learner: its set-up and task 1's solution (a registry without a volume, pulls, a
     container and a volume typed without reglab's labels), then SIGKILL: things are left. The whole
     solution run again by the same learner clears them at its set-up, passes nbval in full (the
@@ -211,6 +224,7 @@ def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, e
     source = LABS / "sources" / "03-fix-lost-images.py"
     solution = build_labs.targets(source)[0]
     lab, learner = lab_id(source), "t-kill"
+    engine = _docker(engine_kind, request)
     dangling = _dangling(engine_kind, engine)
     env = _env(engine_kind, learner, tmp_path)
     code = [c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"]

@@ -9,7 +9,8 @@ checks read. It knows the commands the labs use, with their usual flags and outp
   registry binary for ``registry:2``; ``exec`` runs ``registry garbage-collect``, or a file
   tool such as ``du``/``ls``/``cat`` on the registry's data folder);
 - ``image ls|tag|push|pull|rm`` (and ``images``, ``tag``, ``push``, ``pull``, ``rmi``);
-- ``volume create|ls|rm|inspect``; ``info``; ``version``.
+- ``volume create|ls|rm|inspect``; ``info``; ``version``; ``login`` (checked against the
+  registry as the daemon checks it, stored in ``$DOCKER_CONFIG/config.json``).
 
 Names follow the lab's scope: a container or volume named ``reglab-[<learner>-]<lab>-…``
 belongs to that lab (so the lab's cleanup removes it); any other name to ``REGLAB_LAB``, else to
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import images as course_images
 from .engines import ContainerInfo, Engine, RegistrySpec, get_engine
@@ -176,13 +178,13 @@ class DockerCLI:
             group, command = short[group]
         elif group in ("container", "image", "volume") and rest:
             command, rest = rest[0], rest[1:]
-        elif group in ("info", "version"):
+        elif group in ("info", "version", "login"):
             command = group
         else:
             raise Usage(f"docker {' '.join(argv[:2])} is not a command the daemonless engine knows: "
                         "it knows container, image and volume commands (docker help).")
         command = {"ps": "ls", "list": "ls", "remove": "rm"}.get(command, command)
-        handler = getattr(self, f"{group}_{command}", None) if group not in ("info", "version") else \
+        handler = getattr(self, f"{group}_{command}", None) if group not in ("info", "version", "login") else \
             getattr(self, group)
         if handler is None:
             raise Usage(f"docker {group} {command} is not a command the daemonless engine knows (docker help).")
@@ -485,6 +487,29 @@ class DockerCLI:
         return 0
 
     # -- the engine
+    def login(self, args: list[str]) -> int:
+        """``docker login [-u USER] [--password-stdin | -p PASSWORD] HOST``: checked, then stored."""
+        from . import credentials
+
+        flags, rest = _split_flags(args, {"-u", "--username", "-p", "--password"})
+        if len(rest) != 1:
+            raise Usage("docker login needs the registry's host:port (the daemonless engine has no default registry).")
+        user = (flags.get("-u") or flags.get("--username") or [""])[-1]
+        if "--password-stdin" in flags:
+            password = sys.stdin.read().strip()
+        else:
+            password = (flags.get("-p") or flags.get("--password") or [""])[-1]
+        if not user or not password:
+            raise Usage("docker login here needs --username and a password (--password-stdin < file).")
+        self.engine.login(rest[0], user, password)
+        folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+        before = credentials.read(folder)
+        path = credentials.store(folder, rest[0], user, password)
+        if credentials.read(folder) != before:
+            print(credentials.WARNING.format(path=path), file=self.err, flush=True)
+        self.say("Login Succeeded")
+        return 0
+
     def info(self, args: list[str]) -> int:
         self.say(f"Server: {self.engine.describe()}")
         self.say("Insecure Registries:")

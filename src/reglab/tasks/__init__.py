@@ -13,6 +13,8 @@ lab-07      fix_delete                     break-fix: 405 on delete
 lab-08      fix_digest                     break-fix: manifest unknown (no Accept)
 lab-09      fix_disk                       break-fix: disk not freed after deletes
 lab-10      fix_cache                      break-fix: "layer already exists" after GC
+lab-11      fix_tls                        break-fix: x509 unknown authority, then 401
+lab-12      pull_through                   a pull-through cache of the lab's hub
 ==========  =============================  =========================================
 """
 
@@ -33,6 +35,8 @@ SHEETS = {
     "lab-08": "fix_digest:FixDigest",
     "lab-09": "fix_disk:FixDisk",
     "lab-10": "fix_cache:FixCache",
+    "lab-11": "fix_tls:FixTls",
+    "lab-12": "pull_through:PullThrough",
 }
 
 

@@ -1,0 +1,85 @@
+# %% [markdown]
+# # Lab 11 · Fix: x509 unknown authority, then 401 unauthorized
+#
+# **The situation.** The team secured its registry as notebook 05 does: TLS with a certificate
+# signed by the team's own CA, and a login. Your push of `app:v1` fails with
+# **x509: certificate signed by unknown authority** — and once that is fixed, with
+# **401 Unauthorized** (`no basic auth credentials`).
+#
+# **Your job.** Trust the team's CA for this one registry, log in as `alice`, push `app:v1`.
+# Nothing on this machine may trust the CA for any other registry, and the password must never
+# show in a command line or an output.
+#
+# **You need** notebook 05 · **about 15 minutes** · works with Docker and without it. With
+# Docker, trusting a CA writes under `/etc/docker/certs.d` (root: `sudo` in a terminal); without
+# Docker, reglab's engine reads its own folder instead: `lab.certs_d` names the right one.
+#
+# ## Set-up
+# The registry answers at `lab.address`, an address on the lab's network that is not loopback:
+# Docker verifies the certificate of every registry but loopback ones.
+
+# %%
+from reglab.tasks import start
+
+lab = start("lab-11")
+
+# %% [markdown] tags=["solution"]
+# Try the push and read the error.
+
+# %% tags=["solution"]
+# !docker image push {lab.address}/app:v1 2>&1 | grep -o 'x509: [a-z ]*'
+
+# %% [markdown]
+# ## Task 1 · Trust the team's CA for this registry
+# A CA is trusted per registry in `certs.d/<host:port>/ca.crt`: here, `lab.certs_d`.
+
+# %%
+# solution
+# !mkdir -p {lab.certs_d}
+# !cp {lab.ca} {lab.certs_d}/ca.crt
+
+# %%
+lab.q1.check()
+
+# %% [markdown] tags=["solution"]
+# The registry's certificate was fine all along: it names the registry's address and was signed
+# by the team's CA. What was missing was the client's trust in that CA. A CA placed in
+# `certs.d/<host:port>/` is trusted for that registry alone, and read on every push and pull (no
+# restart). Listing the registry under `insecure-registries` would also have silenced the error —
+# by not verifying anything.
+
+# %% [markdown]
+# ## Task 2 · Log in
+# The push now reaches the registry, which answers 401: it wants a login. The password is in
+# `lab.password_file`.
+
+# %%
+# solution
+# !docker login --username {lab.user} --password-stdin {lab.address} < {lab.password_file} 2>&1 | tail -1
+
+# %%
+lab.q2.check()
+
+# %% [markdown] tags=["solution"]
+# `--password-stdin` keeps the password off the command line (where `ps` and the shell's history
+# would show it). `docker login` stores it, base64 — not encrypted — in `$DOCKER_CONFIG/config.json`
+# (here the lab's own folder, `lab.docker_config`): a credential helper would keep it in the
+# system's keychain instead.
+
+# %% [markdown]
+# ## Task 3 · Push app:v1
+
+# %%
+# solution
+# !docker image push {lab.address}/app:v1 > /dev/null
+
+# %%
+lab.q3.check()
+
+# %% [markdown]
+# ## Clean up
+# It removes the registry, the CA's file in `certs.d`, and the lab's `DOCKER_CONFIG` folder with
+# your login.
+
+# %%
+lab.cleanup()

@@ -1,0 +1,81 @@
+# %% [markdown]
+# # Lab 12 · A pull-through cache
+#
+# **The situation.** Every machine of the class pulls the same images from the hub (the lab's
+# stand-in for Docker Hub): the same bytes cross the network once per machine, and when the hub
+# is down nobody can pull. The team wants a registry of its own in front of the hub that keeps
+# what it fetched.
+#
+# **Your job.** Run a registry as a pull-through cache of the hub, pull `app:v1` through it, and
+# show that it serves `app:v1` from its own disk with the hub down.
+#
+# **You need** notebook 06 · **about 15 minutes** · works with Docker and without it. The cache
+# must reach the hub from *inside its container*: `print(lab.upstream)` gives the hub's URL as
+# the cache sees it, `print(lab.network_options)` the `docker container run` options that put the
+# cache on the hub's network (none without Docker, which has no networks).
+#
+# ## Set-up
+# The hub holds `app:v1`; this machine has never pulled it.
+
+# %%
+from reglab.tasks import start
+
+lab = start("lab-12")
+
+# %% [markdown]
+# ## Task 1 · A cache of the hub
+# `lab.proxy` answers at `lab.address`, keeps its storage in the volume `lab.volume`, and fetches
+# what it does not have from the hub.
+
+# %%
+# solution
+# !docker container run -d --name {lab.proxy} -p {lab.address}:5000 {lab.network_options} -v {lab.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={lab.upstream} registry:2 > /dev/null
+
+# %%
+lab.q1.check()
+
+# %% [markdown] tags=["solution"]
+# `proxy.remoteurl` turns a registry into a cache: it fetches from the upstream what it lacks, and
+# refuses pushes. Inside a container, `127.0.0.1` is the container itself: the cache names the
+# hub as the lab's network knows it.
+
+# %% [markdown]
+# ## Task 2 · Pull through it
+
+# %%
+# solution
+# !docker image pull --quiet {lab.address}/app:v1
+
+# %%
+lab.q2.check()
+
+# %% [markdown] tags=["solution"]
+# The cache fetched the manifest and each blob from the hub while it served them, and wrote them
+# to its own storage, laid out as any registry's: `blobs/` and `repositories/`.
+
+# %% tags=["solution"]
+# !docker container exec {lab.proxy} find /var/lib/registry -name data | wc -l
+
+# %% [markdown]
+# ## Task 3 · The hub is down
+# Stop the hub; `app:v1` must still pull through the cache.
+
+# %%
+# solution
+# !docker container stop {lab.hub} > /dev/null
+# !docker image rm {lab.address}/app:v1 > /dev/null
+# !docker image pull --quiet {lab.address}/app:v1
+
+# %%
+lab.q3.check()
+
+# %% [markdown] tags=["solution"]
+# What the cache keeps it serves without asking upstream — for a week (registry 2.8 keeps each
+# manifest and blob 168 h, then fetches it again). A tag it has never been asked for, it cannot
+# serve while the hub is down.
+
+# %% [markdown]
+# ## Clean up
+
+# %%
+lab.cleanup()
