@@ -41,6 +41,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# rfc3987-syntax comes with jupyter-events (jsonschema[format-nongpl]) and compiles a Lark grammar
+	# on import: 1.2 s in every process that imports nbformat (each pytest, JupyterLab, the hub's
+	# servers). Nothing here checks IRI formats, and jsonschema skips that check without it.
+	$(BIN)/pip uninstall -q -y rfc3987-syntax
 	touch $@
 
 images: venv

@@ -1,28 +1,57 @@
 #!/bin/bash
-# `make test`: two pytest sessions side by side on one machine.
-#  - the tests that may reach the Docker daemon, and every notebook under nbval: one session, one
-#    test at a time (a daemon's images are shared by every lab on it: notebooks remove and count
-#    them), in a new order each run (pytest-randomly; a notebook's cells keep theirs: conftest.py);
-#  - beside it, the tests marked `daemonless` (the hub, the learners on the daemonless engine, the
-#    notebooks re-run under it, Binder), then every notebook again with the daemonless engine and
-#    no Docker daemon, as on Binder.
-# Each session has its own state and work folders (conftest.py); labs share 127.0.0.1's
-# ports through their port locks. The second session's report follows the first's.
+# `make test`: four pytest sessions side by side on one machine (2 cores: the work is mostly waiting
+# on daemons, registries and kernels), each with its own state and work folders (conftest.py); labs
+# share 127.0.0.1's ports through their port locks (outputs mask the port a lab chose).
+#  - Docker: the tests that may reach the machine's Docker daemon, with notebooks 05 and 06 and lab
+#    sheets 11 and 12 (they change that daemon's daemon.json, certs.d, mirrors), one at a time: a
+#    daemon's images are shared by every lab on it, and notebooks remove and count them;
+#  - Docker, a second daemon (tests/second_dockerd.py, as root only; elsewhere the first session
+#    runs these too): notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test;
+#  - daemonless: the tests marked `daemonless` (the hub, learners, Binder, the engine itself);
+#  - daemonless, no Docker daemon at all, as on Binder: every notebook (tests/test_notebooks.py,
+#    with port 5000 held), then every lab sheet's solution under nbval.
+# Each session runs its tests in a new order (pytest-randomly; a notebook's cells keep theirs).
+# The first session reports as it goes, the others' reports follow; 0 only if all four passed.
 set -u
 BIN=${BIN:-.venv/bin}
-side_log=$(mktemp)
-(
-    "$BIN/pytest" -m daemonless tests &&
-    echo "== every notebook and lab solution again with the daemonless engine and no Docker daemon (as on Binder)" &&
-    REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock "$BIN/pytest" notebooks labs/solutions
-) >"$side_log" 2>&1 &
-side=$!
-trap 'kill "$side" 2>/dev/null; rm -f "$side_log"' EXIT
-echo "== the tests that may reach the Docker daemon, and every notebook (the daemonless ones run alongside)"
-"$BIN/pytest" -m "not daemonless"
-main=$?
-wait "$side"
-other=$?
-echo "== alongside: the daemonless tests, then every notebook with the daemonless engine"
-cat "$side_log"
-[ "$main" = 0 ] && [ "$other" = 0 ]
+OWN_DAEMON=(notebooks/0[1-4]-*.ipynb labs/solutions/0[1-9]-*.ipynb labs/solutions/10-*.ipynb
+            tests/test_labs.py tests/test_browser.py)
+
+logs=$(mktemp -d)
+second=$(mktemp -d /tmp/reglab-dockerd2-XXXX)  # the second daemon's files (its log stays there while it runs)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait; rm -rf "$logs" "$second"' EXIT
+
+lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its report in $logs/NAME
+    local name=$1 title=$2
+    shift 2
+    ( echo "== $title"; "$@" ) >"$logs/$name" 2>&1 &
+    pids+=($!)
+    echo "$name $!" >>"$logs/lanes"
+}
+
+ignore=()
+if why=$("$BIN/python" -c 'import sys; sys.path.insert(0, "tests"); import second_dockerd as d; print(d.unavailable() or "")') && [ -z "$why" ]; then
+    for path in "${OWN_DAEMON[@]}"; do ignore+=("--ignore=$path"); done
+    lane own "notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test, on a second Docker daemon" \
+        "$BIN/python" tests/second_dockerd.py "$second" -- bash -c \
+        '"$0" -m reglab images >/dev/null && "$1" -m "not daemonless" "${@:2}"' "$BIN/python" "$BIN/pytest" "${OWN_DAEMON[@]}"
+else
+    echo "== ($why: the machine's daemon runs notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test too)"
+fi
+lane daemonless "the daemonless tests but the notebooks'" "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py
+binder() {
+    "$BIN/pytest" -m daemonless tests/test_notebooks.py; local notebooks=$?
+    echo "== every lab sheet again with the daemonless engine and no Docker daemon, as on Binder"
+    REGLAB_ENGINE=local DOCKER_HOST=unix:///nonexistent/docker.sock "$BIN/pytest" labs/solutions && return $notebooks
+}
+lane binder "every notebook with the daemonless engine and no Docker daemon (tests/test_notebooks.py), as on Binder" binder
+
+echo "== the tests that may reach the machine's Docker daemon (the other sessions' reports follow)"
+"$BIN/pytest" -m "not daemonless" "${ignore[@]}"
+status=$?
+while read -r name pid; do
+    wait "$pid" || status=1
+    cat "$logs/$name"
+done <"$logs/lanes"
+exit $status

@@ -43,6 +43,7 @@ CHROMIUM = os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 RUN_TIMEOUT_MS = 240_000  # a whole notebook; it takes 5-30 s here
+OPEN_TIMEOUT_MS = 180_000  # JupyterLab loading a notebook in Chromium: seconds, more when make test loads both cores
 
 pytestmark = pytest.mark.docker
 
@@ -147,7 +148,7 @@ def _open(page, jupyterlab, name: str) -> None:
     page.goto(f"{jupyterlab['url']}/lab/tree/{name}.ipynb?token={jupyterlab['token']}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            f" && window.jupyterapp.shell.currentWidget.context.path === '{name}.ipynb'",
-                           timeout=60_000)
+                           timeout=OPEN_TIMEOUT_MS)
     opened = page.evaluate(_WAIT_KERNEL)
     assert opened["kernel"] == "python3"
     # the learner sees no unsaved-changes dot on a notebook just opened

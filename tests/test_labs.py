@@ -188,7 +188,7 @@ def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(eng
     learner = f"t-ex-{engine_kind}"
     env = _env(engine_kind, learner, tmp_path)
     dangling = _dangling(engine_kind, engine)
-    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(LABS))
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(LABS), startup_timeout=300)
     problems = []
     try:
         for source in SOURCES:
@@ -228,7 +228,7 @@ def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, r
     dangling = _dangling(engine_kind, engine)
     env = _env(engine_kind, learner, tmp_path)
     code = [c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"]
-    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(LABS / "solutions"))
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(LABS / "solutions"), startup_timeout=300)
     try:
         for cell in code[:2]:  # the set-up, then task 1's solution
             reply = client.execute_interactive(cell, timeout=120, output_hook=lambda msg: None)

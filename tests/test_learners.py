@@ -10,19 +10,17 @@ lab folder, no recorded tag — and the bystander's objects are all still there.
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import docker
-import docker.errors
 import pytest
+import second_dockerd
 from kernel_runs import LocalKernel, patterns, run_notebook
+from second_dockerd import second_daemon
 
 from reglab import Lab, ports
 from reglab.engines.docker import DockerEngine
@@ -64,45 +62,10 @@ def _leftovers(engine, learner: str) -> list:
 def own_docker_engine(work: Path):
     """A second Docker daemon on this machine (as a learner's rootless Docker would be): its own
     images, containers and volumes, its own bridge, the same 127.0.0.1 for published ports."""
-    if os.geteuid() != 0 or not shutil.which("dockerd") or not shutil.which("ip"):
-        pytest.skip("needs root, dockerd and ip to start a second Docker daemon")
-    tag = secrets.token_hex(2)
-    bridge, sock, exec_root = f"rltl{tag}", f"/run/reglab-tl-{tag}.sock", f"/run/reglab-tl-{tag}"
-    taken = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True).stdout
-    subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
-    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
-    daemon = None
-    try:
-        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=True)
-        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "daemon.json").write_text("{}")
-        with open(work / "dockerd.log", "wb") as log:
-            daemon = subprocess.Popen(
-                ["dockerd", "--data-root", str(work / "data"), "--exec-root", exec_root, "-H", f"unix://{sock}",
-                 "--pidfile", str(work / "dockerd.pid"), "--config-file", str(work / "daemon.json"),
-                 "--bridge", bridge, "--iptables=false", "--ip6tables=false", "--ip-masq=false"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(240):
-            try:
-                client = docker.DockerClient(base_url=f"unix://{sock}", timeout=120)
-                client.ping()
-                break
-            except (docker.errors.DockerException, OSError):  # not up yet
-                assert daemon.poll() is None, (work / "dockerd.log").read_text()[-2000:]
-                time.sleep(0.25)
-        yield f"unix://{sock}", DockerEngine(client)
-    finally:
-        if daemon is not None:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        subprocess.run(["ip", "link", "del", bridge], capture_output=True)
-        shutil.rmtree(work / "data", ignore_errors=True)
-        shutil.rmtree(exec_root, ignore_errors=True)
+    if why := second_dockerd.unavailable():
+        pytest.skip(why)
+    with second_daemon(work, pool="10.214.0.0/16") as host:
+        yield host, DockerEngine(docker.DockerClient(base_url=host, timeout=120))
 
 
 SETUPS = {

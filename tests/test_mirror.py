@@ -74,9 +74,9 @@ def test_a_cache_refusal_reads_the_same_from_the_client_and_from_the_daemon():
 # ----------------------------------------------------------------------------- both engines, live
 
 
-@pytest.fixture(params=["docker", "local"])
-def mirror_lab(request, engine):
-    chosen = engine if request.param == "docker" else LocalEngine()
+@pytest.fixture(params=["docker", pytest.param("local", marks=pytest.mark.daemonless)])  # the latter beside the Docker tests
+def mirror_lab(request):
+    chosen = request.getfixturevalue("engine") if request.param == "docker" else LocalEngine()
     with labs(chosen, "t-") as make:
         yield make("m")
     assert chosen.objects(Scope.of("t-m")) == []

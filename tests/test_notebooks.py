@@ -3,10 +3,10 @@ comparison, and leaving no reglab object behind once the kernel stops (as Jupyte
 see the root conftest.py) — no container, volume or network, and no image it loaded, pulled or
 tagged (a dangling one included). Every notebook under the daemonless engine; notebook 01 under Docker.
 
-What else `make test` runs, so that every notebook is compared in full under both engines, twice
-in a row, with a check that nothing is left, within its time budget (5 minutes on 2 cores):
-- the main pytest session validates every notebook with port 5000 free under Docker, and the
-  second stage every notebook under the daemonless engine with no Docker daemon (after these);
+What else `make test` runs (scripts/test.sh), so that every notebook is compared in full under both
+engines, with a check that nothing is left, within its time budget (5 minutes on 2 cores):
+- nbval validates every notebook under Docker (01–04 on a second daemon of their own, 05 and 06 on
+  the machine's: they change its daemon.json), beside the runs here under the daemonless engine;
 - under Docker, nothing left: tests/test_browser.py (01, 03, 04, when JupyterLab stops its
   kernels) and the killed-kernel test below (02); the port choice is the Lab's, the same for
   every notebook, and the Docker engine publishes whatever port it is given (01 shows it)."""

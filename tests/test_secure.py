@@ -106,6 +106,7 @@ def _twins(text: str, start: str) -> list[str]:
     return [line[2:] for line in text.splitlines() if line.startswith(f"$ {start}")]
 
 
+@pytest.mark.daemonless
 def test_openssl_and_htpasswd_twins_do_what_the_lab_does(local_lab, capsys, tmp_path):
     """The openssl and htpasswd commands the steps print, run in a shell, make the same kind of files."""
     lab = local_lab("sec-twins", echo=True)
@@ -285,6 +286,7 @@ def test_checks_fail_on_a_plain_registry_and_pass_on_a_secured_one(lab_factory):
 # ----------------------------------------------------------------------------- daemonless: the same sentences
 
 
+@pytest.mark.daemonless
 def test_daemonless_refuses_and_accepts_alike(local_lab):
     lab = local_lab("sec-local")
     registry = lab.secure.run_plain()

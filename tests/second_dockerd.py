@@ -1,0 +1,93 @@
+"""A Docker daemon of its own beside the machine's, as a learner's rootless Docker would be: its own
+images, containers, volumes and bridge; the same 127.0.0.1 for published ports (with docker-proxy,
+no iptables rules), a private address pool for its networks.
+
+Two users: tests/test_learners.py gives a learner one, and ``make test`` (scripts/test.sh) runs
+the notebooks that remove ``hello-world`` and count images on one, beside the machine's daemon:
+a daemon's images are one namespace for all its users, so those notebooks cannot share one at
+the same moment, but two daemons can each run one.
+
+    python tests/second_dockerd.py WORKDIR -- COMMAND…   runs COMMAND with DOCKER_HOST set to a
+    daemon started for it, then stops the daemon and removes its data; exits with COMMAND's code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import docker
+import docker.errors
+
+
+def unavailable() -> str | None:
+    """Why no second daemon can start here (None when it can): it needs root, dockerd and ip."""
+    if os.geteuid() != 0:
+        return "a second Docker daemon needs root"
+    missing = [tool for tool in ("dockerd", "ip") if not shutil.which(tool)]
+    return f"a second Docker daemon needs {' and '.join(missing)}" if missing else None
+
+
+@contextmanager
+def second_daemon(work: Path, pool: str = "10.213.0.0/16") -> Iterator[str]:
+    """Start a dockerd whose files live under ``work``; yield its ``DOCKER_HOST``; stop it and
+    remove its data and bridge on exit. ``pool``: where its networks take their subnets."""
+    tag = secrets.token_hex(2)
+    bridge, sock, exec_root = f"rltl{tag}", f"/run/reglab-tl-{tag}.sock", f"/run/reglab-tl-{tag}"
+    taken = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True, check=True).stdout
+    subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    daemon = None
+    try:
+        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "daemon.json").write_text(json.dumps({"default-address-pools": [{"base": pool, "size": 24}]}) + "\n")
+        with open(work / "dockerd.log", "wb") as log:
+            daemon = subprocess.Popen(
+                ["dockerd", "--data-root", str(work / "data"), "--exec-root", exec_root, "-H", f"unix://{sock}",
+                 "--pidfile", str(work / "dockerd.pid"), "--config-file", str(work / "daemon.json"),
+                 "--bridge", bridge, "--iptables=false", "--ip6tables=false", "--ip-masq=false"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(240):
+            try:
+                docker.DockerClient(base_url=f"unix://{sock}", timeout=120).ping()
+                break
+            except (docker.errors.DockerException, OSError):  # not up yet
+                if daemon.poll() is not None:
+                    raise RuntimeError("the second dockerd stopped: " + (work / "dockerd.log").read_text()[-2000:])
+                time.sleep(0.25)
+        yield f"unix://{sock}"
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        shutil.rmtree(work / "data", ignore_errors=True)
+        shutil.rmtree(exec_root, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[1] != "--":
+        print(__doc__.strip().splitlines()[-3], file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the daemon
+    with second_daemon(Path(argv[0])) as host:
+        return subprocess.run(argv[2:], env=dict(os.environ, DOCKER_HOST=host), check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
