@@ -18,7 +18,9 @@
 # - A Docker engine (`make lab` starts one on Debian; `python -m reglab doctor` checks). No Docker
 #   here (Binder, a locked-down laptop)? The lab then runs the registry binary itself — the
 #   *daemonless engine*: every step works the same and prints the same docker twins; the one step
-#   that needs a container runtime (running `hello-world`) shows what Docker prints.
+#   that needs a container runtime (running `hello-world`) shows what Docker prints, and with no
+#   daemon to ask for its `insecure-registries`, the lab answers with Docker 20.10's built-in rule
+#   (`127.0.0.0/8`) and says so in one line.
 # - About 10 minutes.
 # - The outputs saved in this notebook were made with reglab's *stand-in* images, built from Debian
 #   packages. If your `registry:2` and `hello-world` came from Docker Hub, the lab says so in one
