@@ -7,7 +7,8 @@
 #    daemon's images are shared by every lab on it, and notebooks remove and count them;
 #  - Docker, a second daemon (tests/second_dockerd.py, as root only; elsewhere the first session
 #    runs these too): notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test;
-#  - daemonless: the tests marked `daemonless` (the hub, learners, Binder, the engine itself);
+#  - daemonless: the tests marked `daemonless` (the hub, learners, Binder, the engine itself), then
+#    on a third Docker daemon (as root) the Docker tests that need no particular daemon;
 #  - daemonless, no Docker daemon at all, as on Binder: every notebook (tests/test_notebooks.py,
 #    with port 5000 held), then every lab sheet's solution under nbval.
 # Each session runs its tests in a new order (pytest-randomly; a notebook's cells keep theirs).
@@ -20,7 +21,7 @@ OWN_DAEMON=(notebooks/0[1-4]-*.ipynb labs/solutions/0[1-9]-*.ipynb labs/solution
 logs=$(mktemp -d)
 second=$(mktemp -d /tmp/reglab-dockerd2-XXXX)  # the second daemon's files (its log stays there while it runs)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait; rm -rf "$logs" "$second"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null; wait; rm -rf "$logs" "$second" "$third"' EXIT
 
 lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its report in $logs/NAME
     local name=$1 title=$2
@@ -30,16 +31,37 @@ lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its repor
     echo "$name $!" >>"$logs/lanes"
 }
 
+# Docker tests that need no particular daemon, on a third one (after the daemonless tests, in
+# their session's spare time): the learners side by side, notebook 01 with port 5000 held, a kernel
+# killed half-way through 02. (Notebook 05's killed-kernel test changes the machine's daemon.json.)
+THIRD_DAEMON=("tests/test_notebooks.py::test_notebook_passes_with_port_5000_taken_and_leaves_nothing[01-run-your-own-registry-docker]"
+              "tests/test_notebooks.py::test_kernel_killed_half_way_then_rerun_leaves_nothing[docker]"
+              "tests/test_learners.py")
+third=$(mktemp -d /tmp/reglab-dockerd3-XXXX)
+
+on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, on a new dockerd with the course images
+    "$BIN/python" tests/second_dockerd.py --pool "$2" "$1" -- bash -c \
+        '"$0" -m reglab images >/dev/null && "$1" -m "not daemonless" "${@:2}"' "$BIN/python" "$BIN/pytest" "${@:3}"
+}
+daemonless() {
+    "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py; local tests=$?
+    [ -z "$why" ] || return $tests
+    echo "== then, on a third Docker daemon: the learners side by side, notebook 01 with port 5000 held, 02 killed half-way"
+    on_a_daemon_of_its_own "$third" 10.215.0.0/16 "${THIRD_DAEMON[@]}" && return $tests
+}
+
 ignore=()
 if why=$("$BIN/python" -c 'import sys; sys.path.insert(0, "tests"); import second_dockerd as d; print(d.unavailable() or "")') && [ -z "$why" ]; then
     for path in "${OWN_DAEMON[@]}"; do ignore+=("--ignore=$path"); done
+    for path in "${THIRD_DAEMON[@]}"; do
+        case $path in *::*) ignore+=("--deselect=$path") ;; *) ignore+=("--ignore=$path") ;; esac
+    done
     lane own "notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test, on a second Docker daemon" \
-        "$BIN/python" tests/second_dockerd.py "$second" -- bash -c \
-        '"$0" -m reglab images >/dev/null && "$1" -m "not daemonless" "${@:2}"' "$BIN/python" "$BIN/pytest" "${OWN_DAEMON[@]}"
+        on_a_daemon_of_its_own "$second" 10.213.0.0/16 "${OWN_DAEMON[@]}"
 else
-    echo "== ($why: the machine's daemon runs notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the browser test too)"
+    echo "== ($why: the machine's daemon runs every Docker test)"
 fi
-lane daemonless "the daemonless tests but the notebooks'" "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py
+lane daemonless "the daemonless tests but the notebooks'" daemonless
 binder() {
     "$BIN/pytest" -m daemonless tests/test_notebooks.py; local notebooks=$?
     echo "== every lab sheet again with the daemonless engine and no Docker daemon, as on Binder"

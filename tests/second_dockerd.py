@@ -3,12 +3,13 @@ images, containers, volumes and bridge; the same 127.0.0.1 for published ports (
 no iptables rules), a private address pool for its networks.
 
 Two users: tests/test_learners.py gives a learner one, and ``make test`` (scripts/test.sh) runs
-the notebooks that remove ``hello-world`` and count images on one, beside the machine's daemon:
-a daemon's images are one namespace for all its users, so those notebooks cannot share one at
-the same moment, but two daemons can each run one.
+Docker tests on two more beside the machine's daemon: a daemon's images are one namespace for all
+its users and notebooks remove ``hello-world`` and count images, so their runs cannot share one
+daemon at the same moment, but three daemons can each run one.
 
-    python tests/second_dockerd.py WORKDIR -- COMMAND…   runs COMMAND with DOCKER_HOST set to a
-    daemon started for it, then stops the daemon and removes its data; exits with COMMAND's code.
+    python tests/second_dockerd.py [--pool CIDR] WORKDIR -- COMMAND…   runs COMMAND with DOCKER_HOST
+    set to a daemon started for it (its networks in CIDR), then stops the daemon and removes its
+    data; exits with COMMAND's code.
 """
 
 from __future__ import annotations
@@ -81,11 +82,14 @@ def second_daemon(work: Path, pool: str = "10.213.0.0/16") -> Iterator[str]:
 
 
 def main(argv: list[str]) -> int:
+    pool = "10.213.0.0/16"
+    if argv[:1] == ["--pool"]:
+        pool, argv = argv[1], argv[2:]
     if len(argv) < 3 or argv[1] != "--":
-        print(__doc__.strip().splitlines()[-3], file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[-3:]), file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the daemon
-    with second_daemon(Path(argv[0])) as host:
+    with second_daemon(Path(argv[0]), pool) as host:
         return subprocess.run(argv[2:], env=dict(os.environ, DOCKER_HOST=host), check=False).returncode
 
 
