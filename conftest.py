@@ -22,8 +22,8 @@ import pytest
 os.environ["REGLAB_OFFLINE"] = "1"
 os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-"))
 
-# `make test` runs two sessions side by side (scripts/test.sh): the tests that may reach the Docker
-# daemon, and those marked ``daemonless``. Each session has state and work folders of its own, as
+# `make test` runs four sessions side by side (scripts/test.sh), some on Docker daemons of their own,
+# some with none. Each session has state and work folders of its own, as
 # if on a machine of its own, but for the 127.0.0.1 ports, which labs share through their port
 # locks. (Nested runs — nbval in a subprocess — inherit their session's folders.)
 os.environ.setdefault("REGLAB_WORKDIR", tempfile.mkdtemp(prefix="reglab-work-"))

@@ -76,4 +76,10 @@ while read -r name pid; do
     wait "$pid" || status=1
     cat "$logs/$name"
 done <"$logs/lanes"
+if [ "$status" != 0 ]; then  # the extra daemons' logs, for what they saw
+    mkdir -p test-artifacts
+    for dir in "$second" "$third"; do
+        [ -f "$dir/dockerd.log" ] && cp "$dir/dockerd.log" "test-artifacts/$(basename "$dir").log"
+    done
+fi
 exit $status
