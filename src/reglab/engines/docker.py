@@ -512,19 +512,23 @@ class DockerEngine(Engine):
 
     def remove_strangers(self, objects: list[LabObject]) -> None:
         """Remove objects the learner told the lab to take over (``Lab(..., adopt=True)``)."""
-        order = {"container": 0, "network": 1, "volume": 2}
-        for obj in sorted(objects, key=lambda o: order[o.kind]):
+        for obj in _in_removal_order(objects):
             try:
-                if obj.kind == "container":
-                    self.client.containers.get(obj.name).remove(force=True, v=True)
-                elif obj.kind == "volume":
-                    self.client.volumes.get(obj.name).remove(force=True)
-                else:
-                    self.client.networks.get(obj.name).remove()
-            except docker.errors.NotFound:
-                pass
+                self._remove(obj)
             except docker.errors.APIError as exc:
                 raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
+
+    def _remove(self, obj: LabObject) -> None:
+        """Remove one container (with its anonymous volumes), volume or network; gone already is fine."""
+        try:
+            if obj.kind == "container":
+                self.client.containers.get(obj.name).remove(force=True, v=True)
+            elif obj.kind == "volume":
+                self.client.volumes.get(obj.name).remove(force=True)
+            else:
+                self.client.networks.get(obj.name).remove()
+        except docker.errors.NotFound:
+            pass
 
     def remove_volume(self, name: str) -> None:
         try:
@@ -556,22 +560,19 @@ class DockerEngine(Engine):
         return found
 
     def remove_objects(self, scope: Scope) -> list[LabObject]:
-        found = self.objects(scope)
-        order = {"container": 0, "network": 1, "volume": 2}
         removed = []
-        for obj in sorted(found, key=lambda o: order[o.kind]):
+        for obj in _in_removal_order(self.objects(scope)):
             try:
-                if obj.kind == "container":
-                    self.client.containers.get(obj.name).remove(force=True, v=True)
-                elif obj.kind == "volume":
-                    self.client.volumes.get(obj.name).remove(force=True)
-                else:
-                    self.client.networks.get(obj.name).remove()
-            except docker.errors.NotFound:
-                pass
+                self._remove(obj)
             except docker.errors.APIError as exc:
                 if exc.status_code == 409:  # still used by a container that is not the lab's: leave it
                     continue
                 raise
             removed.append(obj)
         return removed
+
+
+def _in_removal_order(objects: list[LabObject]) -> list[LabObject]:
+    """Containers first (they use the networks and volumes), then networks, then volumes."""
+    order = {"container": 0, "network": 1, "volume": 2}
+    return sorted(objects, key=lambda o: order[o.kind])
