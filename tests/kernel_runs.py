@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -227,7 +229,10 @@ class LocalKernel:
     def __init__(self, env: dict, cwd: str, kernel_name: str = "python3", start_timeout: float = 300):
         from jupyter_client.manager import KernelManager
 
-        self.manager = KernelManager(kernel_name=kernel_name)
+        # Unix sockets, not TCP: with TCP, jupyter_client picks each kernel's five ports by binding
+        # and releasing them, and of 60 kernels started at once one died on a port another had taken.
+        self.sockets = tempfile.mkdtemp(prefix="reglab-kernel-")
+        self.manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.sockets}/k")
         self.manager.start_kernel(env=env, cwd=cwd)
         self.client = self.manager.client()
         self.client.start_channels(hb=False)  # the heartbeat thread can hang stop_channels under load
@@ -253,3 +258,4 @@ class LocalKernel:
     def shutdown(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=False)
+        shutil.rmtree(self.sockets, ignore_errors=True)
