@@ -140,7 +140,7 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
     back (daemon.json byte for byte, and the daemon's view of it), passes, and leaves nothing."""
     from jupyter_client.manager import start_new_kernel
 
-    from reglab.daemon import DaemonConfig
+    from reglab.daemon import DAEMON_JSON_ENV
 
     notebook = ROOT / "notebooks" / "05-secure-your-registry.ipynb"
     env = _env(engine_kind, tmp_path)
@@ -148,7 +148,12 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
     daemon = engine.daemon_config() if engine_kind == "docker" else None
     if daemon and daemon.why_not():
         pytest.skip(daemon.why_not())
-    path = (daemon or DaemonConfig()).path
+    if daemon:
+        path = daemon.path
+    else:  # the daemon.json reglab would use, of its own: the machine's may change meanwhile (make
+        path = tmp_path / "daemon.json"  # test runs notebook 05 under Docker beside this)
+        path.write_bytes(b'{\n  "debug": false\n}\n')
+        env[DAEMON_JSON_ENV] = str(path)
     original = path.read_bytes() if path.exists() else None
     shown = engine.insecure_registries()
     manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks"))
