@@ -134,6 +134,18 @@ _WAIT_KERNEL = """async () => {
   return {dirty: panel.context.model.dirty, kernel: kernel.name};
 }"""
 
+_ACTIVATE = """path => {
+  const app = window.jupyterapp;
+  if (!app) return false;
+  for (const widget of app.shell.widgets('main')) {
+    if (widget.context && widget.context.path === path) {
+      if (app.shell.currentWidget !== widget) app.shell.activateById(widget.id);
+      return app.shell.currentWidget === widget;
+    }
+  }
+  return false;
+}"""
+
 _STATE = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.context.model.toJSON().cells.filter(c => c.cell_type === 'code');
@@ -146,9 +158,10 @@ _STATE = """() => {
 
 def _open(page, jupyterlab, name: str) -> None:
     page.goto(f"{jupyterlab['url']}/lab/tree/{name}.ipynb?token={jupyterlab['token']}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           f" && window.jupyterapp.shell.currentWidget.context.path === '{name}.ipynb'",
-                           timeout=OPEN_TIMEOUT_MS)
+    # JupyterLab also restores the notebooks its workspace had open, and one of those may end up the
+    # current tab after ours opened (seen in make test: 03 never became current): wait for ours, then
+    # bring it forward
+    page.wait_for_function(_ACTIVATE, arg=f"{name}.ipynb", timeout=OPEN_TIMEOUT_MS)
     opened = page.evaluate(_WAIT_KERNEL)
     assert opened["kernel"] == "python3"
     # the learner sees no unsaved-changes dot on a notebook just opened
