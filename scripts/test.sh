@@ -51,7 +51,8 @@ daemonless() {
 }
 
 ignore=()
-if why=$("$BIN/python" -c 'import sys; sys.path.insert(0, "tests"); import second_dockerd as d; print(d.unavailable() or "")') && [ -z "$why" ]; then
+if why=$("$BIN/python" tests/second_dockerd.py --check); then
+    why=""
     for path in "${OWN_DAEMON[@]}"; do ignore+=("--ignore=$path"); done
     for path in "${THIRD_DAEMON[@]}"; do
         case $path in *::*) ignore+=("--deselect=$path") ;; *) ignore+=("--ignore=$path") ;; esac

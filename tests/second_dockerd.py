@@ -7,6 +7,7 @@ Docker tests on two more beside the machine's daemon: a daemon's images are one 
 its users and notebooks remove ``hello-world`` and count images, so their runs cannot share one
 daemon at the same moment, but three daemons can each run one.
 
+    python tests/second_dockerd.py --check   says whether a daemon can start here (exit 0), or why not
     python tests/second_dockerd.py [--pool CIDR] WORKDIR -- COMMAND…   runs COMMAND with DOCKER_HOST
     set to a daemon started for it (its networks in CIDR), then stops the daemon and removes its
     data; exits with COMMAND's code.
@@ -29,6 +30,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
+DEFAULT_POOL = "10.213.0.0/16"
+
 
 def unavailable() -> str | None:
     """Why no second daemon can start here (None when it can): it needs root, dockerd and ip."""
@@ -39,7 +42,7 @@ def unavailable() -> str | None:
 
 
 @contextmanager
-def second_daemon(work: Path, pool: str = "10.213.0.0/16") -> Iterator[str]:
+def second_daemon(work: Path, pool: str = DEFAULT_POOL) -> Iterator[str]:
     """Start a dockerd whose files live under ``work``; yield its ``DOCKER_HOST``; stop it and
     remove its data and bridge on exit. ``pool``: where its networks take their subnets."""
     tag = secrets.token_hex(2)
@@ -82,11 +85,15 @@ def second_daemon(work: Path, pool: str = "10.213.0.0/16") -> Iterator[str]:
 
 
 def main(argv: list[str]) -> int:
-    pool = "10.213.0.0/16"
+    if argv == ["--check"]:  # scripts/test.sh: can a daemon start here? If not, why
+        why = unavailable()
+        print(why or "yes")
+        return 1 if why else 0
+    pool = DEFAULT_POOL
     if argv[:1] == ["--pool"]:
         pool, argv = argv[1], argv[2:]
     if len(argv) < 3 or argv[1] != "--":
-        print("\n".join(__doc__.strip().splitlines()[-3:]), file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[-4:]), file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the daemon
     with second_daemon(Path(argv[0]), pool) as host:

@@ -222,7 +222,8 @@ def test_a_kernel_shut_down_normally_leaves_nothing(engine):
     """JupyterLab's "Shut Down Kernel" (a shutdown request, not a kill): the lab cleans up at exit."""
     from jupyter_client.manager import start_new_kernel
 
-    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, REGLAB_ENGINE="docker"), startup_timeout=300)
+    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, REGLAB_ENGINE="docker"),
+                                       startup_timeout=300)
     try:
         reply = client.execute_interactive("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
                                            "lab.run_registry(volume='data')", timeout=120)

@@ -20,7 +20,6 @@ import docker
 import pytest
 import second_dockerd
 from kernel_runs import LocalKernel, patterns, run_notebook
-from second_dockerd import second_daemon
 
 from reglab import Lab, ports
 from reglab.engines.docker import DockerEngine
@@ -64,7 +63,7 @@ def own_docker_engine(work: Path):
     images, containers and volumes, its own bridge, the same 127.0.0.1 for published ports."""
     if why := second_dockerd.unavailable():
         pytest.skip(why)
-    with second_daemon(work, pool="10.214.0.0/16") as host:
+    with second_dockerd.second_daemon(work, pool="10.214.0.0/16") as host:
         yield host, DockerEngine(docker.DockerClient(base_url=host, timeout=120))
 
 

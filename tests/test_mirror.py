@@ -74,8 +74,9 @@ def test_a_cache_refusal_reads_the_same_from_the_client_and_from_the_daemon():
 # ----------------------------------------------------------------------------- both engines, live
 
 
-@pytest.fixture(params=["docker", pytest.param("local", marks=pytest.mark.daemonless)])  # the latter beside the Docker tests
+@pytest.fixture(params=["docker", pytest.param("local", marks=pytest.mark.daemonless)])
 def mirror_lab(request):
+    """A lab on each engine (the daemonless one runs beside the Docker tests, make test)."""
     chosen = request.getfixturevalue("engine") if request.param == "docker" else LocalEngine()
     with labs(chosen, "t-") as make:
         yield make("m")
