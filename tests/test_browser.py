@@ -162,6 +162,14 @@ def _open(page, jupyterlab, name: str) -> None:
     # current tab after ours opened (seen in make test: 03 never became current): wait for ours, then
     # bring it forward
     page.wait_for_function(_ACTIVATE, arg=f"{name}.ipynb", timeout=OPEN_TIMEOUT_MS)
+    # the kernel started, within a bound: page.evaluate below waits without one (a kernel that never
+    # started once held make test for 15 minutes); the screenshot shows what the page showed instead
+    try:
+        page.wait_for_function("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
+                               " return !!(s.session && s.session.kernel); }", timeout=OPEN_TIMEOUT_MS)
+    except Exception:
+        _shot(page, f"{name}-no-kernel")
+        raise
     opened = page.evaluate(_WAIT_KERNEL)
     assert opened["kernel"] == "python3"
     # the learner sees no unsaved-changes dot on a notebook just opened
