@@ -68,10 +68,10 @@ def main() -> None:
             target = fresh_registry().ref(f"reglab-{n}/big", "1")
             store.tag("bench/big:1", target)
             start = time.perf_counter()
-            engine.push(target)
+            engine.images.push(target)
             pushed = time.perf_counter()
             fresh = work / f"pull-{n}"
-            LocalEngine(store=ImageStore(fresh)).pull(target)
+            LocalEngine(store=ImageStore(fresh)).images.pull(target)
             done = time.perf_counter()
             shutil.rmtree(fresh)
             store.untag(target)

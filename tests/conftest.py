@@ -43,5 +43,5 @@ def lab_factory(engine):
     """Make quiet labs named ``t-<name>`` on the Docker engine; every one is cleaned up after the test."""
     with labs(engine, "t-") as make:
         yield make
-    assert [o for o in engine.objects(Scope.of(None)) if o.lab.startswith("t-")] == []
+    assert [o for o in engine.objects.of(Scope(None)) if o.lab.startswith("t-")] == []
 

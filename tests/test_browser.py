@@ -245,7 +245,7 @@ def test_a_learner_runs_notebooks_01_03_04_in_jupyterlab(jupyterlab, page, engin
     server = jupyterlab["server"]
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
-    left = [o for o in engine.objects(Scope.of(None)) if o.lab in ("01", "03", "04")]
+    left = [o for o in engine.objects.of(Scope(None)) if o.lab in ("01", "03", "04")]
     assert left == [], f"left behind: {left}\n" + jupyterlab["log"].read_text()[-2000:]
     assert _digests(ROOT / "notebooks") == committed  # the committed notebooks are untouched
     with capsys.disabled():

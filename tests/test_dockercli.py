@@ -3,30 +3,30 @@ prove the commands live under the daemonless engine, tests/test_labs.py)."""
 
 import pytest
 
-from reglab.dockercli import Usage, _publish, _split_flags, _template, parse_run, scope_for
+from now import State, settings
+
+from reglab.dockercli import Usage, _split_flags, _template, parse_run, scope_for
 from reglab.naming import Scope
-from reglab.state import State
+from reglab.registry_run import RegistryRun, parse_publish
 
 
 def test_run_reads_the_flags_the_labs_use():
-    opts = parse_run(["-d", "--name", "reg", "-p", "127.0.0.1:5110:5000", "-v", "data:/var/lib/registry",
-                      "--user", "0:0", "-e", "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true", "registry:2"])
-    assert (opts.detach, opts.name, opts.image) == (True, "reg", "registry:2")
-    assert opts.publish == ["127.0.0.1:5110:5000"] and opts.volumes == ["data:/var/lib/registry"]
-    assert opts.env == {"REGISTRY_STORAGE_MAINTENANCE_READONLY": "enabled: true"}
+    run = RegistryRun.parse(["-d", "--name", "reg", "-p", "127.0.0.1:5110:5000", "-v", "data:/var/lib/registry",
+                             "--user", "0:0", "-e", "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true", "registry:2"])
+    assert (run.name, run.image, run.host, run.port, run.volume, run.user) == \
+        ("reg", "registry:2", "127.0.0.1", 5110, "data", "0:0")
+    assert run.env == (("REGISTRY_STORAGE_MAINTENANCE_READONLY", "enabled: true"),)
     assert parse_run(["--rm", "-it", "hello-world"]).remove
 
 
 def test_what_only_docker_can_do_is_one_sentence():
     with pytest.raises(Usage, match="needs Docker"):
-        parse_run(["--network", "lab", "registry:2"])
+        parse_run(["--network", "lab", "hello-world"])
     with pytest.raises(Usage, match="requires at least 1 argument"):
         parse_run(["-d"])
     with pytest.raises(Usage, match="5000 inside"):
-        _publish("127.0.0.1:5110:8080")
-    with pytest.raises(Usage, match="127.0.0.1 only"):
-        _publish("10.0.0.1:5110:5000")
-    assert _publish("5110:5000") == ("127.0.0.1", 5110)
+        parse_publish("127.0.0.1:5110:8080")
+    assert parse_publish("5110:5000") == ("0.0.0.0", 5110)  # all addresses, as Docker reads it
 
 
 def test_flags_with_values_depend_on_the_command():
@@ -37,16 +37,14 @@ def test_flags_with_values_depend_on_the_command():
     assert _template("{{json .Mounts}}", doc) == '[{"Type": "volume"}]'
 
 
-def test_names_belong_to_the_lab_they_start_with(monkeypatch):
-    monkeypatch.setenv("REGLAB_LEARNER", "t-cli")
-    monkeypatch.delenv("REGLAB_LAB", raising=False)
+def test_names_belong_to_the_lab_they_start_with():
+    cli = settings().but(learner="t-cli")
     state = State(Scope("lab-02", "t-cli"))
     state.add_name("volumes", "reglab-t-cli-lab-02-data")  # a sheet of lab-02 was set up
     try:
-        assert scope_for("reglab-t-cli-lab-02-registry2") == Scope("lab-02", "t-cli")
-        assert scope_for("my-registry") == Scope("cli", "t-cli")
-        monkeypatch.setenv("REGLAB_LAB", "lab-07")
-        assert scope_for("my-registry") == Scope("lab-07", "t-cli")
+        assert scope_for("reglab-t-cli-lab-02-registry2", cli) == Scope("lab-02", "t-cli")
+        assert scope_for("my-registry", cli) == Scope("cli", "t-cli")
+        assert scope_for("my-registry", cli, lab="lab-07") == Scope("lab-07", "t-cli")
     finally:
         state.clear()
         state.dir.rmdir()
@@ -74,7 +72,8 @@ def test_login_is_checked_then_stored_and_never_printed(monkeypatch):
         password = Path(sheet.password_file).read_text().strip()
         login = [sys.executable, "-m", "reglab", "docker", "login", "--username", sheet.user, "--password-stdin",
                  sheet.address]
-        env = dict(os.environ, REGLAB_ENGINE="local")
+        # typed in a terminal, as labs/README.md says: the sheet's DOCKER_CONFIG exported first
+        env = dict(os.environ, REGLAB_ENGINE="local", DOCKER_CONFIG=sheet.docker_config)
         wrong = subprocess.run(login, input="not-the-password\n", capture_output=True, text=True, env=env, check=False)
         assert wrong.returncode != 0 and "Login Succeeded" not in wrong.stdout
         assert len((wrong.stdout + wrong.stderr).strip().splitlines()) == 1, wrong.stderr

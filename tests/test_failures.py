@@ -107,19 +107,19 @@ def test_stale_container_from_a_killed_run_is_replaced(engine, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ.copy())
     assert out.returncode == -signal.SIGKILL
     port = int(out.stdout.strip())
-    names = {o.name for o in engine.objects(Scope.of("t-stale"))}
+    names = {o.name for o in engine.objects.of(Scope("t-stale"))}
     assert names == {"reglab-t-stale-registry", "reglab-t-stale-registry-data"}
-    assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is not None
+    assert engine.images.info(f"127.0.0.1:{port}/hello-world:stale") is not None
 
     lab = Lab("t-stale", engine=engine, echo=False)
     try:
-        assert engine.objects(Scope.of("t-stale")) == []
-        assert engine.image_info(f"127.0.0.1:{port}/hello-world:stale") is None
+        assert engine.objects.of(Scope("t-stale")) == []
+        assert engine.images.info(f"127.0.0.1:{port}/hello-world:stale") is None
         registry = lab.run_registry()  # same name, no 409 Conflict
-        assert engine.state(registry.name) == "running"
+        assert engine.containers.state(registry.name) == "running"
     finally:
         lab.cleanup()
-    assert engine.objects(Scope.of("t-stale")) == []
+    assert engine.objects.of(Scope("t-stale")) == []
 
 
 def test_learners_own_objects_are_never_touched(engine, lab_factory):
@@ -184,7 +184,7 @@ def test_image_in_use_and_stopped_registry(lab_factory):
     lab.remove_image(registry.ref("hello-world"))
     # course images come back at the next Lab start
     again = lab_factory("inuse-2")
-    assert again.engine.image_info("hello-world") is not None
+    assert again.engine.images.info("hello-world") is not None
 
 
 def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, tmp_path):
@@ -212,9 +212,9 @@ def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_n
     with pytest.raises(ManifestUnknown):  # noqa: SIM117 (the raise from inside the lab is the point)
         with Lab("t-with", engine=engine, echo=False) as lab:
             registry = lab.run_registry(bind=theirs)
-            assert engine.objects(Scope.of("t-with")) != []
+            assert engine.objects.of(Scope("t-with")) != []
             lab.pull(registry.ref("nothing-here"))
-    assert engine.objects(Scope.of("t-with")) == []
+    assert engine.objects.of(Scope("t-with")) == []
     assert (theirs / "notes.txt").read_text() == "mine"
 
 
@@ -228,11 +228,11 @@ def test_a_kernel_shut_down_normally_leaves_nothing(engine):
         reply = client.execute_interactive("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
                                            "lab.run_registry(volume='data')", timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
-        assert len(engine.objects(Scope.of("t-shutdown"))) == 2  # the registry and its volume
+        assert len(engine.objects.of(Scope("t-shutdown"))) == 2  # the registry and its volume
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)  # a shutdown request: the kernel exits as JupyterLab asks it to
-    assert engine.objects(Scope.of("t-shutdown")) == []
+    assert engine.objects.of(Scope("t-shutdown")) == []
 
 
 _LEARNERS_KERNEL = textwrap.dedent("""

@@ -12,6 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from now import settings
+
+from reglab.config import Settings
 from reglab import elf, images
 from reglab.errors import ImageMissing
 
@@ -45,7 +48,7 @@ def _layer_files(archive: bytes) -> dict:
 
 
 def test_registry_standin_looks_like_upstream():
-    files, config = _layer_files(images.registry_standin_archive("registry:2"))
+    files, config = _layer_files(images.registry_standin_archive("registry:2", settings()))
     for path in ("bin/registry", "bin/busybox", "entrypoint.sh", "etc/docker/registry/config.yml", "var/lib/registry"):
         assert path in files, path
     for applet in ("sh", "du", "find"):
@@ -102,14 +105,14 @@ def test_a_stand_in_of_an_older_recipe_is_rebuilt(tmp_path, monkeypatch):
     engine = LocalEngine(store=ImageStore(tmp_path / "store"))
     old_config = dict(images._standin_config("hello", ["/hello"]))
     old_config["Labels"] = {**old_config["Labels"], "reglab.standin.recipe": "1"}
-    engine.load_image_archive(images.image_archive(["hello-world"], [images.Layer().file("hello", b"old")], old_config))
-    assert engine.image_info("hello-world").recipe == "1"
-    statuses = {s.role: s.action for s in images.ensure(engine, roles=("hello",))}
+    engine.images.load(images.image_archive(["hello-world"], [images.Layer().file("hello", b"old")], old_config))
+    assert engine.images.info("hello-world").recipe == "1"
+    statuses = {s.role: s.action for s in images.ensure(engine, ("hello",), settings=settings())}
     assert statuses == {"hello": "rebuilt"}
-    info = engine.image_info("hello-world")
+    info = engine.images.info("hello-world")
     assert info.recipe == images.RECIPES["hello"]
     assert info.id == engine.store.find("hello-world").id
-    assert [s.action for s in images.ensure(engine, roles=("hello",))] == ["present"]
+    assert [s.action for s in images.ensure(engine, ("hello",), settings=settings())] == ["present"]
 
 
 # ----------------------------------------------------------------------------- which images a learner gets
@@ -156,8 +159,8 @@ def auto(monkeypatch):
 
 
 def _absent(engine, ref: str) -> None:
-    if engine.image_info(ref) is not None:
-        engine.remove_image(ref)
+    if engine.images.info(ref) is not None:
+        engine.images.remove(ref)
 
 
 def test_the_probe_counts_any_answer_and_a_closed_port_as_unreachable():
@@ -167,26 +170,24 @@ def test_the_probe_counts_any_answer_and_a_closed_port_as_unreachable():
     assert images.hub_reachable(_closed_port_url()) is False
 
 
-def test_image_source_follows_reglab_offline(monkeypatch):
+def test_image_source_follows_reglab_offline():
     for value, source in (("1", "standin"), ("0", "hub"), ("", "auto")):
-        monkeypatch.setenv("REGLAB_OFFLINE", value)
-        assert images.image_source() == source
-    monkeypatch.delenv("REGLAB_OFFLINE")
-    assert images.image_source() == "auto" and not images.offline()
+        assert Settings.from_env({"REGLAB_OFFLINE": value}).image_source == source
+    assert Settings.from_env({}).image_source == "auto" and not Settings.from_env({}).offline
 
 
 def test_present_images_are_used_without_asking_docker_hub(engine, auto):
     ref = "reglab-test/hello-present:1"
     auto.setenv("REGLAB_HELLO_IMAGE", ref)
-    engine.load_image_archive(images.hello_standin_archive(ref))
+    engine.images.load(images.hello_standin_archive(ref))
     try:
         with _probe_target() as (url, asked):
             auto.setenv("REGLAB_HUB_PROBE_URL", url)
-            statuses = images.ensure(engine)
+            statuses = images.ensure(engine, settings=settings())
         assert [s.action for s in statuses] == ["present", "present"]
         assert asked == []  # nothing missing: Docker Hub is not even asked
     finally:
-        engine.remove_image(ref)
+        engine.images.remove(ref)
 
 
 def test_without_docker_hub_a_stand_in_is_built(engine, auto):
@@ -194,10 +195,10 @@ def test_without_docker_hub_a_stand_in_is_built(engine, auto):
     auto.setenv("REGLAB_HELLO_IMAGE", ref)
     _absent(engine, ref)
     try:
-        [status] = images.ensure(engine, ("hello",))
+        [status] = images.ensure(engine, ("hello",), settings=settings())
         assert (status.action, status.standin) == ("built", True)
         assert status.why.startswith("Docker Hub cannot be reached (http://127.0.0.1:")
-        info = engine.image_info(ref)
+        info = engine.images.info(ref)
         assert info is not None and info.standin  # in the daemon's store, labelled reglab.standin=true
         assert str(status).startswith(f"{ref} (offline stand-in): built — Docker Hub cannot be reached")
     finally:
@@ -210,18 +211,18 @@ def test_without_docker_hub_or_packages_one_sentence_says_the_ways_forward(engin
     auto.setenv("REGLAB_REGISTRY_BIN", str(tmp_path / "no-registry"))  # the registry binary is not here
     _absent(engine, ref)
     with pytest.raises(ImageMissing) as raised:
-        images.ensure(engine, ("registry",))
+        images.ensure(engine, ("registry",), settings=settings())
     text = str(raised.value)
     assert "Docker Hub cannot be reached" in text and "docker-registry is missing" in text
     assert "python -m reglab images" in text and "sudo apt-get install docker-registry busybox-static" in text
     assert "\n" not in text and text.count(". ") == 0 and text.endswith(").")
-    assert engine.image_info(ref) is None
+    assert engine.images.info(ref) is None
 
 
 def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
     from reglab.engines.local import LocalEngine, registry_binary
 
-    if registry_binary() is None:
+    if registry_binary(settings().registry_bin) is None:
         pytest.fail("the registry binary is missing: scripts/setup.sh installs docker-registry")
     engine = LocalEngine()
     ref = "reglab-test/hello-local:1"
@@ -230,11 +231,11 @@ def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
     try:
         with _probe_target() as (url, asked):
             auto.setenv("REGLAB_HUB_PROBE_URL", url)
-            statuses = images.ensure(engine)
+            statuses = images.ensure(engine, settings=settings())
         assert [s.action for s in statuses] == ["present", "built"]
         assert statuses[1].why == "the daemonless engine does not pull from Docker Hub"
         assert asked == []
-        assert engine.image_info(ref).standin
+        assert engine.images.info(ref).standin
     finally:
         _absent(engine, ref)
 
@@ -242,13 +243,13 @@ def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
 def test_a_lab_says_once_that_its_images_are_not_the_stand_ins(lab_factory, engine, monkeypatch, capsys):
     ref = "reglab-test/real-hello:1"
     monkeypatch.setenv("REGLAB_HELLO_IMAGE", ref)
-    engine.load_image_archive(images.docker_archive([images.synthetic_image(ref, [images.Layer().file("x", b"x")])]))
+    engine.images.load(images.docker_archive([images.synthetic_image(ref, [images.Layer().file("x", b"x")])]))
     try:
-        lab_factory("real", echo=True)
+        lab_factory("real", echo=True, settings=settings())
         lines = [line for line in capsys.readouterr().out.splitlines() if "not reglab's stand-in" in line]
         assert lines == [(f"(reglab) {ref} here is not reglab's stand-in (it came from Docker Hub or elsewhere): "
                           "the digests, sizes and hello-world's greeting you see differ from those saved in the "
                           "notebook, as expected.")]
     finally:
-        engine.remove_image(ref)
+        engine.images.remove(ref)
     assert os.environ.get("REGLAB_OFFLINE") == "1"  # the tests themselves use the stand-ins

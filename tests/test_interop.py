@@ -95,7 +95,7 @@ def test_layer_compression_is_byte_identical_to_dockers(docker_engine, interop_l
         "empty": b"",
     }
     builds = [_build(registry.ref(f"oracle-{kind}", "1"), kind, {kind: data}) for kind, data in kinds.items()]
-    docker_engine.load_image_archive(images.docker_archive(builds))
+    docker_engine.images.load(images.docker_archive(builds))
     for build in builds:
         docker_tags.append(build.tags[0])
         run("docker", "image", "push", build.tags[0])
@@ -125,14 +125,14 @@ def test_local_push_pulls_with_docker_and_inspects_with_skopeo(docker_engine, lo
     build = _build(tag, "multi", {"a/one": b"1" * 5000, "b/two": bytes(range(256)) * 300, "c/three": b"3\n"})
     local_engine.store.import_builds([build])
     lab.state.add_tag(tag)
-    pushed = local_engine.push(tag)
+    pushed = local_engine.images.push(tag)
     assert pushed.layers == 3
 
     docker_tags.append(tag)
     run("docker", "image", "pull", tag)
     inspect = json.loads(run("docker", "image", "inspect", tag))[0]
     assert f"{registry.address}/t-interop/multi@{pushed.digest}" in inspect["RepoDigests"]
-    assert inspect["Id"] == local_engine.image_info(tag).id
+    assert inspect["Id"] == local_engine.images.info(tag).id
 
     skopeo = json.loads(run("skopeo", "inspect", "--tls-verify=false", f"docker://{tag}"))
     assert skopeo["Digest"] == pushed.digest
@@ -157,13 +157,13 @@ def test_docker_push_pulls_into_the_local_store_byte_identical(docker_engine, in
     registry = lab.run_registry(port=ports.choose(5200), bind=tmp_path / "registry")
     tag = registry.ref("t-interop/pushed-by-docker", "1")
     layers = [images.random_layer(f"data/{i}", 600_000 + i, "from-docker") for i in range(3)]
-    docker_engine.load_image_archive(images.docker_archive([images.ImageBuild([tag], layers, {"Cmd": ["/x"]})]))
+    docker_engine.images.load(images.docker_archive([images.ImageBuild([tag], layers, {"Cmd": ["/x"]})]))
     docker_tags.append(tag)
     out = run("docker", "image", "push", tag)
     docker_digest = next(w for w in out.split() if w.startswith("sha256:"))
 
     store = ImageStore(tmp_path / "store")
-    pulled = LocalEngine(store=store).pull(tag)
+    pulled = LocalEngine(store=store).images.pull(tag)
     assert (pulled.digest, pulled.layers, pulled.moved) == (docker_digest, 3, 3)
     ours = {p.name: p for p in store.blobs.iterdir()}
     theirs = {p.parent.name: p for p in (tmp_path / "registry/docker/registry/v2/blobs/sha256").glob("*/*/data")}
@@ -194,10 +194,10 @@ def test_skopeo_reads_and_fills_the_local_store(local_engine, interop_lab):
     digest = json.loads(run("skopeo", "inspect", "--tls-verify=false", f"docker://{target}"))["Digest"]
     assert digest == store.find(name).manifest_digest
     lab.state.add_tag(target)
-    pulled = local_engine.pull(target)
+    pulled = local_engine.images.pull(target)
     assert (pulled.digest, pulled.layers) == (digest, 0)  # every blob is here already
     fresh = LocalEngine(store=ImageStore(store.root.parent / "fresh"))
-    assert fresh.pull(target).digest == digest
+    assert fresh.images.pull(target).digest == digest
 
 
 def test_error_sentences_match_the_docker_engine():
@@ -219,8 +219,8 @@ def test_plain_http_only_where_the_docker_daemon_allows_it(engine):
     from reglab.registry_api import plain_http_allowed
 
     # the daemonless engine's rule is the live daemon's default (Docker 20.10: 127.0.0.0/8, not ::1)
-    assert LocalEngine().insecure_registries() == engine.insecure_registries()
-    allowed = engine.insecure_registries()
+    assert LocalEngine().daemon.insecure_registries() == engine.daemon.insecure_registries()
+    allowed = engine.daemon.insecure_registries()
     assert all(plain_http_allowed(h, allowed) for h in ("127.0.0.1:5000", "127.8.9.10:5000", "localhost:5000"))
     assert not any(plain_http_allowed(h, allowed) for h in ("10.0.0.1:5000", "registry.example.org", "[::1]:5000"))
     assert plain_http_allowed("10.0.0.1:5000", allowed + ["10.0.0.1:5000"])  # listed in insecure-registries

@@ -26,7 +26,7 @@ import pytest
 
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
-from reglab.state import State, work_root
+from now import State, work_root
 from reglab.tasks import SHEETS, sheet_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling
         left += [f"volume {v.name}" for v in client.volumes.list() if v.name.startswith(prefix)]
         left += [f"dangling volume {v.name}" for v in client.volumes.list(filters={"dangling": True})
                  if v.name not in dangling_before]
-        images = docker_engine.list_images()
+        images = docker_engine.images.list()
     else:
         out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
         left += [line for line in out.stdout.splitlines() if str(State(scope).dir) + "/" in line]
@@ -260,8 +260,8 @@ def test_clean_removes_what_a_learner_typed_for_a_sheet(engine, tmp_path):
             del os.environ["REGLAB_LEARNER"]
         else:
             os.environ["REGLAB_LEARNER"] = old
-    engine.create_volume(sheet.scope, sheet.volume)  # the sheet's volume, labelled, is used by …
-    engine.remove(sheet.registry)  # … the registry the learner recreated by hand, as task 1 asks
+    engine.objects.create_volume(sheet.scope, sheet.volume)  # the sheet's volume, labelled, is used by …
+    engine.containers.remove(sheet.registry)  # … the registry the learner recreated by hand, as task 1 asks
     engine.client.containers.run("registry:2", name=sheet.registry, detach=True,
                                  volumes={sheet.volume: {"bind": "/var/lib/registry", "mode": "rw"}})
     assert _leftovers("docker", lab, learner, engine, dangling) != []

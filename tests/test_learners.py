@@ -25,7 +25,7 @@ from reglab import Lab, ports
 from reglab.engines.docker import DockerEngine
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.naming import Scope
-from reglab.state import lab_dirs, scope_root, state_root
+from now import lab_dirs, scope_root, state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = {n: next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in ("01", "02", "03")}
@@ -53,7 +53,7 @@ def _leftovers(engine, learner: str) -> list:
     """Everything of ``learner`` still here: engine objects (by label), registry processes, lab
     folders (with the tags and folders they record)."""
     scope = Scope(None, learner)
-    return (engine.objects(scope) + _registry_processes(learner)
+    return (engine.objects.of(scope) + _registry_processes(learner)
             + [str(d) for d in lab_dirs(scope) if d.exists()])
 
 
@@ -103,7 +103,7 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
         bystander = Lab(numbers[0], engine=eng, echo=False, learner=BYSTANDER)
         try:
             kept = bystander.run_registry(volume="registry-data")
-            theirs = sorted(o.name for o in eng.objects(Scope(numbers[0], BYSTANDER)))
+            theirs = sorted(o.name for o in eng.objects.of(Scope(numbers[0], BYSTANDER)))
             assert theirs == [f"reglab-{BYSTANDER}-{numbers[0]}-registry",
                               f"reglab-{BYSTANDER}-{numbers[0]}-registry-data"]
 
@@ -115,8 +115,8 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
             for learner in learners:
                 assert _leftovers(engines[learner], learner) == [], learner
             # the bystander's lab of the same number is untouched: its objects, its registry answering
-            assert sorted(o.name for o in eng.objects(Scope(numbers[0], BYSTANDER))) == theirs
-            assert eng.state(kept.name) == "running"
+            assert sorted(o.name for o in eng.objects.of(Scope(numbers[0], BYSTANDER))) == theirs
+            assert eng.containers.state(kept.name) == "running"
             assert kept.api.catalog() == []
         finally:
             bystander.cleanup()

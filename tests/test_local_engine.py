@@ -21,7 +21,7 @@ from conftest import labs
 
 from reglab import Lab, images, ports
 from reglab.engines import choose_engine, get_engine
-from reglab.engines.base import RegistrySpec
+from reglab.registry_run import RegistryRun
 from reglab.engines.local import NO_RUNTIME, LocalEngine, registry_binary
 from reglab.errors import (
     EngineError,
@@ -33,9 +33,10 @@ from reglab.errors import (
 )
 from reglab.naming import Scope
 from reglab.oci import ImageStore
-from reglab.state import State, state_root
+from now import State, settings, state_root
+from reglab.registry_run import REGISTRY_CONFIG
 
-pytestmark = [pytest.mark.skipif(registry_binary() is None, reason="the registry binary (docker-registry) is missing"),
+pytestmark = [pytest.mark.skipif(registry_binary(settings().registry_bin) is None, reason="the registry binary (docker-registry) is missing"),
               pytest.mark.daemonless]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def local_lab(local_engine):
     with labs(local_engine, "t-local-") as make:
         yield make
     assert our_registry_processes() == []
-    assert [o for o in local_engine.objects(Scope.of(None)) if o.lab.startswith("t-local-")] == []
+    assert [o for o in local_engine.objects.of(Scope(None)) if o.lab.startswith("t-local-")] == []
 
 
 def port() -> int:
@@ -122,9 +123,9 @@ def test_seed_flow_push_remove_pull(local_lab, local_engine):
     again = lab.push(ref)  # the registry has every layer: nothing is sent
     assert (again.moved, again.already, again.digest) == (0, 1, pushed.digest)
 
-    image_id = local_engine.image_info("hello-world").id
+    image_id = local_engine.images.info("hello-world").id
     lab.remove_image(ref)
-    assert local_engine.image_info(ref) is None and local_engine.image_info(image_id) is not None
+    assert local_engine.images.info(ref) is None and local_engine.images.info(image_id) is not None
     pulled = lab.pull(ref)  # hello-world still holds the layer
     assert (pulled.digest, pulled.layers) == (pushed.digest, 0)
 
@@ -136,7 +137,7 @@ def test_pull_into_an_empty_store_is_byte_identical(local_lab, local_engine, tmp
     lab.tag("hello-world", ref)
     pushed = lab.push(ref)
     empty = LocalEngine(store=ImageStore(tmp_path / "store"))
-    pulled = empty.pull(ref)
+    pulled = empty.images.pull(ref)
     assert (pulled.digest, pulled.layers, pulled.moved) == (pushed.digest, 1, 1)
     ours = {p.name: sha256sum(p) for p in (tmp_path / "store/blobs/sha256").iterdir()}
     assert all(digest == f"sha256:{name}" for name, digest in ours.items())
@@ -159,14 +160,14 @@ def test_registry_is_a_child_process_on_loopback_with_a_pid_file(local_lab, loca
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[1:3] == [b"serve", str(folder / "config.yml").encode()]
     assert listening(registry.port) == ["127.0.0.1"]
-    assert local_engine.state(registry.name) == "running"
-    assert [o.name for o in local_engine.objects(lab.scope)] == [registry.name]
+    assert local_engine.containers.state(registry.name) == "running"
+    assert [o.name for o in local_engine.objects.of(lab.scope)] == [registry.name]
     lab.kill_registry()
     assert not Path(f"/proc/{pid}").exists() or b"Z" in Path(f"/proc/{pid}/stat").read_bytes().split(b")")[-1][:3]
-    assert local_engine.state(registry.name) == "exited"
+    assert local_engine.containers.state(registry.name) == "exited"
     assert not (folder / "pid").exists() and (folder / "data").is_dir()  # stopped, not removed
     lab.remove_registry()
-    assert not folder.exists() and local_engine.state(registry.name) is None
+    assert not folder.exists() and local_engine.containers.state(registry.name) is None
 
 
 def test_without_a_volume_the_images_die_with_the_registry(local_lab):
@@ -189,17 +190,17 @@ def test_a_volume_keeps_the_images_across_a_recreated_registry(local_lab, local_
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
     volume = State(lab.scope).dir / "volumes" / "reglab-t-local-vol-registry-data"
-    assert local_engine.volume_exists(volume.name)
+    assert local_engine.objects.volume_exists(volume.name)
     lab.kill_registry()
     lab.remove_registry()
     assert (volume / "docker/registry/v2/repositories/hello-world").is_dir()
     registry = lab.run_registry(volume="registry-data")
     assert curl_json(f"{registry.url}/v2/_catalog") == {"repositories": ["hello-world"]}
     assert lab.storage.show_link("hello-world") == pushed.digest
-    assert [(o.kind, o.name) for o in local_engine.objects(lab.scope)] == [
+    assert [(o.kind, o.name) for o in local_engine.objects.of(lab.scope)] == [
         ("container", registry.name), ("volume", volume.name)]
     removed = lab.cleanup()
-    assert f"volume {volume.name}" in removed and not volume.exists()
+    assert f"volume {volume.name}" in map(str, removed) and not volume.exists()
 
 
 def test_a_bind_mount_is_an_ordinary_folder(local_lab, tmp_path):
@@ -235,7 +236,7 @@ def test_a_killed_kernel_leaves_a_registry_the_next_lab_stops(local_engine, tmp_
     try:
         assert our_registry_processes() == []
         assert listening(chosen) == []
-        assert local_engine.objects(Scope.of("t-local-stale")) == []
+        assert local_engine.objects.of(Scope("t-local-stale")) == []
     finally:
         lab.cleanup()
 
@@ -254,12 +255,12 @@ def test_a_taken_port_is_refused(local_engine):
     holder.listen()
     taken = holder.getsockname()[1]
     try:
-        spec = RegistrySpec(Scope.of("t-local-taken"), "reglab-t-local-taken-registry", images.registry_image(), taken)
+        run = RegistryRun("reglab-t-local-taken-registry", local_engine.settings.registry_image, taken)
         with pytest.raises(PortInUse):
-            local_engine.start_registry(spec)
+            local_engine.containers.start_registry(run, Scope("t-local-taken"))
     finally:
         holder.close()
-        local_engine.remove_objects(Scope.of("t-local-taken"))
+        local_engine.objects.remove_all(Scope("t-local-taken"))
 
 
 # ----------------------------------------------------------------------------- garbage collection and storage
@@ -270,12 +271,13 @@ def test_garbage_collect_runs_the_binary_on_the_registrys_config(local_lab, loca
     registry = lab.run_registry(port=port())
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
-    code, out = local_engine.garbage_collect(registry.name, dry_run=True)
+    gc = ["registry", "garbage-collect", "--dry-run", REGISTRY_CONFIG]
+    code, out = (done := local_engine.containers.exec(registry.name, gc)).exit_code, done.output
     assert code == 0 and pushed.digest in out and "3 blobs marked, 0 blobs and 0 manifests eligible" in out
     data = State(lab.scope).dir / "containers" / registry.name / "data"
     assert str(data) not in out  # paths read as inside the container, like the twin shows
     lab.kill_registry()  # garbage-collect is an offline tool: a stopped registry's storage works too
-    assert local_engine.garbage_collect(registry.name, dry_run=True)[0] == 0
+    assert local_engine.containers.exec(registry.name, gc).exit_code == 0
 
 
 def test_tree_reads_the_data_folder_where_it_lies(local_lab, local_engine):
@@ -305,8 +307,8 @@ def test_running_a_stand_in_shows_what_docker_prints(local_lab, local_engine):
     assert first.startswith(NO_RUNTIME) and "cannot" not in rest
     assert rest == images.hello_greeting()  # the stand-in's own words; nothing from the image ran here
     assert result.exit_code == 0
-    assert local_engine.state(result.name) == "exited"
-    assert [o.name for o in local_engine.objects(lab.scope)] == [result.name]
+    assert local_engine.containers.state(result.name) == "exited"
+    assert [o.name for o in local_engine.objects.of(lab.scope)] == [result.name]
 
 
 def test_an_image_used_by_a_stopped_container_cannot_lose_its_last_name(local_lab, local_engine):
@@ -321,7 +323,7 @@ def test_an_image_used_by_a_stopped_container_cannot_lose_its_last_name(local_la
     assert "reglab-t-local-inuse-user" in str(info.value)
     lab.remove_container("user")
     lab.remove_image("t-local-inuse/only:1")
-    assert local_engine.image_info("t-local-inuse/only:1") is None
+    assert local_engine.images.info("t-local-inuse/only:1") is None
 
 
 # ----------------------------------------------------------------------------- transfers
@@ -340,9 +342,9 @@ def test_chunked_and_monolithic_uploads_store_the_same_blobs(local_lab, local_en
         local_engine.store.import_builds([_synthetic(tag, "chunks", [300_000, 700_000, 5])], docker_compatible=False)
         lab.state.add_tag(tag)
     events = []
-    mono = local_engine.push(tags[0], progress=lambda *e: events.append(e))
+    mono = local_engine.images.push(tags[0], progress=lambda *e: events.append(e))
     chunked_engine = LocalEngine(store=local_engine.store, chunk_size=64 * 1024)
-    chunked = chunked_engine.push(tags[1])
+    chunked = chunked_engine.images.push(tags[1])
     assert mono.digest == chunked.digest and (mono.layers, mono.moved) == (3, 3)
     statuses = {status for _, _, _, status in events}
     assert {"Preparing", "Pushing", "Pushed"} <= statuses
@@ -354,7 +356,7 @@ def test_chunked_and_monolithic_uploads_store_the_same_blobs(local_lab, local_en
     assert len(blobs) == 5  # 3 layers, 1 config, 1 manifest: stored once for both repositories
     for blob in blobs:
         assert sha256sum(blob) == f"sha256:{blob.parent.name}"
-    again = local_engine.push(tags[0])
+    again = local_engine.images.push(tags[0])
     assert (again.moved, again.already) == (0, 3)
 
 
@@ -364,7 +366,7 @@ def test_pull_refuses_a_blob_whose_bytes_do_not_match_its_digest(local_lab, loca
     tag = registry.ref("damaged", "1")
     local_engine.store.import_builds([_synthetic(tag, "damaged", [50_000])], docker_compatible=False)
     lab.state.add_tag(tag)
-    pushed = local_engine.push(tag)
+    pushed = local_engine.images.push(tag)
     layer = local_engine.store.find(tag).layers[0]["digest"]
     blob = tmp_path / "data/docker/registry/v2/blobs/sha256" / layer[7:9] / layer[7:] / "data"
     data = bytearray(blob.read_bytes())
@@ -372,7 +374,7 @@ def test_pull_refuses_a_blob_whose_bytes_do_not_match_its_digest(local_lab, loca
     blob.write_bytes(bytes(data))
     fresh = ImageStore(tmp_path / "store")
     with pytest.raises(EngineError) as info:
-        LocalEngine(store=fresh).pull(tag)
+        LocalEngine(store=fresh).images.pull(tag)
     assert f"the blob {layer} arrived damaged" in str(info.value)  # the layer just corrupted, by digest
     assert pushed.digest.startswith("sha256:")
     assert not fresh.has_blob(layer) and not list((tmp_path / "store/blobs/sha256").glob(".tmp-*"))
@@ -411,7 +413,7 @@ def test_imported_stand_in_keeps_dockers_image_id(local_engine):
     archive = images.hello_standin_archive("hello-world")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         config_name = json.loads(tar.extractfile("manifest.json").read())[0]["Config"]
-    info = local_engine.image_info("hello-world")
+    info = local_engine.images.info("hello-world")
     assert info.id == "sha256:" + config_name[:-5] and info.standin
     manifest = local_engine.store.find("hello-world").manifest
     assert manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
@@ -436,7 +438,7 @@ def test_without_a_daemon_the_default_is_local(monkeypatch, tmp_path):
     monkeypatch.delenv("REGLAB_ENGINE", raising=False)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     choice = choose_engine()
-    assert choice.kind == "local" and "dead.sock" in choice.reason and str(registry_binary()) in choice.reason
+    assert choice.kind == "local" and "dead.sock" in choice.reason and str(registry_binary(None)) in choice.reason
     monkeypatch.setenv("REGLAB_REGISTRY_BIN", str(tmp_path / "missing"))
     with pytest.raises(EngineUnavailable) as info:
         choose_engine()

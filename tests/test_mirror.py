@@ -80,7 +80,7 @@ def mirror_lab(request):
     chosen = request.getfixturevalue("engine") if request.param == "docker" else LocalEngine()
     with labs(chosen, "t-") as make:
         yield make("m")
-    assert chosen.objects(Scope.of("t-m")) == []
+    assert chosen.objects.of(Scope("t-m")) == []
 
 
 def _blob_sizes(hub, tag: str) -> tuple[int, int]:
@@ -95,14 +95,14 @@ def test_pulls_measured_on_both_logs_refusals_and_the_hub_gone(mirror_lab):
     hub = lab.mirror.run_hub(port=None)
     lab.mirror.publish(versions=3, base_mib=1)
     proxy = lab.mirror.run_proxy()
-    assert not checks.cached(lab, proxy, "app", "v1")
+    assert not checks.cached(lab.engine, proxy, "app", "v1")
     size, blobs = _blob_sizes(hub, "v1")
 
     cold = lab.mirror.pull_as("A", "app:v1")
     assert cold.served == size and cold.served_blobs == blobs
     # 2.8.2 fetches each missing blob twice: one copy streamed to the client, one for its storage
     assert cold.upstream == 2 * size and cold.upstream_blobs == blobs and cold.upstream_downloads == 2 * blobs
-    assert checks.cached(lab, proxy, "app", "v1")
+    assert checks.cached(lab.engine, proxy, "app", "v1")
     warm = lab.mirror.pull_as("B", "app:v1")
     assert warm.served == size and warm.upstream == 0
     assert [line for line in warm.hub.summary()] == ["HEAD manifest app:v1 → 200"]  # the tag still asked upstream
@@ -126,7 +126,7 @@ def test_pulls_measured_on_both_logs_refusals_and_the_hub_gone(mirror_lab):
     assert "mine" not in hub.api.tags("app")
 
     lab.mirror.stop_hub()
-    assert lab.engine.state(hub.name) != "running"
+    assert lab.engine.containers.state(hub.name) != "running"
     down = lab.mirror.pull_as("E", "app:v2")  # a fresh machine: every blob comes from the cache's disk
     assert down.served == v2_size and down.upstream is None
     with pytest.raises(NotCached) as uncached:
@@ -143,7 +143,7 @@ def _mirrors(engine) -> list[str]:
 
 @pytest.mark.parametrize("original", [None, b'{\n  "registry-mirrors": ["http://127.0.0.1:5999"]\n}\n'])
 def test_registry_mirrors_set_live_and_restored_byte_for_byte(engine, original):
-    daemon = engine.daemon_config()
+    daemon = engine.daemon.config()
     if daemon.why_not():
         pytest.skip(daemon.why_not())
     kept = daemon.path.read_bytes() if daemon.path.exists() else None
@@ -159,18 +159,18 @@ def test_registry_mirrors_set_live_and_restored_byte_for_byte(engine, original):
             lab.mirror.publish_hub_name("reglab-t-hello")
             assert lab.mirror.use_as_docker_mirror().applied
             assert _mirrors(engine) == [*shown, proxy.url]  # added after the daemon's own mirrors
-            assert not checks.daemon_as_before(lab)
+            assert not checks.daemon_as_before(lab.engine, lab.sandbox.daemon_backup)
             arrived = lab.mirror.pull_hub_name("reglab-t-hello")
             if shown:  # Docker would ask the daemon's own mirror first: the lab does not pull
-                assert arrived is None and engine.image_info("reglab-t-hello:latest") is None
+                assert arrived is None and engine.images.info("reglab-t-hello:latest") is None
             else:
                 assert {r.repository for r in arrived if r.kind == "blob"} == {"library/reglab-t-hello"}
-                assert arrived.blob_bytes > 0 and engine.image_info("reglab-t-hello:latest") is not None
+                assert arrived.blob_bytes > 0 and engine.images.info("reglab-t-hello:latest") is not None
             assert lab.mirror.restore_daemon()
             assert (daemon.path.read_bytes() if daemon.path.exists() else None) == before
             assert _mirrors(engine) == shown
-            assert checks.daemon_as_before(lab)
-        assert engine.image_info("reglab-t-hello:latest") is None
+            assert checks.daemon_as_before(lab.engine, lab.sandbox.daemon_backup)
+        assert engine.images.info("reglab-t-hello:latest") is None
     finally:
         _put_back(daemon, kept)
     assert (daemon.path.read_bytes() if daemon.path.exists() else None) == kept
@@ -192,18 +192,18 @@ def _put_back(daemon, kept: bytes | None) -> None:
 def test_daemonless_mirrors_are_its_own_and_docker_hub_is_never_asked(tmp_path):
     engine = LocalEngine()
     with pytest.raises(ImageMissing, match="never contacts Docker Hub"):
-        engine.pull("reglab-t-hello")
+        engine.images.pull("reglab-t-hello")
     with labs(engine, "t-") as make:
         lab = make("ml")
         lab.mirror.run_hub(port=None)
         proxy = lab.mirror.run_proxy()
         lab.mirror.publish_hub_name("reglab-t-hello")
-        assert lab.mirror.use_as_docker_mirror().applied and engine.registry_mirrors() == [proxy.url]
+        assert lab.mirror.use_as_docker_mirror().applied and engine.daemon.registry_mirrors() == [proxy.url]
         arrived = lab.mirror.pull_hub_name("reglab-t-hello")
         assert {r.repository for r in arrived if r.kind == "manifest"} == {"library/reglab-t-hello"}
-        assert lab.mirror.restore_daemon() and engine.registry_mirrors() == []
-        assert checks.daemon_as_before(lab)
-    assert engine.image_info("reglab-t-hello:latest") is None
+        assert lab.mirror.restore_daemon() and engine.daemon.registry_mirrors() == []
+        assert checks.daemon_as_before(lab.engine, lab.sandbox.daemon_backup)
+    assert engine.images.info("reglab-t-hello:latest") is None
 
 
 @pytest.mark.parametrize("engine_kind", ["docker", "local"])
@@ -218,7 +218,7 @@ def test_killed_kernel_with_the_mirror_set_is_undone_by_the_next_lab(engine_kind
     env["REGLAB_ENGINE"] = engine_kind
     if engine_kind == "local":
         env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
-    daemon = engine.daemon_config()
+    daemon = engine.daemon.config()
     if engine_kind == "docker" and daemon.why_not():
         pytest.skip(daemon.why_not())
     def daemon_json():
@@ -235,11 +235,11 @@ def test_killed_kernel_with_the_mirror_set_is_undone_by_the_next_lab(engine_kind
         client.stop_channels()
         manager.shutdown_kernel(now=True)  # SIGKILL: no atexit, no cleanup
     chosen = engine if engine_kind == "docker" else LocalEngine()
-    assert chosen.objects(Scope.of("06")) != []
+    assert chosen.objects.of(Scope("06")) != []
     if engine_kind == "docker":
         assert daemon_json() != original and _mirrors(engine) != shown
     lab = Lab("06", engine=chosen, echo=False)
-    assert chosen.objects(Scope.of("06")) == [] and not lab.sandbox.daemon_backup.exists()
+    assert chosen.objects.of(Scope("06")) == [] and not lab.sandbox.daemon_backup.exists()
     assert daemon_json() == original and _mirrors(engine) == shown
     if engine_kind == "local":
         running = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True,

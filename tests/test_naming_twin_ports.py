@@ -3,6 +3,7 @@ import socket
 import pytest
 
 from reglab import naming, ports
+from reglab.config import Settings
 from reglab.errors import BadReference, PortInUse, ReglabError
 from reglab.naming import Scope
 from reglab.twin import Raw, docker
@@ -30,21 +31,17 @@ def test_a_learner_scopes_names_labels_and_ownership():
     assert not Scope(None, naming.ANY).owns({"other": "x"})
 
 
-def test_the_learner_comes_from_reglab_learner_else_jupyterhub_user(monkeypatch):
-    monkeypatch.delenv("REGLAB_LEARNER", raising=False)
-    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    assert naming.current_learner() is None and Scope.of("01").learner is None
-    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
-    assert Scope.of("01").object_name("registry") == "reglab-bob-01-registry"
-    monkeypatch.setenv("REGLAB_LEARNER", "alice")
-    assert naming.current_learner() == "alice"
+def test_the_learner_comes_from_reglab_learner_else_jupyterhub_user():
+    assert Settings.from_env({}).learner is None
+    assert Scope("01", Settings.from_env({"JUPYTERHUB_USER": "bob"}).learner).object_name("registry") \
+        == "reglab-bob-01-registry"
+    assert Settings.from_env({"JUPYTERHUB_USER": "bob", "REGLAB_LEARNER": "alice"}).learner == "alice"
 
 
 @pytest.mark.parametrize("bad", ["Alice", "a b", "a/b", "x" * 33, "-x", "é"])
-def test_invalid_learner_names_get_one_clear_error(bad, monkeypatch):
-    monkeypatch.setenv("REGLAB_LEARNER", bad)
+def test_invalid_learner_names_get_one_clear_error(bad):
     with pytest.raises(BadReference) as info:
-        Scope.of("01")
+        Settings.from_env({"REGLAB_LEARNER": bad})
     assert "REGLAB_LEARNER=" in str(info.value) and "\n" not in str(info.value)
 
 

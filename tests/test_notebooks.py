@@ -25,7 +25,7 @@ from reglab import ports
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
 from reglab.reference import parse
-from reglab.state import state_root
+from now import state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -74,8 +74,8 @@ def _registry_processes() -> list[str]:
 
 def _leftovers(engine_kind: str, lab: str, request) -> list:
     if engine_kind == "docker":
-        return request.getfixturevalue("engine").objects(Scope.of(lab))
-    return LocalEngine().objects(Scope.of(lab)) + _registry_processes()
+        return request.getfixturevalue("engine").objects(Scope(lab))
+    return LocalEngine().objects(Scope(lab)) + _registry_processes()
 
 
 def _images(engine_kind: str, request) -> set[str]:
@@ -145,7 +145,7 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
     notebook = ROOT / "notebooks" / "05-secure-your-registry.ipynb"
     env = _env(engine_kind, tmp_path)
     engine = request.getfixturevalue("engine") if engine_kind == "docker" else LocalEngine()
-    daemon = engine.daemon_config() if engine_kind == "docker" else None
+    daemon = engine.daemon.config() if engine_kind == "docker" else None
     if daemon and daemon.why_not():
         pytest.skip(daemon.why_not())
     if daemon:
@@ -155,7 +155,7 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
         path.write_bytes(b'{\n  "debug": false\n}\n')
         env[DAEMON_JSON_ENV] = str(path)
     original = path.read_bytes() if path.exists() else None
-    shown = engine.insecure_registries()
+    shown = engine.daemon.insecure_registries()
     manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks"))
     printed: list[str] = []
     try:
@@ -174,10 +174,10 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
     assert trusted.is_file() and (folder / "config.json").is_file()
     if engine_kind == "docker":
         assert backup.is_file() and path.read_bytes() != original
-        assert any(":5000" in entry for entry in engine.insecure_registries())
+        assert any(":5000" in entry for entry in engine.daemon.insecure_registries())
     rerun = _nbval(notebook, env)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert _leftovers(engine_kind, "05", request) == []
     assert not trusted.exists() and not trusted.parent.exists() and not folder.exists() and not backup.exists()
     assert (path.read_bytes() if path.exists() else None) == original
-    assert engine.insecure_registries() == shown
+    assert engine.daemon.insecure_registries() == shown

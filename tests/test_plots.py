@@ -14,7 +14,7 @@ from matplotlib.collections import PolyCollection
 
 from reglab import plots
 from reglab.bandwidth import Ledger, PullCost
-from reglab.growth import MiB, Snapshot
+from reglab.footprint import MiB, Snapshot
 from reglab.units import human
 
 pytestmark = pytest.mark.daemonless

@@ -134,7 +134,7 @@ def test_delete_when_enabled(engine):
         assert code == "404"
     finally:
         lab.cleanup()
-    assert engine.objects(Scope.of("t-api-delete")) == []
+    assert engine.objects.of(Scope("t-api-delete")) == []
 
 
 def _free_port() -> int:

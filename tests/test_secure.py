@@ -143,7 +143,7 @@ def test_openssl_and_htpasswd_twins_do_what_the_lab_does(local_lab, capsys, tmp_
 
 
 def test_plain_http_refused_then_insecure_registries_applied_and_restored(lab_factory, engine):
-    daemon = engine.daemon_config()
+    daemon = engine.daemon.config()
     if daemon.why_not():
         pytest.skip(daemon.why_not())
     original = daemon.path.read_bytes() if daemon.path.exists() else None
@@ -158,12 +158,12 @@ def test_plain_http_refused_then_insecure_registries_applied_and_restored(lab_fa
     cli = _sh(f"docker push {ref}")
     assert cli.returncode != 0 and "server gave HTTP response to HTTPS client" in cli.stderr
     change = lab.secure.allow_plain_http()
-    assert change.applied and registry.address in engine.insecure_registries()
+    assert change.applied and registry.address in engine.daemon.insecure_registries()
     assert registry.address in daemon.read()["insecure-registries"]
     assert lab.push(ref).digest.startswith("sha256:")
     assert lab.secure.restore_daemon()
     assert (daemon.path.read_bytes() if daemon.path.exists() else None) == original
-    assert registry.address not in engine.insecure_registries()
+    assert registry.address not in engine.daemon.insecure_registries()
     assert not lab.sandbox.daemon_backup.exists()
 
 
@@ -255,9 +255,8 @@ def test_tls_refused_without_the_ca_accepted_with_it_then_a_login(lab_factory, e
     lab.push(other)
     digest = lab.secure.delete(other)
     assert registry.api.request("HEAD", f"/v2/team-b/hello-world/manifests/{digest}", ok=(200, 404)).status_code == 404
-    # cleanup: certs.d, DOCKER_CONFIG, objects
-    before = os.environ.get("DOCKER_CONFIG")
-    assert before == str(folder)
+    # cleanup: certs.d, DOCKER_CONFIG, objects; this process's environment was never changed
+    assert lab.sandbox.docker_config == folder and os.environ.get("DOCKER_CONFIG") != str(folder)
     lab.cleanup()
     assert not trusted.exists() and not trusted.parent.exists()
     assert os.environ.get("DOCKER_CONFIG") != str(folder) and not folder.exists()
@@ -296,15 +295,15 @@ def test_daemonless_refuses_and_accepts_alike(local_lab):
     with pytest.raises(PlainHTTPRefused, match="server gave HTTP response to HTTPS client"):
         lab.push(ref)
     assert lab.secure.allow_plain_http().applied
-    assert registry.address in lab.engine.insecure_registries()
+    assert registry.address in lab.engine.daemon.insecure_registries()
     lab.push(ref)
-    assert lab.secure.restore_daemon() and registry.address not in lab.engine.insecure_registries()
+    assert lab.secure.restore_daemon() and registry.address not in lab.engine.daemon.insecure_registries()
     lab.secure.make_certificates()
     registry = lab.secure.run_tls()
     with pytest.raises(UntrustedCertificate, match="signed by unknown authority"):
         lab.push(ref)
     trusted = lab.secure.trust()
-    assert trusted.parent.parent == lab.engine.trust_folder() and not str(trusted).startswith("/etc/")
+    assert trusted.parent.parent == lab.engine.trust.folder() and not str(trusted).startswith("/etc/")
     lab.push(ref)
     lab.secure.run_tls(legacy=True)
     with pytest.raises(UntrustedCertificate, match="relies on legacy Common Name field"):
@@ -385,11 +384,13 @@ def test_a_live_run_prints_neither_the_password_nor_its_base64(engine, tmp_path)
     assert "Login Succeeded" in text and "•" in text  # the login happened, and was shown masked
 
 
-def test_a_daemon_shared_by_learners_is_left_alone(monkeypatch, engine, tmp_path):
-    monkeypatch.setenv("REGLAB_LEARNER", "alice")
-    change = engine.reconfigure({"insecure-registries": ["10.0.0.1:5000"]}, tmp_path / "backup")
+def test_a_daemon_shared_by_learners_is_left_alone(engine, tmp_path):
+    from reglab.engines.docker import DockerEngine
+
+    alices = DockerEngine(engine.settings.but(learner="alice"), client=engine.client)
+    change = alices.daemon.reconfigure({"insecure-registries": ["10.0.0.1:5000"]}, tmp_path / "backup")
     assert not change.applied and "several learners" in change.why_not
-    assert "10.0.0.1:5000" not in engine.insecure_registries() and not (tmp_path / "backup").exists()
+    assert "10.0.0.1:5000" not in engine.daemon.insecure_registries() and not (tmp_path / "backup").exists()
 
 
 def test_the_daemons_words_become_the_clients_sentences():
@@ -419,7 +420,7 @@ def test_the_daemons_words_become_the_clients_sentences():
 
 def test_restore_when_there_was_no_daemon_json(engine, tmp_path):
     """No file before the lab: after it, no file again — and the daemon forgot the change."""
-    daemon = engine.daemon_config()
+    daemon = engine.daemon.config()
     if daemon.why_not():
         pytest.skip(daemon.why_not())
     kept = daemon.path.read_bytes() if daemon.path.exists() else None
@@ -427,9 +428,9 @@ def test_restore_when_there_was_no_daemon_json(engine, tmp_path):
     try:
         backup = tmp_path / "daemon.json.backup"
         change = daemon.change({"insecure-registries": ["10.11.12.13:5000"]}, backup)
-        assert change.applied and "10.11.12.13:5000" in engine.insecure_registries()
+        assert change.applied and "10.11.12.13:5000" in engine.daemon.insecure_registries()
         assert daemon.restore(backup)
-        assert not daemon.path.exists() and "10.11.12.13:5000" not in engine.insecure_registries()
+        assert not daemon.path.exists() and "10.11.12.13:5000" not in engine.daemon.insecure_registries()
     finally:
         if kept is not None:
             daemon.path.write_bytes(kept)

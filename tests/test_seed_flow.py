@@ -28,7 +28,7 @@ def test_run_tag_push_remove_pull(lab_factory, engine):
     lab = lab_factory("seed")
     registry = lab.run_registry()
     assert requests.get(f"{registry.url}/v2/", timeout=5).status_code == 200
-    assert engine.state(registry.name) == "running"
+    assert engine.containers.state(registry.name) == "running"
     assert _catalog(registry) == []
 
     run = lab.run("hello-world")
@@ -36,7 +36,7 @@ def test_run_tag_push_remove_pull(lab_factory, engine):
 
     target = registry.ref("hello-world")
     lab.tag("hello-world", target)
-    assert engine.image_info(target).id == engine.image_info("hello-world").id
+    assert engine.images.info(target).id == engine.images.info("hello-world").id
 
     pushed = lab.push(target)
     assert _catalog(registry) == ["hello-world"]
@@ -46,12 +46,12 @@ def test_run_tag_push_remove_pull(lab_factory, engine):
     lab.remove_container("hello")
     lab.remove_image("hello-world")
     lab.remove_image(target)
-    assert engine.image_info(target) is None and engine.image_info("hello-world") is None
+    assert engine.images.info(target) is None and engine.images.info("hello-world") is None
 
     pulled = lab.pull(target)
     assert pulled.digest == pushed.digest
-    assert engine.image_info(target) is not None
-    assert any(d.endswith(pushed.digest) for d in engine.image_info(target).repo_digests)
+    assert engine.images.info(target) is not None
+    assert any(d.endswith(pushed.digest) for d in engine.images.info(target).repo_digests)
 
 
 def test_registry_without_volume_forgets_with_volume_keeps(lab_factory, engine):
@@ -60,9 +60,9 @@ def test_registry_without_volume_forgets_with_volume_keeps(lab_factory, engine):
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
     lab.kill_registry()
-    assert engine.state(registry.name) == "exited"
+    assert engine.containers.state(registry.name) == "exited"
     lab.remove_registry()
-    assert engine.state(registry.name) is None
+    assert engine.containers.state(registry.name) is None
     with pytest.raises(RegistryUnavailable):
         lab.pull(registry.ref("hello-world"))
 
@@ -74,7 +74,7 @@ def test_registry_without_volume_forgets_with_volume_keeps(lab_factory, engine):
     lab.kill_registry()
     lab.remove_registry()
     registry = lab.run_registry(volume="registry-data")
-    assert engine.volume_exists("reglab-t-volumes-registry-data")
+    assert engine.objects.volume_exists("reglab-t-volumes-registry-data")
     lab.push(registry.ref("hello-world"))
     lab.kill_registry()
     lab.remove_registry()
@@ -122,11 +122,11 @@ def test_cleanup_leaves_nothing(lab_factory, engine):
     bind_lab = lab_factory("leaks-bind")
     bound = bind_lab.run_registry(bind="data")
     assert bound.bind.exists()
-    assert len(engine.objects(Scope.of("t-leaks"))) == 3  # registry, hello container, volume
+    assert len(engine.objects.of(Scope("t-leaks"))) == 3  # registry, hello container, volume
     lab.cleanup()
     bind_lab.cleanup()
-    assert engine.objects(Scope.of("t-leaks")) == [] and engine.objects(Scope.of("t-leaks-bind")) == []
-    assert engine.image_info(registry.ref("hello-world", "v1")) is None
+    assert engine.objects.of(Scope("t-leaks")) == [] and engine.objects.of(Scope("t-leaks-bind")) == []
+    assert engine.images.info(registry.ref("hello-world", "v1")) is None
     assert not bound.bind.exists()
     # the anonymous volume a registry without a volume makes is removed with its container
-    assert engine.image_info("hello-world") is not None
+    assert engine.images.info("hello-world") is not None

@@ -175,7 +175,7 @@ def test_tags_named_like_layout_folders_read_the_same_both_ways(engine, pushed):
         _check_tricky_tags(lab, engine)
     finally:
         lab.cleanup()
-    assert engine.objects(Scope.of("t-storage-tags")) == []
+    assert engine.objects.of(Scope("t-storage-tags")) == []
 
 
 def _check_tricky_tags(lab, engine):
@@ -205,7 +205,7 @@ def test_named_volume_is_read_through_the_archive_api(engine, pushed):
         _check_volume(lab, pushed)
     finally:
         lab.cleanup()
-    assert engine.objects(Scope.of("t-storage-volume")) == []
+    assert engine.objects.of(Scope("t-storage-volume")) == []
 
 
 def _check_volume(lab, pushed):

@@ -13,11 +13,12 @@ from conftest import labs
 
 from reglab import checks, images
 from reglab.engines.local import LocalEngine, registry_binary
-from reglab.lab import cleanup_twins
+from reglab.narrator import cleanup_twins
+from reglab.sandbox import Made
 from reglab.media import digest_of
 from reglab.oci import ImageStore
 from reglab.steps.growth import DELETE_ENABLED
-from reglab.steps.images import tabulate
+from reglab.steps.local_images import tabulate
 from reglab.storage import BlobCorrupt
 from reglab.twin import Twin, docker
 from reglab.units import docker_age, docker_size
@@ -60,8 +61,10 @@ def test_twin_pipes_and_wraps():
 
 
 def test_cleanup_twins_undo_each_kind_once():
-    twins = cleanup_twins(["container reglab-01-registry", "container reglab-01-hello", "volume reglab-01-data",
-                           "tag 127.0.0.1:5000/x:1", "image 0123456789ab", "folder /tmp/reglab-u/01/data"])
+    twins = cleanup_twins([Made("container", "reglab-01-registry"), Made("container", "reglab-01-hello"),
+                           Made("volume", "reglab-01-data"), Made("tag", "127.0.0.1:5000/x:1"),
+                           Made("image", "0123456789ab"), Made("folder", "/tmp/reglab-u/01/data"),
+                           Made("file", "/etc/docker/certs.d/x/ca.crt", "the CA certificate trusted for x")])
     assert [str(t) for t in twins] == [
         "docker container rm -f -v reglab-01-registry reglab-01-hello", "docker volume rm reglab-01-data",
         "docker image rm 127.0.0.1:5000/x:1", "docker image rm 0123456789ab", "rm -rf /tmp/reglab-u/01/data"]
@@ -147,12 +150,12 @@ def test_cleanup_removes_an_image_the_lab_loaded_that_lost_its_tag(kind, engine)
         lab.push(registry.ref("app", "v6"))
         lab.load_images([images.rebuilt(first, seed=1)])  # the tag moves: the first image stays, dangling
         old_id = digest_of(first.config_bytes())
-        assert eng.image_info(old_id) is not None and eng.image_info(old_id).tags == ()
-        assert f"image {old_id[7:19]}" in lab.objects() and not checks.nothing_left(lab)
+        assert eng.images.info(old_id) is not None and eng.images.info(old_id).tags == ()
+        assert f"image {old_id[7:19]}" in map(str, lab.objects()) and not checks.nothing_left(lab.engine, lab.scope)
         lab.echo = True
         out, removed = printed(lab.cleanup)
-        assert f"$ docker image rm {old_id[7:19]}" in out and f"image {old_id[7:19]}" in removed
-        assert eng.image_info(old_id) is None and checks.nothing_left(lab)
+        assert f"$ docker image rm {old_id[7:19]}" in out and f"image {old_id[7:19]}" in map(str, removed)
+        assert eng.images.info(old_id) is None and checks.nothing_left(lab.engine, lab.scope)
 
 
 def test_no_garbage_check_fails_before_collecting_and_passes_after(lab_factory):
@@ -161,10 +164,10 @@ def test_no_garbage_check_fails_before_collecting_and_passes_after(lab_factory):
     ref = registry.ref("app", "v1")
     lab.load_images([images.synthetic_image(ref, [images.random_layer("g.bin", 8192, "garbage")])])
     lab.push(ref)
-    assert checks.no_garbage(lab)
+    assert checks.no_garbage(lab.engine, lab.registry)
     lab.growth.delete_image(ref)
-    left = checks.no_garbage(lab)
+    left = checks.no_garbage(lab.engine, lab.registry)
     assert not left and "3 blobs" in str(left) and "garbage-collect" in str(left)
     lab.growth.read_only()
     lab.growth.garbage_collect()
-    assert checks.no_garbage(lab)
+    assert checks.no_garbage(lab.engine, lab.registry)

@@ -9,11 +9,11 @@
 # ## How this lab works
 # - Each task says what must be true at the end, not which buttons to press. Type docker commands
 #   in a terminal (*File → New → Terminal*) or in the code cell under the task, each line starting
-#   with `!` (`!docker image ls`). In a cell, `{lab.address}` is replaced by your address; in a
+#   with `!` (`!docker image ls`). In a cell, `{sheet.address}` is replaced by your address; in a
 #   terminal, type the names the set-up prints.
 # - Then run the task's check. It looks at the **live** state — the registry's API, the containers,
 #   the files — not at your code: `✔` means done, `✘` says what is still missing.
-# - Stuck? `lab.q1.hint()` gives a hint, `lab.q1.solution()` one way to do it.
+# - Stuck? `sheet.q1.hint()` gives a hint, `sheet.q1.solution()` one way to do it.
 #
 # ## Set-up
 # Run this cell first. It clears what an earlier run of this lab left, starts the team's registry
@@ -22,19 +22,19 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-01")
+sheet = start("lab-01")
 
 # %% [markdown]
 # ## Task 1 · Run your registry
-# Run a registry container named `lab.registry`, in the background, answering at `lab.address`
+# Run a registry container named `sheet.registry`, in the background, answering at `sheet.address`
 # (published on `127.0.0.1` only: nobody else on the network needs it).
 
 # %%
 # solution
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 registry:2
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · Push hello-world into your registry
@@ -43,11 +43,11 @@ lab.q1.check()
 
 # %%
 # solution
-# !docker image tag hello-world {lab.address}/hello:v1
-# !docker image push --quiet {lab.address}/hello:v1
+# !docker image tag hello-world {sheet.address}/hello:v1
+# !docker image push --quiet {sheet.address}/hello:v1
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # The name says where an image goes: `127.0.0.1:<port>/hello:v1` goes to the registry at
@@ -55,17 +55,17 @@ lab.q2.check()
 
 # %% [markdown]
 # ## Task 3 · Copy the team's image
-# The team's registry at `lab.team` holds `team/motd:1.0`; you do not have it locally yet. Your
+# The team's registry at `sheet.team` holds `team/motd:1.0`; you do not have it locally yet. Your
 # registry must serve the very same image as `motd:1.0` — same manifest digest.
 
 # %%
 # solution
-# !docker image pull --quiet {lab.team}/team/motd:1.0
-# !docker image tag {lab.team}/team/motd:1.0 {lab.address}/motd:1.0
-# !docker image push --quiet {lab.address}/motd:1.0
+# !docker image pull --quiet {sheet.team}/team/motd:1.0
+# !docker image tag {sheet.team}/team/motd:1.0 {sheet.address}/motd:1.0
+# !docker image push --quiet {sheet.address}/motd:1.0
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
 # Registries do not talk to each other: images travel through a client. The digest did not change
@@ -73,14 +73,14 @@ lab.q3.check()
 
 # %% [markdown]
 # ## Task 4 · Run an image from your registry
-# Run `hello:v1` from your registry in a container named `lab.hello`.
+# Run `hello:v1` from your registry in a container named `sheet.hello`.
 
 # %%
 # solution
-# !docker container run --name {lab.hello} {lab.address}/hello:v1
+# !docker container run --name {sheet.hello} {sheet.address}/hello:v1
 
 # %%
-lab.q4.check()
+sheet.q4.check()
 
 # %% [markdown]
 # ## Clean up
@@ -88,4 +88,4 @@ lab.q4.check()
 # does it too).
 
 # %%
-lab.cleanup()
+sheet.cleanup()

@@ -8,39 +8,39 @@
 # **You need** notebook 02 and lab 01 · **about 15 minutes** · works with Docker and without it.
 #
 # **How this lab works** (as in lab 01): each task says what must be true at the end. Type docker
-# commands in a terminal or in the cell under the task (`!docker …`; `{lab.address}` is replaced
+# commands in a terminal or in the cell under the task (`!docker …`; `{sheet.address}` is replaced
 # by your address), then run the check: it reads the live state, `✔` done, `✘` what is missing.
-# `lab.q1.hint()` and `lab.q1.solution()` help.
+# `sheet.q1.hint()` and `sheet.q1.solution()` help.
 #
 # ## Set-up
 
 # %%
 from reglab.tasks import start
 
-lab = start("lab-02")
+sheet = start("lab-02")
 
 # %% [markdown]
 # ## Task 1 · A named volume
-# Create the named volume `lab.volume`.
+# Create the named volume `sheet.volume`.
 
 # %%
 # solution
-# !docker volume create {lab.volume}
+# !docker volume create {sheet.volume}
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · A registry on the volume
-# Run the registry `lab.registry` at `lab.address`, keeping its data (everything under
-# `/var/lib/registry` inside the container) in the volume `lab.volume`.
+# Run the registry `sheet.registry` at `sheet.address`, keeping its data (everything under
+# `/var/lib/registry` inside the container) in the volume `sheet.volume`.
 
 # %%
 # solution
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown]
 # ## Task 3 · Something worth keeping
@@ -48,25 +48,25 @@ lab.q2.check()
 
 # %%
 # solution
-# !docker image tag hello-world {lab.address}/hello:v1
-# !docker image push --quiet {lab.address}/hello:v1
+# !docker image tag hello-world {sheet.address}/hello:v1
+# !docker image push --quiet {sheet.address}/hello:v1
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown]
 # ## Task 4 · Replace the container; the image stays
-# Containers are meant to be thrown away. Remove `lab.registry` for good, and run its replacement
-# `lab.replacement` at the same address on the same volume. Do not push again: `hello:v1` must be
+# Containers are meant to be thrown away. Remove `sheet.registry` for good, and run its replacement
+# `sheet.replacement` at the same address on the same volume. Do not push again: `hello:v1` must be
 # served from what the volume kept.
 
 # %%
 # solution
-# !docker container rm -f {lab.registry}
-# !docker container run -d --name {lab.replacement} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
+# !docker container rm -f {sheet.registry}
+# !docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
 
 # %%
-lab.q4.check()
+sheet.q4.check()
 
 # %% [markdown] tags=["solution"]
 # Without `-v`, the registry image's `VOLUME /var/lib/registry` gives each container an anonymous
@@ -74,20 +74,20 @@ lab.q4.check()
 
 # %% [markdown]
 # ## Task 5 · Data you can open
-# A volume's files belong to the engine. Run a second registry, `lab.opened` at
-# `lab.opened_address`, that keeps its data in the folder `lab.folder` (a bind mount), writing its
+# A volume's files belong to the engine. Run a second registry, `sheet.opened` at
+# `sheet.opened_address`, that keeps its data in the folder `sheet.folder` (a bind mount), writing its
 # files as you. Push `hello:v1` there too, then find the file that *is* the tag `v1`.
 
 # %%
 # solution
-# !docker container run -d --name {lab.opened} -p {lab.opened_address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry registry:2
-# !docker image tag hello-world {lab.opened_address}/hello:v1
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.opened_address}/v2/
-# !docker image push --quiet {lab.opened_address}/hello:v1
-# !cat {lab.folder}/docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link
+# !docker container run -d --name {sheet.opened} -p {sheet.opened_address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:2
+# !docker image tag hello-world {sheet.opened_address}/hello:v1
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.opened_address}/v2/
+# !docker image push --quiet {sheet.opened_address}/hello:v1
+# !cat {sheet.folder}/docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link
 
 # %%
-lab.q5.check()
+sheet.q5.check()
 
 # %% [markdown] tags=["solution"]
 # A tag is a small file: `repositories/hello/_manifests/tags/v1/current/link`, holding the digest
@@ -98,4 +98,4 @@ lab.q5.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

@@ -1,11 +1,11 @@
 # %% [markdown]
 # # Lab 03 · Fix: images that die with the container
 #
-# **The situation.** A colleague started the team's registry `lab.registry` months ago, and the
+# **The situation.** A colleague started the team's registry `sheet.registry` months ago, and the
 # team pushed `app:1.0` and `app:1.1` to it. Today it must be recreated (a new version, new
 # settings) — and it was started **without a volume**: its images live in the container.
 #
-# **Your job.** Move it onto the volume `lab.volume` without losing an image, and leave nothing
+# **Your job.** Move it onto the volume `sheet.volume` without losing an image, and leave nothing
 # behind. Careful: remove the container before the images are safe and they are gone (then run
 # the set-up cell again to start over).
 #
@@ -16,32 +16,32 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-03")
+sheet = start("lab-03")
 
 # %% [markdown]
 # ## Task 1 · Onto the volume, every image kept
-# In the end `lab.registry` answers at `lab.address`, keeps its data in `lab.volume`, and serves
+# In the end `sheet.registry` answers at `sheet.address`, keeps its data in `sheet.volume`, and serves
 # `app:1.0` and `app:1.1` — the very same images.
 
 # %%
 # solution
-# !docker image pull --quiet {lab.address}/app:1.0
-# !docker image pull --quiet {lab.address}/app:1.1
-# !docker container rm -f -v {lab.registry}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
-# !docker image push --quiet {lab.address}/app:1.0
-# !docker image push --quiet {lab.address}/app:1.1
+# !docker image pull --quiet {sheet.address}/app:1.0
+# !docker image pull --quiet {sheet.address}/app:1.1
+# !docker container rm -f -v {sheet.registry}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !docker image push --quiet {sheet.address}/app:1.0
+# !docker image push --quiet {sheet.address}/app:1.1
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · Nothing left behind
 # The old container kept its data in an anonymous volume of its own. It must not linger.
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # `docker container rm -v` removed the old container's anonymous volume with it. Without `-v` it
@@ -53,4 +53,4 @@ lab.q2.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

@@ -1,11 +1,11 @@
 # %% [markdown]
 # # Lab 04 · Fix: port is already allocated
 #
-# **The situation.** The team's images are in the volume `lab.volume`. Start the team's registry
-# `lab.registry` on it, answering at `lab.address`:
+# **The situation.** The team's images are in the volume `sheet.volume`. Start the team's registry
+# `sheet.registry` on it, answering at `sheet.address`:
 #
 # ```
-# docker container run -d --name <lab.registry> -p <lab.address>:5000 -v <lab.volume>:/var/lib/registry registry:2
+# docker container run -d --name <sheet.registry> -p <sheet.address>:5000 -v <sheet.volume>:/var/lib/registry registry:2
 # ```
 #
 # It fails: *port is already allocated*.
@@ -20,13 +20,13 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-04")
+sheet = start("lab-04")
 
 # %% [markdown]
 # Try it:
 
 # %% tags=["nbval-ignore-output"]
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
 
 # %% [markdown] tags=["solution"]
 # Who publishes the port? (A failed `docker container run` leaves a created container behind under
@@ -34,26 +34,26 @@ lab = start("lab-04")
 
 # %% tags=["solution", "nbval-ignore-output"]
 # !docker container ls --all
-# !docker container rm {lab.registry}
+# !docker container rm {sheet.registry}
 
 # %% [markdown]
 # ## Task 1 · The team's registry, on its port
-# `lab.registry` answers at `lab.address` and serves the team's `app:1.0` from `lab.volume`.
+# `sheet.registry` answers at `sheet.address` and serves the team's `app:1.0` from `sheet.volume`.
 
 # %%
 # solution
-# !docker container rm -f -v {lab.old}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 -v {lab.volume}:/var/lib/registry registry:2
+# !docker container rm -f -v {sheet.old}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · No trace of the squatter
 # The container that held the port is gone, and so is its data.
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # `docker container ls` shows published ports; `ss -ltnp` (or `lsof -i :<port>`) shows any program
@@ -63,4 +63,4 @@ lab.q2.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

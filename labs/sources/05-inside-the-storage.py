@@ -9,17 +9,17 @@
 # `find`, `cat`, `rm` (or Python).
 #
 # **How this lab works** (as in lab 01): each task says what must be true at the end; the check
-# reads the live registry and its files. `lab.q1.hint()` and `lab.q1.solution()` help.
+# reads the live registry and its files. `sheet.q1.hint()` and `sheet.q1.solution()` help.
 #
 # ## Set-up
-# The set-up runs a registry whose data folder is `lab.folder` (it runs as you, so the files are
+# The set-up runs a registry whose data folder is `sheet.folder` (it runs as you, so the files are
 # yours), pushes `layered:v1` and `layered:old` (three layers, the same image twice) and loads
 # `sibling:v1` on your machine, without pushing it.
 
 # %%
 from reglab.tasks import start
 
-lab = start("lab-05")
+sheet = start("lab-05")
 
 # %% [markdown]
 # ## Task 1 · One layer, stored once
@@ -28,11 +28,11 @@ lab = start("lab-05")
 
 # %%
 # solution
-# !docker image push --quiet {lab.address}/sibling:v1
-# !find {lab.folder} -path '*_layers*' -name link | sort
+# !docker image push --quiet {sheet.address}/sibling:v1
+# !find {sheet.folder} -path '*_layers*' -name link | sort
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown] tags=["solution"]
 # `sibling`'s `_layers/` got a link to the base layer's blob; `blobs/` did not grow by its size:
@@ -44,11 +44,11 @@ lab.q1.check()
 
 # %%
 # solution
-# !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/layered/manifests/v1 | curl -sS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://{lab.address}/v2/layered/manifests/stable
+# !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/layered/manifests/v1 | curl -sS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://{sheet.address}/v2/layered/manifests/stable
 
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # Retagging is a `GET` and a `PUT` of the same bytes: no layer moves. The `Accept` header matters:
@@ -64,12 +64,12 @@ lab.q2.check()
 # solution
 import json
 
-# manifest = !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/layered/manifests/v1
+# manifest = !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/layered/manifests/v1
 base = json.loads(manifest.n)["layers"][0]["digest"]
-# !curl -si -X POST 'http://{lab.address}/v2/base/blobs/uploads/?mount={base}&from=layered' | head -n 1
+# !curl -si -X POST 'http://{sheet.address}/v2/base/blobs/uploads/?mount={base}&from=layered' | head -n 1
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown]
 # ## Task 4 · Remove a tag the API cannot remove
@@ -77,11 +77,11 @@ lab.q3.check()
 
 # %%
 # solution
-# !rm -r {lab.folder}/docker/registry/v2/repositories/layered/_manifests/tags/old
+# !rm -r {sheet.folder}/docker/registry/v2/repositories/layered/_manifests/tags/old
 
 
 # %%
-lab.q4.check()
+sheet.q4.check()
 
 # %% [markdown] tags=["solution"]
 # `DELETE /v2/layered/manifests/<digest>` would have removed the manifest, and with it every tag
@@ -92,4 +92,4 @@ lab.q4.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

@@ -7,17 +7,17 @@
 # **You need** notebook 04 · **about 20 minutes** · works with Docker and without it.
 #
 # **How this lab works** (as in lab 01): each task says what must be true at the end; the check
-# reads the live registry and its files. `lab.q1.hint()` and `lab.q1.solution()` help.
+# reads the live registry and its files. `sheet.q1.hint()` and `sheet.q1.solution()` help.
 #
 # ## Set-up
-# The set-up runs a registry with deletes allowed, its data in `lab.folder`, and pushes `app:v1` to
+# The set-up runs a registry with deletes allowed, its data in `sheet.folder`, and pushes `app:v1` to
 # `app:v4`: one shared base layer, and a thin layer of each version's own. It also loads
 # `app:v5` on your machine (not pushed).
 
 # %%
 from reglab.tasks import start
 
-lab = start("lab-06")
+sheet = start("lab-06")
 
 # %% [markdown]
 # ## Task 1 · Delete two images
@@ -25,16 +25,16 @@ lab = start("lab-06")
 
 # %%
 # solution
-# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/app/manifests/v1
+# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/app/manifests/v1
 digest = next(line.split()[1] for line in head if line.lower().startswith("docker-content-digest"))
-# !curl -sSf -X DELETE http://{lab.address}/v2/app/manifests/{digest}
-# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/app/manifests/v2
+# !curl -sSf -X DELETE http://{sheet.address}/v2/app/manifests/{digest}
+# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/app/manifests/v2
 digest = next(line.split()[1] for line in head if line.lower().startswith("docker-content-digest"))
-# !curl -sSf -X DELETE http://{lab.address}/v2/app/manifests/{digest}
+# !curl -sSf -X DELETE http://{sheet.address}/v2/app/manifests/{digest}
 
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · No more writes
@@ -43,11 +43,11 @@ lab.q1.check()
 
 # %%
 # solution
-# !docker container rm -f {lab.registry}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
+# !docker container rm -f {sheet.registry}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown]
 # ## Task 3 · Collect
@@ -55,11 +55,11 @@ lab.q2.check()
 
 # %%
 # solution
-# !docker container exec {lab.registry} registry garbage-collect --dry-run /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
-# !docker container exec {lab.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !docker container exec {sheet.registry} registry garbage-collect --dry-run /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !docker container exec {sheet.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
 # `grep` keeps the summary line: the full output lists every manifest and blob marked, then each
@@ -71,13 +71,13 @@ lab.q3.check()
 
 # %%
 # solution
-# !docker container rm -f {lab.registry}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry registry:2
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
-# !docker image push --quiet {lab.address}/app:v5
+# !docker container rm -f {sheet.registry}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:2
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !docker image push --quiet {sheet.address}/app:v5
 
 # %%
-lab.q4.check()
+sheet.q4.check()
 
 # %% [markdown] tags=["solution"]
 # `app:v5`'s top layer is the very layer the collection deleted with `app:v1`. The new registry
@@ -88,4 +88,4 @@ lab.q4.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

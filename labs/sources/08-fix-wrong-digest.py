@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Lab 08 · Fix: manifest unknown on delete
 #
-# **The situation.** A colleague wrote `lab.script` to delete images from the team's registry. It
-# "worked with the old registry". Here, `sh <lab.script> app v1` ends in a **404**: the registry
+# **The situation.** A colleague wrote `sheet.script` to delete images from the team's registry. It
+# "worked with the old registry". Here, `sh <sheet.script> app v1` ends in a **404**: the registry
 # says it has no such manifest — right after telling the script its digest.
 #
 # **Your job.** Delete `app:v1`, then fix the script so that it deletes `app:v2`. `app:v3` stays.
@@ -14,15 +14,15 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-08")
+sheet = start("lab-08")
 
 # %% [markdown] tags=["solution"]
 # Run the script, then ask for the manifest's headers the way it does and the way Docker does.
 
 # %% tags=["solution"]
-# !sh {lab.script} app v1
-# !curl -sI http://{lab.address}/v2/app/manifests/v1 | grep -i -e '^content-type' -e '^docker-content-digest'
-# !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/app/manifests/v1 | grep -i -e '^content-type' -e '^docker-content-digest'
+# !sh {sheet.script} app v1
+# !curl -sI http://{sheet.address}/v2/app/manifests/v1 | grep -i -e '^content-type' -e '^docker-content-digest'
+# !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/app/manifests/v1 | grep -i -e '^content-type' -e '^docker-content-digest'
 
 # %% [markdown] tags=["solution"]
 # Two digests for one tag. Asked with curl's default `Accept: */*`, a 2.x registry converts the
@@ -34,23 +34,23 @@ lab = start("lab-08")
 
 # %%
 # solution
-# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/app/manifests/v1
+# head = !curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/app/manifests/v1
 digest = next(line.split()[1] for line in head if line.lower().startswith("docker-content-digest"))
-# !curl -sSf -X DELETE http://{lab.address}/v2/app/manifests/{digest}
+# !curl -sSf -X DELETE http://{sheet.address}/v2/app/manifests/{digest}
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · Fix the script, then delete app:v2 with it
 
 # %%
 # solution
-# !sed -i "s|curl -sI |curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' |" {lab.script}
-# !sh {lab.script} app v2
+# !sed -i "s|curl -sI |curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' |" {sheet.script}
+# !sh {sheet.script} app v2
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # A script meant for OCI images too would send both types:
@@ -60,4 +60,4 @@ lab.q2.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

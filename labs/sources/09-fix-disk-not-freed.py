@@ -3,7 +3,7 @@
 #
 # **The situation.** The team's registry is filling its disk. Yesterday someone deleted `data:v1`
 # and `data:v2` through the API, and rebuilt and pushed `tools:latest` again. The folder
-# `lab.folder` did not shrink by a byte.
+# `sheet.folder` did not shrink by a byte.
 #
 # **Your job.** Take the space back — all of it — and leave the registry safe to push to.
 #
@@ -14,14 +14,14 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-09")
+sheet = start("lab-09")
 
 # %% [markdown] tags=["solution"]
 # How many blobs does the disk hold, and what do the repositories still list?
 
 # %% tags=["solution"]
-# !find {lab.folder} -name data | wc -l
-# !curl -s http://{lab.address}/v2/data/tags/list
+# !find {sheet.folder} -name data | wc -l
+# !curl -s http://{sheet.address}/v2/data/tags/list
 
 # %% [markdown]
 # ## Task 1 · Free what the deleted images hold
@@ -29,12 +29,12 @@ lab = start("lab-09")
 
 # %%
 # solution
-# !docker container rm -f {lab.registry}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
-# !docker container exec {lab.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !docker container rm -f {sheet.registry}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
+# !docker container exec {sheet.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · Free the old tools:latest too
@@ -42,11 +42,11 @@ lab.q1.check()
 
 # %%
 # solution
-# !docker container exec {lab.registry} registry garbage-collect --delete-untagged /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
-# !find {lab.folder} -name data | wc -l
+# !docker container exec {sheet.registry} registry garbage-collect --delete-untagged /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !find {sheet.folder} -name data | wc -l
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # Pushing a tag again moves the tag; the old manifest stays in `_manifests/revisions/`, and plain
@@ -59,14 +59,14 @@ lab.q2.check()
 
 # %%
 # solution
-# !docker container rm -f {lab.registry}
-# !docker container run -d --name {lab.registry} -p {lab.address}:5000 --user "$(id -u):$(id -g)" -v {lab.folder}:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true registry:2
+# !docker container rm -f {sheet.registry}
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true registry:2
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown]
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

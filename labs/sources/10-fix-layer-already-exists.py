@@ -15,15 +15,15 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-10")
+sheet = start("lab-10")
 
 # %% [markdown] tags=["solution"]
 # The tag is listed, but its manifest is not served: its blob is gone from disk.
 
 # %% tags=["solution"]
-# !curl -s http://{lab.address}/v2/scratch/tags/list
-# !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{lab.address}/v2/scratch/manifests/v1
-# !find {lab.folder} -name data | wc -l
+# !curl -s http://{sheet.address}/v2/scratch/tags/list
+# !curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://{sheet.address}/v2/scratch/manifests/v1
+# !find {sheet.folder} -name data | wc -l
 
 # %% [markdown] tags=["solution"]
 # The registry keeps an in-memory cache of the blobs it has seen. The collection deleted files
@@ -36,21 +36,21 @@ lab = start("lab-10")
 
 # %%
 # solution
-# !docker container restart {lab.registry}
+# !docker container restart {sheet.registry}
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown]
 # ## Task 2 · scratch:v1, whole again
 
 # %%
 # solution
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{lab.address}/v2/
-# !docker image push --quiet {lab.address}/scratch:v1
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !docker image push --quiet {sheet.address}/scratch:v1
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # Next time: make the registry read-only (or stop it) before collecting, and restart it after.
@@ -59,4 +59,4 @@ lab.q2.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

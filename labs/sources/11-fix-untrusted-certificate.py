@@ -12,34 +12,34 @@
 #
 # **You need** notebook 05 · **about 15 minutes** · works with Docker and without it. With
 # Docker, trusting a CA writes under `/etc/docker/certs.d` (root: `sudo` in a terminal); without
-# Docker, reglab's engine reads its own folder instead: `lab.certs_d` names the right one.
+# Docker, reglab's engine reads its own folder instead: `sheet.certs_d` names the right one.
 #
 # ## Set-up
-# The registry answers at `lab.address`, an address on the lab's network that is not loopback:
+# The registry answers at `sheet.address`, an address on the lab's network that is not loopback:
 # Docker verifies the certificate of every registry but loopback ones.
 
 # %%
 from reglab.tasks import start
 
-lab = start("lab-11")
+sheet = start("lab-11")
 
 # %% [markdown] tags=["solution"]
 # Try the push and read the error.
 
 # %% tags=["solution"]
-# !docker image push {lab.address}/app:v1 2>&1 | grep -o 'x509: [a-z ]*'
+# !docker image push {sheet.address}/app:v1 2>&1 | grep -o 'x509: [a-z ]*'
 
 # %% [markdown]
 # ## Task 1 · Trust the team's CA for this registry
-# A CA is trusted per registry in `certs.d/<host:port>/ca.crt`: here, `lab.certs_d`.
+# A CA is trusted per registry in `certs.d/<host:port>/ca.crt`: here, `sheet.certs_d`.
 
 # %%
 # solution
-# !mkdir -p {lab.certs_d}
-# !cp {lab.ca} {lab.certs_d}/ca.crt
+# !mkdir -p {sheet.certs_d}
+# !cp {sheet.ca} {sheet.certs_d}/ca.crt
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown] tags=["solution"]
 # The registry's certificate was fine all along: it names the registry's address and was signed
@@ -51,19 +51,19 @@ lab.q1.check()
 # %% [markdown]
 # ## Task 2 · Log in
 # The push now reaches the registry, which answers 401: it wants a login. The password is in
-# `lab.password_file`.
+# `sheet.password_file`.
 
 # %%
 # solution
-# !docker login --username {lab.user} --password-stdin {lab.address} < {lab.password_file} 2>&1 | tail -1
+# !docker login --username {sheet.user} --password-stdin {sheet.address} < {sheet.password_file} 2>&1 | tail -1
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # `--password-stdin` keeps the password off the command line (where `ps` and the shell's history
 # would show it). `docker login` stores it, base64 — not encrypted — in `$DOCKER_CONFIG/config.json`
-# (here the lab's own folder, `lab.docker_config`): a credential helper would keep it in the
+# (here the lab's own folder, `sheet.docker_config`): a credential helper would keep it in the
 # system's keychain instead.
 
 # %% [markdown]
@@ -71,10 +71,10 @@ lab.q2.check()
 
 # %%
 # solution
-# !docker image push {lab.address}/app:v1 > /dev/null
+# !docker image push {sheet.address}/app:v1 > /dev/null
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown]
 # ## Clean up
@@ -82,4 +82,4 @@ lab.q3.check()
 # your login.
 
 # %%
-lab.cleanup()
+sheet.cleanup()

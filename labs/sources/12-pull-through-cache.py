@@ -10,8 +10,8 @@
 # show that it serves `app:v1` from its own disk with the hub down.
 #
 # **You need** notebook 06 · **about 15 minutes** · works with Docker and without it. The cache
-# must reach the hub from *inside its container*: `print(lab.upstream)` gives the hub's URL as
-# the cache sees it, `print(lab.network_options)` the `docker container run` options that put the
+# must reach the hub from *inside its container*: `print(sheet.upstream)` gives the hub's URL as
+# the cache sees it, `print(sheet.network_options)` the `docker container run` options that put the
 # cache on the hub's network (none without Docker, which has no networks).
 #
 # ## Set-up
@@ -20,19 +20,19 @@
 # %%
 from reglab.tasks import start
 
-lab = start("lab-12")
+sheet = start("lab-12")
 
 # %% [markdown]
 # ## Task 1 · A cache of the hub
-# `lab.proxy` answers at `lab.address`, keeps its storage in the volume `lab.volume`, and fetches
+# `sheet.proxy` answers at `sheet.address`, keeps its storage in the volume `sheet.volume`, and fetches
 # what it does not have from the hub.
 
 # %%
 # solution
-# !docker container run -d --name {lab.proxy} -p {lab.address}:5000 {lab.network_options} -v {lab.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={lab.upstream} registry:2 > /dev/null
+# !docker container run -d --name {sheet.proxy} -p {sheet.address}:5000 {sheet.network_options} -v {sheet.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={sheet.upstream} registry:2 > /dev/null
 
 # %%
-lab.q1.check()
+sheet.q1.check()
 
 # %% [markdown] tags=["solution"]
 # `proxy.remoteurl` turns a registry into a cache: it fetches from the upstream what it lacks, and
@@ -44,17 +44,17 @@ lab.q1.check()
 
 # %%
 # solution
-# !docker image pull --quiet {lab.address}/app:v1
+# !docker image pull --quiet {sheet.address}/app:v1
 
 # %%
-lab.q2.check()
+sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # The cache fetched the manifest and each blob from the hub while it served them, and wrote them
 # to its own storage, laid out as any registry's: `blobs/` and `repositories/`.
 
 # %% tags=["solution"]
-# !docker container exec {lab.proxy} find /var/lib/registry -name data | wc -l
+# !docker container exec {sheet.proxy} find /var/lib/registry -name data | wc -l
 
 # %% [markdown]
 # ## Task 3 · The hub is down
@@ -62,12 +62,12 @@ lab.q2.check()
 
 # %%
 # solution
-# !docker container stop {lab.hub} > /dev/null
-# !docker image rm {lab.address}/app:v1 > /dev/null
-# !docker image pull --quiet {lab.address}/app:v1
+# !docker container stop {sheet.hub} > /dev/null
+# !docker image rm {sheet.address}/app:v1 > /dev/null
+# !docker image pull --quiet {sheet.address}/app:v1
 
 # %%
-lab.q3.check()
+sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
 # What the cache keeps it serves without asking upstream — for a week (registry 2.8 keeps each
@@ -78,4 +78,4 @@ lab.q3.check()
 # ## Clean up
 
 # %%
-lab.cleanup()
+sheet.cleanup()

@@ -165,10 +165,10 @@ run = lab.run(registry.ref("hello-world"), name="hello-again")
 # `reglab.checks` looks at the live registry, not at your code: whatever way you got there counts.
 
 # %%
-checks.registry_answers(registry)
+lab.check(checks.registry_answers, registry)
 
 # %%
-checks.image_in_registry(registry, "hello-world")
+lab.check(checks.image_in_registry, registry, "hello-world")
 
 # %% [markdown]
 # ## Summary
@@ -199,4 +199,4 @@ checks.image_in_registry(registry, "hello-world")
 removed = lab.cleanup()
 
 # %%
-checks.nothing_left(lab)
+lab.check(checks.nothing_left)

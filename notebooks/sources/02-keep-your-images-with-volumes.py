@@ -175,13 +175,13 @@ tree = lab.storage.tree(explain=False)
 # ## Check your work
 
 # %%
-checks.keeps_data(registry)
+lab.check(checks.keeps_data, registry)
 
 # %%
-checks.image_in_registry(registry, "hello-world")
+lab.check(checks.image_in_registry, registry, "hello-world")
 
 # %%
-checks.storage_intact(lab)
+lab.check(checks.storage_intact, registry)
 
 # %% [markdown]
 # ## Summary
@@ -204,4 +204,4 @@ checks.storage_intact(lab)
 removed = lab.cleanup()
 
 # %%
-checks.nothing_left(lab)
+lab.check(checks.nothing_left)

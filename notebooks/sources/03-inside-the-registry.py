@@ -190,13 +190,13 @@ lab.storage.explore()
 # ## Check your work
 
 # %%
-checks.image_in_registry(registry, "layered", "v1")
+lab.check(checks.image_in_registry, registry, "layered", "v1")
 
 # %%
-checks.image_in_registry(registry, "sibling", "v1")
+lab.check(checks.image_in_registry, registry, "sibling", "v1")
 
 # %%
-checks.storage_intact(lab)
+lab.check(checks.storage_intact, registry)
 
 # %% [markdown]
 # ## Summary
@@ -229,5 +229,5 @@ checks.storage_intact(lab)
 # The explorer above reads the registry's files each time you click, so this notebook leaves them
 # in place: keep exploring. When you are done, shut the kernel down (*Kernel › Shut Down Kernel*),
 # which removes everything the lab created, or run `lab.cleanup()` in a new cell (then
-# `checks.nothing_left(lab)` to see that nothing is left). Running the notebook again from the top
+# `lab.check(checks.nothing_left)` to see that nothing is left). Running the notebook again from the top
 # also clears what the previous run left.

@@ -223,7 +223,7 @@ pushed = lab.push(registry.ref("scratch", "v1"))
 # the manifest and every blob sees it at once:
 
 # %%
-checks.image_in_registry(registry, "scratch", "v1")
+lab.check(checks.image_in_registry, registry, "scratch", "v1")
 
 # %% [markdown]
 # And so does Docker, once it has no local copy to fall back on:
@@ -258,7 +258,7 @@ lab.remove_image(registry.ref("scratch", "v1"))
 pulled = lab.pull(registry.ref("scratch", "v1"))
 
 # %%
-checks.image_in_registry(registry, "scratch", "v1")
+lab.check(checks.image_in_registry, registry, "scratch", "v1")
 
 # %% [markdown]
 # This time the layers were really sent, and the pull works.
@@ -267,13 +267,13 @@ checks.image_in_registry(registry, "scratch", "v1")
 # What is still tagged pulls whole, and nothing on disk is garbage any more:
 
 # %%
-checks.image_in_registry(registry, "app", "v5")
+lab.check(checks.image_in_registry, registry, "app", "v5")
 
 # %%
-checks.image_in_registry(registry, "scratch", "v1")
+lab.check(checks.image_in_registry, registry, "scratch", "v1")
 
 # %%
-checks.no_garbage(lab)
+lab.check(checks.no_garbage, registry)
 
 # %% [markdown]
 # ## Summary
@@ -306,4 +306,4 @@ checks.no_garbage(lab)
 removed = lab.cleanup()
 
 # %%
-checks.nothing_left(lab)
+lab.check(checks.nothing_left)

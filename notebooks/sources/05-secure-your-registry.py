@@ -235,13 +235,13 @@ digest = lab.secure.delete(registry.ref("team-b/hello-world"))
 # These checks ask the live registry, not your code:
 
 # %%
-checks.anonymous_refused(registry)
+lab.check(checks.anonymous_refused, registry)
 
 # %%
-checks.credentials_accepted(registry)
+lab.check(checks.credentials_accepted, registry)
 
 # %%
-checks.tls_verified(registry)
+lab.check(checks.tls_verified, registry)
 
 # %% [markdown]
 # ## Summary
@@ -276,4 +276,4 @@ checks.tls_verified(registry)
 removed = lab.cleanup()
 
 # %%
-checks.nothing_left(lab)
+lab.check(checks.nothing_left)

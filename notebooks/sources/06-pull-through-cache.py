@@ -135,7 +135,7 @@ plots.bandwidth(lab.mirror.ledger)
 # storage directly (not through its API, which would ask the hub):
 
 # %%
-checks.cached(lab, proxy, "app", "v2")
+lab.check(checks.cached, proxy, "app", "v2")
 
 # %% [markdown]
 # ## Step 7 · What reaches the hub, and what a cache refuses
@@ -217,7 +217,7 @@ arrived = lab.mirror.pull_hub_name("reglab-hello")
 restored = lab.mirror.restore_daemon()
 
 # %%
-checks.daemon_as_before(lab)
+lab.check(checks.daemon_as_before)
 
 # %% [markdown]
 # ## Step 9 · The cache on disk
@@ -302,4 +302,4 @@ with lab.expect_failure():
 removed = lab.cleanup()
 
 # %%
-checks.nothing_left(lab)
+lab.check(checks.nothing_left)

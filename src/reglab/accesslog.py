@@ -199,7 +199,7 @@ class AccessLog:
     """One registry's log, cut into windows by marks (see the module's notes)."""
 
     def __init__(self, read: Callable[[], str], client: RegistryClient):
-        self.read = read  # e.g. lambda: engine.logs(name)
+        self.read = read  # e.g. lambda: engine.containers.logs(name)
         self.client = client
 
     def mark(self) -> int:

@@ -15,11 +15,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .state import state_root
-
-
-def root() -> Path:
-    return state_root() / "_cache"
 
 
 def file_key(path: str | os.PathLike) -> str:
@@ -37,9 +32,9 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def get_or_make(kind: str, entry: str, make: Callable[[], bytes]) -> bytes:
-    """The cached bytes of ``kind``/``entry``, made (and kept) when missing."""
-    path = root() / kind / entry
+def get_or_make(state_dir: Path, kind: str, entry: str, make: Callable[[], bytes]) -> bytes:
+    """The cached bytes of ``kind``/``entry`` under ``<state_dir>/_cache``, made (and kept) when missing."""
+    path = state_dir / "_cache" / kind / entry
     try:
         return path.read_bytes()
     except OSError:

@@ -1,20 +1,43 @@
-"""Self-checks a learner runs to see that a step really worked.
+"""Checks: what a learner's work looks like live, for notebooks and lab sheets alike.
 
-Every check reads live state — the registry's HTTP API, its files, the engine's objects — and
-never the learner's code, so any way of getting there counts. A check returns a
-:class:`Check` that prints as one line, ``✔ …`` or ``✘ … : what to do``, and is truthy when
-it passed; it never raises for a failed check.
+Every check reads live state — a registry's HTTP API, its files, the engine's objects — and
+never the learner's code, so any way of getting there counts (a terminal included). A check
+takes what it reads (an engine, a registry or its address, a folder) and returns a
+:class:`Check`, which prints as one line — ``✔ …`` or ``✘ …: what is wrong`` — and is truthy
+when it passed; it never raises for a failed check. A notebook runs one as
+``lab.check(checks.image_in_registry, registry, "hello-world")`` (the lab hands over its engine
+and scope where a check reads them, and keeps the result in the learner's progress); a lab
+sheet's task returns one (:mod:`reglab.exercises`).
+
+Below the checks, *readers*: small questions about live state (a tag's digest, are deletes on?)
+that tasks combine into checks of their own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from .engines import get_engine
+from . import errors
+from .engines import Engine
 from .errors import ReglabError
-from .media import short_digest
+from .media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
+from .naming import Scope
+from .registry import Registry
+from .registry_api import RegistryClient
 from .units import count, human
+
+__all__ = ["Check", "anonymous_refused", "cached", "credentials_accepted", "daemon_as_before", "done",
+           "image_in_registry", "keeps_data", "missing", "no_garbage", "nothing_left", "registry_answers",
+           "registry_at", "served", "storage_intact", "tls_verified"]
+
+DELETE_PROBE = "sha256:" + "0" * 64  # no manifest has it: DELETE answers 404 if deletes are on, 405 if off
+ACCEPT_MANIFESTS = (DOCKER_MANIFEST, OCI_MANIFEST)
+READY_WITHIN = 15  # seconds a registry started a moment ago may take to answer
 
 
 @dataclass(frozen=True)
@@ -33,8 +56,25 @@ class Check:
 
     __repr__ = __str__
 
+    def named(self, what: str) -> Check:
+        """The same outcome under another name (a task's ``Task 2 · …``)."""
+        return replace(self, what=what)
 
-def registry_answers(registry) -> Check:
+
+def done(evidence: str) -> Check:
+    """A passed check whose name its caller gives (a sheet's task)."""
+    return Check(True, "", evidence)
+
+
+def missing(what: str) -> Check:
+    """A failed check whose name its caller gives: ``what`` says what is wrong or missing."""
+    return Check(False, "", what)
+
+
+# ----------------------------------------------------------------------------- registries
+
+
+def registry_answers(registry: Registry) -> Check:
     """The registry is up and speaks the API v2 (``GET /v2/`` answers 200)."""
     what = f"a registry answers at {registry.address}"
     if registry.api.ping():
@@ -42,51 +82,106 @@ def registry_answers(registry) -> Check:
     return Check(False, what, "nothing answers: start it with lab.run_registry()")
 
 
-def image_in_registry(registry, repository: str, tag: str = "latest") -> Check:
-    """The registry can serve ``repository:tag`` whole: its manifest, config and every layer.
+def _client(where: Registry | str) -> RegistryClient:
+    return where.api if isinstance(where, Registry) else RegistryClient(where)
 
-    More than ``docker push`` reporting success: a push can "succeed" against a registry whose
-    blob cache remembers blobs garbage collection removed (notebook 04).
+
+def _address(where: Registry | str) -> str:
+    return where.address if isinstance(where, Registry) else where
+
+
+def image_in_registry(registry: Registry | str, repository: str, tag: str = "latest") -> Check:
+    """The registry serves ``repository:tag`` whole: its manifest, and every blob it lists (config
+    and layers) downloaded and hashed to its digest.
+
+    More than ``docker push`` reporting success, and more than ``HEAD`` answering 200: a registry
+    whose blob cache remembers blobs garbage collection removed says yes to both (notebook 04),
+    and one whose file lost its bytes answers ``HEAD`` 200 and ``GET`` with nothing.
     """
-    what = f"{registry.address} serves {repository}:{tag}"
-    api = registry.api
+    address = _address(registry)
+    what = f"{address} serves {repository}:{tag}"
+    api = _client(registry)
+    if api.status() is None:
+        return Check(False, what, errors.nothing_answers(address))
     try:
         manifest = api.manifest(repository, tag)
     except ReglabError:
         if tag in _tags(api, repository):
             return Check(False, what, "it lists the tag but cannot serve its manifest (its blob is gone): "
                                       "restart the registry and push again")
-        return Check(False, what, f"it has no such manifest: push it (docker image push "
-                                  f"{registry.address}/{repository}:{tag})")
+        return Check(False, what, f"it has no {repository}:{tag}" + (
+            f" (its tags: {', '.join(sorted(_tags(api, repository)))})" if _tags(api, repository) else ""))
     blobs = ([manifest.config] if manifest.config else []) + manifest.layers
-    missing = []
-    for digest in blobs:
-        try:
-            api.blob_head(repository, digest)
-        except ReglabError:
-            missing.append(digest)
-    if missing:
-        return Check(False, what, f"its manifest lists {len(missing)} of {len(blobs)} blobs the registry no "
-                                  f"longer has ({short_digest(missing[0])}): restart the registry and push again")
+    bad = [d for d in blobs if not _whole(api, repository, d)]
+    if bad:
+        return Check(False, what, f"its manifest lists {len(bad)} of {len(blobs)} blobs the registry cannot "
+                                  f"serve whole ({short_digest(bad[0])}): restart the registry and push again")
     layers = len(manifest.layers)
     return Check(True, what, f"manifest {short_digest(manifest.digest)}, config and "
                              f"{layers} layer{'s' if layers != 1 else ''} all present")
 
 
-def _tags(api, repository: str) -> list[str]:
+served = image_in_registry  # a sheet's name for it: can the registry at this address serve the image whole?
+
+
+def _whole(api: RegistryClient, repository: str, digest: str) -> bool:
+    """``GET`` the blob and hash every byte: does it come back as the digest says?"""
+    algorithm, _, expected = digest.partition(":")
+    try:
+        answer = api.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
+    except ReglabError:
+        return False
+    hasher = hashlib.new(algorithm) if algorithm in hashlib.algorithms_available else None
+    with answer:
+        for chunk in answer.iter_content(1 << 20):
+            if hasher:
+                hasher.update(chunk)
+    return hasher is not None and hasher.hexdigest() == expected
+
+
+def _tags(api: RegistryClient, repository: str) -> list[str]:
     try:
         return api.tags(repository)
     except ReglabError:
         return []
 
 
-def keeps_data(registry, engine=None) -> Check:
+def registry_at(engine: Engine, name: str, address: str) -> Check:
+    """The container ``name`` is a running registry publishing ``address`` that answers ``GET /v2/``."""
+    host, port = address.rsplit(":", 1)
+    what = f"{name} answers at {address}"
+    info = engine.containers.inspect(name)
+    run = f"docker container run -d --name {name} -p {address}:5000 … {engine.settings.registry_image}"
+    if info is None:
+        if RegistryClient(address).status() is not None:
+            return Check(False, what, f"something answers at {address}, but there is no container {name}: "
+                                      f"name your registry {name} ({run})")
+        return Check(False, what, f"there is no container {name} and nothing answers at {address}: start it ({run})")
+    if not info.running:
+        return Check(False, what, f"{name} exists but is not running ({info.status}): start it, or remove it and "
+                                  "run it again")
+    if not info.publishes(int(port), host):
+        where = ", ".join(f"{h or '0.0.0.0'}:{p}" for h, p in info.ports) or "no port"
+        return Check(False, what, f"{name} publishes {where}, not {address}: recreate it with -p {address}:5000")
+    client = RegistryClient(address)
+    try:
+        client.wait_ready(timeout=READY_WITHIN)
+    except ReglabError:
+        return Check(False, what, f"{name} runs but nothing answers GET /v2/ at {address}: look at docker "
+                                  f"container logs {name}")
+    if not client.ping():
+        return Check(False, what, f"{name} answers at {address} but not with 200 (GET /v2/): look at docker "
+                                  f"container logs {name}")
+    return Check(True, what, f"{name} answers GET /v2/ at {address}")
+
+
+def keeps_data(engine: Engine, registry: Registry | str) -> Check:
     """The registry's data outlives its container: the LIVE container named ``registry.name``
     (however it was started: a notebook step or ``docker container run`` in a terminal) has a
     named volume or a bind mount at /var/lib/registry (``docker container inspect``'s Mounts)."""
     name = getattr(registry, "name", registry)
     what = f"{name} keeps its data outside the container"
-    info = (engine or get_engine()).inspect(name)
+    info = engine.containers.inspect(name)
     fix = "recreate it with a volume (docker container run … -v registry-data:/var/lib/registry …)"
     if info is None:
         return Check(False, what, f"there is no container {name}: {fix}")
@@ -97,18 +192,33 @@ def keeps_data(registry, engine=None) -> Check:
     return Check(True, what, f"in the folder {info.data.source}")
 
 
-def storage_intact(lab) -> Check:
+def storage_intact(engine: Engine, registry: Registry) -> Check:
     """Every blob on disk hashes to its name, and every link holds its folder's digest."""
-    tree = lab.engine.storage(lab.sandbox.current().name)
     what = "every blob on disk is intact"
     try:
-        result = tree.verify()
+        result = engine.containers.storage(registry.name).verify()
     except ReglabError as exc:
         return Check(False, what, str(exc))
     return Check(True, what, str(result))
 
 
-def anonymous_refused(registry) -> Check:
+def no_garbage(engine: Engine, registry: Registry) -> Check:
+    """Every blob on disk is referenced by a manifest a repository still lists: nothing for
+    ``registry garbage-collect`` to collect."""
+    tree = engine.containers.storage(registry.name)
+    what = "the registry's disk holds no garbage"
+    orphans = tree.orphans()
+    if orphans:
+        size = human(sum(b.size for b in orphans))
+        return Check(False, what, f"{count(len(orphans), 'blob')} ({size}) no manifest references: make the registry "
+                                  "read-only, run registry garbage-collect, then restart it")
+    return Check(True, what, f"each of its {count(tree.blob_count, 'blob')} is referenced by a manifest it keeps")
+
+
+# ----------------------------------------------------------------------------- TLS and logins
+
+
+def anonymous_refused(registry: Registry) -> Check:
     """Without credentials the registry answers ``GET /v2/`` with 401 and a Basic challenge."""
     what = f"{registry.address} refuses anonymous requests"
     try:
@@ -122,26 +232,27 @@ def anonymous_refused(registry) -> Check:
                               "(lab.secure.run_with_login())")
 
 
-def credentials_accepted(registry) -> Check:
-    """With the login ``docker login`` stored (``$DOCKER_CONFIG/config.json``) it answers 200."""
+def credentials_accepted(registry: Registry, docker_config: str | os.PathLike | None = None) -> Check:
+    """With the login ``docker login`` stored in ``docker_config`` (else in the lab's
+    ``DOCKER_CONFIG``, which the registry's client reads) it answers 200."""
     what = f"{registry.address} accepts the stored login"
-    api = registry.api
-    if not api.session.auth:
+    folder = docker_config if docker_config is not None else registry.api.docker_config
+    api = RegistryClient(registry.address, tls=registry.tls, ca=registry.ca, docker_config=folder,
+                         trust=registry.trust)
+    if not api.user:
         return Check(False, what, f"no login is stored for it: run docker login {registry.address} "
                                   "(lab.secure.login())")
     try:
         api.request("GET", "/v2/")
     except ReglabError as exc:
         return Check(False, what, str(exc).rstrip("."))
-    return Check(True, what, f"GET /v2/ as {api.session.auth[0]} → 200")
+    return Check(True, what, f"GET /v2/ as {api.user} → 200")
 
 
-def tls_verified(registry, ca=None) -> Check:
+def tls_verified(registry: Registry, ca: str | os.PathLike | None = None) -> Check:
     """Its TLS certificate verifies against the CA (``ca``, else the lab's, else certs.d) and names its address."""
-    from .registry_api import RegistryClient
-
     what = f"{registry.address} speaks TLS verified with the CA"
-    api = RegistryClient(registry.address, tls=True, ca=ca or registry.ca, auth=False)
+    api = RegistryClient(registry.address, tls=True, ca=ca or registry.ca, auth=False, trust=registry.trust)
     try:
         api.request("GET", "/v2/", ok=tuple(range(100, 600)))
     except ReglabError as exc:
@@ -150,13 +261,16 @@ def tls_verified(registry, ca=None) -> Check:
     return Check(True, what, f"its certificate names {registry.address} and verifies against {source}")
 
 
-def cached(lab, registry, repository: str, tag: str = "latest") -> Check:
+# ----------------------------------------------------------------------------- caches and the daemon
+
+
+def cached(engine: Engine, registry: Registry, repository: str, tag: str = "latest") -> Check:
     """A pull-through cache keeps ``repository:tag`` on its own disk: the tag's link, its manifest,
     config and every layer in its storage (read where the engine keeps it, not through its API,
     which would ask the upstream)."""
     what = f"the cache {registry.address} keeps {repository}:{tag} on its own disk"
     try:
-        tree = lab.engine.storage(registry.name)
+        tree = engine.containers.storage(registry.name)
     except ReglabError as exc:
         return Check(False, what, str(exc).rstrip("."))
     target = tree.tag_target(repository, tag)
@@ -166,25 +280,25 @@ def cached(lab, registry, repository: str, tag: str = "latest") -> Check:
                                   f"(docker image pull {registry.address}/{repository}:{tag})")
     blobs = tree.blobs()
     wanted = [d for d in (manifest.config, *manifest.layers) if d]
-    missing = [d for d in wanted if d not in blobs]
-    if missing:
-        return Check(False, what, f"{len(missing)} of its {len(wanted)} blobs are not stored yet "
-                                  f"({short_digest(missing[0])}): pull it through the cache again")
+    absent = [d for d in wanted if d not in blobs]
+    if absent:
+        return Check(False, what, f"{len(absent)} of its {len(wanted)} blobs are not stored yet "
+                                  f"({short_digest(absent[0])}): pull it through the cache again")
     size = sum(blobs[d].size for d in wanted)
     return Check(True, what, f"manifest {short_digest(manifest.digest)}, config and {len(manifest.layers)} "
                              f"layer{'s' if len(manifest.layers) != 1 else ''} stored ({human(size)})")
 
 
-def daemon_as_before(lab) -> Check:
+def daemon_as_before(engine: Engine, daemon_backup: Path) -> Check:
     """The daemon's ``registry-mirrors`` are what its ``daemon.json`` says, and no change of the
-    lab's is pending (its backup of the original file is gone). The daemonless engine's own
-    list must be empty again."""
+    lab's is pending (its backup of the original file, ``daemon_backup``, is gone). An engine
+    without a daemon.json must have its own list empty again."""
     what = "the daemon's configuration is as before the lab"
-    if lab.sandbox.daemon_backup.exists():
+    if Path(daemon_backup).exists():
         return Check(False, what, "the lab's change is still in place: run lab.mirror.restore_daemon()")
-    mirrors = lab.engine.registry_mirrors()
-    config = lab.engine.daemon_config()
-    if config is None:  # the daemonless engine: its own lists, for this lab only
+    mirrors = engine.daemon.registry_mirrors()
+    config = engine.daemon.config()
+    if config is None:  # the engine's own lists, for this lab only
         if mirrors:
             return Check(False, what, f"the engine still sends Docker Hub pulls to {mirrors[0]}: run "
                                       "lab.mirror.restore_daemon()")
@@ -201,24 +315,63 @@ def daemon_as_before(lab) -> Check:
     return Check(True, what, f"registry mirrors as daemon.json lists them: {json.dumps(wanted)}")
 
 
-def no_garbage(lab) -> Check:
-    """Every blob on disk is referenced by a manifest a repository still lists: nothing for
-    ``registry garbage-collect`` to collect."""
-    tree = lab.engine.storage(lab.sandbox.current().name)
-    what = "the registry's disk holds no garbage"
-    orphans = tree.orphans()
-    if orphans:
-        size = human(sum(b.size for b in orphans))
-        return Check(False, what, f"{count(len(orphans), 'blob')} ({size}) no manifest references: make the registry "
-                                  "read-only, run registry garbage-collect, then restart it")
-    return Check(True, what, f"each of its {count(tree.blob_count, 'blob')} is referenced by a manifest it keeps")
+def nothing_left(engine: Engine, scope: Scope) -> Check:
+    """Nothing the lab ``scope`` created is left (run after ``lab.cleanup()``)."""
+    from .sandbox import Sandbox
 
-
-def nothing_left(lab) -> Check:
-    """Nothing the lab created is left (run after ``lab.cleanup()``)."""
-    what = f"lab {lab.name} left nothing behind"
-    left = lab.objects()
+    what = f"lab {scope.lab} left nothing behind"
+    left = Sandbox(scope, engine).left()
     if left:
-        return Check(False, what, f"{', '.join(left)} remain: run lab.cleanup()")
-    return Check(True, what, "no container, volume or network labelled reglab.lab=" + lab.name
+        return Check(False, what, f"{', '.join(f'{m.kind} {m.name}' for m in left)} remain: run lab.cleanup()")
+    return Check(True, what, "no container, volume or network labelled reglab.lab=" + scope.lab
                  + ", no image it loaded, pulled or tagged")
+
+
+# ----------------------------------------------------------------------------- readers (facts, not checks)
+
+
+def digest_of(address: str, repository: str, tag: str) -> str | None:
+    """The manifest digest a tag has (as Docker asks for it), or None when there is no such tag."""
+    try:
+        return RegistryClient(address).manifest_head(repository, tag, accept=ACCEPT_MANIFESTS).digest
+    except ReglabError:
+        return None
+
+
+def has_tag(address: str, repository: str, tag: str) -> bool:
+    return tag in _tags(RegistryClient(address), repository)
+
+
+def deletes_allowed(address: str, repository: str) -> bool:
+    """Live: does the registry accept deletes? (DELETE of a digest no manifest has: 404 if on, 405 if off.)"""
+    status = RegistryClient(address).request("DELETE", f"/v2/{repository}/manifests/{DELETE_PROBE}",
+                                             ok=tuple(range(100, 600))).status_code
+    return status != 405
+
+
+def writable(address: str, repository: str) -> bool:
+    """Live: does the registry accept a push? (It starts an upload, then cancels it.)"""
+    api = RegistryClient(address)
+    answer = api.request("POST", f"/v2/{repository}/blobs/uploads/", ok=tuple(range(100, 600)))
+    if answer.status_code == 202 and answer.headers.get("Location"):
+        api.request("DELETE", api.url(answer.headers["Location"]), ok=tuple(range(100, 600)))
+    return answer.status_code == 202
+
+
+def remembers(address: str, repository: str, digest: str) -> bool:
+    """Does the registry answer 200 to ``HEAD`` a blob (from its disk, or from its cache)?"""
+    return RegistryClient(address).has_blob(repository, digest)
+
+
+def eventually(check, within: float, *args, **kwargs) -> Check:
+    """``check(*args)`` again every half second until it passes or ``within`` seconds went by."""
+    result = check(*args, **kwargs)
+    deadline = time.monotonic() + within
+    while not result and time.monotonic() < deadline:
+        time.sleep(0.5)
+        result = check(*args, **kwargs)
+    return result
+
+
+def same_folder(a: str | os.PathLike | None, b: str | os.PathLike) -> bool:
+    return a is not None and os.path.realpath(a) == os.path.realpath(b)

@@ -9,11 +9,12 @@ import sys
 
 from . import images as course_images
 from . import ports
+from .config import Settings
 from .engines import choose_engine, get_engine
 from .errors import ReglabError
 from .naming import ANY, Scope
 from .sandbox import Sandbox
-from .state import lab_dirs, learner_of, state_root
+from .state import lab_dirs, learner_of
 
 MIN_FREE_BYTES = 2 * 1024**3
 
@@ -23,13 +24,13 @@ def _line(ok: bool | None, text: str) -> str:
     return f"  [{mark}] {text}"
 
 
-def doctor() -> int:
+def doctor(settings: Settings) -> int:
     """One screen: what works, what to fix. Exit 0 when the labs can run."""
     print("Registry Lab doctor")
     fatal = False
     try:
-        choice = choose_engine()
-        engine = get_engine(choice.kind)
+        choice = choose_engine(settings=settings)
+        engine = get_engine(choice.kind, settings)
         print(_line(True, f"engine: {engine.describe()}"))
         print(_line(None, f"engine {choice.kind} is active because {choice.reason} "
                           "(REGLAB_ENGINE=docker|local chooses)"))
@@ -37,8 +38,8 @@ def doctor() -> int:
         print(_line(False, f"engine: {exc}"))
         engine, fatal = None, True
     if engine is not None:
-        for ref in course_images.required().values():
-            info = engine.image_info(ref)
+        for ref in course_images.required(settings).values():
+            info = engine.images.info(ref)
             if info is None:
                 print(_line(False, f"image {ref}: missing — run `python -m reglab images`"))
                 fatal = True
@@ -46,17 +47,18 @@ def doctor() -> int:
                 kind = ("offline stand-in built from Debian packages" if info.standin
                         else "not a stand-in: digests and greeting differ from the saved outputs")
                 print(_line(True, f"image {ref}: present ({kind})"))
-        print(_line(None, _image_source_line()))
-        missing = sorted({p for role in course_images.required() if (p := course_images.standin_missing(role))})
+        print(_line(None, _image_source_line(settings)))
+        missing = sorted({p for role in course_images.required(settings)
+                          if (p := course_images.standin_missing(role, settings))})
         if not missing:
             print(_line(True, "stand-in images can be built here (docker-registry, busybox-static)"))
         else:
-            needed = course_images.image_source() == "standin"
+            needed = settings.offline
             print(_line(False if needed else None, f"stand-in images cannot be built here: {', '.join(missing)} "
                         f"missing ({'needed with REGLAB_OFFLINE=1' if needed else 'needed only without Docker Hub'}"
                         "; Debian/Ubuntu: sudo scripts/setup.sh lab)"))
             fatal = fatal or needed
-        leftovers = engine.objects(Scope.of(None))
+        leftovers = engine.objects.of(Scope(None, settings.learner))
         if leftovers:
             names = ", ".join(o.name for o in leftovers)
             print(_line(None, f"{len(leftovers)} reglab object(s) exist ({names}); `python -m reglab clean` removes them"))
@@ -66,7 +68,8 @@ def doctor() -> int:
         print(_line(True, f"port {ports.DEFAULT_PORT} on 127.0.0.1 is free"))
     else:
         print(_line(None, f"port {ports.DEFAULT_PORT} is taken by another program; the labs will pick the next free port"))
-    free = shutil.disk_usage(state_root().parent if state_root().parent.exists() else "/").free
+    state = settings.state_dir
+    free = shutil.disk_usage(state.parent if state.parent.exists() else "/").free
     docker_root = "/var/lib/docker"
     try:
         free = min(free, shutil.disk_usage(docker_root).free)
@@ -79,8 +82,8 @@ def doctor() -> int:
     return 1 if fatal else 0
 
 
-def _image_source_line() -> str:
-    source = course_images.image_source()
+def _image_source_line(settings: Settings) -> str:
+    source = settings.image_source
     if source == "standin":
         return "images: REGLAB_OFFLINE=1 — missing ones are built as stand-ins; Docker Hub is never contacted"
     if source == "hub":
@@ -89,30 +92,31 @@ def _image_source_line() -> str:
             "(REGLAB_OFFLINE=1: always stand-ins; REGLAB_OFFLINE=0: always pull)")
 
 
-def images_command() -> int:
-    engine = get_engine()
+def images_command(settings: Settings) -> int:
+    engine = get_engine(settings=settings)
     for status in course_images.ensure(engine):
         print(status)
     return 0
 
 
-def clean(include_standins: bool = False, all_learners: bool = False) -> int:
+def clean(settings: Settings, include_standins: bool = False, all_learners: bool = False) -> int:
     """Remove what reglab created for this learner (``REGLAB_LEARNER``; none: the machine's
     single learner) — or, with ``all_learners``, for everyone: objects, recorded tags, folders."""
-    engine = get_engine()
-    scope = Scope(None, ANY) if all_learners else Scope.of(None)
+    engine = get_engine(settings=settings)
+    scope = Scope(None, ANY) if all_learners else Scope(None, settings.learner)
     removed = []
-    for lab_dir in lab_dirs(scope):  # first: a lab sheet's containers typed without labels may use its volumes
-        removed += Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()
+    for lab_dir in lab_dirs(settings.state_dir, scope):  # first: a sheet's containers typed without labels use its volumes
+        removed += [f"{m.kind} {m.name}" if m.kind not in ("file", "restored") else (m.what or m.name)
+                    for m in Sandbox(Scope(lab_dir.name, learner_of(lab_dir)), engine).clear()]
     removed += [f"{o.kind} {o.name} (lab {o.lab}{', learner ' + o.learner if o.learner else ''})"
-                for o in engine.remove_objects(scope)]
+                for o in engine.objects.remove_all(scope)]
     for line in removed:
         print(f"removed {line}")
     if include_standins:
-        for info in engine.list_images():
+        for info in engine.images.list():
             if info.standin:
                 for tag in info.tags:
-                    engine.remove_image(tag)
+                    engine.images.remove(tag)
                     print(f"removed stand-in image {tag}")
     if not removed:
         print(f"nothing to clean: no reglab containers, volumes or networks of {scope.describe()} exist")
@@ -121,10 +125,11 @@ def clean(include_standins: bool = False, all_learners: bool = False) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    settings = Settings.from_env()  # read once, here
     if argv[:1] == ["docker"]:  # the daemonless engine's docker CLI: every later word is docker's
         from .dockercli import main as docker_main
 
-        return docker_main(argv[1:])
+        return docker_main(argv[1:], settings)
     parser = argparse.ArgumentParser(prog="python -m reglab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
@@ -137,10 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
-            return doctor()
+            return doctor(settings)
         if args.command == "images":
-            return images_command()
-        return clean(args.standins, args.all_learners)
+            return images_command(settings)
+        return clean(settings, args.standins, args.all_learners)
     except ReglabError as exc:
         print(f"reglab: {exc}", file=sys.stderr)
         return 2

@@ -5,9 +5,9 @@ Some lessons need the daemon itself reconfigured: ``insecure-registries`` (noteb
 (moby ``daemon/reload.go``). :class:`DaemonConfig` does that carefully:
 
 - it changes the file **only** when this project's set-up started the daemon: the pid in
-  ``$REGLAB_DOCKERD_PIDFILE`` (default ``/tmp/reglab-dockerd.pid``, written by
-  ``scripts/ensure-docker.sh``) is a running ``dockerd`` reading that file. The file is
-  ``$REGLAB_DAEMON_JSON`` if set, else ``/etc/docker/daemon.json``. On any other daemon
+  ``Settings.dockerd_pidfile`` (default ``/tmp/reglab-dockerd.pid``, written by
+  ``scripts/setup.sh``) is a running ``dockerd`` reading that file. The file is
+  ``Settings.daemon_json`` (default ``/etc/docker/daemon.json``). On any other daemon
   (Docker Desktop, a system service) it changes nothing and says exactly what it would do;
 - before the first change it keeps the file's original bytes (or its absence) in a backup
   the caller names, inside the lab's state folder: the next ``Lab`` finds it after a killed
@@ -21,7 +21,7 @@ Some lessons need the daemon itself reconfigured: ``insecure-registries`` (noteb
 
 Interface (all a caller needs)::
 
-    daemon = DaemonConfig(info=docker_client.info)   # the engine gives you one: engine.daemon_config()
+    daemon = DaemonConfig(path, pidfile, info=docker_client.info)   # the engine gives you one: engine.daemon.config()
     change = daemon.change({"registry-mirrors": ["http://127.0.0.1:5001"]}, backup=lab_state / "daemon.json.backup")
     change.applied, change.content, change.why_not, change.instructions()
     daemon.restore(backup)                           # at cleanup; a no-op without a backup
@@ -42,8 +42,6 @@ from pathlib import Path
 
 from .errors import EngineError, ReglabError
 
-DAEMON_JSON_ENV = "REGLAB_DAEMON_JSON"
-PIDFILE_ENV = "REGLAB_DOCKERD_PIDFILE"
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
 DEFAULT_PIDFILE = "/tmp/reglab-dockerd.pid"
 RELOAD_WAIT = 15.0  # seconds docker info may take to show a reloaded value
@@ -109,14 +107,27 @@ def _proc_args(pid: int) -> list[str] | None:
     return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
 
 
+def _hosts(args: list[str]) -> list[str]:
+    """Where a dockerd started with ``args`` listens (``-H``/``--host``; default: the usual socket)."""
+    hosts = []
+    for i, arg in enumerate(args):
+        if arg in ("-H", "--host") and i + 1 < len(args):
+            hosts.append(args[i + 1])
+        elif arg.startswith(("--host=", "-H=")):
+            hosts.append(arg.split("=", 1)[1])
+    return hosts or ["unix:///var/run/docker.sock"]
+
+
 class DaemonConfig:
     """The daemon's ``daemon.json`` and the daemon reading it (see the module's notes)."""
 
-    def __init__(self, info: Callable[[], dict] | None = None, path: str | os.PathLike | None = None,
-                 pidfile: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike = DEFAULT_DAEMON_JSON, pidfile: str | os.PathLike = DEFAULT_PIDFILE,
+                 info: Callable[[], dict] | None = None, learner: str | None = None, host: str | None = None):
         self.info = info  # docker info, as a dict (None: cannot verify, e.g. under the daemonless engine)
-        self.path = Path(path or os.environ.get(DAEMON_JSON_ENV) or DEFAULT_DAEMON_JSON)
-        self.pidfile = Path(pidfile or os.environ.get(PIDFILE_ENV) or DEFAULT_PIDFILE)
+        self.path = Path(path)
+        self.pidfile = Path(pidfile)
+        self.learner = learner  # a learner name is set: the daemon serves several learners
+        self.host = host  # where the daemon we talk to listens (DOCKER_HOST): it must be the pid file's
 
     # ------------------------------------------------------------------ may we?
 
@@ -133,9 +144,7 @@ class DaemonConfig:
 
     def why_not(self) -> str | None:
         """None when reglab may change this daemon's configuration; else why not, in one sentence."""
-        from .naming import current_learner
-
-        if current_learner():
+        if self.learner:
             return ("this Docker daemon serves several learners (a learner name is set), so reglab leaves its "
                     "configuration alone")
         pid = self.pid()
@@ -143,6 +152,9 @@ class DaemonConfig:
             return (f"this Docker daemon was not started by reglab's set-up (no running dockerd in "
                     f"{self.pidfile}), so reglab leaves its configuration alone")
         args = _proc_args(pid) or []
+        if self.host and self.host not in _hosts(args):
+            return (f"the Docker daemon at {self.host} is not the one reglab's set-up started (that one listens at "
+                    f"{', '.join(_hosts(args))}), so reglab leaves both alone")
         reads = DEFAULT_DAEMON_JSON
         for i, arg in enumerate(args):
             if arg == "--config-file" and i + 1 < len(args):

@@ -13,9 +13,9 @@ checks read. It knows the commands the labs use, with their usual flags and outp
   registry as the daemon checks it, stored in ``$DOCKER_CONFIG/config.json``).
 
 Names follow the lab's scope: a container or volume named ``reglab-[<learner>-]<lab>-…``
-belongs to that lab (so the lab's cleanup removes it); any other name to ``REGLAB_LAB``, else to
-a lab called ``cli`` (``python -m reglab clean`` removes it). Anything else says, in one
-sentence, that only Docker can do it.
+belongs to that lab (so the lab's cleanup removes it); any other name to the lab given with
+``--lab`` (a lab sheet's ``docker`` passes its own), else to a lab called ``cli`` (``python -m
+reglab clean`` removes it). Anything else says, in one sentence, that only Docker can do it.
 """
 
 from __future__ import annotations
@@ -24,27 +24,22 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from . import images as course_images
-from .engines import ContainerInfo, Engine, RegistrySpec, get_engine
-from .engines.base import REGISTRY_CONFIG, REGISTRY_DATA
-from .errors import PortInUse, ReglabError
-from .naming import PREFIX, Scope, current_learner
+from .config import Settings
+from .engines import Cannot, ContainerInfo, Engine, get_engine
+from . import errors
+from .errors import PortInUse, ReglabError, UsageError
+from .naming import PREFIX, Scope
 from .reference import parse
+from .registry_run import _VALUED, REGISTRY_CONFIG, REGISTRY_DATA, RegistryRun, split_flags
 from .state import lab_dirs
 from .units import human
 
 FILE_TOOLS = {"ls", "du", "cat", "find", "tree", "sha256sum", "wc", "head", "tail", "stat"}
-_VALUED = {"--name", "-p", "--publish", "-v", "--volume", "-e", "--env", "--user", "-u", "--restart", "--label",
-           "-l", "--network", "--mount", "-w", "--workdir", "--entrypoint", "-h", "--hostname"}
-
-
-class Usage(ReglabError):
-    """A command or flag the daemonless ``docker`` does not know."""
+Usage = UsageError  # a command or flag the daemonless ``docker`` does not know
+_split_flags = split_flags
 
 
 def _only_docker(what: str) -> Usage:
@@ -55,17 +50,17 @@ def _only_docker(what: str) -> Usage:
 # ----------------------------------------------------------------------------- scopes
 
 
-def scope_for(name: str | None) -> Scope:
+def scope_for(name: str | None, settings: Settings, lab: str | None = None) -> Scope:
     """The lab a container or volume name belongs to (see the module docstring)."""
-    learner = current_learner()
+    learner = settings.learner
     prefix = f"{PREFIX}-" + (f"{learner}-" if learner else "")
     if name and name.startswith(prefix):
         rest = name[len(prefix):]
-        labs = sorted((d.name for d in lab_dirs(Scope(None, learner))), key=len, reverse=True)
-        for lab in labs:
-            if rest.startswith(lab + "-"):
-                return Scope(lab, learner)
-    return Scope(os.environ.get("REGLAB_LAB") or "cli", learner)
+        labs = sorted((d.name for d in lab_dirs(settings.state_dir, Scope(None, learner))), key=len, reverse=True)
+        for known in labs:
+            if rest.startswith(known + "-"):
+                return Scope(known, learner)
+    return Scope(lab or "cli", learner)
 
 
 def container_id(name: str, started: float) -> str:
@@ -78,83 +73,37 @@ def container_id(name: str, started: float) -> str:
 
 @dataclass
 class RunOptions:
-    detach: bool = False
+    """A ``docker container run`` of anything but the registry (which is a :class:`RegistryRun`)."""
+
     name: str | None = None
-    publish: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
     remove: bool = False
     image: str = ""
     command: list[str] = field(default_factory=list)
-
-
-def _split_flags(args: list[str], valued: set[str] = frozenset()) -> tuple[dict[str, list[str]], list[str]]:
-    """Flags before the first positional argument (and their values: ``valued`` flags take one), and the rest."""
-    flags: dict[str, list[str]] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("-") or arg == "-":
-            break
-        key, eq, value = arg.partition("=")
-        if key in valued and not eq:
-            if i + 1 >= len(args):
-                raise Usage(f"flag needs an argument: {key}")
-            value = args[i + 1]
-            i += 1
-        if key.startswith("-") and not key.startswith("--") and len(key) > 2 and key[1:].isalpha() \
-                and key not in valued:  # -it, -fv: several one-letter flags
-            for letter in key[1:]:
-                flags.setdefault(f"-{letter}", []).append("")
-        else:
-            flags.setdefault(key, []).append(value)
-        i += 1
-    return flags, args[i:]
+    extras: bool = False  # ports, volumes or settings
 
 
 def parse_run(args: list[str]) -> RunOptions:
-    flags, rest = _split_flags(args, _VALUED)
+    flags, rest = split_flags(args, _VALUED)
     if not rest:
-        raise Usage('"docker container run" requires at least 1 argument: the image.')
-    unknown = set(flags) - _VALUED - {"-d", "--detach", "--rm", "-i", "-t", "--interactive", "--tty"}
-    if unknown:
-        raise Usage(f"unknown flag for run here: {min(unknown)}")
+        raise Usage(errors.run_needs_image())
     if "--network" in flags or "--mount" in flags:
         raise _only_docker("--network and --mount")
-    opts = RunOptions(detach=bool({"-d", "--detach"} & set(flags)), remove="--rm" in flags, image=rest[0],
-                      command=rest[1:])
-    opts.name = (flags.get("--name") or [None])[-1]
-    opts.publish = flags.get("-p", []) + flags.get("--publish", [])
-    opts.volumes = flags.get("-v", []) + flags.get("--volume", [])
-    for item in flags.get("-e", []) + flags.get("--env", []):
-        key, eq, value = item.partition("=")
-        opts.env[key] = value if eq else os.environ.get(key, "")
-    return opts
-
-
-def _publish(spec: str) -> tuple[str, int]:
-    """``[host:]port:5000`` → (host, port); the registry listens on 5000 inside its container."""
-    parts = spec.split(":")
-    if len(parts) == 2:
-        parts = ["", *parts]
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2].split("/")[0] != "5000":
-        raise Usage(f"cannot publish {spec!r}: use -p 127.0.0.1:<port>:5000 (the registry listens on 5000 inside).")
-    host = parts[0] or "127.0.0.1"
-    if host not in ("127.0.0.1", "localhost"):
-        if host != "0.0.0.0":
-            raise Usage(f"the daemonless engine publishes on 127.0.0.1 only, not {host}.")
-        host = "127.0.0.1"
-    return "127.0.0.1" if host == "localhost" else host, int(parts[1])
+    extras = any(k in flags for k in ("-p", "--publish", "-v", "--volume", "-e", "--env"))
+    return RunOptions((flags.get("--name") or [None])[-1], "--rm" in flags, rest[0], rest[1:], extras)
 
 
 # ----------------------------------------------------------------------------- the commands
 
 
 class DockerCLI:
-    """One ``docker`` invocation against an engine; returns the exit code, prints like Docker."""
+    """One ``docker`` invocation against an engine; returns the exit code, prints like Docker.
+    ``lab``: the lab a name outside every lab's prefix belongs to (a sheet's own)."""
 
-    def __init__(self, engine: Engine, out=None, err=None):
+    def __init__(self, engine: Engine, out=None, err=None, lab: str | None = None, environ=None):
         self.engine = engine
+        self.settings = engine.settings
+        self.lab = lab
+        self.environ = environ or {}  # for `-e KEY` without a value, as the docker CLI reads it
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -192,47 +141,44 @@ class DockerCLI:
 
     # -- containers
     def container_run(self, args: list[str]) -> int:
-        opts = parse_run(args)
-        scope = scope_for(opts.name)
-        name = opts.name or scope.object_name(f"run-{os.urandom(3).hex()}")
-        is_registry = parse(opts.image).tagged == parse(course_images.registry_image()).tagged
-        if not is_registry:
-            if opts.publish or opts.volumes or opts.command:
+        flags, rest = split_flags(args, _VALUED)
+        if not rest:
+            raise Usage(errors.run_needs_image())
+        if parse(rest[0]).tagged != parse(self.settings.registry_image).tagged:
+            opts = parse_run(args)
+            if opts.extras or opts.command:
                 raise _only_docker(f"running {opts.image} with ports, volumes or a command")
-            result = self.engine.run_container(scope, name, opts.image)
+            scope = scope_for(opts.name, self.settings, self.lab)
+            name = opts.name or scope.object_name(f"run-{os.urandom(3).hex()}")
+            result = self.engine.containers.run(scope, name, opts.image)
             self.out.write(result.output)
             if opts.remove:
-                self.engine.remove(name)
+                self.engine.containers.remove(name)
             return result.exit_code
-        if len(opts.publish) != 1:
-            raise Usage("publish the registry's port once: -p 127.0.0.1:<port>:5000.")
-        host, port = _publish(opts.publish[0])
-        volume = bind = None
-        for item in opts.volumes:
-            source, _, rest = item.partition(":")
-            target = rest.split(":")[0]
-            if target != REGISTRY_DATA:
-                raise Usage(f"the daemonless registry keeps its data in {REGISTRY_DATA} only, not {target}.")
-            if source.startswith(("/", ".", "~")):
-                bind = os.path.abspath(os.path.expanduser(source))
-                os.makedirs(bind, exist_ok=True)
-            else:
-                volume = source
-                if not self.engine.volume_exists(source):
-                    self.engine.create_volume(scope, source)
-        if self.engine.inspect(name) is not None:
-            raise Usage(f'Conflict. The container name "{name}" is already in use: remove it first '
-                        f"(docker container rm -f {name}) or choose another name.")
+        if "--network" in flags or "--mount" in flags:
+            raise _only_docker("--network and --mount")
+        if not flags.get("--name"):
+            flags["--name"] = [scope_for(None, self.settings, self.lab).object_name(f"run-{os.urandom(3).hex()}")]
+            args = ["--name", flags["--name"][0], *args]
+        run = RegistryRun.parse(args, environ=self.environ)
+        for folder, inside in run.files:
+            raise Usage(f"the daemonless registry keeps its data in {REGISTRY_DATA} only, not {inside}.")
+        scope = scope_for(run.name, self.settings, self.lab)
+        if run.bind:
+            os.makedirs(run.bind, exist_ok=True)
+        if run.volume and not self.engine.objects.volume_exists(run.volume):
+            self.engine.objects.create_volume(scope, run.volume)
+        if self.engine.containers.inspect(run.name) is not None:
+            raise Usage(f'Conflict. The container name "{run.name}" is already in use: remove it first '
+                        f"(docker container rm -f {run.name}) or choose another name.")
         try:
-            self.engine.start_registry(RegistrySpec(scope, name, course_images.registry_image(), port, host, volume,
-                                                    bind, None, opts.env))
+            self.engine.containers.start_registry(run, scope)
         except PortInUse as exc:
-            raise ReglabError(f"driver failed programming external connectivity on endpoint {name}: Bind for "
-                              f"{host}:{port} failed: port is already allocated (taken by {exc.holder}).") from None
-        if hasattr(self.engine, "detach"):
-            self.engine.detach(name)  # it outlives this command, as a container outlives `docker run -d`
-        info = self.engine.inspect(name)
-        self.say(container_id(name, info.started if info else 0))
+            raise ReglabError(f"driver failed programming external connectivity on endpoint {run.name}: Bind for "
+                              f"{run.host}:{run.port} failed: port is already allocated (taken by {exc.holder}).") from None
+        self.engine.containers.keep(run.name)  # it outlives this command, as a container outlives `docker run -d`
+        info = self.engine.containers.inspect(run.name)
+        self.say(container_id(run.name, info.started if info else 0))
         return 0
 
     def _names(self, args: list[str], what: str) -> tuple[dict[str, list[str]], list[str]]:
@@ -242,7 +188,7 @@ class DockerCLI:
         return flags, names
 
     def _info(self, name: str) -> ContainerInfo:
-        info = self.engine.inspect(name)
+        info = self.engine.containers.inspect(name)
         if info is None:
             raise ReglabError(f"No such container: {name}")
         return info
@@ -257,18 +203,18 @@ class DockerCLI:
                 if info.running and not force:
                     raise ReglabError(f"You cannot remove a running container {name}. Stop the container before "
                                       "attempting removal or force remove (docker container rm -f).")
-                self.engine.remove(name)
+                self.engine.containers.remove(name)
                 self.say(name)
             except ReglabError as exc:
                 print(f"Error response from daemon: {exc}", file=self.err)
-                code = 0 if force and self.engine.inspect(name) is None else 1  # as Docker: -f and gone is fine
+                code = 0 if force and self.engine.containers.inspect(name) is None else 1  # as Docker: -f and gone is fine
         return code
 
     def container_kill(self, args: list[str]) -> int:
         _, names = self._names(args, "kill")
         for name in names:
             self._info(name)
-            self.engine.kill(name)
+            self.engine.containers.kill(name)
             self.say(name)
         return 0
 
@@ -278,9 +224,8 @@ class DockerCLI:
         _, names = self._names(args, "restart")
         for name in names:
             self._info(name)
-            self.engine.restart(name)
-            if hasattr(self.engine, "detach"):
-                self.engine.detach(name)
+            self.engine.containers.restart(name)
+            self.engine.containers.keep(name)
             self.say(name)
         return 0
 
@@ -289,20 +234,20 @@ class DockerCLI:
     def container_logs(self, args: list[str]) -> int:
         _, names = self._names(args, "logs")
         self._info(names[0])
-        self.out.write(self.engine.logs(names[0]))
+        self.out.write(self.engine.containers.logs(names[0]))
         return 0
 
     def container_ls(self, args: list[str]) -> int:
         flags, _ = _split_flags(args)
         show_all = bool({"-a", "--all"} & set(flags))
         quiet = bool({"-q", "--quiet"} & set(flags))
-        tags = {info.id: info.tags[0] for info in self.engine.list_images() if info.tags}
-        registry = self.engine.image_info(course_images.registry_image())
+        tags = {info.id: info.tags[0] for info in self.engine.images.list() if info.tags}
+        registry = self.engine.images.info(self.settings.registry_image)
         if registry is not None:
-            tags[registry.id] = parse(course_images.registry_image()).tagged
+            tags[registry.id] = parse(self.settings.registry_image).tagged
         rows = [("CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES")]
-        for obj in self.engine.objects(Scope.of(None)):
-            info = self.engine.inspect(obj.name) if obj.kind == "container" else None
+        for obj in self.engine.objects.of(Scope(None, self.settings.learner)):
+            info = self.engine.containers.inspect(obj.name) if obj.kind == "container" else None
             if info is None or (not show_all and not info.running):
                 continue
             status = "Up" if info.running else f"Exited ({info.exit_code})"
@@ -325,24 +270,18 @@ class DockerCLI:
         if not info.running:
             raise ReglabError(f"Container {name} is not running: start it first (docker container start {name}).")
         if argv[:2] == ["registry", "garbage-collect"]:
-            options = [a for a in argv[2:] if a.startswith("-")]
             config = [a for a in argv[2:] if not a.startswith("-")]
             if config not in ([], [REGISTRY_CONFIG]):
                 raise Usage(f"the registry's configuration is {REGISTRY_CONFIG}.")
-            dry = bool({"--dry-run", "-d"} & set(options))
-            untagged = bool({"--delete-untagged", "-m"} & set(options))
-            code, output = self.engine.garbage_collect(name, dry, untagged)
-            self.out.write(output)
-            return code
-        if argv[0] in FILE_TOOLS and hasattr(self.engine, "data_folder"):
-            folder = str(self.engine.data_folder(name))
-            host_argv = [a.replace(REGISTRY_DATA, folder) for a in argv]
-            if not shutil.which(host_argv[0]):
+            done = self.engine.containers.exec(name, argv if config else [*argv, REGISTRY_CONFIG])
+            self.out.write(done.output)
+            return done.exit_code
+        if argv[0] in FILE_TOOLS:
+            if not shutil.which(argv[0]):
                 raise Usage(f"{argv[0]} is not installed on this machine.")
-            done = subprocess.run(host_argv, capture_output=True, text=True, check=False)
-            self.out.write(done.stdout.replace(folder, REGISTRY_DATA))
-            self.err.write(done.stderr.replace(folder, REGISTRY_DATA))
-            return done.returncode
+            done = self.engine.containers.exec(name, argv)
+            self.out.write(done.output)
+            return done.exit_code
         raise _only_docker(f"running {argv[0]} in a container")
 
     def container_inspect(self, args: list[str]) -> int:
@@ -375,7 +314,7 @@ class DockerCLI:
     # -- images
     def image_ls(self, args: list[str]) -> int:
         rows = [("REPOSITORY", "TAG", "IMAGE ID", "SIZE")]
-        for info in sorted(self.engine.list_images(), key=lambda i: i.tags):
+        for info in sorted(self.engine.images.list(), key=lambda i: i.tags):
             for tag in sorted(info.tags):
                 repo, _, name = tag.rpartition(":")
                 rows.append((repo, name, info.id[7:19], human(info.size)))
@@ -386,7 +325,7 @@ class DockerCLI:
         _, rest = _split_flags(args)
         if len(rest) != 2:
             raise Usage('"docker image tag" requires exactly 2 arguments: SOURCE TARGET.')
-        self.engine.tag(parse(rest[0]).tagged, parse(rest[1]).tagged)
+        self.engine.images.tag(parse(rest[0]).tagged, parse(rest[1]).tagged)
         return 0
 
     def image_push(self, args: list[str]) -> int:
@@ -400,7 +339,8 @@ class DockerCLI:
                 self.say("Using default tag: latest")
             self.say(f"The push refers to repository [{ref.familiar_repository}]")
         statuses: dict[str, str] = {}
-        result = self.engine.push(ref.tagged, progress=lambda item, cur, tot, status: statuses.__setitem__(item, status))
+        result = self.engine.images.push(ref.tagged, progress=lambda item, cur, tot, status: statuses.__setitem__(item, status),
+                                         auth=self._login(ref.registry))
         if quiet:
             self.say(ref.tagged)
             return 0
@@ -413,7 +353,8 @@ class DockerCLI:
         try:
             from .registry_api import RegistryClient
 
-            return RegistryClient(ref.registry).manifest_head(ref.repository, ref.tag_or_default).size
+            return RegistryClient(ref.registry, docker_config=self.settings.docker_config).manifest_head(
+                ref.repository, ref.tag_or_default).size
         except ReglabError:
             return 0
 
@@ -423,14 +364,15 @@ class DockerCLI:
             raise Usage('"docker image pull" requires exactly 1 argument: the image name.')
         ref = parse(rest[0])
         quiet = bool({"-q", "--quiet"} & set(flags))
-        existed = self.engine.image_info(ref.tagged) is not None
+        existed = self.engine.images.info(ref.tagged) is not None
         if not quiet:
             if not ref.tag and not ref.digest:
                 self.say("Using default tag: latest")
             self.say(f"{ref.digest or ref.tag_or_default}: Pulling from {ref.repository}")
         statuses: dict[str, str] = {}
-        result = self.engine.pull(str(ref) if ref.digest else ref.tagged,
-                                  progress=lambda item, cur, tot, status: statuses.__setitem__(item, status))
+        result = self.engine.images.pull(str(ref) if ref.digest else ref.tagged,
+                                         progress=lambda item, cur, tot, status: statuses.__setitem__(item, status),
+                                         auth=self._login(ref.registry))
         if quiet:
             self.say(ref.tagged if not ref.digest else str(ref))
             return 0
@@ -450,7 +392,7 @@ class DockerCLI:
             raise Usage('"docker image rm" requires at least 1 argument: an image name.')
         for text in refs:
             ref = parse(text)
-            self.engine.remove_image(ref.tagged)
+            self.engine.images.remove(ref.tagged)
             self.say(f"Untagged: {ref.tagged}")
         return 0
 
@@ -459,20 +401,21 @@ class DockerCLI:
         _, rest = _split_flags(args)
         if len(rest) != 1:
             raise Usage('"docker volume create" here needs exactly 1 argument: the volume name.')
-        self.engine.create_volume(scope_for(rest[0]), rest[0])
+        self.engine.objects.create_volume(scope_for(rest[0], self.settings, self.lab), rest[0])
         self.say(rest[0])
         return 0
 
     def volume_ls(self, args: list[str]) -> int:
         rows = [("DRIVER", "VOLUME NAME")]
-        rows += [("local", obj.name) for obj in self.engine.objects(Scope.of(None)) if obj.kind == "volume"]
+        rows += [("local", obj.name) for obj in self.engine.objects.of(Scope(None, self.settings.learner))
+                 if obj.kind == "volume"]
         self._table(rows)
         return 0
 
     def volume_rm(self, args: list[str]) -> int:
         _, names = _split_flags(args)
         for name in names:
-            self.engine.remove_volume(name)
+            self.engine.objects.remove_volume(name)
             self.say(name)
         return 0
 
@@ -480,7 +423,7 @@ class DockerCLI:
         _, names = _split_flags(args)
         docs = []
         for name in names:
-            if not self.engine.volume_exists(name):
+            if not self.engine.objects.volume_exists(name):
                 raise ReglabError(f"get {name}: no such volume")
             docs.append({"Driver": "local", "Name": name})
         self.say(json.dumps(docs, indent=4))
@@ -501,8 +444,8 @@ class DockerCLI:
             password = (flags.get("-p") or flags.get("--password") or [""])[-1]
         if not user or not password:
             raise Usage("docker login here needs --username and a password (--password-stdin < file).")
-        self.engine.login(rest[0], user, password)
-        folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+        self.engine.trust.login(rest[0], user, password)
+        folder = self.settings.docker_config
         before = credentials.read(folder)
         path = credentials.store(folder, rest[0], user, password)
         if credentials.read(folder) != before:
@@ -510,10 +453,16 @@ class DockerCLI:
         self.say("Login Succeeded")
         return 0
 
+    def _login(self, host: str) -> tuple[str, str] | None:
+        """What ``docker login`` stored for ``host`` (the CLI sends it with a push or pull)."""
+        from .registry_api import stored_credentials
+
+        return stored_credentials(self.settings.docker_config, host)
+
     def info(self, args: list[str]) -> int:
         self.say(f"Server: {self.engine.describe()}")
         self.say("Insecure Registries:")
-        for entry in self.engine.insecure_registries():
+        for entry in self.engine.daemon.insecure_registries():
             self.say(f"  {entry}")
         return 0
 
@@ -540,14 +489,24 @@ def _template(fmt: str, doc: dict) -> str:
     return json.dumps(value) if as_json else str(value)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """``python -m reglab docker [--engine local] [--lab LAB] …``: the options before docker's own
+    words are reglab's (a lab sheet's ``docker`` passes them); the rest is docker's."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    settings = settings or Settings.from_env()
+    kind = lab = None
+    while argv[:1] and argv[0] in ("--engine", "--lab") and len(argv) > 1:
+        if argv[0] == "--engine":
+            kind = argv[1]
+        else:
+            lab = argv[1]
+        argv = argv[2:]
     try:
-        cli = DockerCLI(get_engine())
-        if cli.engine.kind == "docker":
+        engine = get_engine(kind, settings)
+        if Cannot.DOCKER_CLI not in engine.cannot:
             print("(reglab) a Docker daemon answers here: use the real docker CLI.", file=sys.stderr)
             return 1
-        return cli.main(argv)
+        return DockerCLI(engine, lab=lab, environ=dict(os.environ)).main(argv)
     except Usage as exc:
         print(f"docker: {exc}", file=sys.stderr)
         return 125

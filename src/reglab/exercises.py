@@ -6,61 +6,46 @@ registry's HTTP API at the address the task names, the files on disk, the engine
 containers and volumes by the names the task names — so work typed in a terminal with the
 docker CLI counts exactly like work done in Python. It never reads the learner's variables.
 It prints one line: ``✔ Task 2 · …: evidence`` only when the task is done, else
-``✘ Task 2 · …: what is still missing``.
+``✘ Task 2 · …: what is still missing``, and keeps the result in the learner's progress.
+A task is a method returning a :class:`reglab.checks.Check` (``done(…)``, ``missing(…)``, or
+any check of :mod:`reglab.checks`): notebooks and sheets share one check API.
 
-A sheet (one per lab, in :mod:`reglab.tasks`) chooses its ports and names at set-up — its own
-lab id ``lab-NN``, scoped to the learner (``REGLAB_LEARNER``) — builds what the tasks start
-from (for a break-fix lab, the broken set-up), writes down every container, volume, tag and
-folder it asks the learner to create, so that ``cleanup()``, a later start of the same sheet
-or ``python -m reglab clean`` removes them even when they were typed without reglab's labels.
+A sheet (one per lab, in :mod:`reglab.tasks`; the object is called ``sheet`` in a notebook)
+chooses its ports and names at set-up — its own lab id ``lab-NN``, scoped to the learner —
+builds what the tasks start from (for a break-fix lab, the broken set-up), writes down every
+container, volume, tag and folder it asks the learner to create, so that ``cleanup()``, a later
+start of the same sheet or ``python -m reglab clean`` removes them even when they were typed
+without reglab's labels.
 
-Without Docker (the daemonless engine) the sheet puts reglab's own ``docker`` command
-(:mod:`reglab.dockercli`) first on the notebook's ``PATH``, so ``!docker …`` cells run on the
-engine the checks read.
+Where no docker CLI drives the engine (the daemonless engine), the sheet gives the notebook's
+shell commands (``!docker …``) reglab's own ``docker`` command (:mod:`reglab.dockercli`), told
+its lab and engine as arguments; this process's environment is never changed.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import ports
-from .checks import Check, image_in_registry
-from .engines import ContainerInfo
+from . import errors, journal, ports
+from .checks import Check, done, missing
+from .config import Settings
 from .errors import ReglabError
 from .lab import Lab
-from .media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
+from .limits import Cannot
+from .reference import parse
 from .registry import Registry
-from .registry_api import RegistryClient
-from .state import state_root
 
-DELETE_PROBE = "sha256:" + "0" * 64  # no manifest has it: DELETE answers 404 if deletes are on, 405 if off
-ACCEPT_MANIFESTS = (DOCKER_MANIFEST, OCI_MANIFEST)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a task's probe found: done, and the evidence or what is still missing."""
-
-    ok: bool
-    detail: str
-
-
-def done(evidence: str) -> Outcome:
-    return Outcome(True, evidence)
-
-
-def missing(what: str) -> Outcome:
-    return Outcome(False, what)
+__all__ = ["Sheet", "Task", "done", "missing", "task"]
 
 
 class Task:
     """One task of a sheet: ``check()`` reads the live state, ``hint()`` and ``solution()`` help."""
 
-    def __init__(self, sheet: Sheet, number: int, title: str, probe: Callable[[], Outcome], hint: str,
+    def __init__(self, sheet: Sheet, number: int, title: str, probe: Callable[[], Check], hint: str,
                  solution: str):
         self.sheet, self.number, self.title = sheet, number, title
         self._probe, self._hint, self._solution = probe, hint, solution
@@ -72,11 +57,15 @@ class Task:
             outcome = self._probe()
         except ReglabError as exc:  # the state cannot be read: that is what is missing
             outcome = missing(str(exc).rstrip("."))
-        return Check(outcome.ok, what, outcome.detail)
+        return outcome.named(what)
 
     def check(self) -> None:
-        """Look at the live state and print one line: ``✔ …`` when done, ``✘ …: what is missing``."""
-        print(self.result())
+        """Look at the live state and print one line: ``✔ …`` when done, ``✘ …: what is missing``;
+        keep the result in the learner's progress."""
+        result = self.result()
+        journal.record(self.sheet.lab.settings.state_dir, self.sheet.lab.learner, self.sheet.id,
+                       f"q{self.number}", result.ok)
+        print(result)
 
     def hint(self) -> None:
         print(f"Hint (task {self.number}): {self.sheet.fill(self._hint)}")
@@ -94,7 +83,7 @@ def task(title: str, hint: str, solution: str):
     ``hint`` and ``solution`` may name the sheet's names as ``{registry}``, ``{address}`` …
     """
 
-    def wrap(probe: Callable[[Sheet], Outcome]):
+    def wrap(probe: Callable[[Sheet], Check]):
         return _TaskSpec(title, hint, solution, probe)
 
     return wrap
@@ -118,25 +107,26 @@ class Sheet:
     """One lab sheet: set up on construction, tasks ``q1``, ``q2`` …, ``cleanup()`` at the end.
 
     Subclasses set ``id``, ``title``, ``port_base`` (their own ports, away from the notebooks'
-    5000) and ``docker_only`` (why the lab needs a Docker engine, or "" when the daemonless
-    engine will do), and implement :meth:`setup`.
+    5000) and ``needs`` (what the lab cannot do without, as :class:`reglab.limits.Cannot` values,
+    with why: an engine that cannot do one of them cannot run the lab), and implement :meth:`setup`.
     """
 
     id = ""
     title = ""
     port_base = 5100
-    docker_only = ""
+    needs: dict[Cannot, str] = {}
 
-    def __init__(self, engine=None, echo: bool = True):
-        self.lab = Lab(self.id, engine=engine, echo=False)  # clears an earlier run's leftovers
+    def __init__(self, engine=None, echo: bool = True, settings: Settings | None = None):
+        self.lab = Lab(self.id, engine=engine, echo=False, settings=settings)  # clears an earlier run's leftovers
         self.engine, self.scope = self.lab.engine, self.lab.scope
         self.echo = echo
         self._names: dict[str, tuple[str, str]] = {}  # key → (value, what it is)
         self._hidden: dict[str, str] = {}  # names hints and solutions may use, not printed at set-up
         self._next_port = self.port_base
-        if self.docker_only and self.engine.kind != "docker":
-            raise ReglabError(f"lab {self.id} needs a Docker engine ({self.docker_only}): start Docker, or pick "
-                              "another lab (labs/README.md says which run without Docker).")
+        self.shell = _ShellEnv()  # what `!cmd` in this notebook gets: reglab's docker, the lab's DOCKER_CONFIG
+        lacking = [why for need, why in self.needs.items() if need in self.engine.cannot]
+        if lacking:
+            raise ReglabError(errors.sheet_needs(self.id, self.engine.label, lacking[0]))
         self._use_daemonless_docker()
         self.setup()
         self._introduce()
@@ -176,8 +166,6 @@ class Sheet:
 
     def expect_tag(self, reference: str) -> str:
         """An image name the learner will create by tagging or pulling (cleanup removes it)."""
-        from .reference import parse
-
         self.lab.state.add_tag(parse(reference).tagged)
         return reference
 
@@ -186,10 +174,9 @@ class Sheet:
         the lab until its cleanup where the sandbox can keep ports (so that another learner's lab
         on the same machine never gets it, though the learner binds it only minutes later)."""
         port = self._next_port
-        hold = getattr(self.lab.sandbox, "hold_port", None)
         while True:
             port = ports.choose(port)
-            if hold is None or hold(port, "127.0.0.1"):
+            if self.lab.sandbox.hold_port(port, "127.0.0.1"):
                 break
             port += 1
         self._next_port = port + 1
@@ -216,7 +203,7 @@ class Sheet:
         hidden = self.__dict__.get("_hidden", {})
         if key in hidden:
             return hidden[key]
-        raise AttributeError(f"lab {self.id} has no name {key!r}: it has {', '.join(names) or 'none'}")
+        raise AttributeError(errors.sheet_has_no_name(self.id, key, list(names)))
 
     def fill(self, text: str) -> str:
         return text.format(**self._hidden, **{k: v for k, (v, _) in self._names.items()})
@@ -231,35 +218,36 @@ class Sheet:
         if not self.echo:
             return
         print(f"Lab {self.id[4:]} · {self.title}: set up. Your names, yours alone (in a cell, "
-              "{lab.address} stands for lab.address):")
-        width = max((len(k) for k in self._names), default=0) + 4
+              "{sheet.address} stands for sheet.address):")
+        width = max((len(k) for k in self._names), default=0) + 6
         for key, (value, what) in self._names.items():
-            print(f"  {'lab.' + key:<{width}}  {value}\n  {'':<{width}}  ({what})")
+            print(f"  {'sheet.' + key:<{width}}  {value}\n  {'':<{width}}  ({what})")
         numbers = [t.number for t in self.tasks]
-        print(f"Tasks lab.q{numbers[0]} … lab.q{numbers[-1]}: .check() looks at the live state; "
+        print(f"Tasks sheet.q{numbers[0]} … sheet.q{numbers[-1]}: .check() looks at the live state; "
               ".hint() and .solution() help.")
 
     def _use_daemonless_docker(self) -> None:
-        """Without Docker, ``docker`` in this notebook is reglab's daemonless docker command."""
-        if self.engine.kind == "docker":
+        """Where no docker CLI drives the engine, ``docker`` in this notebook's shell commands is
+        reglab's daemonless docker, told this lab and engine as arguments (the settings a child
+        process needs go with it; this process's environment is left as it is)."""
+        if Cannot.DOCKER_CLI not in self.engine.cannot:
             return
-        folder = state_root() / "bin"
+        settings = self.lab.settings
+        folder = settings.state_dir / "sheets" / self.id / "bin"
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "docker"
-        text = f'#!/bin/sh\nexec "{sys.executable}" -m reglab docker "$@"\n'
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(settings.environment().items()))
+        text = (f'#!/bin/sh\nexec env {env} "{sys.executable}" -m reglab docker --engine {self.engine.kind} '
+                f'--lab {self.id} "$@"\n')
         if not script.exists() or script.read_text() != text:
             tmp = folder / f".docker.{os.getpid()}"
             tmp.write_text(text)
             tmp.chmod(0o755)
             tmp.replace(script)
-        path = os.environ.get("PATH", os.defpath).split(os.pathsep)
-        if path[0] != str(folder):
-            os.environ["PATH"] = os.pathsep.join([str(folder)] + [p for p in path if p != str(folder)])
-        os.environ["REGLAB_ENGINE"] = self.engine.kind
-        os.environ["REGLAB_LAB"] = self.id
+        self.shell.path = folder
+        self.shell.install()
         if self.echo:
-            print(f"(reglab) no Docker here: `docker` in this notebook is reglab's daemonless docker ({script}); "
-                  "in a terminal type `python -m reglab docker …`.")
+            print(f"(reglab) {errors.cannot_docker_cli(str(script))}")
 
     # ------------------------------------------------------------------ the end
 
@@ -269,99 +257,55 @@ class Sheet:
         state = self.lab.state
         named = (list(state.containers), list(state.volumes), list(state.tags), list(state.dirs))
         removed = self.lab.sandbox.clear()
+        self.shell.remove()
         left = self.leftovers(*named)
         print(f"removed {len(removed)} thing(s) of lab {self.id[4:]}; " +
               ("nothing of it is left" if not left else f"still left: {', '.join(left)}"))
 
     def leftovers(self, containers=(), volumes=(), tags=(), folders=()) -> list[str]:
         """What of this lab exists now: its labelled objects, and the named ones (labelled or not)."""
-        left = [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)]
-        left += [f"container {n}" for n in containers if self.engine.inspect(n) is not None]
-        left += [f"volume {n}" for n in volumes if self.engine.volume_exists(n)]
-        left += [f"tag {t}" for t in tags if self.engine.image_info(t) is not None]
+        left = [f"{o.kind} {o.name}" for o in self.engine.objects.of(self.scope)]
+        left += [f"container {n}" for n in containers if self.engine.containers.inspect(n) is not None]
+        left += [f"volume {n}" for n in volumes if self.engine.objects.volume_exists(n)]
+        left += [f"tag {t}" for t in tags if self.engine.images.info(t) is not None]
         left += [f"folder {f}" for f in folders if Path(f).exists()]
         return sorted(set(left))
 
-    # ------------------------------------------------------------------ probes the tasks share
 
-    def registry_at(self, name: str, address: str) -> tuple[ContainerInfo | None, str | None]:
-        """The container ``name`` if it is a running registry publishing ``address`` that answers
-        ``GET /v2/``; else (info or None, what is missing)."""
-        host, port = address.rsplit(":", 1)
-        info = self.engine.inspect(name)
-        run = f"docker container run -d --name {name} -p {address}:5000 … registry:2"
-        if info is None:
-            return None, f"there is no container {name} yet: start it ({run})"
-        if not info.running:
-            return info, f"{name} exists but is not running ({info.status}): start it, or remove it and run it again"
-        if not info.publishes(int(port), host):
-            where = ", ".join(f"{h or '0.0.0.0'}:{p}" for h, p in info.ports) or "no port"
-            return info, f"{name} publishes {where}, not {address}: recreate it with -p {address}:5000"
-        try:  # a registry started a moment ago may need a second to answer
-            RegistryClient(address).wait_ready(timeout=15)
-        except ReglabError:
-            return info, f"{name} runs but nothing answers GET /v2/ at {address}: look at docker container logs {name}"
-        if not RegistryClient(address).ping():
-            return info, f"{name} answers at {address} but not with 200 (GET /v2/): look at docker container logs {name}"
-        return info, None
+class _ShellEnv:
+    """Variables for the shell commands of this IPython kernel (``!cmd`` and ``x = !cmd``) — not
+    for the kernel's own environment: a folder first on ``PATH`` (reglab's ``docker``), a
+    ``DOCKER_CONFIG`` of the lab's — until removed."""
 
-    def served(self, address: str, repository: str, tag: str) -> Check:
-        """Can the registry at ``address`` serve ``repository:tag`` whole (manifest, config, layers)?"""
-        host, port = address.rsplit(":", 1)
-        return image_in_registry(Registry("?", host, int(port)), repository, tag)
+    def __init__(self):
+        self.path: Path | None = None
+        self.env: dict[str, str] = {}
+        self.shell = None
+        self._originals = None
 
-    @staticmethod
-    def api(address: str) -> RegistryClient:
-        return RegistryClient(address)
+    def prefix(self, cmd: str) -> str:
+        parts = [f"{k}={shlex.quote(v)}; export {k}" for k, v in self.env.items()]
+        if self.path is not None:
+            parts.append(f'PATH={shlex.quote(str(self.path))}:"$PATH"; export PATH')
+        return "; ".join(parts + [cmd]) if parts else cmd
 
-    @staticmethod
-    def digest_of(address: str, repository: str, tag: str) -> str | None:
-        """The manifest digest a tag has (as Docker asks for it), or None when there is no such tag."""
+    def install(self) -> None:
+        if self.shell is not None:
+            return
         try:
-            return RegistryClient(address).manifest_head(repository, tag, accept=ACCEPT_MANIFESTS).digest
-        except ReglabError:
-            return None
+            from IPython import get_ipython
+        except ImportError:  # not in IPython: in a terminal, type the variables yourself
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+        self.shell = shell
+        system, getoutput = shell.system, shell.getoutput
+        shell.system = lambda cmd, *a, **k: system(self.prefix(cmd), *a, **k)
+        shell.getoutput = lambda cmd, *a, **k: getoutput(self.prefix(cmd), *a, **k)
+        self._originals = (system, getoutput)
 
-    @staticmethod
-    def has_tag(address: str, repository: str, tag: str) -> bool:
-        try:
-            return tag in RegistryClient(address).tags(repository)
-        except ReglabError:
-            return False
-
-    @staticmethod
-    def deletes_allowed(address: str, repository: str) -> bool:
-        """Live: does the registry accept deletes? (DELETE of a digest no manifest has: 404 if on, 405 if off.)"""
-        status = RegistryClient(address).request("DELETE", f"/v2/{repository}/manifests/{DELETE_PROBE}",
-                                                 ok=tuple(range(100, 600))).status_code
-        return status != 405
-
-    @staticmethod
-    def writable(address: str, repository: str) -> bool:
-        """Live: does the registry accept a push? (It starts an upload, then cancels it.)"""
-        api = RegistryClient(address)
-        answer = api.request("POST", f"/v2/{repository}/blobs/uploads/", ok=tuple(range(100, 600)))
-        if answer.status_code == 202 and answer.headers.get("Location"):
-            api.request("DELETE", api.url(answer.headers["Location"]), ok=tuple(range(100, 600)))
-        return answer.status_code == 202
-
-    @staticmethod
-    def remembers(address: str, repository: str, digest: str) -> bool:
-        """Does the registry answer 200 to ``HEAD`` a blob (from its disk, or from its cache)?"""
-        return RegistryClient(address).has_blob(repository, digest)
-
-    def on_disk(self, name: str):
-        """The storage of the registry container ``name``, read now (a model of its files)."""
-        return self.engine.storage(name)
-
-    @staticmethod
-    def short(digest: str) -> str:
-        return short_digest(digest)
-
-    @staticmethod
-    def same_folder(a: str | os.PathLike | None, b: str | os.PathLike) -> bool:
-        return a is not None and os.path.realpath(a) == os.path.realpath(b)
-
-    @staticmethod
-    def exists(path: str | os.PathLike) -> bool:
-        return Path(path).exists()
+    def remove(self) -> None:
+        if self.shell is not None:
+            self.shell.system, self.shell.getoutput = self._originals
+            self.shell = None

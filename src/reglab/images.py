@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import platform
 import random
 import shutil
@@ -27,56 +26,27 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from . import elf
+from . import elf, errors
+from .limits import Cannot
 from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
 
-REGISTRY_IMAGE_DEFAULT = "registry:2"
-HELLO_IMAGE_DEFAULT = "hello-world"
 RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: greeting without "fallback"
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
 
 
-def registry_image() -> str:
-    return os.environ.get("REGLAB_REGISTRY_IMAGE", REGISTRY_IMAGE_DEFAULT)
-
-
-def hello_image() -> str:
-    return os.environ.get("REGLAB_HELLO_IMAGE", HELLO_IMAGE_DEFAULT)
-
-
-HUB_PROBE_URL = "https://registry-1.docker.io/v2/"  # REGLAB_HUB_PROBE_URL points the probe elsewhere
 HUB_PROBE_TIMEOUT = 3  # seconds
 
 
-def image_source() -> str:
-    """Where missing course images come from: ``"standin"`` (``REGLAB_OFFLINE=1``), ``"hub"``
-    (``REGLAB_OFFLINE=0``) or ``"auto"`` (unset: Docker Hub if it answers, else stand-ins)."""
-    value = os.environ.get("REGLAB_OFFLINE", "").strip().lower()
-    if value in ("1", "true", "yes"):
-        return "standin"
-    if value in ("0", "false", "no"):
-        return "hub"
-    return "auto"
-
-
-def offline() -> bool:
-    return image_source() == "standin"
-
-
-def hub_probe_url() -> str:
-    return os.environ.get("REGLAB_HUB_PROBE_URL") or HUB_PROBE_URL
-
-
-def hub_reachable(url: str | None = None, timeout: float = HUB_PROBE_TIMEOUT) -> bool:
+def hub_reachable(url: str, timeout: float = HUB_PROBE_TIMEOUT) -> bool:
     """Whether Docker Hub's registry answers HTTP at all: any answer counts (it says 401 to
     strangers); a refused connection, a failed name lookup or silence means it cannot be reached.
     Proxy settings in the environment apply, as they do to a learner's other tools."""
     from .registry_api import answers
 
-    return answers(url or hub_probe_url(), timeout)
+    return answers(url, timeout)
 
 
 def go_arch() -> str:
@@ -297,9 +267,10 @@ def registry_standin_programs() -> set[str]:
     return {"registry", "busybox", *applets}
 
 
-def _registry_standin_tools(tag: str) -> tuple[Path, Path]:
-    """The registry binary and a static busybox, or :class:`ImageMissing` naming the package."""
-    binary = _need(os.environ.get("REGLAB_REGISTRY_BIN") or shutil.which("docker-registry")
+def _registry_standin_tools(tag: str, registry_bin: Path | None = None) -> tuple[Path, Path]:
+    """The registry binary (``registry_bin``, else Debian's) and a static busybox, or
+    :class:`ImageMissing` naming the package."""
+    binary = _need(str(registry_bin or "") or shutil.which("docker-registry")
                    or "/usr/bin/docker-registry", "docker-registry", tag)
     busybox = _need(shutil.which("busybox") or "/bin/busybox", "busybox-static", tag)
     if _shared_libraries(busybox):
@@ -307,9 +278,9 @@ def _registry_standin_tools(tag: str) -> tuple[Path, Path]:
     return binary, busybox
 
 
-def registry_standin_archive(tag: str) -> bytes:
+def registry_standin_archive(tag: str, settings) -> bytes:
     """``registry:2`` look-alike: Debian's distribution 2.8 binary, its libc, busybox."""
-    binary, busybox = _registry_standin_tools(tag)
+    binary, busybox = _registry_standin_tools(tag, settings.registry_bin)
     layer = Layer()
     for d in ("bin", "etc/docker/registry", "var/lib/registry", "root"):
         layer.dir(d)
@@ -343,7 +314,7 @@ def hello_greeting() -> str:
     return resources.files("reglab.standin").joinpath("greeting.txt").read_text()
 
 
-def hello_standin_archive(tag: str) -> bytes:
+def hello_standin_archive(tag: str, settings=None) -> bytes:
     """``hello-world`` look-alike: one tiny static program printing our own greeting, written
     byte by byte (:mod:`reglab.elf`), so its digest is the same on every machine of an architecture."""
     layer = Layer().file("hello", elf.program(hello_greeting(), go_arch()), 0o755)
@@ -354,12 +325,12 @@ STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive
 STANDIN_PACKAGES = {"registry": ("docker-registry", "busybox-static"), "hello": ()}  # hello: written by reglab.elf
 
 
-def standin_missing(role: str) -> str | None:
+def standin_missing(role: str, settings) -> str | None:
     """The Debian package the stand-in for ``role`` cannot be built without, or None if it can be."""
     if not STANDIN_PACKAGES[role]:
         return None
     try:
-        _registry_standin_tools(required()[role])
+        _registry_standin_tools(required(settings)[role], settings.registry_bin)
     except ImageMissing as exc:
         return next((p for p in STANDIN_PACKAGES[role] if f": {p} is missing" in str(exc)), STANDIN_PACKAGES[role][0])
     return None
@@ -381,70 +352,68 @@ class ImageStatus:
         return f"{self.reference}{kind}: {self.action}" + (f" — {self.why}" if self.why else "")
 
 
-def required() -> dict[str, str]:
+def required(settings) -> dict[str, str]:
     """Role → reference of every image the course needs."""
-    return {"registry": registry_image(), "hello": hello_image()}
+    return {"registry": settings.registry_image, "hello": settings.hello_image}
 
 
-ENGINES_THAT_PULL = ("docker",)  # the daemonless engine never fetches from Docker Hub
-
-
-def ensure(engine, roles: tuple[str, ...] = ("registry", "hello")) -> list[ImageStatus]:
+def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None) -> list[ImageStatus]:
     """Make sure the course images exist in ``engine``'s image store.
 
-    Present images are used as they are. A missing one is, with ``REGLAB_OFFLINE=1``, built as
+    ``settings``: the engine's unless given. Present images are used as they are. A missing one is, with ``REGLAB_OFFLINE=1``, built as
     a stand-in; with ``REGLAB_OFFLINE=0``, pulled; by default pulled when Docker Hub answers
     (probed once, only when an image is missing), else built as a stand-in where its packages
     are installed, else :class:`ImageMissing` says the ways forward in one sentence.
     """
     statuses = []
-    source = image_source()
+    settings = settings or engine.settings
+    source = settings.image_source
     hub: bool | None = None  # probed when first needed
     for role in roles:
-        ref = required()[role]
-        info = engine.image_info(ref)
+        ref = required(settings)[role]
+        info = engine.images.info(ref)
         outdated = info is not None and info.standin and info.recipe not in (None, RECIPES[role])
         if info is not None and not outdated:
             statuses.append(ImageStatus(role, ref, True, info.standin, "present"))
             continue
         if outdated:
-            engine.load_image_archive(STANDINS[role](ref))  # loading over an old stand-in retags it
+            engine.images.load(STANDINS[role](ref, settings))  # loading over an old stand-in retags it
             statuses.append(ImageStatus(role, ref, True, True, "rebuilt"))
-            if info.id != (engine.image_info(ref) or info).id:
+            if info.id != (engine.images.info(ref) or info).id:
                 try:  # the old stand-in lost its name: remove it unless a container still uses it
-                    engine.remove_image(info.id)
+                    engine.images.remove(info.id)
                 except ReglabError:
                     pass
             continue
         if source == "standin":
-            engine.load_image_archive(STANDINS[role](ref))
+            engine.images.load(STANDINS[role](ref, settings))
             statuses.append(ImageStatus(role, ref, True, True, "built"))
             continue
         if source == "hub":
-            engine.pull_image(ref)
+            engine.images.fetch(ref)
             statuses.append(ImageStatus(role, ref, True, False, "pulled"))
             continue
-        if getattr(engine, "kind", "") not in ENGINES_THAT_PULL:
-            why = "the daemonless engine does not pull from Docker Hub"
+        if Cannot.PULL_FROM_HUB in engine.cannot:
+            why = errors.cannot_pull_from_hub(engine.label)
         else:
             if hub is None:
-                hub = hub_reachable()
-            why = f"Docker Hub cannot be reached ({hub_probe_url()})"
+                hub = hub_reachable(settings.hub_probe_url)
+            why = f"Docker Hub cannot be reached ({settings.hub_probe_url})"
             if hub:
                 try:
-                    engine.pull_image(ref)
+                    engine.images.fetch(ref)
                     statuses.append(ImageStatus(role, ref, True, False, "pulled"))
                     continue
                 except ImageMissing:
-                    why = f"pulling it from Docker Hub ({hub_probe_url()}) failed"
-        missing = standin_missing(role)
+                    why = f"pulling it from Docker Hub ({settings.hub_probe_url}) failed"
+        missing = standin_missing(role, settings)
         if missing:
             raise ImageMissing(
                 f"{ref} is not here, {why}, and its stand-in cannot be built because {missing} is missing: "
                 f"connect to the internet and run `python -m reglab images`, or install {missing} "
                 f"(Debian/Ubuntu: sudo apt-get install {' '.join(STANDIN_PACKAGES[role])}) and run it again, "
                 f"or load the image yourself (docker image load -i <file>).")
-        engine.load_image_archive(STANDINS[role](ref))
+        engine.images.load(STANDINS[role](ref, settings))
         statuses.append(ImageStatus(role, ref, True, True, "built", why))
     return statuses
 

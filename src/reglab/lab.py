@@ -23,24 +23,26 @@ notebook; its steps receive what they use explicitly (narrator, engine, sandbox,
 from __future__ import annotations
 
 import atexit
+import inspect
 import os
-from collections import Counter
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from . import images as course_images
+from . import journal
+from .checks import Check
+from .config import Settings
 from .engines import Engine, Run, Transfer, get_engine
 from .naming import ANY, Scope
 from .narrator import Narrator
 from .registries import Registries
 from .registry import Registry
-from .sandbox import Sandbox
+from .sandbox import Made, Sandbox
+from .steps.disk import DiskSteps
 from .steps.growth import GrowthSteps
-from .steps.images import ImageSteps, ImageTable
+from .steps.local_images import ImageSteps, ImageTable
 from .steps.mirror import MirrorSteps
 from .steps.secure import SecureSteps
-from .steps.storage import StorageSteps
-from .twin import Twin, docker
-from .units import count
 
 __all__ = ["Lab", "Registry"]
 
@@ -53,16 +55,18 @@ class Lab:
     """
 
     def __init__(self, name: str, engine: Engine | None = None, echo: bool = True,
-                 ensure_images: bool = True, learner: str | None = ANY, adopt: bool = False):
-        self.scope = Scope.of(name, learner)  # learner: REGLAB_LEARNER / JUPYTERHUB_USER unless given
+                 ensure_images: bool = True, learner: str | None = ANY, adopt: bool = False,
+                 settings: Settings | None = None):
+        self.settings = settings or (engine.settings if engine else Settings.from_env())
+        self.scope = Scope(name, self.settings.learner if learner == ANY else learner)
         self.name, self.learner = self.scope.lab, self.scope.learner
         self.narrator = Narrator(echo)
-        self.engine = engine or get_engine()
-        self.sandbox = Sandbox(self.scope, self.engine)
+        self.engine = engine or get_engine(settings=self.settings)
+        self.sandbox = Sandbox(self.scope, self.engine, self.settings)
         self.registries = Registries(self.narrator, self.engine, self.sandbox)
         self._images = ImageSteps(self.narrator, self.engine, self.sandbox)
         # the course's topics, one module each
-        self.storage = StorageSteps(self.narrator, self.engine, self.sandbox)
+        self.storage = DiskSteps(self.narrator, self.engine, self.sandbox)
         self.growth = GrowthSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
@@ -72,9 +76,9 @@ class Lab:
             self.narrator.note(f"took over and removed, as you asked (adopt=True): {', '.join(adopted)}")
         removed = self.sandbox.clear()
         if removed:
-            self.narrator.note(f"removed leftovers of an earlier run of {self.scope.describe()}: {', '.join(removed)}")
+            self.narrator.note(f"removed leftovers of an earlier run of {self.scope.describe()}: {', '.join(map(str, removed))}")
         if ensure_images:
-            statuses = course_images.ensure(self.engine)
+            statuses = course_images.ensure(self.engine, settings=self.settings)
             for status in statuses:
                 if status.action != "present":
                     self.narrator.note(f"{status}")
@@ -117,28 +121,34 @@ class Lab:
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
 
-    def objects(self) -> list[str]:
-        """What the engine holds for this lab right now: its containers, volumes and networks
+    def objects(self) -> list[Made]:
+        """What this lab made that exists right now: its containers, volumes and networks
         (``docker ps -a --filter label=…``), and the image tags and images it made or pulled."""
-        return [f"{o.kind} {o.name}" for o in self.engine.objects(self.scope)] + self.sandbox.images_left()
+        return self.sandbox.left()
 
-    def cleanup(self) -> list[str]:
+    def cleanup(self) -> list[Made]:
         """Remove every container, volume, network, tag, image and folder this lab created, printing
-        the twins that do the same by hand; return what went (``"container reglab-01-registry"``…)."""
+        the twins that do the same by hand; return what went."""
         removed = self.sandbox.clear()
-        for twin in cleanup_twins(removed):
-            self.narrator.twin(twin)
-        order = ["container", "volume", "network", "tag", "image", "folder"]  # in this order on either engine
-        kinds = Counter(item.split(" ", 1)[0] for item in removed if item.split(" ", 1)[0] in order)
-        what = [count(kinds[kind], kind) for kind in order if kinds[kind]]
-        what += [item for item in removed if item.split(" ", 1)[0] not in order and not item.endswith(" was")
-                 and not item.endswith(" were")]  # files it put in shared places: "the CA certificate …"
-        restored = [item for item in removed if item.endswith((" was", " were"))]  # "…, as it was"
-        self.narrator.say(f"removed what lab {self.name} created: {', '.join(what)}"
-                          + (f"; restored {'; '.join(restored)}" if restored else "")
-                          + "; nothing else was touched" if removed
-                          else f"lab {self.name} had nothing left to remove")
+        self.narrator.cleanup(self.name, removed)
         return removed
+
+    def check(self, check: Callable[..., Check], *what, **options) -> Check:
+        """Run one of :mod:`reglab.checks` on what it reads — ``lab.check(checks.image_in_registry,
+        registry, "hello-world")``; where it reads this lab's engine, scope or daemon backup, the lab
+        hands them over — and keep its result in your progress."""
+        given = list(what)
+        for name, parameter in inspect.signature(check).parameters.items():
+            if name in options:
+                continue
+            if name in ("engine", "scope", "daemon_backup"):
+                options[name] = {"engine": self.engine, "scope": self.scope,
+                                 "daemon_backup": self.sandbox.daemon_backup}[name]
+            elif given:
+                options[name] = given.pop(0)
+        result = check(**options)
+        journal.record(self.settings.state_dir, self.learner, self.name, check.__name__, result.ok)
+        return result
 
     def expect_failure(self) -> AbstractContextManager:
         """``with lab.expect_failure(): …`` shows a step's expected error as its one sentence."""
@@ -189,7 +199,7 @@ class Lab:
         """Where the engine agrees to speak plain HTTP (``docker info``)."""
         return self.registries.insecure_registries()
 
-    # ------------------------------------------------------------------ images: reglab/steps/images.py
+    # ------------------------------------------------------------------ images: reglab/steps/local_images.py
 
     def run(self, image: str | None = None, name: str = "hello") -> Run:
         """Run a container to completion and show its output (``docker container run``)."""
@@ -231,16 +241,3 @@ class Lab:
         """Load images made in Python (``docker image load``)."""
         return self._images.load_images(builds)
 
-
-def cleanup_twins(removed: list[str]) -> list[Twin]:
-    """The commands that remove by hand what :meth:`Lab.cleanup` removed, one per kind of thing."""
-    names: dict[str, list[str]] = {}
-    for item in removed:
-        kind, _, name = item.partition(" ")
-        names.setdefault(kind, []).append(name)
-    commands = (("container", ("container", "rm", "-f", "-v")), ("network", ("network", "rm")),
-                ("volume", ("volume", "rm")), ("tag", ("image", "rm")), ("image", ("image", "rm")))
-    twins = [docker(*args, *names[kind]).wrapped(len(args) + 1) for kind, args in commands if kind in names]
-    if "folder" in names:
-        twins.append(Twin.of("rm", "-rf", *names["folder"]).wrapped(2))
-    return twins

@@ -1,14 +1,13 @@
 """Names and labels of everything reglab creates, scoped to one learner.
 
 Every object is named ``reglab-<lab>-<role>`` and labelled ``reglab.lab=<lab>``. With a
-learner (``REGLAB_LEARNER``, else ``JUPYTERHUB_USER``) it is ``reglab-<learner>-<lab>-<role>``
+learner (``Settings.learner``: ``REGLAB_LEARNER``, else ``JUPYTERHUB_USER``) it is ``reglab-<learner>-<lab>-<role>``
 and also labelled ``reglab.learner=<learner>``: a :class:`Scope` finds (and removes) exactly
 its own objects — never another learner's, never anybody else's.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -44,15 +43,6 @@ def check_learner(name: str, source: str = "REGLAB_LEARNER") -> str:
     return name
 
 
-def current_learner() -> str | None:
-    """``REGLAB_LEARNER``, else ``JUPYTERHUB_USER``, else None (one learner per machine)."""
-    for source in ("REGLAB_LEARNER", "JUPYTERHUB_USER"):
-        value = os.environ.get(source)
-        if value:
-            return check_learner(value, source)
-    return None
-
-
 @dataclass(frozen=True)
 class Scope:
     """One learner's lab (``lab=None``: all labs of that learner; ``learner=ANY``: everyone's)."""
@@ -65,11 +55,6 @@ class Scope:
             check_lab_id(self.lab)
         if self.learner not in (None, ANY):
             check_learner(self.learner)
-
-    @classmethod
-    def of(cls, lab: str | None, learner: str | None = ANY) -> Scope:
-        """The scope of ``lab`` for ``learner`` (default: the learner this process runs for)."""
-        return cls(lab, current_learner() if learner == ANY else learner)
 
     @property
     def prefix(self) -> str:

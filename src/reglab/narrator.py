@@ -13,8 +13,11 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
+from collections import Counter
+
 from .errors import ReglabError
-from .twin import Twin
+from .twin import Twin, docker
+from .units import count
 
 LABEL = "lab: "  # the lab's words after a command's real output
 
@@ -64,3 +67,40 @@ class Narrator:
             self.say(f"✘ {type(exc).__name__}: {exc}")
         else:
             self.say("✘ this step was expected to fail, but it worked: look at what changed above")
+
+    # ------------------------------------------------------------------ what cleanup did
+
+    def cleanup(self, lab: str, removed: list) -> None:
+        """The twins that remove by hand what a cleanup removed, then one line saying what went
+        (``removed`` are :class:`reglab.sandbox.Made` records)."""
+        for twin in cleanup_twins(removed):
+            self.twin(twin)
+        self.say(cleanup_summary(lab, removed))
+
+
+ORDER = ("container", "volume", "network", "tag", "image", "folder")  # the same order under either engine
+
+
+def cleanup_summary(lab: str, removed: list) -> str:
+    """``removed what lab 01 created: 1 container, 1 tag; nothing else was touched``."""
+    if not removed:
+        return f"lab {lab} had nothing left to remove"
+    kinds = Counter(item.kind for item in removed)
+    what = [count(kinds[kind], kind) for kind in ORDER if kinds[kind]]
+    what += [item.what for item in removed if item.kind == "file"]  # files it put in shared places
+    restored = [item.name for item in removed if item.kind == "restored"]
+    return (f"removed what lab {lab} created: {', '.join(what)}"
+            + (f"; restored {'; '.join(restored)}" if restored else "") + "; nothing else was touched")
+
+
+def cleanup_twins(removed: list) -> list[Twin]:
+    """The commands that remove by hand what a cleanup removed, one per kind of thing."""
+    names: dict[str, list[str]] = {}
+    for item in removed:
+        names.setdefault(item.kind, []).append(item.name)
+    commands = (("container", ("container", "rm", "-f", "-v")), ("network", ("network", "rm")),
+                ("volume", ("volume", "rm")), ("tag", ("image", "rm")), ("image", ("image", "rm")))
+    twins = [docker(*args, *names[kind]).wrapped(len(args) + 1) for kind, args in commands if kind in names]
+    if "folder" in names:
+        twins.append(Twin.of("rm", "-rf", *names["folder"]).wrapped(2))
+    return twins

@@ -35,7 +35,7 @@ from . import dockergzip
 from .errors import EngineError, ImageMissing, ReglabError
 from .images import ImageBuild, docker_manifest, oci_manifest
 from .media import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_of
-from .naming import STANDIN_LABEL, current_learner
+from .naming import STANDIN_LABEL
 from .reference import parse
 from .state import scope_root
 
@@ -51,13 +51,11 @@ COMPRESSOR = f"reglab.dockergzip go1.19-level6 limit={dockergzip.DEFAULT_LIMIT}"
 ID_PATTERN = re.compile(r"^(?:sha256:)?([0-9a-f]{12,64})$")
 
 
-def store_root() -> Path:
-    """``REGLAB_IMAGE_STORE``, else ``_images`` in the learner's state folder (no lab id starts
+def store_root(settings) -> Path:
+    """``Settings.image_store``, else ``_images`` in the learner's state folder (no lab id starts
     with ``_``): each learner has an image store of their own, as each would have a Docker
     engine of their own, so one learner's ``docker image rm hello-world`` is never another's."""
-    if os.environ.get("REGLAB_IMAGE_STORE"):
-        return Path(os.environ["REGLAB_IMAGE_STORE"])
-    return scope_root(current_learner()) / "_images"
+    return settings.image_store or scope_root(settings.state_dir, settings.learner) / "_images"
 
 
 def write_layout(builds: list[ImageBuild], root: str | os.PathLike) -> Path:
@@ -112,8 +110,8 @@ class StoredImage:
 class ImageStore:
     """Tag, list, remove and import images in one OCI image layout."""
 
-    def __init__(self, root: str | os.PathLike | None = None):
-        self.root = Path(root) if root is not None else store_root()
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
         self.blobs = self.root / "blobs" / "sha256"
         self._sizes: dict[str, int] = {}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .growth import MiB, Snapshot
+from .footprint import MiB, Snapshot
 from .units import human
 
 LOGICAL = "#d95f02"

@@ -11,7 +11,6 @@ The lock goes with the process that held it (a killed kernel keeps nothing).
 import errno
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 from .errors import PortInUse, port_taken
@@ -55,28 +54,14 @@ def choose(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1", strict: bool 
     )
 
 
-LOCKS_ENV = "REGLAB_PORT_LOCKS"
-
-
-def _locks_dir() -> Path:
-    """``REGLAB_PORT_LOCKS``, else one folder per network namespace in /tmp (ports are per namespace)."""
-    if os.environ.get(LOCKS_ENV):
-        return Path(os.environ[LOCKS_ENV])
-    try:
-        namespace = f"-{os.stat('/proc/self/ns/net').st_ino}"
-    except OSError:
-        namespace = ""
-    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
-    return base / f"reglab-ports{namespace}"
-
-
 _held: dict[tuple[str, str, int], int | None] = {}  # (owner, host, port) → lock fd, in this process
 
 
-def hold(port: int, host: str, owner: str) -> bool:
+def hold(port: int, host: str, owner: str, folder: Path) -> bool:
     """Keep ``host:port`` for ``owner`` (a lab's scope, ``reglab-ada-02``); False when another lab
     (any learner's, any process's) keeps it. A lab made again in the same process (a notebook
-    run twice in one kernel) takes over what its scope kept.
+    run twice in one kernel) takes over what its scope kept. The lock files are in ``folder``
+    (``Settings.port_locks``: one folder for every learner of the machine).
 
     Where no lock can be taken (no ``fcntl``, a folder we cannot write) the bind itself is
     the only arbiter, as on a machine with one learner.
@@ -89,7 +74,6 @@ def hold(port: int, host: str, owner: str) -> bool:
     except ImportError:  # pragma: no cover (not POSIX)
         _held[key] = None
         return True
-    folder = _locks_dir()
     path = folder / f"{host}-{port}"
     try:
         if not folder.is_dir():

@@ -10,15 +10,15 @@ import json
 import os
 from pathlib import Path
 
-from . import images as course_images
-from . import ports
-from .engines import Engine, RegistrySpec
+from . import errors, ports
+from .engines import Cannot, Engine
 from .engines.base import REGISTRY_DATA
-from .errors import PortInUse, ReglabError
+from .errors import PortInUse, UsageError
 from .narrator import Narrator
 from .registry import Registry
+from .registry_run import RegistryRun, this_user
 from .sandbox import Sandbox
-from .twin import Raw, Twin, docker
+from .twin import Twin, docker
 
 
 class Registries:
@@ -26,7 +26,7 @@ class Registries:
 
     def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
         self.say, self.engine, self.sandbox = narrator, engine, sandbox
-        self.image = course_images.registry_image()
+        self.image = sandbox.settings.registry_image
 
     def run(self, port: int | None = None, volume: str | None = None, bind: str | os.PathLike | None = None,
             name: str = "registry", env: dict[str, str] | None = None, host: str = "127.0.0.1",
@@ -45,67 +45,50 @@ class Registries:
         on 127.0.0.1. ``dns_options`` are Docker's ``--dns-opt`` for the container.
         """
         if volume and bind:
-            raise ReglabError("choose either volume= or bind=, not both: the registry has one data folder.")
+            raise UsageError(errors.one_data_folder())
         sandbox = self.sandbox
         container = sandbox.object_name(name)
-        args = ["container", "run", "-d"]
         volume_name = bind_path = user = None
         if volume:
             volume_name = volume if volume.startswith(f"{sandbox.scope.prefix}-") else sandbox.object_name(volume)
-            self.engine.create_volume(sandbox.scope, volume_name)
+            self.engine.objects.create_volume(sandbox.scope, volume_name)
         if bind:
             bind_path = sandbox.folder(bind)
-            if hasattr(os, "getuid"):
-                user = f"{os.getuid()}:{os.getgid()}"
+            user = this_user()
         if not loopback and not network:
-            raise ReglabError("a registry reached at an address that is not loopback needs a network of the lab: "
-                              "pass network='net' too.")
+            raise UsageError(errors.not_loopback_needs_network())
         if network:
             network = network if network.startswith(f"{sandbox.scope.prefix}-") else sandbox.object_name(network)
-            if self.engine.create_network(sandbox.scope, network):
+            if self.engine.objects.create_network(sandbox.scope, network):
                 self.say.twin(docker("network", "create", network))
-                if not self.engine.has_networks:
-                    self.say.note(f"the daemonless engine has no container networks: a folder stands for {network}"
-                                  + ("" if loopback else ", and a registry reached on it listens on the IPv6 "
-                                     "loopback [::1]"))
-        spec_env = dict(env or {})
+                if Cannot.NETWORKS in self.engine.cannot:
+                    self.say.note(errors.cannot_network(self.engine.label, network, reached=not loopback))
         preferred = port or sandbox.port or ports.DEFAULT_PORT
-        chosen, why = self._start(RegistrySpec(sandbox.scope, container, self.image, preferred, host, volume_name,
-                                               bind_path, user, spec_env, dict(files or {}), network, loopback,
-                                               tuple(dns_options)))
-        args += ["-p", f"{host}:{chosen}:5000", "--name", container]
-        if network:
-            args += ["--network", network]
-        for option in dns_options:
-            args += ["--dns-opt", option]
-        if volume_name:
-            args += ["-v", f"{volume_name}:{REGISTRY_DATA}"]
-        if bind_path:
-            args += ["-v", f"{bind_path}:{REGISTRY_DATA}"]
-            if user:
-                args += ["--user", Raw('"$(id -u):$(id -g)"')]
-        for folder, inside in (files or {}).items():
-            args += ["-v", f"{folder}:{inside}:ro"]
-        for key, value in spec_env.items():
-            args += ["-e", f"{key}={value}"]
+        wanted = RegistryRun(container, self.image, preferred, host, volume_name, str(bind_path) if bind_path else None,
+                             user, tuple((env or {}).items()), tuple((files or {}).items()), network,
+                             tuple(dns_options))
+        run, why = self._start(wanted, loopback)
+        chosen = run.port
         if bind_path and not again:
             # typed without it, Docker would create the folder as root, and a registry running as
             # the learner (--user) could not write there: its pushes would fail with a 500
             self.say.twin(Twin.of("mkdir", "-p", str(bind_path)))
-        self.say.twin(docker(*args, self.image))
+        self.say.twin(run.twin())
         if why:
             self.say.say(f"port {preferred} is taken by {why}, so this lab uses port {chosen} instead.")
         reach_host, reach_port, published = host, chosen, None
         if not loopback:
-            address = self.engine.network_address(container, network)
+            address = self.engine.objects.address(container, network)
             self.say.twin(docker("container", "inspect", "--format",
                                  f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', container))
             reach, _, port_text = address.rpartition(":")
             reach_host, reach_port, published = reach.strip("[]"), int(port_text), chosen
             self.say.say(reach_host)
-        registry = Registry(container, reach_host, reach_port, volume_name, bind_path, tuple(sorted(spec_env.items())),
-                            tuple(sorted((files or {}).items())), network, tls, ca, auth, published)
-        registry.api.wait_ready(timeout=30, problem=lambda: self.engine.registry_problem(container))
+        registry = Registry(container, reach_host, reach_port, volume_name, bind_path, tuple(sorted(run.env)),
+                            tuple(sorted(run.files)), network, tls, ca, auth, published, run,
+                            trust=(self.engine.trust.folder(), *_docker_trust(self.engine)),
+                            docker_config=lambda: sandbox.docker_config)
+        registry.api.wait_ready(timeout=30, problem=lambda: self.engine.containers.problem(container))
         if current:
             sandbox.registry, sandbox.port = registry, chosen
         where = ""
@@ -119,37 +102,38 @@ class Registries:
             self.say.say(f"registry ready at {registry.url}{where}")
         return registry
 
-    def _start(self, spec: RegistrySpec) -> tuple[int, str | None]:
-        """Start on the preferred port, else on the next free one; (port, why the preferred was not used)."""
+    def _start(self, wanted: RegistryRun, loopback: bool = True) -> tuple[RegistryRun, str | None]:
+        """Start on the preferred port, else on the next free one; (the run, why the preferred was not used)."""
         why = None
-        port = spec.port
+        port = wanted.port
         for _ in range(ports.SEARCH_SPAN):
-            if not self.sandbox.hold_port(port, spec.host):
+            if not self.sandbox.hold_port(port, wanted.host):
                 why = why or "another lab"  # kept by another learner's lab (or another notebook's)
-                port = ports.choose(port + 1, spec.host)
+                port = ports.choose(port + 1, wanted.host)
                 continue
             try:
-                self.engine.start_registry(RegistrySpec(**{**spec.__dict__, "port": port}))
-                return port, why
+                run = wanted.but(port=port)
+                self.engine.containers.start_registry(run, self.sandbox.scope, loopback)
+                return run, why
             except PortInUse as exc:
                 if port != self.sandbox.port:
                     ports.release(self.sandbox.scope.prefix, port)
                 why = why or exc.holder
-                port = ports.choose(port + 1, spec.host)
-        raise PortInUse(f"no free port from {spec.port} on: free one, or pass another port.")
+                port = ports.choose(port + 1, wanted.host)
+        raise PortInUse(errors.no_free_port_from(wanted.port))
 
     def kill(self) -> None:
         """Stop the registry at once (SIGKILL), as ``docker container kill`` does."""
         registry = self.sandbox.current()
         self.say.twin(docker("container", "kill", registry.name))
-        self.engine.kill(registry.name)
+        self.engine.containers.kill(registry.name)
         self.say.say(f"{registry.name} is stopped; the container and its files still exist until it is removed")
 
     def remove(self) -> None:
         """Remove the registry container (its volume, if any, stays)."""
         registry = self.sandbox.current()
         self.say.twin(docker("container", "rm", "-v", registry.name))
-        self.engine.remove(registry.name)
+        self.engine.containers.remove(registry.name)
         if registry.volume:
             keeps = f"; -v removes only anonymous volumes, so the volume {registry.volume} still holds the data"
         elif registry.bind:
@@ -172,8 +156,8 @@ class Registries:
                 env[key] = value
         anonymous = ["-v"] if not (registry.volume or registry.bind) else []  # its anonymous volume goes too
         self.say.twin(docker("container", "rm", "-f", *anonymous, registry.name))
-        self.engine.kill(registry.name)
-        self.engine.remove(registry.name)
+        self.engine.containers.kill(registry.name)
+        self.engine.containers.remove(registry.name)
         self.sandbox.registry = None
         restarted = self.run(port=registry.published or registry.port, volume=registry.volume, bind=registry.bind, env=env,
                              files=dict(registry.files), network=registry.network, tls=registry.tls,
@@ -205,17 +189,22 @@ class Registries:
     def insecure_registries(self) -> list[str]:
         """Where the engine agrees to speak plain HTTP instead of HTTPS."""
         self.say.twin(docker("info", "--format", "{{json .RegistryConfig.InsecureRegistryCIDRs}}"))
-        allowed = self.engine.insecure_registries()
+        allowed = self.engine.daemon.insecure_registries()
         cidrs = [a for a in allowed if _is_cidr(a)]
         self.say.output(json.dumps(cidrs, separators=(",", ":")))  # Go's JSON, as docker info prints it
         names = [a for a in allowed if not _is_cidr(a)]
         if names:
             self.say.explain(f"also listed by name in insecure-registries (docker info shows them under "
                              f"Insecure Registries): {', '.join(names)}")
-        if self.engine.kind != "docker":
-            self.say.note("no Docker daemon here to ask: the daemonless engine applies Docker 20.10's built-in rule, "
-                          "127.0.0.0/8, and this answer is that fixed text")
+        if Cannot.ASK_DAEMON in self.engine.cannot:
+            self.say.note(errors.cannot_ask_daemon(self.engine.label))
         return allowed
+
+
+def _docker_trust(engine: Engine) -> tuple[Path, ...]:
+    """Docker's own certs.d too, where the engine's trust folder is another (the daemonless engine's)."""
+    docker_folder = Path("/etc/docker/certs.d")
+    return () if engine.trust.folder() == docker_folder else (docker_folder,)
 
 
 def _is_cidr(text: str) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .engines.base import PROXY_REMOTEURL, REGISTRY_DATA
-from .registry_api import DEFAULT_INSECURE, RegistryClient
+from .registry_api import CERTS_D, DEFAULT_INSECURE, RegistryClient
+from .registry_run import RegistryRun
 from .twin import Twin, docker
 
 
@@ -26,6 +29,10 @@ class Registry:
     ca: Path | None = None  # the CA that signed its certificate, when the lab made one
     auth: tuple[str, str] | None = None  # the lab's own user, for its checks (never printed)
     published: int | None = None  # the port on 127.0.0.1 when ``host`` is its network address
+    run: RegistryRun | None = None  # the `docker container run` that started it
+    # where its client finds CA certificates and stored logins (the lab's engine and DOCKER_CONFIG)
+    trust: tuple[Path, ...] = field(default=(Path(CERTS_D),), compare=False, repr=False)
+    docker_config: Path | Callable[[], Path] | None = field(default=None, compare=False, repr=False)
 
     @property
     def address(self) -> str:
@@ -50,12 +57,12 @@ class Registry:
         """The name an image gets in this registry: ``<address>/<repository>[:tag]``."""
         return f"{self.address}/{repository}" + (f":{tag}" if tag else "")
 
-    @property
+    @cached_property
     def api(self) -> RegistryClient:
-        """The registry's HTTP API, spoken as a client that trusts the lab's CA and knows its user
-        (else what ``docker login`` stored)."""
+        """The registry's HTTP API — one client, made once — that trusts the lab's CA and knows its
+        user (else what ``docker login`` stored in the lab's DOCKER_CONFIG)."""
         return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=self.auth, insecure=self._plain_ok,
-                              upstream=self.upstream)
+                              upstream=self.upstream, trust=self.trust, docker_config=self.docker_config)
 
     @property
     def _plain_ok(self) -> tuple[str, ...]:
@@ -63,10 +70,11 @@ class Registry:
         it is; Docker's rule is for pushes and pulls, which go through the engine."""
         return DEFAULT_INSECURE if self.tls else DEFAULT_INSECURE + (self.address,)
 
-    @property
+    @cached_property
     def anonymous_api(self) -> RegistryClient:
         """The same API without any credentials: what anybody on the network gets."""
-        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=False, insecure=self._plain_ok)
+        return RegistryClient(self.address, tls=self.tls, ca=self.ca, auth=False, insecure=self._plain_ok,
+                              trust=self.trust)
 
     # -- where its files are, as a learner would reach them
     @property

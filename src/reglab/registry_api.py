@@ -186,23 +186,13 @@ def plain_http_allowed(host: str, insecure: Iterable[str] = DEFAULT_INSECURE) ->
     return False
 
 
-def certs_dirs() -> list[Path]:
-    """Where per-registry CA certificates are looked up: reglab's own (for the daemonless engine,
-    which cannot write /etc), then Docker's."""
-    from .state import state_root
-
-    return [state_root() / "certs.d", Path(CERTS_D)]
-
-
-def docker_config_file() -> Path:
-    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return Path(base) / "config.json"
-
-
-def stored_credentials(host: str) -> tuple[str, str] | None:
-    """What ``docker login`` stored for ``host`` (``auths.<host>.auth`` = base64 of user:password)."""
+def stored_credentials(docker_config: Path | None, host: str) -> tuple[str, str] | None:
+    """What ``docker login`` stored for ``host`` in ``<docker_config>/config.json``
+    (``auths.<host>.auth`` = base64 of user:password); None without a folder or a login."""
+    if docker_config is None:
+        return None
     try:
-        entry = json.loads(docker_config_file().read_text()).get("auths", {}).get(host) or {}
+        entry = json.loads((Path(docker_config) / "config.json").read_text()).get("auths", {}).get(host) or {}
         user, _, password = base64.b64decode(entry.get("auth", "")).decode().partition(":")
     except (OSError, ValueError, UnicodeDecodeError, AttributeError):
         return None
@@ -253,11 +243,16 @@ class RegistryClient:
 
     ``tls``: True (HTTPS, verified), False (plain HTTP, allowed only where Docker allows it), or
     None (Docker's choice: insecure hosts try HTTPS unverified then HTTP, others HTTPS verified).
+    ``auth``: a (user, password), False for none, or None: what ``docker login`` stored for the
+    host in ``docker_config`` (read at each request, as the docker CLI reads it at each command).
+    ``trust``: the folders where ``<host:port>/ca.crt`` is looked up, as Docker's ``certs.d``.
     """
 
     def __init__(self, host: str, *, tls: bool | None = None, ca: str | os.PathLike | None = None,
                  auth: tuple[str, str] | None | bool = None, insecure: Iterable[str] = DEFAULT_INSECURE,
-                 timeout: float = 10.0, session: requests.Session | None = None, upstream: str | None = None):
+                 timeout: float = 10.0, session: requests.Session | None = None, upstream: str | None = None,
+                 trust: Iterable[str | os.PathLike] = (CERTS_D,),
+                 docker_config: str | os.PathLike | Callable[[], os.PathLike | None] | None = None):
         if "://" in host:  # a URL: its scheme says plain or TLS
             parsed = urlparse(host)
             host, tls = parsed.netloc, parsed.scheme == "https" if tls is None else tls
@@ -269,17 +264,35 @@ class RegistryClient:
         self.session.trust_env = False  # never route 127.0.0.1 through a proxy, never read ~/.netrc
         self.session.headers["User-Agent"] = "reglab"
         self._allowed_plain = plain_http_allowed(host, self.insecure)
+        self.trust = tuple(Path(t) for t in trust)
         self._ca = self._find_ca(ca)
         self.tls = tls
         self.scheme: str | None = None if tls is None else ("https" if tls else "http")
-        credentials = None if auth is False else (auth or stored_credentials(host))
-        if credentials:
-            self.session.auth = credentials
+        self._auth = auth
+        self._docker_config = docker_config  # a folder, or a function giving the folder now
+
+    @property
+    def docker_config(self) -> Path | None:
+        folder = self._docker_config() if callable(self._docker_config) else self._docker_config
+        return Path(folder) if folder else None
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """What goes with each request: the given user, else the stored login, else nothing."""
+        if self._auth is False:
+            return None
+        return self._auth or stored_credentials(self.docker_config, self.host)
+
+    @property
+    def user(self) -> str | None:
+        """Who this client speaks as (None: anonymous); never the password."""
+        credentials = self.credentials
+        return credentials[0] if credentials else None
 
     def _find_ca(self, ca) -> str | None:
         if ca:
             return str(ca)
-        for folder in certs_dirs():
+        for folder in self.trust:
             candidate = folder / self.host / "ca.crt"
             if candidate.is_file():
                 return str(candidate)
@@ -326,6 +339,8 @@ class RegistryClient:
         if scheme == "http" and not self._allowed_plain:
             raise errors.plain_http_refused(self.host)
         url = path if path.startswith("http") else f"{scheme}://{self.host}{path}"
+        credentials = self.credentials
+        kwargs.setdefault("auth", credentials)
         try:
             with urllib3.warnings.catch_warnings():
                 urllib3.warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
@@ -339,7 +354,7 @@ class RegistryClient:
             if "BadStatusLine" in str(exc) or "RemoteDisconnected" in str(exc):
                 raise errors.plain_http_refused(self.host) from None
             raise errors.unreachable(self.host) from None
-        if response.status_code == 401 and self.session.auth and 401 not in ok:
+        if response.status_code == 401 and credentials and 401 not in ok:
             if not response.headers.get("WWW-Authenticate", "").lower().startswith("bearer"):
                 raise errors.login_refused(self.host)
         if response.status_code not in ok:
@@ -399,8 +414,8 @@ class RegistryClient:
             parts += ["-X", method]
         if self.scheme == "https" and self._ca:
             parts += ["--cacert", self._ca]
-        if self.session.auth:
-            parts += ["-u", f"{self.session.auth[0]}:$PASSWORD"]
+        if self.user:
+            parts += ["-u", f"{self.user}:$PASSWORD"]
         for media_type in ([accept] if isinstance(accept, str) else list(accept or ())):
             parts += ["-H", f"'Accept: {media_type}'"]
         url = self.url(path)

@@ -4,18 +4,18 @@ The topics of the course (:mod:`reglab.steps`) share it: names come from its sco
 tags, images, folders and files it creates are written down in its state, so that
 :meth:`Sandbox.clear` (cleanup, and the next ``Lab`` after a killed kernel) removes exactly
 those. A change to the daemon's configuration is undone from the backup in the lab's state
-folder; a change that lives only in this process (an environment variable) registers its
-undo with :meth:`Sandbox.on_clear`.
+folder; a change that lives only in this process registers its undo with :meth:`Sandbox.on_clear`.
+What it removed comes back as :class:`Made` records; only the narrator words them.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import images as course_images
-from . import ports
+from . import errors, ports
 from .engines import Engine
 from .errors import NameConflict, ReglabError
 from .naming import Scope
@@ -23,36 +23,61 @@ from .reference import parse
 from .registry import Registry
 from .state import State, work_root
 
+KINDS = ("container", "volume", "network", "tag", "image", "folder", "file", "restored")
+
+
+@dataclass(frozen=True)
+class Made:
+    """One thing a lab made (or changed and put back): its kind (:data:`KINDS`) and name; a
+    ``file`` or a ``restored`` setting also says what it is (``the CA certificate trusted for …``).
+    :meth:`Sandbox.clear` returns those it removed, :meth:`Sandbox.left` those still there."""
+
+    kind: str
+    name: str
+    what: str = ""
+
+    def __str__(self) -> str:
+        """``container reglab-01-registry``; a file or a restored setting by what it is."""
+        return self.what or self.name if self.kind in ("file", "restored") else f"{self.kind} {self.name}"
+
 
 class Sandbox:
-    def __init__(self, scope: Scope, engine: Engine):
+    def __init__(self, scope: Scope, engine: Engine, settings=None):
         self.scope = scope
         self.engine = engine
-        self.state = State(scope)
-        self.workdir = work_root(scope.learner) / scope.lab
+        self.settings = settings or engine.settings
+        self.state = State(self.settings.state_dir, scope)
+        self.workdir = work_root(self.settings.workdir, scope.learner) / scope.lab
         self.registry: Registry | None = None  # the one the steps act on
         self.port: int | None = None  # the port chosen once, used by every later registry and twin
-        self._undo: list[Callable[[], str | None]] = []
+        self.docker_config: Path = self.settings.docker_config  # where logins go (a lab may use a throwaway one)
+        self._undo: list[Callable[[], Made | None]] = []
 
     @property
     def daemon_backup(self) -> Path:
         """Where the daemon's original configuration is kept while the lab has changed it."""
         return self.state.dir / "daemon.json.backup"
 
-    def on_clear(self, undo: Callable[[], str | None]) -> None:
+    def credentials(self, host: str) -> tuple[str, str] | None:
+        """What ``docker login`` stored for ``host`` in this lab's ``DOCKER_CONFIG`` folder."""
+        from .registry_api import stored_credentials
+
+        return stored_credentials(self.docker_config, host)
+
+    def on_clear(self, undo: Callable[[], Made | None]) -> None:
         """Run ``undo`` at the next clear (once); what it returns, if anything, is listed as removed."""
         self._undo.append(undo)
 
     def hold_port(self, port: int, host: str) -> bool:
         """Keep ``port`` for this lab until it is cleared (True), unless another lab keeps it (False)."""
-        return ports.hold(port, host, self.scope.prefix)
+        return ports.hold(port, host, self.scope.prefix, self.settings.port_locks)
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
 
     def current(self) -> Registry:
         if self.registry is None:
-            raise ReglabError("this lab has no registry yet: start one with lab.run_registry().")
+            raise errors.no_registry_yet()
         return self.registry
 
     def check_strangers(self, adopt: bool = False) -> list[str]:
@@ -60,11 +85,11 @@ class Sandbox:
         them — would make a later step fail half-way. Stop at once with one sentence that says how
         to get out; with ``adopt`` (the learner says so) remove them as the lab's own."""
         asked = set(self.state.containers) | set(self.state.volumes)  # names a lab sheet asked the learner to type
-        strangers = [o for o in self.engine.strangers(self.scope) if o.name not in asked]
+        strangers = [o for o in self.engine.objects.strangers(self.scope) if o.name not in asked]
         if not strangers:
             return []
         if adopt:
-            self.engine.remove_strangers(strangers)
+            self.engine.objects.remove_strangers(strangers)
             return [f"{o.kind} {o.name}" for o in strangers]
         order = {"container": 0, "network": 1, "volume": 2}
         strangers = sorted(strangers, key=lambda o: (order.get(o.kind, 3), o.name))
@@ -82,7 +107,7 @@ class Sandbox:
 
     def record_tag(self, tag: str) -> None:
         """Remember a tag this lab created, so cleanup removes it (the course images excepted)."""
-        course = {parse(course_images.registry_image()).tagged, parse(course_images.hello_image()).tagged}
+        course = {parse(self.settings.registry_image).tagged, parse(self.settings.hello_image).tagged}
         if tag not in course:
             self.state.add_tag(tag)
 
@@ -107,8 +132,7 @@ class Sandbox:
         """Write ``path`` in a shared place (``certs.d``), creating and recording the folders that
         were missing; a file the lab did not create there is never overwritten."""
         if path.exists() and str(path) not in self.state.files:
-            raise NameConflict(f"{path} exists and this lab did not create it: reglab will not overwrite it; "
-                               "remove it yourself if it is not needed.")
+            raise NameConflict(errors.file_not_ours(path))
         missing = []
         for parent in [path.parent, *path.parent.parents]:
             if parent.exists():
@@ -135,67 +159,67 @@ class Sandbox:
             self.state.save()
         return True
 
-    def clear(self) -> list[str]:
-        """Remove the objects, tags, images, folders and files of this scope, undo its changes; say
-        what went. A tag or an image that cannot go (a container still uses it) stays written
-        down: the next cleanup tries again, and ``checks.nothing_left`` names it."""
-        removed = []
+    def clear(self) -> list[Made]:
+        """Remove the objects, tags, images, folders and files of this scope, undo its changes;
+        return what went. A tag or an image that cannot go (a container still uses it) stays
+        written down: the next cleanup tries again, and ``checks.nothing_left`` names it."""
+        removed: list[Made] = []
         while self._undo:
-            said = self._undo.pop()()
-            if said:
-                removed.append(said)
-        if self.engine.restore_configuration(self.daemon_backup):
-            removed.append("the daemon's insecure-registries and registry-mirrors, as they were")
+            done = self._undo.pop()()
+            if done:
+                removed.append(done)
+        if self.engine.daemon.restore(self.daemon_backup):
+            removed.append(Made("restored", "the daemon's insecure-registries and registry-mirrors, as they were"))
         for name in list(self.state.containers):  # named for the learner, maybe made without our label
-            if self.engine.inspect(name) is not None:
+            if self.engine.containers.inspect(name) is not None:
                 try:
-                    self.engine.remove(name)
-                    removed.append(f"container {name}")
+                    self.engine.containers.remove(name)
+                    removed.append(Made("container", name))
                 except ReglabError:
                     pass
-        removed += [f"{o.kind} {o.name}" for o in self.engine.remove_objects(self.scope)
-                    if f"{o.kind} {o.name}" not in removed]
+        removed += [Made(o.kind, o.name) for o in self.engine.objects.remove_all(self.scope)
+                    if Made(o.kind, o.name) not in removed]
         for name in list(self.state.volumes):
-            if self.engine.volume_exists(name):
+            if self.engine.objects.volume_exists(name):
                 try:
-                    self.engine.remove_volume(name)
-                    removed.append(f"volume {name}")
+                    self.engine.objects.remove_volume(name)
+                    removed.append(Made("volume", name))
                 except ReglabError:
                     pass
         for tag in list(self.state.tags):
             try:
-                self.engine.remove_image(tag)
-                removed.append(f"tag {tag}")
+                self.engine.images.remove(tag)
+                removed.append(Made("tag", tag))
             except ReglabError:
                 pass  # already gone, or still used: decided below
-            if self.engine.image_info(tag) is None:
+            if self.engine.images.info(tag) is None:
                 self.state.drop_tag(tag)
         for image_id in list(self.state.images):
-            info = self.engine.image_info(image_id)
+            info = self.engine.images.info(image_id)
             if info is not None and not info.tags:  # dangling: nobody's name is on it any more
                 try:
-                    self.engine.remove_image(image_id)
-                    removed.append(f"image {image_id[7:19]}")
+                    self.engine.images.remove(image_id)
+                    removed.append(Made("image", image_id[7:19]))
                 except ReglabError:
                     pass  # a container still uses it: leave it
-            if self.engine.image_info(image_id) is None or info is None or info.tags:
+            if self.engine.images.info(image_id) is None or info is None or info.tags:
                 self.state.drop_image(image_id)  # gone, or it has a name that is not the lab's to remove
         for folder in list(self.state.dirs):
             path = Path(folder)
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
-                removed.append(f"folder {path}")
+                removed.append(Made("folder", str(path)))
         for file, what in list(self.state.files.items()):
             self.remove_shared_file(Path(file))
-            removed.append(what)
+            removed.append(Made("file", file, what))
         for folder in sorted(self.state.shared_dirs, key=len, reverse=True):
             try:
                 Path(folder).rmdir()
             except OSError:
                 pass  # not empty: someone else's files are in it now
         self.state.dirs, self.state.shared_dirs = [], []
-        self.state.containers = [n for n in self.state.containers if self.engine.inspect(n) is not None]
-        self.state.volumes = [n for n in self.state.volumes if self.engine.volume_exists(n)]
+        self.state.containers = [n for n in self.state.containers if self.engine.containers.inspect(n) is not None]
+        self.state.volumes = [n for n in self.state.volumes if self.engine.objects.volume_exists(n)]
         if self.state.tags or self.state.images or self.state.containers or self.state.volumes:
             self.state.save()
         else:
@@ -206,14 +230,16 @@ class Sandbox:
             except OSError:
                 pass
         self.registry = None
+        self.docker_config = self.settings.docker_config
         ports.release(self.scope.prefix)
         return removed
 
-    def images_left(self) -> list[str]:
-        """Tags and images this lab created that still exist (``tag …``, ``image …``)."""
-        left = [f"tag {t}" for t in self.state.tags if self.engine.image_info(t) is not None]
+    def left(self) -> list[Made]:
+        """What this lab created that still exists: its labelled objects, tags and dangling images."""
+        left = [Made(o.kind, o.name) for o in self.engine.objects.of(self.scope)]
+        left += [Made("tag", t) for t in self.state.tags if self.engine.images.info(t) is not None]
         for image_id in self.state.images:
-            info = self.engine.image_info(image_id)
+            info = self.engine.images.info(image_id)
             if info is not None and not info.tags:
-                left.append(f"image {image_id[7:19]}")
+                left.append(Made("image", image_id[7:19]))
         return left

@@ -9,10 +9,8 @@ exactly those, nothing else. Every folder is scoped to the learner, if there is 
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import ReglabError
@@ -21,24 +19,17 @@ from .naming import ANY, Scope, check_lab_id
 LEARNERS = "_learners"  # not a valid lab id, so it never collides with a lab's folder
 
 
-def state_root() -> Path:
-    if os.environ.get("REGLAB_STATE_DIR"):
-        return Path(os.environ["REGLAB_STATE_DIR"])
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "reglab"
-
-
-def scope_root(learner: str | None) -> Path:
+def scope_root(root: Path, learner: str | None) -> Path:
     """The folder holding one learner's labs (or, without a learner, the state root itself)."""
-    return state_root() / LEARNERS / learner if learner else state_root()
+    return root / LEARNERS / learner if learner else root
 
 
-def lab_dirs(scope: Scope) -> list[Path]:
-    """The state folders of the labs in ``scope`` that exist."""
+def lab_dirs(root: Path, scope: Scope) -> list[Path]:
+    """The state folders of the labs in ``scope`` that exist under the state root ``root``."""
     if scope.learner == ANY:
-        roots = [state_root()] + sorted((state_root() / LEARNERS).glob("*"))
+        roots = [root] + sorted((root / LEARNERS).glob("*"))
     else:
-        roots = [scope_root(scope.learner)]
+        roots = [scope_root(root, scope.learner)]
     found = []
     for root in roots:
         if scope.lab is not None:
@@ -61,13 +52,9 @@ def learner_of(lab_dir: Path) -> str | None:
     return parent.name if parent.parent.name == LEARNERS else None
 
 
-def work_root(learner: str | None = None) -> Path:
-    """Where bind-mount folders go by default: a per-user (and per-learner) folder in the temp dir."""
-    if os.environ.get("REGLAB_WORKDIR"):
-        base = Path(os.environ["REGLAB_WORKDIR"])
-    else:
-        base = Path(tempfile.gettempdir()) / f"reglab-{getpass.getuser()}"
-    return base / learner if learner else base
+def work_root(workdir: Path, learner: str | None = None) -> Path:
+    """Where a learner's lab folders go (bind mounts, certificates): ``workdir[/<learner>]``."""
+    return workdir / learner if learner else workdir
 
 
 class State:
@@ -82,9 +69,9 @@ class State:
     the learner to create by name: typed in a terminal they carry no reglab label, so cleanup
     finds them by these names."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, root: Path, scope: Scope):
         self.scope = scope
-        self.dir = scope_root(scope.learner) / scope.lab
+        self.dir = scope_root(root, scope.learner) / scope.lab
         self.file = self.dir / "state.json"
         self.tags: list[str] = []
         self.images: list[str] = []  # IDs of images the lab loaded or pulled

@@ -1,17 +1,29 @@
-"""Engines, found by name in one mapping: ``REGLAB_ENGINE=docker|local``; by default Docker
-when a daemon answers, else the daemonless engine when the registry binary is here."""
+"""Engines, found by name in one mapping: ``Settings.engine`` (``REGLAB_ENGINE=docker|local``); by
+default Docker when a daemon answers, else the daemonless engine when the registry binary is here."""
 
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 
+from .. import errors
+from ..config import Settings
 from ..errors import EngineUnavailable
-from .base import ContainerInfo, DataMount, Engine, ImageInfo, LabObject, RegistrySpec, Run, Transfer
+from .base import (
+    Cannot,
+    ContainerInfo,
+    DataMount,
+    Engine,
+    Exec,
+    ImageInfo,
+    LabObject,
+    RegistryRun,
+    Run,
+    Transfer,
+)
 
-__all__ = ["ENGINES", "ContainerInfo", "DataMount", "Engine", "EngineChoice", "ImageInfo", "LabObject",
-           "RegistrySpec", "Run", "Transfer", "choose_engine", "get_engine"]
+__all__ = ["ENGINES", "Cannot", "ContainerInfo", "DataMount", "Engine", "EngineChoice", "Exec", "ImageInfo",
+           "LabObject", "RegistryRun", "Run", "Transfer", "choose_engine", "get_engine"]
 
 # name → "module:class", imported only when chosen (the Docker SDK is not needed daemonless)
 ENGINES = {
@@ -29,44 +41,42 @@ class EngineChoice:
     reason: str
 
 
-def _docker_problem() -> str | None:
+def _docker_problem(settings: Settings) -> str | None:
     """None when a Docker daemon answers; else where nobody answered."""
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
         import docker
 
-        client = docker.from_env(timeout=PROBE_TIMEOUT)
+        client = docker.DockerClient(base_url=settings.docker_host, timeout=PROBE_TIMEOUT)
         try:
             client.ping()
         finally:
             client.close()
     except Exception:  # any failure means: no daemon we can use
-        return f"no Docker daemon answers at {where}"
+        return f"no Docker daemon answers at {settings.docker_host}"
     return None
 
 
-def choose_engine(kind: str | None = None) -> EngineChoice:
-    """The engine ``kind`` or ``REGLAB_ENGINE`` names, else the best one this machine has."""
-    asked = (kind or os.environ.get("REGLAB_ENGINE") or "").strip().lower()
+def choose_engine(kind: str | None = None, settings: Settings | None = None) -> EngineChoice:
+    """The engine ``kind`` or ``Settings.engine`` names, else the best one this machine has."""
+    settings = settings or Settings.from_env()
+    asked = (kind or settings.engine or "").strip().lower()
     if asked:
         if asked not in ENGINES:
-            raise EngineUnavailable(f"REGLAB_ENGINE={asked!r} names no engine: use {' or '.join(repr(k) for k in ENGINES)}.")
+            raise EngineUnavailable(errors.no_such_engine(asked, list(ENGINES)))
         return EngineChoice(asked, "asked for" if kind else f"REGLAB_ENGINE={asked}")
-    problem = _docker_problem()
+    problem = _docker_problem(settings)
     if problem is None:
         return EngineChoice("docker", "a Docker daemon answers")
     from .local import install_hint, registry_binary
 
-    binary = registry_binary()
+    binary = registry_binary(settings.registry_bin)
     if binary is not None:
         return EngineChoice("local", f"{problem}, and the registry binary {binary} is here")
-    raise EngineUnavailable(
-        f"{problem} and the registry binary is missing: start Docker (`make lab` does on Debian), "
-        f"or {install_hint()} to use the daemonless engine."
-    )
+    raise EngineUnavailable(errors.no_engine(problem, install_hint(settings.registry_bin)))
 
 
-def get_engine(kind: str | None = None) -> Engine:
-    """The engine named by ``kind`` or ``REGLAB_ENGINE``; see :func:`choose_engine`."""
-    module, _, name = ENGINES[choose_engine(kind).kind].partition(":")
-    return getattr(importlib.import_module(module), name)()
+def get_engine(kind: str | None = None, settings: Settings | None = None) -> Engine:
+    """The engine named by ``kind`` or ``Settings.engine``; see :func:`choose_engine`."""
+    settings = settings or Settings.from_env()
+    module, _, name = ENGINES[choose_engine(kind, settings).kind].partition(":")
+    return getattr(importlib.import_module(module), name)(settings)

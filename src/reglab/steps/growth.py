@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from .. import terminal
 from ..engines import Engine
-from ..engines.base import REGISTRY_CONFIG
-from ..errors import ReglabError
-from ..growth import History, Snapshot, measure
+from .. import errors
+from ..registry_run import REGISTRY_CONFIG
+from ..footprint import History, Snapshot, measure
 from ..media import ACCEPT_ALL
 from ..narrator import Narrator
 from ..progress import Bar
@@ -50,7 +50,7 @@ class GrowthSteps:
             before = self._snapshot("start")
             for reference in references:
                 ref = parse(reference)
-                result = self.engine.push(reference)
+                result = self.engine.images.push(reference, auth=self.sandbox.credentials(ref.registry))
                 label = f"{ref.repository}:{ref.tag_or_default}"
                 snap = self._snapshot(label)
                 history.append(snap)
@@ -70,7 +70,7 @@ class GrowthSteps:
 
     def _snapshot(self, label: str) -> Snapshot:
         registry = self.sandbox.current()
-        return measure(label, self.engine.storage(registry.name), registry.api)
+        return measure(label, self.engine.containers.storage(registry.name), registry.api)
 
     def measure(self, label: str) -> Snapshot:
         """How much the registry stores now: ``du -sb`` (run for real), then the lab's count of
@@ -81,7 +81,7 @@ class GrowthSteps:
         if registry.bind:
             self.say.output(terminal.run(twin).text)
         else:
-            self.say.output(self.engine.storage_exec(registry.name, ["du", "-sb", registry.top]))
+            self.say.output(self.engine.containers.exec(registry.name, ["du", "-sb", registry.top]).output)
         snap = self._snapshot(label)
         self.say.explain(snap.line())
         return snap
@@ -131,11 +131,12 @@ class GrowthSteps:
         argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
         self.say.twin(docker("container", "exec", registry.name, *argv))
-        code, output = self.engine.garbage_collect(registry.name, dry_run, delete_untagged)
+        done = self.engine.containers.exec(registry.name, argv)
+        code, output = done.exit_code, done.output
         match = _GC_SUMMARY.search(output)
         if code != 0 or not match:
             last = output.strip().splitlines()[-1] if output.strip() else "no output"
-            raise ReglabError(f"garbage-collect failed (exit {code}): {last}")
+            raise errors.gc_failed(code, last)
         marked, blobs, manifests = (int(g) for g in match.groups())
         if dry_run:
             self.say.say(f"dry run: {marked} blobs are still referenced; {blobs} blobs and {manifests} manifests "

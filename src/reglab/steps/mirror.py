@@ -23,11 +23,12 @@ import json
 import time
 from dataclasses import dataclass
 
+from .. import errors
 from .. import images as course_images
 from ..accesslog import AccessLog, Requests
 from ..bandwidth import Ledger, PullCost
 from ..daemon import DEFAULT_DAEMON_JSON, SIGHUP_TWIN, Change
-from ..engines import Engine
+from ..engines import Cannot, Engine
 from ..engines.base import PROXY_REMOTEURL, REGISTRY_DATA
 from ..errors import ReglabError
 from ..media import ACCEPT_ALL, DOCKER_MANIFEST
@@ -91,10 +92,10 @@ class MirrorSteps:
         self.say.twin(load)
         for tag in tags:
             self.say.twin(docker("image", "push", tag))
-            self.engine.push(tag)
+            self.engine.images.push(tag)
         for tag in tags:
             self.say.twin(docker("image", "rm", tag))
-            self.engine.remove_image(tag)
+            self.engine.images.remove(tag)
             self.sandbox.state.drop_tag(tag)
         sizes = " + ".join(human(len(layer.gzipped())) for layer in builds[0].layers)
         self.say.say(f"the hub holds {', '.join(parse(t).repository + ':' + parse(t).tag_or_default for t in tags)}: "
@@ -110,19 +111,18 @@ class MirrorSteps:
         self.proxy = self.registries.run(name="proxy", network=NETWORK, port=port or hub.port + 1,
                                          env={PROXY_REMOTEURL: upstream, DELETE_ENABLED: "true"},
                                          dns_options=DNS_OPTIONS)
-        if not self.engine.has_networks:
-            self.say.note(f"the daemonless engine has no container names: the proxy reaches {hub.name} at "
-                          f"{hub.url}")
+        if Cannot.CONTAINER_NAMES in self.engine.cannot:
+            self.say.note(errors.cannot_name_containers(self.engine.label, "the proxy", hub.name, hub.url))
         self.say.say(f"a pull-through cache of {upstream}: it stores nothing until someone pulls through it")
         return self.proxy
 
     def _logs(self) -> tuple[AccessLog, AccessLog]:
         hub, proxy = self._need("hub"), self._need("proxy")
-        return (AccessLog(lambda: self.engine.logs(hub.name), hub.api),
-                AccessLog(lambda: self.engine.logs(proxy.name), proxy.api))
+        return (AccessLog(lambda: self.engine.containers.logs(hub.name), hub.api),
+                AccessLog(lambda: self.engine.containers.logs(proxy.name), proxy.api))
 
     def _hub_up(self) -> bool:
-        return self.engine.state(self._need("hub").name) == "running"
+        return self.engine.containers.state(self._need("hub").name) == "running"
 
     # ------------------------------------------------------------------ learners pull through it
 
@@ -130,10 +130,10 @@ class MirrorSteps:
         """Make the engine's store hold exactly what ``learner``'s machine holds; say what that is."""
         have = self.machines.setdefault(learner, set())
         for ref in sorted(self._here - have):
-            self.engine.remove_image(ref)
+            self.engine.images.remove(ref)
             self.sandbox.state.drop_tag(parse(ref).tagged)
         for ref in sorted(have - self._here):
-            self.engine.pull(ref)  # outside any measurement: the cache has it already
+            self.engine.images.pull(ref)  # outside any measurement: the cache has it already
         self._here = set(have)
         names = ", ".join(_short(r) for r in sorted(have))
         return f"{learner}'s machine holds {names}" if names else f"{learner}'s machine holds nothing of app yet"
@@ -152,7 +152,7 @@ class MirrorSteps:
         self.say.twin(docker("image", "pull", ref))
         self.say.say(f"({machine})")
         start = time.perf_counter()
-        self.engine.pull(ref)
+        self.engine.images.pull(ref)
         seconds = time.perf_counter() - start
         self.sandbox.record_tag(parse(ref).tagged)
         self.machines[learner].add(ref)
@@ -201,7 +201,7 @@ class MirrorSteps:
         """The cache's storage: blobs and repositories, like any registry's (notebook 03)."""
         proxy = self._need("proxy")
         self.say.twin(proxy.storage_command("find", REGISTRY_DATA))
-        tree = self.engine.storage(proxy.name)
+        tree = self.engine.containers.storage(proxy.name)
         blobs = tree.blobs()
         kinds: dict[str, list[int]] = {}
         for blob in blobs.values():
@@ -246,9 +246,9 @@ class MirrorSteps:
         _, load = _load(self.engine, self.sandbox, [build], f"{name}.tar")
         self.say.twin(load)
         self.say.twin(docker("image", "push", ref))
-        self.engine.push(ref)
+        self.engine.images.push(ref)
         self.say.twin(docker("image", "rm", ref))
-        self.engine.remove_image(ref)
+        self.engine.images.remove(ref)
         self.sandbox.state.drop_tag(parse(ref).tagged)
         self.say.say(f"the hub holds library/{name}:latest: `docker pull {name}` means docker.io/library/{name}:latest")
         return ref
@@ -256,7 +256,7 @@ class MirrorSteps:
     def use_as_docker_mirror(self) -> Change:
         """Add the cache to ``registry-mirrors`` in ``daemon.json`` and reload the daemon (SIGHUP)."""
         proxy = self._need("proxy")
-        change = self.engine.reconfigure({MIRRORS: [proxy.url]}, self.sandbox.daemon_backup)
+        change = self.engine.daemon.reconfigure({MIRRORS: [proxy.url]}, self.sandbox.daemon_backup)
         self._mirror = change
         self.say.say(f"add to {DEFAULT_DAEMON_JSON}:\n  \"{MIRRORS}\": {json.dumps(change.content[MIRRORS])}")
         self.say.twin(SIGHUP_TWIN)
@@ -264,9 +264,8 @@ class MirrorSteps:
             self.say.say(f"✘ not applied: {change.why_not}; make the change above yourself to see it work: "
                          f"then `docker pull <name>` asks {proxy.url} first, and Docker Hub only if the mirror fails")
             return change
-        if self.engine.daemon_config() is None:
-            self.say.note("the daemonless engine has no daemon.json: its client takes the same list, for this lab "
-                          "only, and never falls back to Docker Hub")
+        if Cannot.DAEMON_JSON in self.engine.cannot:
+            self.say.note(errors.cannot_daemon_json(self.engine.label, mirrors=True))
         elif str(change.path) != DEFAULT_DAEMON_JSON:
             self.say.note(f"this daemon reads {change.path}")
         self.say.say(f"the daemon reloaded its configuration: pulls of Docker Hub names now ask {proxy.url} first")
@@ -275,7 +274,7 @@ class MirrorSteps:
     def registry_mirrors(self) -> list[str]:
         """The "Registry Mirrors" part of ``docker info``."""
         self.say.twin(docker("info"))
-        mirrors = [m.rstrip("/") + "/" for m in self.engine.registry_mirrors()]
+        mirrors = [m.rstrip("/") + "/" for m in self.engine.daemon.registry_mirrors()]
         self.say.say("…\n Registry Mirrors:\n" + "".join(f"  {m}\n" for m in mirrors) + "…" if mirrors else
                      "… (no Registry Mirrors section: none is set) …")
         return mirrors
@@ -285,7 +284,7 @@ class MirrorSteps:
         proxy = self._need("proxy")
         ref = parse(name)
         self.say.twin(docker("image", "pull", name))
-        mirrors = [m.rstrip("/") for m in self.engine.registry_mirrors()]
+        mirrors = [m.rstrip("/") for m in self.engine.daemon.registry_mirrors()]
         if self._mirror is None or not self._mirror.applied or proxy.url not in mirrors:
             self.say.say(f"(not pulled: without {proxy.url} as its mirror, Docker would ask Docker Hub, which this "
                          "lab never contacts)")
@@ -297,7 +296,7 @@ class MirrorSteps:
         self._served_whole(ref.repository, ref.tag_or_default)  # else Docker would go on to Docker Hub
         hub_log, proxy_log = self._logs()
         p0, h0, e0 = proxy_log.mark(), hub_log.mark(), len(proxy_log.cache_entries())
-        self.engine.pull(name)
+        self.engine.images.pull(name)
         self.sandbox.record_tag(ref.tagged)
         arrived = proxy_log.since(p0, proxy_log.mark())
         first = hub_log.since(h0, hub_log.mark())
@@ -327,11 +326,11 @@ class MirrorSteps:
         self.say.twin(SIGHUP_TWIN)
         self.say.say(f"2. {DEFAULT_DAEMON_JSON} as it was before this lab")
         self.say.twin(SIGHUP_TWIN)
-        restored = self.engine.restore_configuration(self.sandbox.daemon_backup)
+        restored = self.engine.daemon.restore(self.sandbox.daemon_backup)
         self._mirror = None
         if restored:
             self.say.say("restored: daemon.json holds its original bytes again, and docker info shows the daemon's "
-                         f"original mirrors: {json.dumps(self.engine.registry_mirrors())}")
+                         f"original mirrors: {json.dumps(self.engine.daemon.registry_mirrors())}")
         else:
             self.say.say("nothing to restore: this lab had not changed the daemon's configuration")
         return restored
@@ -342,7 +341,7 @@ class MirrorSteps:
         """Stop the hub at once (``docker container kill``): the cache is on its own."""
         hub = self._need("hub")
         self.say.twin(docker("container", "kill", hub.name))
-        self.engine.kill(hub.name)
+        self.engine.containers.kill(hub.name)
         self.say.say(f"{hub.name} is stopped: the cache cannot reach its upstream any more")
 
 
@@ -357,7 +356,7 @@ def _load(engine: Engine, sandbox: Sandbox, builds: list, filename: str) -> tupl
     data = course_images.docker_archive(builds)
     path = sandbox.folder("archives") / filename
     path.write_bytes(data)
-    engine.load_image_archive(data)
+    engine.images.load(data)
     tags = [parse(tag).tagged for build in builds for tag in build.tags]
     for tag in tags:
         sandbox.record_tag(tag)

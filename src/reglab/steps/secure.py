@@ -8,8 +8,8 @@ TLS and a login. Its data lives in a volume, so the images outlive each re-creat
 
 Everything the steps change outside the lab's work folder is undone by cleanup (and by the
 next ``Lab`` after a killed kernel): ``daemon.json`` (restored from its backup),
-``certs.d/<host:port>/ca.crt`` (recorded, removed), ``DOCKER_CONFIG`` (a throwaway folder; the
-variable is put back). No password and no ``auth`` value is ever printed.
+``certs.d/<host:port>/ca.crt`` (recorded, removed), ``DOCKER_CONFIG`` (a throwaway folder of the
+lab's, which its client reads; this process's environment is never changed). No password and no ``auth`` value is ever printed.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ import json
 import os
 from pathlib import Path
 
-from .. import certs, credentials, htpasswd
-from .. import images as course_images
+from .. import certs, credentials, errors, htpasswd
 from ..certs import CertFiles
 from ..daemon import SIGHUP_TWIN, Change
-from ..engines import Engine
+from ..engines import Cannot, Engine
 from ..errors import ReglabError
 from ..narrator import Narrator
 from ..registries import Registries
 from ..registry import Registry
 from ..registry_api import RegistryClient
-from ..sandbox import Sandbox
+from ..sandbox import Made, Sandbox
 from ..twin import Raw, Twin, docker
 
 NETWORK = "net"
@@ -66,15 +65,14 @@ class SecureSteps:
     def allow_plain_http(self, registry: Registry | None = None) -> Change:
         """List the registry under ``insecure-registries`` and reload the daemon (SIGHUP)."""
         registry = registry or self.sandbox.current()
-        change = self.engine.reconfigure({INSECURE: [registry.address]}, self.sandbox.daemon_backup)
+        change = self.engine.daemon.reconfigure({INSECURE: [registry.address]}, self.sandbox.daemon_backup)
         self.say.say(f"add to {DAEMON_JSON}:\n  \"{INSECURE}\": {json.dumps(change.content[INSECURE])}")
         self.say.twin(SIGHUP_TWIN)
         if not change.applied:
             self.say.say(f"✘ not applied: {change.why_not}; make the change above yourself to see it work")
             return change
-        if self.engine.daemon_config() is None:
-            self.say.note("the daemonless engine has no daemon.json: its client takes the same list, "
-                          "for this lab only")
+        if Cannot.DAEMON_JSON in self.engine.cannot:
+            self.say.note(errors.cannot_daemon_json(self.engine.label))
         elif str(change.path) != DAEMON_JSON:
             self.say.note(f"this daemon reads {change.path}")
         self.say.say(f"the daemon reloaded its configuration (no restart, no container stopped): it now speaks "
@@ -84,7 +82,7 @@ class SecureSteps:
     def insecure_registries(self) -> list[str]:
         """The "Insecure Registries" part of ``docker info``: names first, then CIDRs, as the CLI prints."""
         self.say.twin(docker("info"))
-        allowed = self.engine.insecure_registries()
+        allowed = self.engine.daemon.insecure_registries()
         names = [a for a in allowed if "/" not in a]
         cidrs = [a for a in allowed if "/" in a]
         self.say.say("…\n Insecure Registries:\n" + "".join(f"  {a}\n" for a in names + cidrs) + "…")
@@ -98,7 +96,7 @@ class SecureSteps:
         self.say.twin(SIGHUP_TWIN)
         self.say.say(f"2. {DAEMON_JSON} as it was before this lab")
         self.say.twin(SIGHUP_TWIN)
-        restored = self.engine.restore_configuration(self.sandbox.daemon_backup)
+        restored = self.engine.daemon.restore(self.sandbox.daemon_backup)
         if restored:
             self.say.say("restored: daemon.json holds its original bytes again, and docker info shows the "
                          "daemon's original list")
@@ -183,7 +181,7 @@ class SecureSteps:
         certificate names the old address: a new address (another allocator) gets a new one."""
         for _ in range(3):
             self.say.twin(docker("container", "rm", "-f", old.name))
-            self.engine.remove(old.name)
+            self.engine.containers.remove(old.name)
             self.sandbox.registry = None
             registry = self.registries.run(port=old.published or old.port, volume=old.volume, network=old.network,
                                            loopback=False, env=env, files=files, tls=True,
@@ -205,7 +203,7 @@ class SecureSteps:
         shown = f"{CERTS_D}/{registry.address}"
         self.say.twin(Twin.of("sudo", "mkdir", "-p", shown))
         self.say.twin(Twin.of("sudo", "cp", str(self.ca.cert), f"{shown}/ca.crt"))
-        path = self.engine.trust_folder() / registry.address / "ca.crt"
+        path = self.engine.trust.folder() / registry.address / "ca.crt"
         try:
             self.sandbox.shared_file(path, self.ca.cert.read_bytes(), f"the CA certificate trusted for {registry.address}")
         except PermissionError:
@@ -221,10 +219,10 @@ class SecureSteps:
 
     def htpasswd_in_registry_image(self, user: str = "alice") -> None:
         """The recipe found online: ``docker run --entrypoint htpasswd registry:2 -Bbn user password``."""
-        image = course_images.registry_image()
+        image = self.sandbox.settings.registry_image
         self.say.twin(docker("container", "run", "--rm", "--entrypoint", "htpasswd", image, "-Bbn", user,
                              Raw('"$PASSWORD"')))
-        self.engine.run_container(self.sandbox.scope, self.sandbox.object_name("htpasswd"), image,
+        self.engine.containers.run(self.sandbox.scope, self.sandbox.object_name("htpasswd"), image,
                                   entrypoint="htpasswd", args=("-Bbn", user, "password"))
 
     def add_user(self, user: str = "alice") -> Path:
@@ -270,20 +268,15 @@ class SecureSteps:
         return answer.status_code
 
     def use_throwaway_docker_config(self) -> Path:
-        """``export DOCKER_CONFIG=<lab folder>``: logins go there, your ``~/.docker`` stays untouched."""
+        """``export DOCKER_CONFIG=<lab folder>``: this lab's logins go there (its pushes, pulls and
+        checks read them from there), your ``~/.docker`` stays untouched."""
         if self.docker_config is None:
             folder = self.sandbox.folder("docker-config")
-            previous = os.environ.get("DOCKER_CONFIG")
-            os.environ["DOCKER_CONFIG"] = str(folder)
-            self.docker_config = folder
+            self.sandbox.docker_config = self.docker_config = folder
 
-            def put_back() -> str:
-                if previous is None:
-                    os.environ.pop("DOCKER_CONFIG", None)
-                else:
-                    os.environ["DOCKER_CONFIG"] = previous
+            def put_back() -> Made:
                 self.docker_config = None
-                return "the environment variable DOCKER_CONFIG, as it was"
+                return Made("restored", "DOCKER_CONFIG, as it was")
 
             self.sandbox.on_clear(put_back)
         self.say.twin(Twin.of(Raw(f"export DOCKER_CONFIG={self.docker_config}")))
@@ -303,7 +296,7 @@ class SecureSteps:
         else:
             self.say.twin(Twin.of(*login, Raw("<"), str(self.passwords[user])))
             password = self.passwords[user].read_text().strip()
-        self.engine.login(registry.address, user, password)
+        self.engine.trust.login(registry.address, user, password)
         before = credentials.read(folder)
         path = credentials.store(folder, registry.address, user, password)
         stored_anew = credentials.read(folder) != before  # docker login warns only when it stores something new
@@ -324,11 +317,12 @@ class SecureSteps:
         """``DELETE`` a manifest with the stored login: any user may delete anything."""
         registry = self.sandbox.current()
         repository, _, tag = reference.removeprefix(f"{registry.address}/").partition(":")
-        api = RegistryClient(registry.address, tls=True, ca=registry.ca)
+        api = RegistryClient(registry.address, tls=True, ca=registry.ca, docker_config=self.sandbox.docker_config,
+                             trust=registry.trust)
         digest = api.manifest_head(repository, tag or "latest").digest
         self.say.twin(api.curl(f"/v2/{repository}/manifests/{digest}", method="DELETE"))
         api.delete_manifest(repository, digest)
-        user = (api.session.auth or ("?",))[0]
+        user = api.user or "?"
         self.say.say(f"202 Accepted: {user} deleted {repository}@{digest}")
         return digest
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .. import checks
+from ..registry_api import RegistryClient
 from .. import images
 from ..exercises import Sheet, done, missing, task
 from ..steps.growth import DELETE_ENABLED
@@ -29,12 +31,12 @@ class Collect(Sheet):
         tags = self.lab.load_images([app_image(self.address, f"v{n}", f"v{n}") for n in range(1, 5)])
         for tag in tags:
             self.lab.push(tag)
-        api = self.api(self.address)
+        api = RegistryClient(self.address)
         self.only = {tag: api.manifest("app", tag).layers[1] for tag in ("v1", "v2")}  # the top layers
         self.lab.load_images([app_image(self.address, "v5", "v1")])  # a rollback: v1's code again, for you to push
 
     def _gone_from_disk(self) -> str | None:
-        tree = self.on_disk(self.registry)
+        tree = self.engine.containers.storage(self.registry)
         still = [tag for tag, digest in self.only.items() if tree.blob(digest) is not None]
         if still:
             return f"the top layers of app:{' and app:'.join(still)} are still on disk"
@@ -50,11 +52,11 @@ class Collect(Sheet):
                    "http://{address}/v2/app/manifests/v1 | grep -i docker-content-digest\n"
                    "curl -sSf -X DELETE http://{address}/v2/app/manifests/<that digest>\n(the same for v2)")
     def q1(self):
-        left = [tag for tag in ("v1", "v2") if self.has_tag(self.address, "app", tag)]
+        left = [tag for tag in ("v1", "v2") if checks.has_tag(self.address, "app", tag)]
         if left:
             return missing(f"app still has {' and '.join(left)}")
         for tag in ("v3", "v4"):
-            served = self.served(self.address, "app", tag)
+            served = checks.served(self.address, "app", tag)
             if not served:
                 return missing(f"app:{tag} should have stayed: {served.detail}")
         return done("app:v1 and app:v2 are deleted; v3 and v4 still serve whole")
@@ -67,12 +69,13 @@ class Collect(Sheet):
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry "
                    "-e \"REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true\" registry:2")
     def q2(self):
-        info, problem = self.registry_at(self.registry, self.address)
-        if problem:
-            return missing(problem)
-        if info.data is None or not self.same_folder(info.data.source, self.folder):
+        running = checks.registry_at(self.engine, self.registry, self.address)
+        if not running:
+            return running
+        info = self.engine.containers.inspect(self.registry)
+        if info.data is None or not checks.same_folder(info.data.source, self.folder):
             return missing(f"{self.registry} must keep its data in {self.folder} (-v {self.folder}:/var/lib/registry)")
-        if self.writable(self.address, "app"):
+        if checks.writable(self.address, "app"):
             return missing("it still accepts pushes (POST /v2/app/blobs/uploads/ answers 202): set "
                            f"{READ_ONLY} and recreate it")
         return done("pushes get 405 now; pulls still work")
@@ -84,7 +87,7 @@ class Collect(Sheet):
           solution="docker container exec {registry} registry garbage-collect --dry-run /etc/docker/registry/config.yml\n"
                    "docker container exec {registry} registry garbage-collect /etc/docker/registry/config.yml")
     def q3(self):
-        if any(self.has_tag(self.address, "app", tag) for tag in ("v1", "v2")):
+        if any(checks.has_tag(self.address, "app", tag) for tag in ("v1", "v2")):
             return missing("delete app:v1 and app:v2 first (task 1): nothing is garbage yet")
         problem = self._gone_from_disk()
         if problem:
@@ -100,8 +103,8 @@ class Collect(Sheet):
                    "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/   # until it answers\n"
                    "docker image push {address}/app:v5")
     def q4(self):
-        tree = self.on_disk(self.registry)
+        tree = self.engine.containers.storage(self.registry)
         if tree.blob(self.only["v2"]) is not None:
             return missing("collect the garbage first (task 3): app:v2's own layer is still on disk")
-        served = self.served(self.address, "app", "v5")
+        served = checks.served(self.address, "app", "v5")
         return done(f"app:v5 serves whole: {served.detail}") if served else missing(served.detail)

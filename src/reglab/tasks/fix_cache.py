@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .. import checks
+from ..registry_api import RegistryClient
+from ..media import short_digest
 from .. import images
 from ..exercises import Sheet, done, missing, task
 from ..steps.growth import DELETE_ENABLED
@@ -23,7 +26,7 @@ class FixCache(Sheet):
             "scratch.bin", 32 * KiB, f"lab-10-{tag}")]) for tag in ("old", "v1")]
         for ref in self.lab.load_images(scratch):
             self.lab.push(ref)
-        self.old = self.api(registry.address).manifest("scratch", "old").layers[0]
+        self.old = RegistryClient(registry.address).manifest("scratch", "old").layers[0]
         for tag in ("old", "v1"):
             self.lab.growth.delete_image(registry.ref("scratch", tag))
         self.lab.growth.garbage_collect()  # the mistake: collected while it kept serving, no restart
@@ -35,14 +38,14 @@ class FixCache(Sheet):
                "does that answer come from, and how does a process forget?",
           solution="docker container restart {registry}")
     def q1(self):
-        tree = self.on_disk(self.registry)
+        tree = self.engine.containers.storage(self.registry)
         if tree.blob(self.old) is not None:
             return missing("the collected blob is back on disk: start the lab again")
-        _info, problem = self.registry_at(self.registry, self.address)
-        if problem:
-            return missing(problem)
-        if self.remembers(self.address, "scratch", self.old):
-            return missing(f"HEAD of the collected blob {self.short(self.old)} still answers 200 from the registry's "
+        running = checks.registry_at(self.engine, self.registry, self.address)
+        if not running:
+            return running
+        if checks.remembers(self.address, "scratch", self.old):
+            return missing(f"HEAD of the collected blob {short_digest(self.old)} still answers 200 from the registry's "
                            "in-memory cache")
         return done("HEAD of a collected blob answers 404 now: the cache is gone")
 
@@ -50,5 +53,5 @@ class FixCache(Sheet):
           hint="Once the registry no longer believes in blobs it lacks, the same push sends them for real.",
           solution="docker image push {address}/scratch:v1")
     def q2(self):
-        served = self.served(self.address, "scratch", "v1")
+        served = checks.served(self.address, "scratch", "v1")
         return done(served.detail) if served else missing(served.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import checks
 from ..exercises import Sheet, done, missing, task
 
 
@@ -29,12 +30,12 @@ class FixDelete(Sheet):
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry "
                    "-e REGISTRY_STORAGE_DELETE_ENABLED=true registry:2")
     def q1(self):
-        _info, problem = self.registry_at(self.registry, self.address)
-        if problem:
-            return missing(problem)
-        if not self.deletes_allowed(self.address, "app"):
+        running = checks.registry_at(self.engine, self.registry, self.address)
+        if not running:
+            return running
+        if not checks.deletes_allowed(self.address, "app"):
             return missing("a DELETE still answers 405 (UNSUPPORTED): deletes are off")
-        served = self.served(self.address, "app", "v2")
+        served = checks.served(self.address, "app", "v2")
         if not served:
             return missing(f"deletes are on, but app:v2 is not served whole any more: {served.detail}")
         return done("a DELETE of an unknown digest answers 404 now, not 405; the images are still there")
@@ -46,7 +47,7 @@ class FixDelete(Sheet):
                    "http://{address}/v2/app/manifests/v1 | grep -i docker-content-digest\n"
                    "curl -sSf -X DELETE http://{address}/v2/app/manifests/<that digest>")
     def q2(self):
-        if self.has_tag(self.address, "app", "v1"):
+        if checks.has_tag(self.address, "app", "v1"):
             return missing("app still has v1")
-        served = self.served(self.address, "app", "v2")
+        served = checks.served(self.address, "app", "v2")
         return done("app:v1 is deleted, app:v2 serves whole") if served else missing(f"app:v2 is damaged: {served.detail}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 
-from ..exercises import ACCEPT_MANIFESTS, Sheet, done, missing, task
+from .. import checks
+from ..checks import ACCEPT_MANIFESTS
+from ..exercises import Sheet, done, missing, task
 from ..steps.growth import DELETE_ENABLED
 
 SCRIPT = """#!/bin/sh
@@ -42,7 +44,7 @@ class FixDigest(Sheet):
 
     def _served(self, tags):
         for tag in tags:
-            served = self.served(self.address, "app", tag)
+            served = checks.served(self.address, "app", tag)
             if not served:
                 return f"app:{tag} should have stayed: {served.detail}"
         return None
@@ -55,7 +57,7 @@ class FixDigest(Sheet):
                    "http://{address}/v2/app/manifests/v1 | grep -i docker-content-digest\n"
                    "curl -sSf -X DELETE http://{address}/v2/app/manifests/<that digest>")
     def q1(self):
-        if self.has_tag(self.address, "app", "v1"):
+        if checks.has_tag(self.address, "app", "v1"):
             return missing("app still has v1")
         problem = self._served(("v3",))
         return missing(problem) if problem else done("app:v1 is deleted; v3 still serves whole")
@@ -75,7 +77,7 @@ class FixDigest(Sheet):
         head = next((line for line in text.splitlines() if "curl" in line and re.search(r"\s-\w*I", line)), "")
         if not any(kind in head for kind in ACCEPT_MANIFESTS) or not re.search(r"accept", head, re.IGNORECASE):
             return missing("the script's HEAD request still sends no Accept header naming a manifest type")
-        if self.has_tag(self.address, "app", "v2"):
+        if checks.has_tag(self.address, "app", "v2"):
             return missing(f"the script looks fixed: now run it (sh {os.path.basename(self.script)} app v2)")
         problem = self._served(("v3",))
         return missing(problem) if problem else done("the script asks for the manifest's real digest; app:v2 is "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .. import checks
+from ..registry_api import RegistryClient
+from ..media import short_digest
 from .. import images
 from ..exercises import Sheet, done, missing, task
 from ..steps.growth import DELETE_ENABLED
@@ -23,7 +26,7 @@ class FixDisk(Sheet):
         registry = self.run_registry("registry", bind=self.folder, env={DELETE_ENABLED: "true"})
         self.name("registry", registry.name, "the team's registry")
         self.name("address", registry.address, "where it answers")
-        api = self.api(registry.address)
+        api = RegistryClient(registry.address)
         builds = [data_image(registry.ref("data", f"v{n}"), f"data-{n}") for n in (1, 2, 3)]
         builds.append(data_image(registry.ref("tools", "latest"), "tools-old"))
         for ref in self.lab.load_images(builds):
@@ -35,7 +38,7 @@ class FixDisk(Sheet):
         self.lab.push(self.lab.load_images([data_image(registry.ref("tools", "latest"), "tools-new")])[0])  # rebuilt
 
     def _on_disk(self, digests) -> list[str]:
-        tree = self.on_disk(self.registry)
+        tree = self.engine.containers.storage(self.registry)
         return [d for d in digests if tree.blob(d) is not None]
 
     @task("Free the space the deleted images hold",
@@ -50,7 +53,7 @@ class FixDisk(Sheet):
         left = self._on_disk(self.gone.values())
         if left:
             return missing(f"{len(left)} layer(s) of the deleted data:v1 and data:v2 are still on disk")
-        served = self.served(self.address, "data", "v3")
+        served = checks.served(self.address, "data", "v3")
         return done("the deleted images' layers are gone; data:v3 serves whole") if served else missing(served.detail)
 
     @task("Free the old tools:latest too",
@@ -61,7 +64,7 @@ class FixDisk(Sheet):
     def q2(self):
         if self._on_disk([self.old_tools]):
             return missing("the old tools:latest layer is still on disk: its untagged manifest keeps it")
-        served = self.served(self.address, "tools", "latest")
+        served = checks.served(self.address, "tools", "latest")
         return done("the untagged manifest and its layer are gone; tools:latest serves whole") if served \
             else missing(f"tools:latest is damaged: {served.detail}")
 
@@ -75,12 +78,12 @@ class FixDisk(Sheet):
         digest = self.gone["v1"]
         if self._on_disk([digest]):
             return missing("collect the garbage first (task 1)")
-        _info, problem = self.registry_at(self.registry, self.address)
-        if problem:
-            return missing(problem)
-        if self.remembers(self.address, "data", digest):
-            return missing(f"HEAD of the collected blob {self.short(digest)} still answers 200: the registry's cache "
+        running = checks.registry_at(self.engine, self.registry, self.address)
+        if not running:
+            return running
+        if checks.remembers(self.address, "data", digest):
+            return missing(f"HEAD of the collected blob {short_digest(digest)} still answers 200: the registry's cache "
                            "remembers it; restart the registry")
-        if not self.writable(self.address, "data"):
+        if not checks.writable(self.address, "data"):
             return missing("it still refuses pushes (read-only): recreate it without the read-only setting")
         return done("writable, and it answers 404 for the collected blobs: its cache is fresh")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+from .. import checks
+from ..media import short_digest
 from ..exercises import Sheet, done, missing, task
 
 TAGS = ("1.0", "1.1")
@@ -23,9 +27,9 @@ class FixLostImages(Sheet):
             self.lab.make_image(ref, [("srv/app.bin", 10_000 + int(float(tag) * 10))], seed=f"lab-03-{tag}")
             self.lab.push(ref)
             self.lab.remove_image(ref)  # only the registry has them now
-            self.digests[tag] = self.digest_of(registry.address, "app", tag)
+            self.digests[tag] = checks.digest_of(registry.address, "app", tag)
             self.expect_tag(ref)  # you will pull them
-        self.anonymous = self.engine.inspect(registry.name).data  # where its data lives now
+        self.anonymous = self.engine.containers.inspect(registry.name).data  # where its data lives now
 
     @task("Move the registry onto the volume without losing an image",
           hint="Recreating the container throws away what it holds, so copy the images out first: they are only "
@@ -36,17 +40,18 @@ class FixLostImages(Sheet):
                    "-v {volume}:/var/lib/registry registry:2\ncurl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/\n"
                    "docker image push {address}/app:1.0\ndocker image push {address}/app:1.1")
     def q1(self):
-        info, problem = self.registry_at(self.registry, self.address)
-        if problem:
-            return missing(problem)
+        running = checks.registry_at(self.engine, self.registry, self.address)
+        if not running:
+            return running
+        info = self.engine.containers.inspect(self.registry)
         if info.data is None or info.data.kind != "volume" or info.data.source != self.volume:
             return missing(f"{self.registry} still keeps its data inside the container, not in the volume {self.volume}")
         for tag, digest in self.digests.items():
-            served = self.served(self.address, "app", tag)
+            served = checks.served(self.address, "app", tag)
             if not served:
                 return missing(f"app:{tag} is not served whole: {served.detail}")
-            if self.digest_of(self.address, "app", tag) != digest:
-                return missing(f"app:{tag} is another image than the team's ({self.short(digest)})")
+            if checks.digest_of(self.address, "app", tag) != digest:
+                return missing(f"app:{tag} is another image than the team's ({short_digest(digest)})")
         return done(f"{self.registry} serves app:1.0 and app:1.1, unchanged, from the volume {self.volume}")
 
     @task("Leave no orphaned data behind",
@@ -59,9 +64,9 @@ class FixLostImages(Sheet):
         if old is None:
             return done("the old container had no data of its own")
         if old.source.startswith("/"):  # the daemonless engine: a folder of the container
-            left = self.exists(old.source)
+            left = os.path.exists(old.source)
         else:
-            left = self.engine.volume_exists(old.source)
+            left = self.engine.objects.volume_exists(old.source)
         if left:
             what = "folder" if old.source.startswith("/") else f"volume {old.source[:12]}…"
             return missing(f"the old container's anonymous {what} still exists: remove the old container with -v")

@@ -40,9 +40,12 @@ class FixTls(Sheet):
         self.name("user", USER, "the user the registry knows")
         self.name("password_file", str(secure.passwords[USER]), "her password (mode 0600): never print it")
         self.name("docker_config", str(secure.use_throwaway_docker_config()),
-                  "DOCKER_CONFIG in this notebook: docker login stores logins there, not in ~/.docker")
+                  "DOCKER_CONFIG of this notebook's shell commands: docker login stores logins there, not in "
+                  "~/.docker (in a terminal: export DOCKER_CONFIG=<that folder>)")
+        self.shell.env["DOCKER_CONFIG"] = self.docker_config
+        self.shell.install()
         self.expect_tag(self.lab.make_image(self.reg.ref("app", "v1"), [("srv/app.bin", 10_000)], seed="lab-11"))
-        self.trust_file = self.engine.trust_folder() / self.reg.address / "ca.crt"
+        self.trust_file = self.engine.trust.folder() / self.reg.address / "ca.crt"
         self.hidden("certs_d", str(self.trust_file.parent))  # /etc/docker/certs.d/<address> with Docker
         self._record_trust_file()
 
@@ -60,7 +63,7 @@ class FixTls(Sheet):
           hint="Push first and read the error: x509 … signed by unknown authority means the registry's certificate "
                "is fine but nobody here trusts who signed it. Docker reads extra CAs per registry from "
                "/etc/docker/certs.d/<host:port>/ca.crt (as root, no restart) — trusting it there trusts it for that "
-               "registry alone, not for the whole machine. Here that folder is lab.certs_d.",
+               "registry alone, not for the whole machine. Here that folder is sheet.certs_d.",
           solution="mkdir -p {certs_d}   # under /etc/docker: as root (sudo)\n"
                    "cp {ca} {certs_d}/ca.crt")
     def q1(self):
@@ -73,6 +76,14 @@ class FixTls(Sheet):
         return done(f"certs.d/{self.reg.address}/ca.crt is the lab's CA, and the registry's certificate names "
                     f"{self.reg.address} and verifies against it") if verified else missing(verified.detail)
 
+    def _login_folder(self) -> Path | None:
+        """Where a login for the registry is stored: this notebook's DOCKER_CONFIG, or the one a
+        terminal uses by default (``~/.docker``: a login typed there counts too)."""
+        for folder in (Path(self.docker_config), self.lab.settings.docker_config):
+            if stored_credentials(folder, self.reg.address) is not None:
+                return folder
+        return None
+
     @task("Log in as the team's user",
           hint="With the CA trusted, a push gets further and then answers 401 Unauthorized (docker says: no basic "
                "auth credentials). docker login <host:port> stores a login for one registry; give it the password "
@@ -80,10 +91,11 @@ class FixTls(Sheet):
                "history would show it.",
           solution="docker login --username {user} --password-stdin {address} < {password_file}")
     def q2(self):
-        if stored_credentials(self.reg.address) is None:
-            return missing(f"no login for {self.reg.address} is stored in {self.docker_config}/config.json: a push "
-                           "answers 401 Unauthorized")
-        accepted = credentials_accepted(self.reg)  # reads $DOCKER_CONFIG/config.json now
+        folder = self._login_folder()
+        if folder is None:
+            return missing(f"no login for {self.reg.address} is stored in {self.docker_config}/config.json (nor in "
+                           f"{self.lab.settings.docker_config}/config.json): a push answers 401 Unauthorized")
+        accepted = credentials_accepted(self.reg, docker_config=folder)
         if not accepted:
             return missing(accepted.detail)
         return done(f"a login for {self.reg.address} is stored in config.json: {accepted.detail}")
@@ -92,7 +104,7 @@ class FixTls(Sheet):
           hint="The image is on this machine already, named for the registry: docker image ls shows it.",
           solution="docker image push {address}/app:v1")
     def q3(self):
-        if stored_credentials(self.reg.address) is None:
+        if self._login_folder() is None:
             return missing(f"nobody is logged in to {self.reg.address} here, so it answers 401 to every request: "
                            "log in first (task 2)")
         served = image_in_registry(self.reg, "app", "v1")

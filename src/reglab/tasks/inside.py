@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+from .. import checks
+from ..registry_api import RegistryClient
+from ..media import short_digest
 from ..exercises import Sheet, done, missing, task
 from ..storage import layer_link_path, tag_link_path
 
@@ -25,7 +28,7 @@ class Inside(Sheet):
             self.lab.make_image(registry.ref("layered", tag), LAYERS, seed="lab-05")
             self.lab.push(registry.ref("layered", tag))
         self.lab.make_image(registry.ref("sibling", "v1"), SIBLING, seed="lab-05")  # for you to push
-        manifest = self.api(self.address).manifest("layered", "v1")
+        manifest = RegistryClient(self.address).manifest("layered", "v1")
         self.v1, self.base = manifest.digest, manifest.layers[0]
 
     def _path(self, rel: str) -> str:
@@ -36,15 +39,15 @@ class Inside(Sheet):
                "in repositories/*/_layers/: where is the base layer's data, and who links to it?",
           solution="docker image push {address}/sibling:v1\nfind {folder} -path '*_layers*' -name link | sort")
     def q1(self):
-        served = self.served(self.address, "sibling", "v1")
+        served = checks.served(self.address, "sibling", "v1")
         if not served:
             return missing(served.detail)
-        tree = self.on_disk(self.registry)
+        tree = self.engine.containers.storage(self.registry)
         linked = sorted({link.path.split("/")[4] for link in tree.links_to(self.base) if "/_layers/" in link.path})
         if tree.blob(self.base) is None or linked[:2] != ["layered", "sibling"]:
-            return missing(f"the base layer {self.short(self.base)} should be one blob linked from layered and sibling; "
+            return missing(f"the base layer {short_digest(self.base)} should be one blob linked from layered and sibling; "
                            f"it is linked from {', '.join(linked) or 'nothing'}")
-        return done(f"the base layer {self.short(self.base)} is one file in blobs/, linked from layered and sibling")
+        return done(f"the base layer {short_digest(self.base)} is one file in blobs/, linked from layered and sibling")
 
     @task("Tag layered:v1 as layered:stable through the HTTP API",
           hint="A tag is a manifest stored under a name. GET the manifest of v1 as Docker asks for it (an Accept "
@@ -55,12 +58,12 @@ class Inside(Sheet):
                    "  | curl -s -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' "
                    "--data-binary @- http://{address}/v2/layered/manifests/stable")
     def q2(self):
-        if not self.has_tag(self.address, "layered", "stable"):
+        if not checks.has_tag(self.address, "layered", "stable"):
             return missing("layered has no tag stable yet (GET /v2/layered/tags/list)")
-        digest = self.digest_of(self.address, "layered", "stable")
+        digest = checks.digest_of(self.address, "layered", "stable")
         if digest != self.v1:
-            return missing(f"stable is {self.short(digest)}, not v1's manifest {self.short(self.v1)}: PUT v1's exact bytes")
-        return done(f"stable and v1 name the same manifest, {self.short(digest)}")
+            return missing(f"stable is {short_digest(digest)}, not v1's manifest {short_digest(self.v1)}: PUT v1's exact bytes")
+        return done(f"stable and v1 name the same manifest, {short_digest(digest)}")
 
     @task("Mount the base layer into a new repository, base",
           hint="The base layer is the first layer of layered:v1's manifest. A registry can link a blob it has into "
@@ -70,23 +73,23 @@ class Inside(Sheet):
                    "http://{address}/v2/layered/manifests/v1   # layers[0].digest is the base\n"
                    "curl -i -X POST 'http://{address}/v2/base/blobs/uploads/?mount=<base digest>&from=layered'")
     def q3(self):
-        if not self.remembers(self.address, "base", self.base):
+        if not checks.remembers(self.address, "base", self.base):
             return missing("HEAD /v2/base/blobs/<base layer> does not answer 200: the repository base has no "
                            "link to it yet")
-        if not self.exists(self._path(layer_link_path("base", self.base))):
+        if not os.path.exists(self._path(layer_link_path("base", self.base))):
             return missing("the registry answers, but repositories/base/_layers has no link file for it")
-        return done(f"base links the base layer {self.short(self.base)}: one more link file, no new blob")
+        return done(f"base links the base layer {short_digest(self.base)}: one more link file, no new blob")
 
     @task("Delete the tag old by hand, on disk",
           hint="The API deletes manifests (by digest: v1 would go too, it is the same manifest), not tags. A tag is "
                "a folder under repositories/<name>/_manifests/tags/: remove that folder.",
           solution="rm -r {folder}/docker/registry/v2/repositories/layered/_manifests/tags/old")
     def q4(self):
-        if self.has_tag(self.address, "layered", "old"):
+        if checks.has_tag(self.address, "layered", "old"):
             return missing("layered still lists the tag old")
-        if not self.exists(self._path(tag_link_path("layered", "v1"))):
+        if not os.path.exists(self._path(tag_link_path("layered", "v1"))):
             return missing("layered:v1 is gone too: its tag folder was removed")
-        served = self.served(self.address, "layered", "v1")
+        served = checks.served(self.address, "layered", "v1")
         if not served:
             return missing(f"old is gone but layered:v1 is damaged: {served.detail}")
         return done("old is gone; v1 still serves the same manifest, whose blobs stayed")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import time
 
+from .. import checks
+from ..media import short_digest
 from ..checks import cached
 from ..engines.base import PROXY_REMOTEURL
 from ..exercises import Sheet, done, missing, task
+from ..limits import Cannot
 from ..registry import Registry
 from ..steps.mirror import DNS_OPTIONS, NETWORK
 
@@ -29,13 +32,13 @@ class PullThrough(Sheet):
         hub = mirror.run_hub(port=self.new_port())
         self.lab.state.add_name("containers", hub.name)
         mirror.publish(versions=1, base_mib=0.25)
-        self.digest = self.digest_of(hub.address, "app", "v1")
+        self.digest = checks.digest_of(hub.address, "app", "v1")
         self.name("hub", hub.name, "the hub: the lab's stand-in for Docker Hub, holding app:v1")
         self.name("hub_address", hub.address, "where the hub answers on this machine")
         self.new_container("proxy", "proxy", "the cache you run")
         self.new_volume("volume", "cache", "the cache's storage")
         self.name("address", f"127.0.0.1:{self.new_port()}", "where the cache must answer")
-        if self.engine.has_networks:  # the cache names the hub on the lab's network
+        if Cannot.CONTAINER_NAMES not in self.engine.cannot:  # the cache names the hub on the lab's network
             network = self.scope.object_name(NETWORK)
             self.hidden("upstream", f"http://{hub.name}:5000")
             self.hidden("network_options", f"--network {network} " + " ".join(f"--dns-opt {o}" for o in DNS_OPTIONS))
@@ -52,37 +55,38 @@ class PullThrough(Sheet):
           hint="A registry becomes a cache of another when its configuration has proxy.remoteurl — environment "
                "variable REGISTRY_PROXY_REMOTEURL — set to the upstream's URL as the cache's container reaches it. "
                "With Docker that is the hub's name on the lab's network (--network), not 127.0.0.1: inside a "
-               "container 127.0.0.1 is the container itself. print(lab.upstream) and print(lab.network_options) "
+               "container 127.0.0.1 is the container itself. print(sheet.upstream) and print(sheet.network_options) "
                "give both.",
           solution="docker container run -d --name {proxy} -p {address}:5000 {network_options} "
                    "-v {volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={upstream} registry:2")
     def q1(self):
-        info, problem = self.registry_at(self.proxy, self.address)
-        if problem:
-            return missing(problem)
+        running = checks.registry_at(self.engine, self.proxy, self.address)
+        if not running:
+            return running
+        info = self.engine.containers.inspect(self.proxy)
         if not info.setting(PROXY_REMOTEURL):
             return missing(f"{self.proxy} runs as a plain registry: it has no {PROXY_REMOTEURL}")
         if info.data is None or info.data.source != self.volume:
             return missing(f"{self.proxy} does not keep its storage in the volume {self.volume}")
-        got = self.digest_of(self.address, "app", "v1")
+        got = checks.digest_of(self.address, "app", "v1")
         if got != self.digest:
             return missing(f"{self.proxy} does not serve the hub's app:v1 (HEAD /v2/app/manifests/v1 through it: "
-                           f"{'nothing' if got is None else self.short(got)}): is {PROXY_REMOTEURL} the hub as the "
+                           f"{'nothing' if got is None else short_digest(got)}): is {PROXY_REMOTEURL} the hub as the "
                            "cache's container reaches it? docker container logs " + self.proxy)
-        return done(f"{self.proxy} answers app:v1 with the hub's digest {self.short(self.digest)}")
+        return done(f"{self.proxy} answers app:v1 with the hub's digest {short_digest(self.digest)}")
 
     @task("Pull app:v1 through the cache",
           hint="Docker pulls from the registry its image name starts with: name the cache's address, not the hub's.",
           solution="docker image pull {address}/app:v1")
     def q2(self):
         ref = f"{self.address}/app:v1"
-        if self.engine.image_info(ref) is None:
+        if self.engine.images.info(ref) is None:
             return missing(f"there is no image {ref} on this machine: pull it")
-        stored = cached(self.lab, self._cache(), "app", "v1")
+        stored = cached(self.engine, self._cache(), "app", "v1")
         deadline = time.monotonic() + STORED_WITHIN
         while not stored and time.monotonic() < deadline:
             time.sleep(0.5)
-            stored = cached(self.lab, self._cache(), "app", "v1")
+            stored = cached(self.engine, self._cache(), "app", "v1")
         return done(f"{ref} is on this machine; {stored.what}: {stored.detail}") if stored \
             else missing(stored.detail)
 
@@ -92,11 +96,11 @@ class PullThrough(Sheet):
                "container exec <cache> find /var/lib/registry -name data.",
           solution="docker container stop {hub}\ndocker image rm {address}/app:v1\ndocker image pull {address}/app:v1")
     def q3(self):
-        if self.engine.state(self.hub) == "running":
+        if self.engine.containers.state(self.hub) == "running":
             return missing(f"the hub {self.hub} is still running: stop it first")
-        served = self.served(self.address, "app", "v1")
+        served = checks.served(self.address, "app", "v1")
         if not served:
             return missing(f"with the hub down the cache does not serve app:v1 whole: {served.detail}")
-        if self.engine.image_info(f"{self.address}/app:v1") is None:
+        if self.engine.images.info(f"{self.address}/app:v1") is None:
             return missing(f"the cache serves it, but {self.address}/app:v1 is not on this machine: pull it again")
         return done(f"with {self.hub} stopped, {self.address} still serves app:v1 whole from its own disk")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .. import checks
+from ..registry_api import RegistryClient
+from ..media import short_digest
 from ..errors import ReglabError
 from ..exercises import Sheet, done, missing, task
 
@@ -21,7 +24,7 @@ class RunPushPull(Sheet):
         self.lab.make_image(motd, [("etc/motd", 2_000)], seed="lab-01-motd")
         self.lab.push(motd)
         self.lab.remove_image(motd)  # the team has it; you do not, yet
-        self.team_digest = self.digest_of(team.address, "team/motd", "1.0")
+        self.team_digest = checks.digest_of(team.address, "team/motd", "1.0")
         for ref in (f"{self.address}/hello:v1", motd, f"{self.address}/motd:1.0"):
             self.expect_tag(ref)
 
@@ -31,15 +34,14 @@ class RunPushPull(Sheet):
                "<container port>; -d keeps it running in the background.",
           solution="docker container run -d --name {registry} -p {address}:5000 registry:2")
     def q1(self):
-        _info, problem = self.registry_at(self.registry, self.address)
-        return missing(problem) if problem else done(f"{self.registry} answers GET /v2/ at {self.address}")
+        return checks.registry_at(self.engine, self.registry, self.address)
 
     @task("Push hello-world into your registry as hello:v1",
           hint="An image goes where its name says: the part before the first / is the registry. Give hello-world "
                "a second name that starts with your registry's address (docker image tag), then push that name.",
           solution="docker image tag hello-world {address}/hello:v1\ndocker image push {address}/hello:v1")
     def q2(self):
-        served = self.served(self.address, "hello", "v1")
+        served = checks.served(self.address, "hello", "v1")
         return done(served.detail) if served else missing(served.detail)
 
     @task("Copy the team's motd:1.0 into your registry",
@@ -48,31 +50,31 @@ class RunPushPull(Sheet):
           solution="docker image pull {team}/team/motd:1.0\ndocker image tag {team}/team/motd:1.0 {address}/motd:1.0\n"
                    "docker image push {address}/motd:1.0")
     def q3(self):
-        served = self.served(self.address, "motd", "1.0")
+        served = checks.served(self.address, "motd", "1.0")
         if not served:
             return missing(served.detail)
-        digest = self.digest_of(self.address, "motd", "1.0")
+        digest = checks.digest_of(self.address, "motd", "1.0")
         if digest != self.team_digest:
-            return missing(f"your motd:1.0 is {self.short(digest)}, not the team's {self.short(self.team_digest)}: "
+            return missing(f"your motd:1.0 is {short_digest(digest)}, not the team's {short_digest(self.team_digest)}: "
                            "copy the team's image, not another one")
-        return done(f"same manifest digest as the team's, {self.short(digest)}")
+        return done(f"same manifest digest as the team's, {short_digest(digest)}")
 
     @task("Run hello:v1 from your registry",
           hint="docker container run takes any image name, your registry's included; name the container so the "
                "check finds it. It runs, prints its greeting and stops (exit code 0).",
           solution="docker container run --name {hello} {address}/hello:v1")
     def q4(self):
-        info = self.engine.inspect(self.hello)
+        info = self.engine.containers.inspect(self.hello)
         if info is None:
             return missing(f"there is no container {self.hello}: run {self.address}/hello:v1 with --name {self.hello}")
-        served = self.api(self.address)
+        served = RegistryClient(self.address)
         try:
             config = served.manifest("hello", "v1").config
         except ReglabError:
             return missing("your registry has no hello:v1 to compare with: do task 2 first")
         if info.image != config:
-            return missing(f"{self.hello} runs image {self.short(info.image)}, not the hello:v1 your registry serves "
-                           f"({self.short(config)})")
+            return missing(f"{self.hello} runs image {short_digest(info.image)}, not the hello:v1 your registry serves "
+                           f"({short_digest(config)})")
         if info.exit_code != 0:
             return missing(f"{self.hello} exited with code {info.exit_code}: look at docker container logs {self.hello}")
-        return done(f"{self.hello} ran image {self.short(config)} (the config digest of hello:v1) and exited 0")
+        return done(f"{self.hello} ran image {short_digest(config)} (the config digest of hello:v1) and exited 0")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .. import checks
+from ..media import short_digest
 from ..exercises import Sheet, done, missing, task
 
 TAG_LINK = "docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link"
@@ -26,9 +28,10 @@ class Volumes(Sheet):
             self.expect_tag(f"{address}/hello:v1")
 
     def _on_volume(self, name: str):
-        info, problem = self.registry_at(name, self.address)
-        if problem:
-            return problem
+        running = checks.registry_at(self.engine, name, self.address)
+        if not running:
+            return running
+        info = self.engine.containers.inspect(name)
         if info.data is None or info.data.kind != "volume" or info.data.source != self.volume:
             where = f"{info.data.kind} {info.data.source}" if info.data else "its own layer"
             return f"{name} keeps /var/lib/registry in {where}, not in the volume {self.volume}: recreate it with " \
@@ -40,7 +43,7 @@ class Volumes(Sheet):
                "container that uses it.",
           solution="docker volume create {volume}")
     def q1(self):
-        if not self.engine.volume_exists(self.volume):
+        if not self.engine.objects.volume_exists(self.volume):
             return missing(f"there is no volume {self.volume} yet (docker volume ls lists them)")
         return done(f"the volume {self.volume} exists")
 
@@ -58,7 +61,7 @@ class Volumes(Sheet):
           hint="As in lab 01: name the image for your registry, then push that name.",
           solution="docker image tag hello-world {address}/hello:v1\ndocker image push {address}/hello:v1")
     def q3(self):
-        served = self.served(self.address, "hello", "v1")
+        served = checks.served(self.address, "hello", "v1")
         return done(served.detail) if served else missing(served.detail)
 
     @task("Replace the container; the image stays",
@@ -67,12 +70,12 @@ class Volumes(Sheet):
           solution="docker container rm -f {registry}\ndocker container run -d --name {replacement} "
                    "-p {address}:5000 -v {volume}:/var/lib/registry registry:2")
     def q4(self):
-        if self.engine.inspect(self.registry) is not None:
+        if self.engine.containers.inspect(self.registry) is not None:
             return missing(f"{self.registry} still exists: remove it (docker container rm -f {self.registry})")
         problem = self._on_volume(self.replacement)
         if problem:
             return missing(problem)
-        served = self.served(self.address, "hello", "v1")
+        served = checks.served(self.address, "hello", "v1")
         if not served:
             return missing(f"{self.replacement} runs on the volume but does not serve hello:v1: {served.detail}")
         return done(f"{self.replacement} serves hello:v1 from the volume {self.volume}")
@@ -85,18 +88,19 @@ class Volumes(Sheet):
                    "-v {folder}:/var/lib/registry registry:2\ndocker image tag hello-world {opened_address}/hello:v1\n"
                    "docker image push {opened_address}/hello:v1\ncat {folder}/" + TAG_LINK)
     def q5(self):
-        info, problem = self.registry_at(self.opened, self.opened_address)
-        if problem:
-            return missing(problem)
-        if info.data is None or info.data.kind != "bind" or not self.same_folder(info.data.source, self.folder):
+        running = checks.registry_at(self.engine, self.opened, self.opened_address)
+        if not running:
+            return running
+        info = self.engine.containers.inspect(self.opened)
+        if info.data is None or info.data.kind != "bind" or not checks.same_folder(info.data.source, self.folder):
             return missing(f"{self.opened} does not keep its data in {self.folder}: recreate it with "
                            f"-v {self.folder}:/var/lib/registry")
         link = os.path.join(self.folder, TAG_LINK)
-        if not self.exists(link):
+        if not os.path.exists(link):
             return missing(f"{self.folder} has no tag hello:v1 yet: push {self.opened_address}/hello:v1")
-        digest = self.digest_of(self.opened_address, "hello", "v1")
+        digest = checks.digest_of(self.opened_address, "hello", "v1")
         with open(link) as fh:
             text = fh.read().strip()
         if text != digest:
             return missing(f"the link file says {text[:19]}… but the registry serves {digest}")
-        return done(f"the tag v1 is the file {link.replace(self.folder, '<folder>')}, holding {self.short(digest)}")
+        return done(f"the tag v1 is the file {link.replace(self.folder, '<folder>')}, holding {short_digest(digest)}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from fnmatch import fnmatchcase
 
+from .. import errors
 from .. import images as course_images
 from ..engines import Engine, Run, Transfer
-from ..errors import ImageMissing
 from ..media import digest_of
 from ..narrator import Narrator
 from ..progress import LayerProgress
@@ -45,7 +45,7 @@ def tabulate(rows: list[tuple[str, ...]]) -> str:
 class ImageSteps:
     def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
         self.say, self.engine, self.sandbox = narrator, engine, sandbox
-        self.hello_image = course_images.hello_image()
+        self.hello_image = sandbox.settings.hello_image
 
     def run(self, image: str | None = None, name: str = "hello") -> Run:
         """Run a container to completion and show its output (``docker container run``)."""
@@ -53,7 +53,7 @@ class ImageSteps:
         parse(image)
         container = self.sandbox.object_name(name)
         self.say.twin(docker("container", "run", "--name", container, image))
-        result = self.engine.run_container(self.sandbox.scope, container, image)
+        result = self.engine.containers.run(self.sandbox.scope, container, image)
         self.say.say(result.output.rstrip("\n"))
         if result.exit_code:
             self.say.say(f"(the container exited with code {result.exit_code})")
@@ -62,18 +62,18 @@ class ImageSteps:
     def remove_container(self, name: str = "hello") -> None:
         container = self.sandbox.object_name(name)
         self.say.twin(docker("container", "rm", container))
-        self.engine.remove(container)
+        self.engine.containers.remove(container)
         self.say.say(f"removed the stopped container {container}")
 
     def tag(self, source: str, target: str) -> None:
         """Give an image a second name; the registry host in the name says where it will go."""
         src, dst = parse(source), parse(target)
         self.say.twin(docker("image", "tag", source, target))
-        existed = self.engine.image_info(dst.tagged) is not None
-        self.engine.tag(src.tagged, dst.tagged)
+        existed = self.engine.images.info(dst.tagged) is not None
+        self.engine.images.tag(src.tagged, dst.tagged)
         if not existed:
             self.sandbox.record_tag(dst.tagged)
-        info = self.engine.image_info(dst.tagged)
+        info = self.engine.images.info(dst.tagged)
         self.say.say(f"{src.tagged} is now also called {dst.tagged} (same image {info.id[7:19]})")
 
     def images(self, *patterns: str) -> ImageTable:
@@ -88,7 +88,7 @@ class ImageSteps:
         self.say.twin(docker(*args))
         rows = ImageTable()
         now, dated_1970 = time.time(), False
-        for info in sorted(self.engine.list_images(), key=lambda i: i.tags):
+        for info in sorted(self.engine.images.list(), key=lambda i: i.tags):
             # a dangling image shows as <none>, under the repository of each digest it was pushed as
             names = sorted(info.tags) or sorted({d.partition("@")[0] + ":<none>" for d in info.repo_digests})
             for tag in names:
@@ -109,9 +109,10 @@ class ImageSteps:
         """Push an image to the registry named in its reference."""
         ref = parse(reference)
         self.say.twin(docker("image", "push", reference))
-        if self.engine.image_info(ref.tagged) is None:
-            raise ImageMissing(f"there is no image {ref.tagged} to push: tag one with that name first (lab.tag()).")
-        result = self._with_progress(self.engine.push, reference, self.engine.layer_count(ref.tagged), "push")
+        if self.engine.images.info(ref.tagged) is None:
+            raise errors.nothing_to_push(ref.tagged)
+        result = self._with_progress(self.engine.images.push, reference, self.engine.images.layer_count(ref.tagged),
+                                     "push", self.sandbox.credentials(ref.registry))
         self.say.say(f"pushed {result.reference}: {count(result.moved, 'layer')} sent, {result.already} already "
                      f"there; manifest digest {result.digest}")
         return result
@@ -120,16 +121,19 @@ class ImageSteps:
         """Pull an image from the registry named in its reference."""
         ref = parse(reference)
         self.say.twin(docker("image", "pull", reference))
-        existed = self.engine.image_info(ref.tagged) is not None
+        existed = self.engine.images.info(ref.tagged) is not None
         total, image_id = 0, None
         if ref.registry != "docker.io":
             try:
-                manifest = RegistryClient(ref.registry).manifest(ref.repository, ref.digest or ref.tag_or_default)
+                manifest = RegistryClient(ref.registry, docker_config=self.sandbox.docker_config,
+                                          trust=(self.engine.trust.folder(),)).manifest(
+                    ref.repository, ref.digest or ref.tag_or_default)
                 total, image_id = len(manifest.layers), manifest.config  # an image's ID is its config's digest
             except Exception:  # the pull itself will say what is wrong
                 total = 0
-        image_existed = image_id is not None and self.engine.image_info(image_id) is not None
-        result = self._with_progress(self.engine.pull, reference, total if self.say.echo else 0, "pull")
+        image_existed = image_id is not None and self.engine.images.info(image_id) is not None
+        result = self._with_progress(self.engine.images.pull, reference, total if self.say.echo else 0, "pull",
+                                     self.sandbox.credentials(ref.registry))
         if not existed:
             self.sandbox.record_tag(ref.tagged)
         if image_id:
@@ -142,11 +146,12 @@ class ImageSteps:
                          f"{result.already} already here; digest {result.digest}")
         return result
 
-    def _with_progress(self, transfer, reference: str, layers: int, verb: str) -> Transfer:
+    def _with_progress(self, transfer, reference: str, layers: int, verb: str,
+                       auth: tuple[str, str] | None = None) -> Transfer:
         """Run a push or pull with a per-layer progress bar when there is more than one layer."""
         bar = LayerProgress(layers, verb) if self.say.echo and layers > 1 else None
         try:
-            return transfer(reference, progress=bar)
+            return transfer(reference, progress=bar, auth=auth)
         finally:
             if bar:
                 bar.close()
@@ -155,12 +160,12 @@ class ImageSteps:
         """Remove one name of an image; the image goes when its last name goes."""
         ref = parse(reference)
         self.say.twin(docker("image", "rm", reference))
-        info = self.engine.image_info(ref.tagged)
+        info = self.engine.images.info(ref.tagged)
         if info is None:
-            raise ImageMissing(f"there is no image {ref.tagged} here to remove (lab.images() lists them).")
-        self.engine.remove_image(ref.tagged)
+            raise errors.nothing_to_remove(ref.tagged)
+        self.engine.images.remove(ref.tagged)
         self.sandbox.state.drop_tag(ref.tagged)
-        if self.engine.image_info(info.id) is None:
+        if self.engine.images.info(info.id) is None:
             self.say.say(f"untagged {ref.tagged}; that was its last name, so the image {info.id[7:19]} is deleted")
         else:
             self.say.say(f"untagged {ref.tagged}; the image {info.id[7:19]} keeps its other names")
@@ -186,10 +191,10 @@ class ImageSteps:
         data = course_images.docker_archive([build])
         archive.write_bytes(data)
         self.say.twin(docker("image", "load", "-i", str(archive)))
-        existed = self.engine.image_info(ref.tagged) is not None
+        existed = self.engine.images.info(ref.tagged) is not None
         image_id = digest_of(build.config_bytes())  # an image's ID is its config's digest
-        image_existed = self.engine.image_info(image_id) is not None
-        self.engine.load_image_archive(data)
+        image_existed = self.engine.images.info(image_id) is not None
+        self.engine.images.load(data)
         if not existed:
             self.sandbox.record_tag(ref.tagged)
         self.sandbox.record_image(image_id, image_existed)
@@ -204,8 +209,8 @@ class ImageSteps:
         path.write_bytes(data)
         self.say.twin(docker("image", "load", "-i", str(path)))
         ids = {digest_of(build.config_bytes()) for build in builds}  # an image's ID is its config's digest
-        existed = {image_id for image_id in ids if self.engine.image_info(image_id) is not None}
-        self.engine.load_image_archive(data)
+        existed = {image_id for image_id in ids if self.engine.images.info(image_id) is not None}
+        self.engine.images.load(data)
         tags = [parse(tag).tagged for build in builds for tag in build.tags]
         for tag in tags:
             self.sandbox.record_tag(tag)

@@ -1,4 +1,5 @@
-"""Errors a learner can act on: one sentence, what went wrong and what to do.
+"""Errors a learner can act on: one sentence, what went wrong and what to do — and every such
+sentence reglab says, in one package (one module per topic; this module re-exports them all).
 
 Every error reglab raises is a :class:`ReglabError`. In a notebook it renders as that one
 sentence instead of a long traceback (IPython asks an exception for ``_render_traceback_``
@@ -233,3 +234,16 @@ def missing_image(reference: str) -> ImageMissing:
         f"there is no image {reference} in the local store: pull it or tag it first "
         f"(lab.images() lists what is there)."
     )
+
+
+class UsageError(ReglabError):
+    """A step, a check or the daemonless ``docker`` command was asked something it cannot do."""
+
+
+from .cli import *  # noqa: E402,F401,F403  (the daemonless docker command's sentences)
+from .engines import *  # noqa: E402,F401,F403  (engines and their objects)
+from .limits import *  # noqa: E402,F401,F403  (what an engine cannot do)
+from .images import *  # noqa: E402,F401,F403  (images on this machine)
+from .storage import *  # noqa: E402,F401,F403  (storage, growth, garbage collection)
+from .checks import *  # noqa: E402,F401,F403  (what the checks say)
+from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)

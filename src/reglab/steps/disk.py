@@ -25,7 +25,7 @@ from ..units import count, human
 SINGLE_IMAGE = (DOCKER_MANIFEST, OCI_MANIFEST)  # the manifest types of one image, as the twins ask for them
 
 
-class StorageSteps:
+class DiskSteps:
     def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
         self.say, self.engine, self.sandbox = narrator, engine, sandbox
 
@@ -34,7 +34,7 @@ class StorageSteps:
     def _tree(self) -> tuple[Tree, str]:
         """The current registry's storage as a model, and the folder the twins name."""
         registry = self.sandbox.current()
-        return self.engine.storage(registry.name), registry.top
+        return self.engine.containers.storage(registry.name), registry.top
 
     def _on_disk(self, rel: str) -> str:
         return self.sandbox.current().on_disk(rel)
@@ -60,7 +60,7 @@ class StorageSteps:
             exec_args = ("container", "exec") + (("-w", f"{REGISTRY_DATA}/{cwd}") if cwd else ()) + (registry.name,)
             twin = Twin(("docker", *exec_args, *argv), stages, wrap + len(exec_args) + 1 if wrap else 0)
             workdir = f"{REGISTRY_DATA}/{cwd}" if cwd else None
-            output = terminal.pipe_through(stages, self.engine.storage_exec(registry.name, list(argv), workdir))
+            output = terminal.pipe_through(stages, self.engine.containers.exec(registry.name, list(argv), workdir).output)
         self.say.twin(twin)
         self.say.output(output)
         return output

@@ -5,6 +5,7 @@ inspect`` would say), ``config.yml``, ``log``, the ``pid`` file while its regist
 ``data/`` when it has no volume. This module finds those records (any learner's, by name, or a
 scope's), starts a record's registry process and waits until *that* process listens, and
 stops it. :class:`reglab.engines.local.LocalEngine` decides what to start; this is how.
+Records live under a state root (``Settings.state_dir``), which every function here is given.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import EngineError, RegistryUnavailable, port_taken
-from ..naming import ANY, Scope
-from ..state import State, lab_dirs
+from ... import errors
+from ...errors import EngineError, RegistryUnavailable, port_taken
+from ...naming import ANY, Scope
+from ...state import State, lab_dirs
 from . import processes
 
-REGISTRY_BIN_ENV = "REGLAB_REGISTRY_BIN"
 START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
 
-def registry_binary() -> Path | None:
-    """The registry program: ``REGLAB_REGISTRY_BIN`` if set, else Debian's ``docker-registry``."""
-    configured = os.environ.get(REGISTRY_BIN_ENV)
+def registry_binary(configured: Path | None = None) -> Path | None:
+    """The registry program: ``configured`` (``Settings.registry_bin``) if given, else Debian's
+    ``docker-registry``; None when it is not an executable file."""
     if configured:
         path = Path(configured)
         return path if path.is_file() and os.access(path, os.X_OK) else None
@@ -40,11 +41,8 @@ def registry_binary() -> Path | None:
     return None
 
 
-def install_hint() -> str:
-    configured = os.environ.get(REGISTRY_BIN_ENV)
-    if configured:
-        return f"{REGISTRY_BIN_ENV}={configured} is not an executable file: point it at the registry binary"
-    return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
+def install_hint(configured: Path | None = None) -> str:
+    return errors.registry_binary_hint(str(configured) if configured else None)
 
 
 @dataclass
@@ -67,6 +65,8 @@ class Container:
     network: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # folder here → path inside (certificates, htpasswd)
     started: float = 0.0  # Unix time the registry process last started
+    state_dir: str = ""  # the state root it lives under
+    user: str | None = None  # --user, as given (the process runs as whoever runs reglab)
 
     @property
     def scope(self) -> Scope:
@@ -74,7 +74,7 @@ class Container:
 
     @property
     def dir(self) -> Path:
-        return State(self.scope).dir / "containers" / self.name
+        return State(Path(self.state_dir), self.scope).dir / "containers" / self.name
 
     @property
     def config(self) -> Path:
@@ -95,9 +95,9 @@ class Container:
         tmp.replace(self.dir / "container.json")
 
     @classmethod
-    def load(cls, folder: Path) -> Container | None:
+    def load(cls, folder: Path, state_dir: Path) -> Container | None:
         try:
-            return cls(**json.loads((folder / "container.json").read_text()))
+            return cls(**{**json.loads((folder / "container.json").read_text()), "state_dir": str(state_dir)})
         except (OSError, ValueError, TypeError):
             return None
 
@@ -125,29 +125,29 @@ def config_text(data: Path, host: str, port: int) -> str:
 # ----------------------------------------------------------------------------- finding them
 
 
-def of(scope: Scope) -> list[Container]:
+def of(root: Path, scope: Scope) -> list[Container]:
     found = []
-    for lab_dir in lab_dirs(scope):
+    for lab_dir in lab_dirs(root, scope):
         folder = lab_dir / "containers"
         if folder.is_dir():
             for sub in sorted(folder.iterdir()):
-                container = Container.load(sub)
+                container = Container.load(sub, root)
                 if container is not None:
                     found.append(container)
     return sorted(found, key=lambda c: c.created, reverse=True)  # newest first, like docker ps
 
 
-def find(name: str) -> Container | None:
-    for container in of(Scope(None, ANY)):
+def find(root: Path, name: str) -> Container | None:
+    for container in of(root, Scope(None, ANY)):
         if container.name == name:
             return container
     return None
 
 
-def get(name: str) -> Container:
-    container = find(name)
+def get(root: Path, name: str) -> Container:
+    container = find(root, name)
     if container is None:
-        raise EngineError(f"there is no container {name}: start it first (lab.run_registry()).")
+        raise errors.no_container(name)
     return container
 
 
@@ -171,9 +171,9 @@ def discard(container: Container) -> None:
     shutil.rmtree(container.dir, ignore_errors=True)
 
 
-def make_room(name: str, scope: Scope) -> None:
+def make_room(root: Path, name: str, scope: Scope) -> None:
     """Like ``docker run --name``: an old container of ours with that name goes first."""
-    for old in of(scope):
+    for old in of(root, scope):
         if old.name == name:
             discard(old)
 
@@ -185,7 +185,7 @@ def spawn(container: Container, binary: Path, resolve: Callable[[str], str] = st
     """Start the registry process of ``container`` and return once it listens on its port (a
     ``fresh`` container that fails to start is discarded, as ``docker run`` leaves none).
     ``resolve`` rewrites a setting's value (another registry's name → its address)."""
-    env = {"PATH": os.environ.get("PATH", os.defpath)}
+    env = {"PATH": os.defpath + ":/usr/local/bin"}  # the registry runs no other program
     for key, value in container.env.items():  # paths inside the "container" are folders of this machine
         for folder, inside in container.files.items():
             if value == inside or value.startswith(inside.rstrip("/") + "/"):

@@ -4,14 +4,13 @@ engine met it; and its formats (RFC 3339 times) read as Python values."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 import docker
 
-from .. import errors
-from ..errors import DockerUnavailable
-from ..reference import parse
+from ... import errors
+from ...errors import DockerUnavailable
+from ...reference import parse
 
 START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
@@ -27,8 +26,7 @@ def _first_line(exc: Exception) -> str:
     return text[0].rstrip(".") if text else type(exc).__name__
 
 
-def _unreachable(exc: Exception) -> DockerUnavailable:
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+def _unreachable(where: str) -> DockerUnavailable:
     return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
 
 

@@ -1,0 +1,214 @@
+"""The daemonless engine's containers: a registry is a process of the registry binary.
+
+A container is a record in the lab's state folder (:mod:`.records`): ``kill`` is SIGKILL,
+``rm`` also deletes its folder, ``exec`` of ``registry garbage-collect`` runs the same binary
+on the registry's config, a file tool runs on its data folder. A registry that must be reached
+at an address that is not loopback listens on the IPv6 loopback ``[::1]`` (no networks here);
+on a network, a registry names another by its container name (``http://<name>:5000``) and the
+process gets that registry's loopback address instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from ... import errors, terminal
+from ... import images as course_images
+from ...errors import EngineError
+from ...naming import Scope
+from ...registry_run import REGISTRY_CONFIG
+from ...storage import Tree
+from ...twin import Twin
+from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
+from . import processes, records
+from .records import IPV6_LOOPBACK, Container, config_text, hostport
+
+NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
+
+
+class LocalContainers:
+    """``docker container …`` as records and registry processes."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    @property
+    def _root(self) -> Path:
+        return self.engine.settings.state_dir
+
+    def _get(self, name: str) -> Container:
+        return records.get(self._root, name)
+
+    def _on_network(self, container: Container, value: str) -> str:
+        """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
+        if not container.network or "://" not in value:
+            return value
+        for other in records.of(self._root, container.scope):
+            if other.kind == "registry" and other.network == container.network and other.name != container.name:
+                value = value.replace(f"://{other.name}:5000", f"://{hostport(other.host, other.port)}")
+        return value
+
+    def start_registry(self, run: RegistryRun, scope: Scope, loopback: bool = True) -> None:
+        images = self.engine.images
+        if not images.is_registry_image(run.image):
+            raise EngineError(
+                f"the daemonless engine runs only the registry binary {self.engine.binary}, not the image {run.image}: "
+                "use the Docker engine for other images."
+            )
+        host = run.host
+        if host == "0.0.0.0":
+            host = "127.0.0.1"  # it publishes on loopback only
+        elif host not in ("127.0.0.1", IPV6_LOOPBACK):
+            raise errors.UsageError(errors.loopback_only(host))
+        if run.network:
+            self.engine.objects.create_network(scope, run.network)
+        if not loopback:  # no container addresses here: the IPv6 loopback stands in for one
+            host = IPV6_LOOPBACK
+        records.make_room(self._root, run.name, scope)
+        container = Container(run.name, scope.lab, "registry", images.registry_info().id, time.time_ns(),
+                              host, run.port, volume=run.volume, bind=str(run.bind) if run.bind else None,
+                              env=dict(run.env), learner=scope.learner, network=run.network,
+                              files=dict(run.files), state_dir=str(self._root), user=run.user)
+        if run.volume:
+            data = self.engine.objects.volume_dir(scope, run.volume)
+        elif run.bind:
+            data = Path(run.bind)
+        else:
+            data = container.dir / "data"  # dies with the container, as Docker's anonymous volume with -v
+        container.data = str(data)
+        container.dir.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
+        container.config.write_text(config_text(data, host, run.port))
+        container.save()
+        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value))
+
+    def problem(self, name: str) -> str | None:
+        container = records.find(self._root, name)
+        if container is None:
+            return "the container is gone"
+        if records.running(container):
+            return None
+        return f"it stopped (exited); its last log line: {processes.last_words(container.log)}"
+
+    def storage(self, name: str) -> Tree:
+        return Tree.from_path(self._get(name).data)
+
+    def exec(self, name: str, argv: list[str], workdir: str | None = None) -> Exec:
+        """No container here: ``registry …`` runs the registry binary on the registry's own config;
+        anything else runs on this machine, on the registry's data folder (``/var/lib/registry`` in
+        its arguments means that folder), and its output names the folder as the container would."""
+        container = self._get(name)
+        if argv and argv[0] == "registry":
+            return self._registry_command(container, argv[1:])
+
+        def inside(text: str) -> str:
+            return container.data + text[len(REGISTRY_DATA):] if text.startswith(REGISTRY_DATA) else text
+
+        out = terminal.run(Twin(tuple(inside(a) for a in argv)), cwd=inside(workdir) if workdir else None)
+        return Exec(out.code, out.text.replace(container.data, REGISTRY_DATA))
+
+    def _registry_command(self, container: Container, args: list[str]) -> Exec:
+        args = [str(container.config) if a == REGISTRY_CONFIG else a for a in args]
+        env = {"PATH": os.defpath, **container.env}
+        try:
+            done = subprocess.run([str(self.engine.binary), *args], capture_output=True, timeout=600,
+                                  cwd=container.data, env=env)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"{' '.join(args[:1])} in {container.name} ran longer than 10 minutes and was "
+                              "stopped.") from None
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        return Exec(done.returncode, output.replace(str(container.config), REGISTRY_CONFIG).replace(
+            container.data, REGISTRY_DATA))
+
+    def data_folder(self, name: str) -> Path:
+        """The folder holding the registry's /var/lib/registry."""
+        return Path(self._get(name).data)
+
+    def logs(self, name: str) -> str:
+        try:
+            return self._get(name).log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def kill(self, name: str) -> None:
+        records.halt(self._get(name))
+
+    def remove(self, name: str) -> None:
+        records.discard(self._get(name))
+
+    def state(self, name: str) -> str | None:
+        container = records.find(self._root, name)
+        if container is None:
+            return None
+        return "running" if records.running(container) else "exited"
+
+    def inspect(self, name: str) -> ContainerInfo | None:
+        container = records.find(self._root, name)
+        if container is None:
+            return None
+        running = records.running(container)
+        data = None
+        if container.kind == "registry":
+            if container.volume:
+                data = DataMount("volume", container.volume)
+            elif container.bind:
+                data = DataMount("bind", container.bind)
+            else:
+                data = DataMount("anonymous", container.data)  # containers/<name>/data: goes with rm
+        labels = [("reglab.lab", container.lab)] + ([("reglab.learner", container.learner)] if container.learner else [])
+        return ContainerInfo(container.name, "running" if running else "exited", container.image,
+                             ((container.host, container.port),) if container.kind == "registry" else (),
+                             data, tuple(sorted(container.env.items())),
+                             None if running else (container.exit_code if container.exit_code is not None else 137),
+                             container.started, tuple(labels), container.user)
+
+    def restart(self, name: str) -> None:
+        container = self._get(name)
+        if container.kind != "registry":
+            raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
+        records.halt(container)
+        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value), fresh=False)
+
+    def keep(self, name: str) -> None:
+        """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command
+        starts it and exits); cleanup and the next ``Lab`` still stop it through its pid file."""
+        pid = self._get(name).pid()
+        if pid is not None:
+            processes.children.pop(pid, None)
+
+    def run(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
+            args: tuple[str, ...] = ()) -> Run:
+        records.make_room(self._root, name, scope)
+        if self.engine.images.is_registry_image(image):
+            # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
+            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
+            if argv[0] not in course_images.registry_standin_programs():
+                raise errors.program_missing(image, argv[0])
+            return Run(name, 0, f"{NO_RUNTIME}; with Docker, this step runs {' '.join(argv)} inside {image}: "
+                                "use the Docker engine to see it.\n")
+        stored = self.engine.store.find(image)
+        if stored is None:
+            raise errors.no_image_to_run(image)
+        code, output = self._what_docker_prints(stored, entrypoint, args)
+        Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner,
+                  state_dir=str(self._root)).save()
+        return Run(name, code, output)
+
+    def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:
+        """No container runs here, and nothing from an image ever runs on this machine. For
+        reglab's own hello-world stand-in the greeting is known (``standin/greeting.txt``, the
+        text its program prints), so it is shown exactly as Docker would show it."""
+        store = self.engine.store
+        config = store.config(image).get("config") or {}
+        argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+        if entrypoint:
+            argv = [entrypoint, *args]
+        if store.is_standin(image) and argv == ["/hello"]:
+            return 0, f"{NO_RUNTIME}; this is what Docker prints:\n{course_images.hello_greeting()}"
+        command = " ".join(argv) or "its command"
+        name = image.tags[0] if image.tags else image.id
+        return 0, (f"{NO_RUNTIME}; with Docker, this step runs {command} inside {name}: "
+                   "use the Docker engine to see it.\n")

@@ -1,0 +1,153 @@
+"""The daemonless engine's images: an OCI image layout, pushed and pulled over plain HTTP.
+
+The registry "image" is the registry binary itself (its ID the binary's sha256): it runs, but it
+cannot be tagged, pushed or removed. A pull of a Docker Hub name goes to the first registry
+mirror; unlike Docker, which falls back to Docker Hub, this engine never contacts Docker Hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlparse
+
+from ... import cache, errors, transfer
+from ...errors import EngineError, ImageMissing, ReglabError
+from ...naming import ANY, Scope
+from ...oci import ID_PATTERN
+from ...reference import parse
+from ...registry_api import RegistryClient
+from ..base import PROXY_REMOTEURL, ImageInfo, Progress, Transfer, epoch_seconds
+from . import records
+from .records import hostport
+
+DOCKER_HUB = "docker.io"
+
+
+class LocalImages:
+    """``docker image …`` on the engine's OCI image layout."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.store = engine.store
+        self._registry_id: str | None = None
+
+    @property
+    def _root(self):
+        return self.engine.settings.state_dir
+
+    def is_registry_image(self, reference: str) -> bool:
+        try:
+            return parse(reference).tagged == parse(self.engine.settings.registry_image).tagged
+        except ReglabError:
+            return False
+
+    def registry_info(self) -> ImageInfo:
+        """The registry "image" here is the binary itself; its ID is the binary's sha256."""
+        binary = self.engine.binary
+        if self._registry_id is None:
+            def digest() -> bytes:
+                h = hashlib.sha256()
+                with open(binary, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                return h.hexdigest().encode()
+
+            entry = cache.key(cache.file_key(binary))
+            self._registry_id = "sha256:" + cache.get_or_make(self._root, "registry-binary", entry, digest).decode()
+        tag = parse(self.engine.settings.registry_image).tagged
+        return ImageInfo(self._registry_id, (tag,), binary.stat().st_size, standin=True)
+
+    def info(self, reference: str) -> ImageInfo | None:
+        if self.is_registry_image(reference):
+            return self.registry_info()
+        image = self.store.find(reference)
+        if image is None:
+            return None
+        return self._info(image)
+
+    def _info(self, image) -> ImageInfo:
+        config = self.store.config(image)
+        return ImageInfo(image.id, image.tags, self.store.size(image), self.store.is_standin(image),
+                         created=epoch_seconds(config.get("created")), recipe=self.store.recipe(image))
+
+    def list(self) -> list[ImageInfo]:
+        return [self._info(i) for i in self.store.images()]
+
+    def layer_count(self, reference: str) -> int:
+        image = self.store.find(reference)
+        return len(image.layers) if image else 0
+
+    def load(self, archive: bytes) -> None:
+        self.store.import_docker_archive(archive)
+
+    def fetch(self, reference: str) -> None:
+        raise ImageMissing(
+            f"the daemonless engine does not fetch {reference} from Docker Hub: set REGLAB_OFFLINE=1 to build "
+            "the stand-ins from Debian packages (python -m reglab images), or use the Docker engine."
+        )
+
+    def _not_an_image(self) -> EngineError:
+        return EngineError(
+            f"under the daemonless engine {self.engine.settings.registry_image} is the registry binary "
+            f"{self.engine.binary}, not an image: it cannot be tagged, pushed or removed; use the Docker engine for that."
+        )
+
+    def tag(self, source: str, target: str) -> None:
+        if self.is_registry_image(source):
+            raise self._not_an_image()
+        self.store.tag(source, target)
+
+    def remove(self, reference: str) -> None:
+        if self.is_registry_image(reference):
+            raise self._not_an_image()
+        image = self.store.find(reference)
+        if image is None:
+            raise errors.missing_image(reference)
+        by_id = ID_PATTERN.match(reference)
+        if by_id and image.id[7:].startswith(by_id.group(1)) and not image.tags:
+            self.store.remove_dangling(image.id)  # a dangling image: no name left, removed by its ID
+            return
+        if by_id and image.id[7:].startswith(by_id.group(1)):
+            if len(image.tags) != 1:
+                raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
+                                  "remove them by name.")
+            name = image.tags[0]
+        else:
+            name = parse(reference).tagged
+        if len(image.tags) == 1:
+            users = [c.name for c in records.of(self._root, self.engine.store_users) if c.image == image.id]
+            if users:
+                raise errors.image_in_use(reference, users[0])
+        self.store.untag(name)
+
+    # ------------------------------------------------------------------ push and pull
+
+    def client(self, host: str, auth: tuple[str, str] | None = None) -> RegistryClient:
+        """The one registry client, with Docker's rule for plain HTTP (this engine's insecure list).
+
+        Docker Hub's names go to the first registry mirror, never to Docker Hub itself."""
+        mirrors = self.engine.daemon.mirrors
+        if host == DOCKER_HUB:
+            if not mirrors:
+                raise ImageMissing("the daemonless engine never contacts Docker Hub: name your own registry in the "
+                                   "image (127.0.0.1:<port>/…), or set a registry mirror first.")
+            host = urlparse(mirrors[0]).netloc or mirrors[0]
+        return RegistryClient(host, insecure=self.engine.daemon.insecure_registries(), timeout=60.0,
+                              upstream=self._upstream_of(host), auth=auth or False,
+                              trust=(self.engine.trust.folder(), *self.engine.trust.system_folders))
+
+    def _upstream_of(self, host: str) -> str | None:
+        """The upstream of the lab's registry at ``host``, when it is a pull-through cache."""
+        for container in records.of(self._root, Scope(None, ANY)):
+            if container.kind == "registry" and hostport(container.host, container.port) == host:
+                return container.env.get(PROXY_REMOTEURL)
+        return None
+
+    def push(self, reference: str, progress: Progress | None = None,
+             auth: tuple[str, str] | None = None) -> Transfer:
+        return transfer.push(self.store, reference, lambda host: self.client(host, auth), progress,
+                             chunk_size=self.engine.chunk_size)
+
+    def pull(self, reference: str, progress: Progress | None = None,
+             auth: tuple[str, str] | None = None) -> Transfer:
+        return transfer.pull(self.store, reference, lambda host: self.client(host, auth), progress)

@@ -1,0 +1,50 @@
+"""A learner's progress: every check a learner runs, kept in their own state folder.
+
+One JSON line per check in ``<state_dir>/progress.jsonl`` (folder 0700, file 0600: learners
+cannot read each other's records); an instructor reads every learner's as root
+(``sudo classroom/class progress``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILE = "progress.jsonl"
+
+
+@dataclass(frozen=True)
+class Record:
+    learner: str | None
+    unit: str  # a notebook ("01") or a lab sheet ("lab-07")
+    task: str
+    ok: bool
+    when: float
+
+
+def record(state_dir: Path, learner: str | None, unit: str, task: str, ok: bool, when: float | None = None) -> None:
+    """Append one check's result; a state folder that cannot be written is no error (nothing is kept)."""
+    entry = Record(learner, unit, task, ok, time.time() if when is None else when)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(state_dir / FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a") as out:
+            out.write(json.dumps(asdict(entry)) + "\n")
+    except OSError:
+        pass
+
+
+def read(state_dir: Path) -> list[Record]:
+    try:
+        lines = (state_dir / FILE).read_text().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        try:
+            found.append(Record(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue  # a torn line from a killed kernel
+    return found
