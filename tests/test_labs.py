@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LABS = ROOT / "labs"
 SOURCES = sorted((LABS / "sources").glob("*.py"))
 ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]  # the latter beside the Docker tests
-CHECK = re.compile(r"^lab\.q(\d+)\.check\(\)$")
+CHECK = re.compile(r"^sheet\.q(\d+)\.check\(\)$")
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_labs
@@ -75,7 +75,7 @@ def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling
     prefix = scope.prefix + "-"
     base = sheet_class(lab).port_base
     in_ports = re.compile(rf"^127\.0\.0\.1:({'|'.join(str(p) for p in range(base, base + 10))})/")
-    left = [f"{o.kind} {o.name}" for o in (docker_engine if engine_kind == "docker" else LocalEngine()).objects(scope)]
+    left = [f"{o.kind} {o.name}" for o in (docker_engine if engine_kind == "docker" else LocalEngine()).objects.of(scope)]
     if engine_kind == "docker":
         client = docker_engine.client
         left += [f"container {c.name}" for c in client.containers.list(all=True) if c.name.startswith(prefix)]
@@ -86,7 +86,7 @@ def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling
     else:
         out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
         left += [line for line in out.stdout.splitlines() if str(State(scope).dir) + "/" in line]
-        images = LocalEngine().list_images()
+        images = LocalEngine().images.list()
     left += [f"tag {t}" for info in images for t in info.tags if in_ports.match(t)]
     left += [f"dangling image {info.id[7:19]} ({d})" for info in images if not info.tags
              for d in info.repo_digests if in_ports.match(d)]
@@ -101,7 +101,7 @@ def _dangling(engine_kind: str, docker_engine) -> set[str]:
 
 
 def check_lines(cells: list[tuple[str, str]]) -> dict[int, list[str]]:
-    """The lines each ``lab.qN.check()`` cell printed, by task number."""
+    """The lines each ``sheet.qN.check()`` cell printed, by task number."""
     return {int(m.group(1)): text.strip().splitlines() for code, text in cells if (m := CHECK.match(code.strip()))}
 
 
@@ -193,7 +193,7 @@ def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(eng
     try:
         for source in SOURCES:
             lab = lab_id(source)
-            if engine_kind != "docker" and sheet_class(lab).docker_only:
+            if set(sheet_class(lab).needs) & LocalEngine.cannot and engine_kind != "docker":
                 continue
             exercise = build_labs.targets(source)[1]
             lines = check_lines(run_cells(client, exercise))
@@ -251,15 +251,7 @@ def test_clean_removes_what_a_learner_typed_for_a_sheet(engine, tmp_path):
     learner, lab = "t-clean", "lab-03"
     dangling = _dangling("docker", engine)
     env = _env("docker", learner, tmp_path)
-    old = os.environ.get("REGLAB_LEARNER")
-    os.environ["REGLAB_LEARNER"] = learner
-    try:
-        sheet = start(lab, engine=engine, echo=False)
-    finally:
-        if old is None:
-            del os.environ["REGLAB_LEARNER"]
-        else:
-            os.environ["REGLAB_LEARNER"] = old
+    sheet = start(lab, engine=engine, echo=False, settings=engine.settings.but(learner=learner))
     engine.objects.create_volume(sheet.scope, sheet.volume)  # the sheet's volume, labelled, is used by …
     engine.containers.remove(sheet.registry)  # … the registry the learner recreated by hand, as task 1 asks
     engine.client.containers.run("registry:2", name=sheet.registry, detach=True,

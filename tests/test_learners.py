@@ -25,7 +25,7 @@ from reglab import Lab, ports
 from reglab.engines.docker import DockerEngine
 from reglab.engines.local import LocalEngine, registry_binary
 from reglab.naming import Scope
-from now import lab_dirs, scope_root, state_root
+from now import lab_dirs, scope_root, settings, state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = {n: next((ROOT / "notebooks").glob(f"{n}-*.ipynb")) for n in ("01", "02", "03")}
@@ -64,7 +64,7 @@ def own_docker_engine(work: Path):
     if why := second_dockerd.unavailable():
         pytest.skip(why)
     with second_dockerd.second_daemon(work, pool="10.214.0.0/16") as host:
-        yield host, DockerEngine(docker.DockerClient(base_url=host, timeout=120))
+        yield host, DockerEngine(settings().but(docker_host=host), client=docker.DockerClient(base_url=host, timeout=120))
 
 
 SETUPS = {
@@ -86,7 +86,7 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
     notebooks = [NB[n] for n in numbers]
     env = dict(os.environ, REGLAB_ENGINE=kind)
     if kind == "local":
-        if registry_binary() is None:
+        if registry_binary(None) is None:
             pytest.skip("the registry binary (docker-registry) is missing")
         env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"  # no daemon at all
     eng = request.getfixturevalue("engine") if kind == "docker" else LocalEngine()
@@ -122,21 +122,23 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
             bystander.cleanup()
     assert _leftovers(eng, BYSTANDER) == []
     for learner in learners + [BYSTANDER]:  # of a learner's folder, only their image store stays
-        assert [p.name for p in scope_root(learner).glob("*") if p.name != "_images"] == [], learner
+        assert [p.name for p in scope_root(learner).glob("*") if p.name not in ("_images", "progress.jsonl")] \
+            == [], learner  # a learner's own image store and progress stay theirs
 
 
 @pytest.mark.daemonless
-def test_a_kept_port_is_passed_over_by_every_other_lab_until_released(tmp_path, monkeypatch):
+def test_a_kept_port_is_passed_over_by_every_other_lab_until_released(tmp_path):
     """The port lock a lab keeps from its first registry to its cleanup (reglab.ports): another
     owner — another learner's lab, in this process or any other — cannot keep it meanwhile."""
-    monkeypatch.setenv("REGLAB_PORT_LOCKS", str(tmp_path / "locks"))
-    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")
-    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02")  # the same lab again (a re-run cell)
-    assert not ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    locks = tmp_path / "locks"
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02", locks)
+    assert ports.hold(5123, "127.0.0.1", "reglab-ada-02", locks)  # the same lab again (a re-run cell)
+    assert not ports.hold(5123, "127.0.0.1", "reglab-bob-02", locks)
     other_process = subprocess.run(
-        [sys.executable, "-c", "from reglab import ports; print(ports.hold(5123, '127.0.0.1', 'reglab-eve-02'))"],
-        capture_output=True, text=True, env=dict(os.environ, REGLAB_PORT_LOCKS=str(tmp_path / "locks")))
+        [sys.executable, "-c", "import sys; from pathlib import Path; from reglab import ports; "
+                               "print(ports.hold(5123, '127.0.0.1', 'reglab-eve-02', Path(sys.argv[1])))", str(locks)],
+        capture_output=True, text=True)
     assert other_process.stdout.strip() == "False", other_process.stderr
     ports.release("reglab-ada-02")
-    assert ports.hold(5123, "127.0.0.1", "reglab-bob-02")
+    assert ports.hold(5123, "127.0.0.1", "reglab-bob-02", locks)
     ports.release("reglab-bob-02")

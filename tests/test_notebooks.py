@@ -25,7 +25,7 @@ from reglab import ports
 from reglab.engines.local import LocalEngine
 from reglab.naming import Scope
 from reglab.reference import parse
-from now import state_root
+from now import settings, state_root
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -53,7 +53,7 @@ def _port_5000_held():
     holder = socket.socket()
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        if ports.hold(5000, "127.0.0.1", owner):
+        if ports.hold(5000, "127.0.0.1", owner, settings().port_locks):
             try:
                 holder.bind(("127.0.0.1", 5000))
                 holder.listen()
@@ -74,16 +74,16 @@ def _registry_processes() -> list[str]:
 
 def _leftovers(engine_kind: str, lab: str, request) -> list:
     if engine_kind == "docker":
-        return request.getfixturevalue("engine").objects(Scope(lab))
-    return LocalEngine().objects(Scope(lab)) + _registry_processes()
+        return request.getfixturevalue("engine").objects.of(Scope(lab))
+    return LocalEngine().objects.of(Scope(lab)) + _registry_processes()
 
 
 def _images(engine_kind: str, request) -> set[str]:
     """Every image in the engine's store but the course's own (built again whenever missing)."""
     store = request.getfixturevalue("engine") if engine_kind == "docker" else LocalEngine()
-    course = {parse(ref).tagged for ref in course_images.required().values()}
+    course = {parse(ref).tagged for ref in course_images.required(settings()).values()}
     return {f"{info.id[7:19]} {' '.join(info.tags) or '<none> ' + ' '.join(info.repo_digests)}"
-            for info in store.list_images() if not course & set(info.tags)}
+            for info in store.images.list() if not course & set(info.tags)}
 
 
 ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
@@ -140,7 +140,7 @@ def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_con
     back (daemon.json byte for byte, and the daemon's view of it), passes, and leaves nothing."""
     from jupyter_client.manager import start_new_kernel
 
-    from reglab.daemon import DAEMON_JSON_ENV
+    DAEMON_JSON_ENV = "REGLAB_DAEMON_JSON"
 
     notebook = ROOT / "notebooks" / "05-secure-your-registry.ipynb"
     env = _env(engine_kind, tmp_path)

@@ -284,9 +284,14 @@ class _ShellEnv:
         self._originals = None
 
     def prefix(self, cmd: str) -> str:
-        parts = [f"{k}={shlex.quote(v)}; export {k}" for k, v in self.env.items()]
+        """``cmd`` with the variables set first. IPython expands ``$name`` and ``{name}`` in a shell
+        command after this: ``$$`` and ``{{ }}`` keep the prefix's own for the shell."""
+        def escaped(text: str) -> str:
+            return text.replace("$", "$$").replace("{", "{{").replace("}", "}}")
+
+        parts = [f"{k}={escaped(shlex.quote(v))}; export {k}" for k, v in self.env.items()]
         if self.path is not None:
-            parts.append(f'PATH={shlex.quote(str(self.path))}:"$PATH"; export PATH')
+            parts.append(f'PATH={escaped(shlex.quote(str(self.path)))}:"$$PATH"; export PATH')
         return "; ".join(parts + [cmd]) if parts else cmd
 
     def install(self) -> None:
@@ -301,8 +306,16 @@ class _ShellEnv:
             return
         self.shell = shell
         system, getoutput = shell.system, shell.getoutput
-        shell.system = lambda cmd, *a, **k: system(self.prefix(cmd), *a, **k)
-        shell.getoutput = lambda cmd, *a, **k: getoutput(self.prefix(cmd), *a, **k)
+
+        # IPython expands a command's {names} from the caller's frame (here: these functions, whose
+        # only locals are these two oddly named ones) merged over the notebook's own names
+        def shell_system(*_reglab_args, **_reglab_kwargs):
+            return system(self.prefix(_reglab_args[0]), *_reglab_args[1:], **_reglab_kwargs)
+
+        def shell_getoutput(*_reglab_args, **_reglab_kwargs):
+            return getoutput(self.prefix(_reglab_args[0]), *_reglab_args[1:], **_reglab_kwargs)
+
+        shell.system, shell.getoutput = shell_system, shell_getoutput
         self._originals = (system, getoutput)
 
     def remove(self) -> None:

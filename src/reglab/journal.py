@@ -1,6 +1,6 @@
 """A learner's progress: every check a learner runs, kept in their own state folder.
 
-One JSON line per check in ``<state_dir>/progress.jsonl`` (folder 0700, file 0600: learners
+One JSON line per check in ``progress.jsonl`` in the learner's own state folder (folder 0700, file 0600: learners
 cannot read each other's records); an instructor reads every learner's as root
 (``sudo classroom/class progress``)."""
 
@@ -11,6 +11,8 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .state import scope_root
 
 FILE = "progress.jsonl"
 
@@ -24,21 +26,27 @@ class Record:
     when: float
 
 
+def path(state_dir: Path, learner: str | None) -> Path:
+    """``<state_dir>[/_learners/<learner>]/progress.jsonl``: each learner's own."""
+    return scope_root(state_dir, learner) / FILE
+
+
 def record(state_dir: Path, learner: str | None, unit: str, task: str, ok: bool, when: float | None = None) -> None:
     """Append one check's result; a state folder that cannot be written is no error (nothing is kept)."""
     entry = Record(learner, unit, task, ok, time.time() if when is None else when)
+    target = path(state_dir, learner)
     try:
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(state_dir / FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a") as out:
             out.write(json.dumps(asdict(entry)) + "\n")
     except OSError:
         pass
 
 
-def read(state_dir: Path) -> list[Record]:
+def read(state_dir: Path, learner: str | None = None) -> list[Record]:
     try:
-        lines = (state_dir / FILE).read_text().splitlines()
+        lines = path(state_dir, learner).read_text().splitlines()
     except OSError:
         return []
     found = []

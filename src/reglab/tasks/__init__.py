@@ -49,6 +49,7 @@ def sheet_class(lab_id: str):
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def start(lab_id: str, engine=None, echo: bool = True):
-    """Set up the lab ``lab_id`` (clearing an earlier run of it) and return its sheet."""
-    return sheet_class(lab_id)(engine=engine, echo=echo)
+def start(lab_id: str, engine=None, echo: bool = True, settings=None):
+    """Set up the lab ``lab_id`` (clearing an earlier run of it) and return its sheet
+    (``sheet = start("lab-07")``)."""
+    return sheet_class(lab_id)(engine=engine, echo=echo, settings=settings)
