@@ -236,7 +236,9 @@ class Sheet:
         folder = settings.state_dir / "sheets" / self.id / "bin"
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "docker"
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(settings.environment().items()))
+        # the sheet's settings go along, but for DOCKER_CONFIG: a shell's own export wins, as with docker
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(settings.environment().items())
+                       if k != "DOCKER_CONFIG")
         text = (f'#!/bin/sh\nexec env {env} "{sys.executable}" -m reglab docker --engine {self.engine.kind} '
                 f'--lab {self.id} "$@"\n')
         if not script.exists() or script.read_text() != text:
@@ -284,14 +286,16 @@ class _ShellEnv:
         self._originals = None
 
     def prefix(self, cmd: str) -> str:
-        """``cmd`` with the variables set first. IPython expands ``$name`` and ``{name}`` in a shell
-        command after this: ``$$`` and ``{{ }}`` keep the prefix's own for the shell."""
+        """``cmd`` with the variables set first. IPython expands ``{name}`` (and ``$name``) in a
+        shell command after this, so the prefix holds no ``$`` and doubles its braces; ``PATH`` is
+        spelled out from this process's own."""
         def escaped(text: str) -> str:
-            return text.replace("$", "$$").replace("{", "{{").replace("}", "}}")
+            return text.replace("{", "{{").replace("}", "}}")
 
-        parts = [f"{k}={escaped(shlex.quote(v))}; export {k}" for k, v in self.env.items()]
+        env = dict(self.env)
         if self.path is not None:
-            parts.append(f'PATH={escaped(shlex.quote(str(self.path)))}:"$$PATH"; export PATH')
+            env["PATH"] = os.pathsep.join([str(self.path), os.environ.get("PATH", os.defpath)])
+        parts = [f"{k}={escaped(shlex.quote(v))}; export {k}" for k, v in env.items() if "$" not in v]
         return "; ".join(parts + [cmd]) if parts else cmd
 
     def install(self) -> None:

@@ -27,10 +27,10 @@ class Volumes(Sheet):
         for address in (self.address, self.opened_address):
             self.expect_tag(f"{address}/hello:v1")
 
-    def _on_volume(self, name: str):
+    def _on_volume(self, name: str) -> str | None:
         running = checks.registry_at(self.engine, name, self.address)
         if not running:
-            return running
+            return running.detail
         info = self.engine.containers.inspect(name)
         if info.data is None or info.data.kind != "volume" or info.data.source != self.volume:
             where = f"{info.data.kind} {info.data.source}" if info.data else "its own layer"
