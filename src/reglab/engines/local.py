@@ -74,7 +74,16 @@ from .base import (
     Transfer,
     epoch_seconds,
 )
-from .containers import IPV6_LOOPBACK, Container, config_text, hostport, install_hint, registry_binary
+from .containers import (
+    IPV6_LOOPBACK,
+    Container,
+    config_text,
+    hostport,
+    image_env,
+    install_hint,
+    registry_binary,
+    registry_major,
+)
 
 __all__ = ["NO_RUNTIME", "LocalEngine", "install_hint", "registry_binary"]
 
@@ -118,6 +127,10 @@ class LocalEngine(Engine):
             except (OSError, subprocess.TimeoutExpired):
                 self._version = "?"
         return self._version
+
+    def major(self) -> int:
+        """The registry binary's major version (2: Debian's 2.8; 3: distribution v3): its config's layout."""
+        return registry_major(self.version())
 
     def describe(self) -> str:
         return (f"daemonless (no Docker): registry {self.version()} from {self.binary} as a plain process, "
@@ -309,9 +322,10 @@ class LocalEngine(Engine):
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(config_text(data, spec.host, spec.port))
+        container.config.write_text(config_text(data, spec.host, spec.port, self.major()))
         container.save()
-        containers.spawn(container, self.binary, lambda value: self._on_network(container, value))
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value),
+                         base_env=image_env(self.major()))
 
     def registry_problem(self, name: str) -> str | None:
         container = containers.find(name)
@@ -351,7 +365,7 @@ class LocalEngine(Engine):
         container = containers.get(name)
         argv = [str(self.binary), "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
             (["--delete-untagged"] if delete_untagged else []) + [str(container.config)]
-        env = {"PATH": os.environ.get("PATH", os.defpath), **container.env}
+        env = {"PATH": os.environ.get("PATH", os.defpath), **image_env(self.major()), **container.env}
         try:
             done = subprocess.run(argv, capture_output=True, timeout=600, cwd=container.data, env=env)
         except subprocess.TimeoutExpired:
@@ -403,7 +417,8 @@ class LocalEngine(Engine):
         if container.kind != "registry":
             raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
         containers.halt(container)
-        containers.spawn(container, self.binary, lambda value: self._on_network(container, value), fresh=False)
+        containers.spawn(container, self.binary, lambda value: self._on_network(container, value), fresh=False,
+                         base_env=image_env(self.major()))
 
     def run_container(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
                       args: tuple[str, ...] = ()) -> Run:
