@@ -1,6 +1,7 @@
 # Registry Lab. `make lab` opens the course, `make test` checks it; both set up what they need
 # first: scripts/setup.sh installs the system tools on Debian/Ubuntu as root (elsewhere it says
-# what to install), then the venv, then the course images.
+# what to install), scripts/go-tools.sh builds the Go tools (registry v3, crane; weed for the
+# tests) once into ~/.cache/reglab/tools, then the venv, then the course images.
 #
 # Images: registry:2 and hello-world are used if present, else pulled from Docker Hub, else (no
 # Docker Hub) built as stand-ins from Debian packages. The tests and `make notebooks` use the
@@ -22,9 +23,10 @@ lab: setup
 test: setup-test
 	$(OFFLINE) BIN=$(BIN) scripts/test.sh
 
-# $(call setup-steps,lab|test,ENV): system tools, the venv, then the images (ENV: how to get them)
+# $(call setup-steps,lab|test,ENV): system tools, Go tools, the venv, then the images (ENV: how to get them)
 define setup-steps
 	scripts/setup.sh $(1)
+	scripts/go-tools.sh $(1)
 	@$(MAKE) --no-print-directory venv
 	$(2) $(BIN)/python -m reglab images
 endef

@@ -11,7 +11,8 @@
 # nothing. REGLAB_SETUP_OS_RELEASE names another os-release file (to test the "elsewhere" path).
 #
 # Every external program a test or a notebook runs is listed below: a test must never skip on a
-# fresh machine because the set-up forgot a tool.
+# fresh machine because the set-up forgot a tool. The Go-built ones (registry v3, crane, weed) are
+# not Debian packages: scripts/go-tools.sh builds them (the Makefile runs it right after this).
 set -eo pipefail  # not -u: macOS's bash 3.2 calls an empty array "unbound"
 
 MODE=${1:-lab}

@@ -8,6 +8,10 @@
   pass, and no registry process outlives them (about 30 s).
 """
 
+import functools
+import hashlib
+import http.server
+import io
 import json
 import os
 import pwd
@@ -15,17 +19,23 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from reglab.config import Settings
+from reglab import tools
 from reglab.engines.local import registry_binary
 
 pytestmark = pytest.mark.daemonless  # (make test runs it beside the Docker tests)
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
+PINS = ROOT / "src" / "reglab" / "tools.txt"
 LEARNER = "reglab-learner"
 
 
@@ -77,6 +87,63 @@ def test_postbuild_stops_at_the_first_failure_and_builds_the_images(tmp_path):
     index = json.loads((tmp_path / "state/_images/index.json").read_text())
     names = [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]]
     assert names == ["hello-world:latest"]
+
+
+@contextmanager
+def _releases_server(folder: Path):
+    """A static file server on 127.0.0.1 standing in for the distribution project's releases."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _release_archive(folder: Path, version: str, platform: str, program: bytes) -> str:
+    """``<version>/registry_<version>_<platform>.tar.gz`` holding ``registry``; its sha256."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("registry")
+        info.size, info.mode = len(program), 0o755
+        tar.addfile(info, io.BytesIO(program))
+    path = folder / version / f"registry_{version.removeprefix('v')}_{platform}.tar.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+@pytest.mark.parametrize("pinned_right", [True, False])
+def test_postbuild_takes_the_registry_release_only_with_the_pinned_sha256(tmp_path, pinned_right):
+    """Binder has no Go: postBuild downloads the registry v3 release archive and checks its sha256
+    against the pin (here a server on 127.0.0.1 and a pin file of the test's own stand in for
+    GitHub's releases and src/reglab/tools.txt)."""
+    release = tools.releases()[0]
+    sha256 = _release_archive(tmp_path / "releases", release.version, release.os_arch, b"#!/bin/sh\necho v3\n")
+    pins = tmp_path / "tools.txt"
+    pinned = sha256 if pinned_right else "0" * 64
+    pins.write_text(PINS.read_text().replace(release.sha256, pinned))
+    env = dict(os.environ, REGLAB_STATE_DIR=str(tmp_path / "state"), REGLAB_TOOLS_DIR=str(tmp_path / "tools"),
+               REGLAB_TOOLS_PINS=str(pins), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env.pop("REGLAB_ENGINE", None)
+    with _releases_server(tmp_path / "releases") as url:
+        out = subprocess.run([str(BINDER / "postBuild")], capture_output=True, text=True, timeout=300,
+                             env=dict(env, REGLAB_RELEASES_URL=url))
+    installed = tools.tools()["registry"].path(tmp_path / "tools")
+    archive = f"{url}/{release.version}/registry_{release.version[1:]}_{release.os_arch}.tar.gz"
+    if pinned_right:
+        assert out.returncode == 0, out.stderr
+        assert f"postBuild: registry {release.version} from {archive} (sha256 checked): {installed}\n" in out.stdout
+        assert subprocess.run([str(installed)], capture_output=True, text=True).stdout == "v3\n"
+        assert "hello-world (offline stand-in): built" in out.stdout
+    else:
+        assert out.returncode == 1 and not installed.exists()
+        assert out.stderr == (f"postBuild: {archive} has sha256 {sha256}, not the {pinned} pinned in "
+                              "src/reglab/tools.txt: refusing it (check the pin against the release's checksums).\n")
+        assert "stand-in" not in out.stdout  # it stopped there
 
 
 def test_start_selects_the_daemonless_engine_even_where_docker_answers():
@@ -148,6 +215,11 @@ def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
         shutil.copy(ROOT / "notebooks" / notebook, repo / "notebooks" / notebook)
         (work / "home").mkdir()
         (work / "tmp").mkdir()
+        built = tools.find("registry", Settings.from_env().tools_dir)
+        if built is not None:  # where binder/postBuild puts the registry v3 (tests/test_local_engine.py runs it)
+            target = tools.tools()["registry"].path(work / "home" / ".cache" / "reglab" / "tools")
+            target.parent.mkdir(parents=True)
+            shutil.copy2(built, target)
         subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(work)], check=True)
         work.chmod(0o755)
         venv_bin = _learner_venv(work)
@@ -170,13 +242,13 @@ def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
         assert re.fullmatch(r"\d+ passed in [\d.]+s", summary), summary  # nothing failed, nothing skipped
         # every registry the learner's labs started exits with them (a kernel's exit handler may still be
         # stopping the last one as pytest returns: wait for that, then there must be none)
-        left = subprocess.run(["pgrep", "-a", "-u", LEARNER, "-f", "docker-registry"], check=False,
+        left = subprocess.run(["pgrep", "-a", "-u", LEARNER, "-f", "registry serve"], check=False,
                               capture_output=True, text=True)
         for _ in range(50):
             if left.returncode == 1:
                 break
             time.sleep(0.2)
-            left = subprocess.run(["pgrep", "-a", "-u", LEARNER, "-f", "docker-registry"], check=False,
+            left = subprocess.run(["pgrep", "-a", "-u", LEARNER, "-f", "registry serve"], check=False,
                                   capture_output=True, text=True)
         assert left.returncode == 1, f"the learner's registries outlived their labs: {left.stdout}"
     finally:

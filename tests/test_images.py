@@ -60,6 +60,34 @@ def test_registry_standin_looks_like_upstream():
     assert config["config"]["Labels"]["reglab.standin"] == "true"
 
 
+def test_registry_3_standin_looks_like_the_official_v3_image():
+    """Layout of distribution-library-image's Dockerfile for v3: config in /etc/distribution, traces off."""
+    from reglab import tools
+
+    if tools.find("registry", Settings.from_env().tools_dir) is None:
+        pytest.fail(f"the registry v3 binary is not built: {tools.install_hint('registry')}")
+    files, config = _layer_files(images.registry_standin_archive("registry:3"))
+    for path in ("bin/registry", "bin/busybox", "bin/sh", "entrypoint.sh", "etc/distribution/config.yml",
+                 "var/lib/registry"):
+        assert path in files, path
+    assert "etc/docker/registry/config.yml" not in files
+    assert not [name for name in files if name.startswith(("lib", "usr/lib"))]  # static: no libc, no loader
+    assert config["config"]["Entrypoint"] == ["/entrypoint.sh"]
+    assert config["config"]["Cmd"] == ["/etc/distribution/config.yml"]
+    assert config["config"]["Env"][1:] == ["OTEL_TRACES_EXPORTER=none"]
+    assert list(config["config"]["ExposedPorts"]) == ["5000/tcp"] and "/var/lib/registry" in config["config"]["Volumes"]
+    assert config["config"]["Labels"]["reglab.standin"] == "true"
+    text = images.registry_standin_config(3).decode()
+    assert text.startswith("version: 0.1\n") and "      enabled: true\n" in text and "        addr: :5001\n" in text
+
+
+@pytest.mark.parametrize("reference, major", [("registry:2", 2), ("registry:2.8.2", 2), ("registry:3", 3),
+                                              ("registry:3.1.2", 3), ("registry", 3), ("registry:latest", 3),
+                                              ("reglab-test/registry-nowhere:1", 2)])
+def test_which_registry_stand_in_a_reference_gets(reference, major):
+    assert images.registry_major(reference) == major
+
+
 def test_hello_standin_is_one_small_static_program():
     files, config = _layer_files(images.hello_standin_archive("hello-world"))
     assert list(files) == ["hello"]
@@ -222,7 +250,7 @@ def test_without_docker_hub_or_packages_one_sentence_says_the_ways_forward(engin
 def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
     from reglab.engines.local import LocalEngine, registry_binary
 
-    if registry_binary(settings().registry_bin) is None:
+    if registry_binary(settings()) is None:
         pytest.fail("the registry binary is missing: scripts/setup.sh installs docker-registry")
     engine = LocalEngine()
     ref = "reglab-test/hello-local:1"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import labs
 
+from reglab.config import Settings
 from reglab import Lab, images, ports
 from reglab.engines import choose_engine, get_engine
 from reglab.registry_run import RegistryRun
@@ -36,7 +37,7 @@ from reglab.oci import ImageStore
 from now import State, settings, state_root
 from reglab.registry_run import REGISTRY_CONFIG
 
-pytestmark = [pytest.mark.skipif(registry_binary(settings().registry_bin) is None, reason="the registry binary (docker-registry) is missing"),
+pytestmark = [pytest.mark.skipif(registry_binary(settings()) is None, reason="the registry binary (docker-registry) is missing"),
               pytest.mark.daemonless]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def our_registry_processes() -> list[str]:
     """Registry processes started under this test session's state folder (pgrep, not reglab)."""
-    out = subprocess.run(["pgrep", "-a", "-f", "docker-registry"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-a", "-f", "registry serve"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if f"{state_root()}/t-local-" in line]
 
 
@@ -480,3 +481,35 @@ def test_https_to_a_plain_http_server_says_so_in_dockers_words():
         assert "speaks plain HTTP" in str(info.value)
     finally:
         server.shutdown()
+
+
+def test_registry_3_runs_the_v3_binary_with_upstreams_v3_config(monkeypatch):
+    """With REGLAB_REGISTRY_IMAGE=registry:3 the daemonless engine runs the v3 binary the set-up built,
+    with the official image's config (deletes on) less its debug server (:5001 is one port for every
+    process here), and the image's OTEL_TRACES_EXPORTER=none in the process's environment."""
+    from reglab import tools
+    from reglab.engines import containers
+
+    monkeypatch.setenv("REGLAB_REGISTRY_IMAGE", "registry:3")
+    monkeypatch.delenv("REGLAB_REGISTRY_BIN", raising=False)
+    v3 = tools.find("registry", Settings.from_env().tools_dir)
+    assert v3 is not None, f"the registry v3 binary is not built: {tools.install_hint('registry')}"
+    engine = LocalEngine()
+    assert (engine.binary, engine.major()) == (v3, 3)
+    images.ensure(engine)
+    with labs(engine, "t-local-") as make:
+        lab = make("v3")
+        registry = lab.run_registry(port=port())
+        container = containers.get(registry.name)
+        config = container.config.read_text()
+        assert "debug:" not in config and ":5001" not in config and "delete:\n      enabled: true\n" in config
+        environ = Path(f"/proc/{container.pid()}/environ").read_bytes().split(b"\0")
+        assert b"OTEL_TRACES_EXPORTER=none" in environ
+        assert "listening on " + registry.address in container.log.read_text()
+        lab.tag("hello-world", registry.ref("hello-world"))
+        pushed = lab.push(registry.ref("hello-world"))
+        deleted = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*", "-X", "DELETE",
+                                  f"{registry.url}/v2/hello-world/manifests/{pushed.digest}"],
+                                 capture_output=True, text=True, check=True).stdout
+        assert deleted == "202"  # registry:2's config answers 405 (deletes off)
+    assert our_registry_processes() == []

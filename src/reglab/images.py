@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from . import elf, errors
+from . import elf, errors, tools
 from .limits import Cannot
 from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
@@ -267,11 +267,48 @@ def registry_standin_programs() -> set[str]:
     return {"registry", "busybox", *applets}
 
 
-def _registry_standin_tools(tag: str, registry_bin: Path | None = None) -> tuple[Path, Path]:
-    """The registry binary (``registry_bin``, else Debian's) and a static busybox, or
-    :class:`ImageMissing` naming the package."""
-    binary = _need(str(registry_bin or "") or shutil.which("docker-registry")
-                   or "/usr/bin/docker-registry", "docker-registry", tag)
+# The registry stand-ins, one per major version, each laid out as its upstream image
+# (github.com/distribution/distribution-library-image): registry:2 runs Debian's 2.8 binary (with
+# its libc and loader), config in /etc/docker/registry; registry:3 runs the static v3 binary that
+# scripts/go-tools.sh builds (pinned in reglab/tools.txt), config in /etc/distribution, and sets
+# OTEL_TRACES_EXPORTER=none as the official image does (else v3 exports traces to localhost:4318).
+REGISTRY_LAYOUTS = {
+    2: {"config_dir": "etc/docker/registry", "config": "config.yml", "env": []},
+    3: {"config_dir": "etc/distribution", "config": "config-v3.yml", "env": ["OTEL_TRACES_EXPORTER=none"]},
+}
+REGISTRY_V3_MISSING = "registry v3 (scripts/go-tools.sh)"  # what standin_missing names for registry:3
+
+
+def registry_major(reference: str) -> int:
+    """3 for ``registry:3``, ``registry:3.x`` and ``registry:latest`` (distribution v3 since 2025-04), else 2."""
+    tag = parse(reference).tag or "latest"
+    return 3 if tag in ("latest", "3") or tag.startswith("3.") else 2
+
+
+def registry_standin_config(major: int) -> bytes:
+    """The stand-in's config.yml for ``major``: upstream's, without our leading comment lines."""
+    text = resources.files("reglab.standin").joinpath(REGISTRY_LAYOUTS[major]["config"]).read_bytes()
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith(b"#"):
+        lines.pop(0)
+    return b"".join(lines)
+
+
+def _registry_binary(tag: str, settings) -> Path:
+    if registry_major(tag) == 3:
+        found = tools.find("registry", settings.tools_dir)
+        if found is None:
+            raise ImageMissing(f"cannot build the offline stand-in for {tag}: the {REGISTRY_V3_MISSING} binary "
+                               f"is not built — {tools.install_hint('registry')}.")
+        return found
+    return _need(str(settings.registry_bin or "") or shutil.which("docker-registry")
+                 or "/usr/bin/docker-registry", "docker-registry", tag)
+
+
+def _registry_standin_tools(tag: str, settings) -> tuple[Path, Path]:
+    """The registry binary (``Settings.registry_bin``, the v3 build, else Debian's) and a static
+    busybox, or :class:`ImageMissing` naming the package."""
+    binary = _registry_binary(tag, settings)
     busybox = _need(shutil.which("busybox") or "/bin/busybox", "busybox-static", tag)
     if _shared_libraries(busybox):
         _need(None, "busybox-static", tag)
@@ -279,10 +316,13 @@ def _registry_standin_tools(tag: str, registry_bin: Path | None = None) -> tuple
 
 
 def registry_standin_archive(tag: str, settings) -> bytes:
-    """``registry:2`` look-alike: Debian's distribution 2.8 binary, its libc, busybox."""
-    binary, busybox = _registry_standin_tools(tag, settings.registry_bin)
+    """``registry:2`` look-alike (Debian's distribution 2.8 binary, its libc, busybox), or
+    ``registry:3`` look-alike (the static v3 binary, busybox): see :data:`REGISTRY_LAYOUTS`."""
+    binary, busybox = _registry_standin_tools(tag, settings)
+    layout = REGISTRY_LAYOUTS[registry_major(tag)]
+    config_path = f"{layout['config_dir']}/config.yml"
     layer = Layer()
-    for d in ("bin", "etc/docker/registry", "var/lib/registry", "root"):
+    for d in ("bin", layout["config_dir"], "var/lib/registry", "root"):
         layer.dir(d)
     layer.dir("tmp", 0o1777)
     layer.file("bin/registry", binary.read_bytes(), 0o755)
@@ -293,7 +333,7 @@ def registry_standin_archive(tag: str, settings) -> bytes:
         layer.symlink(f"bin/{applet}", "busybox")
     standin = resources.files("reglab.standin")
     layer.file("entrypoint.sh", standin.joinpath("entrypoint.sh").read_bytes(), 0o755)
-    layer.file("etc/docker/registry/config.yml", standin.joinpath("config.yml").read_bytes())
+    layer.file(config_path, registry_standin_config(registry_major(tag)))
     layer.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
     layer.file("etc/group", b"root:x:0:\n")
     certs = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -301,11 +341,12 @@ def registry_standin_archive(tag: str, settings) -> bytes:
         layer.file("etc/ssl/certs/ca-certificates.crt", certs.read_bytes())
     config = _standin_config(
         "registry",
-        ["/etc/docker/registry/config.yml"],
+        [f"/{config_path}"],
         ["/entrypoint.sh"],
         ExposedPorts={"5000/tcp": {}},
         Volumes={"/var/lib/registry": {}},
     )
+    config["Env"] += layout["env"]
     return image_archive([tag], [layer], config)
 
 
@@ -330,8 +371,10 @@ def standin_missing(role: str, settings) -> str | None:
     if not STANDIN_PACKAGES[role]:
         return None
     try:
-        _registry_standin_tools(required(settings)[role], settings.registry_bin)
+        _registry_standin_tools(required(settings)[role], settings)
     except ImageMissing as exc:
+        if REGISTRY_V3_MISSING in str(exc):
+            return REGISTRY_V3_MISSING
         return next((p for p in STANDIN_PACKAGES[role] if f": {p} is missing" in str(exc)), STANDIN_PACKAGES[role][0])
     return None
 
@@ -408,10 +451,12 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None
                     why = f"pulling it from Docker Hub ({settings.hub_probe_url}) failed"
         missing = standin_missing(role, settings)
         if missing:
+            install = (f"build it (scripts/go-tools.sh, with Go {tools.go_minimum()} or newer)"
+                       if missing == REGISTRY_V3_MISSING else
+                       f"install {missing} (Debian/Ubuntu: sudo apt-get install {' '.join(STANDIN_PACKAGES[role])})")
             raise ImageMissing(
                 f"{ref} is not here, {why}, and its stand-in cannot be built because {missing} is missing: "
-                f"connect to the internet and run `python -m reglab images`, or install {missing} "
-                f"(Debian/Ubuntu: sudo apt-get install {' '.join(STANDIN_PACKAGES[role])}) and run it again, "
+                f"connect to the internet and run `python -m reglab images`, or {install} and run it again, "
                 f"or load the image yourself (docker image load -i <file>).")
         engine.images.load(STANDINS[role](ref, settings))
         statuses.append(ImageStatus(role, ref, True, True, "built", why))

@@ -69,10 +69,10 @@ def choose_engine(kind: str | None = None, settings: Settings | None = None) -> 
         return EngineChoice("docker", "a Docker daemon answers")
     from .local import install_hint, registry_binary
 
-    binary = registry_binary(settings.registry_bin)
+    binary = registry_binary(settings)
     if binary is not None:
         return EngineChoice("local", f"{problem}, and the registry binary {binary} is here")
-    raise EngineUnavailable(errors.no_engine(problem, install_hint(settings.registry_bin)))
+    raise EngineUnavailable(errors.no_engine(problem, install_hint(settings)))
 
 
 def get_engine(kind: str | None = None, settings: Settings | None = None) -> Engine:

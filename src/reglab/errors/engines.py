@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import EngineError, ImageInUse, ImageMissing
 
-__all__ = ["no_free_port_from", "not_loopback_needs_network", "another_learners", "file_not_ours", "no_registry_yet", "image_in_use", "loopback_only", "network_not_ours", "no_container", "no_engine",
+__all__ = ["registry_v3_hint", "no_free_port_from", "not_loopback_needs_network", "another_learners", "file_not_ours", "no_registry_yet", "image_in_use", "loopback_only", "network_not_ours", "no_container", "no_engine",
            "no_image_to_run", "no_such_daemon_setting", "no_such_engine", "no_volume", "not_ours",
            "registry_binary_hint", "registry_image_missing", "volume_in_use"]
 
@@ -98,3 +98,7 @@ def not_loopback_needs_network() -> str:
 
 def no_free_port_from(port: int) -> str:
     return f"no free port from {port} on: free one, or pass another port."
+
+
+def registry_v3_hint(build: str) -> str:
+    return f"the registry v3 binary is not built: {build}"

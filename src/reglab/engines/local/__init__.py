@@ -25,7 +25,7 @@ from .containers import NO_RUNTIME, LocalContainers
 from .daemon import LocalDaemon, LocalTrust
 from .images import LocalImages
 from .objects import LocalObjects
-from .records import install_hint, registry_binary
+from .records import install_hint, registry_binary, registry_major
 
 __all__ = ["NO_RUNTIME", "LocalEngine", "install_hint", "registry_binary"]
 
@@ -41,10 +41,10 @@ class LocalEngine(Engine):
     def __init__(self, settings: Settings | None = None, store: ImageStore | None = None,
                  binary: str | os.PathLike | None = None, chunk_size: int | None = None):
         self.settings = settings or Settings.from_env()
-        found = Path(binary) if binary else registry_binary(self.settings.registry_bin)
+        found = Path(binary) if binary else registry_binary(self.settings)
         if found is None or not found.is_file():
             raise EngineUnavailable(f"the daemonless engine needs the registry binary: "
-                                    f"{install_hint(self.settings.registry_bin)}.")
+                                    f"{install_hint(self.settings)}.")
         self.binary = found
         self.store = store or ImageStore(store_root(self.settings))
         # the learner's own store: only that learner's containers can use its images
@@ -67,6 +67,10 @@ class LocalEngine(Engine):
             except (OSError, subprocess.TimeoutExpired):
                 self._version = "?"
         return self._version
+
+    def major(self) -> int:
+        """The registry binary's major version (2: Debian's 2.8; 3: distribution v3): its config's layout."""
+        return registry_major(self.version())
 
     def describe(self) -> str:
         return (f"daemonless (no Docker): registry {self.version()} from {self.binary} as a plain process, "

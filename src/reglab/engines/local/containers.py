@@ -24,7 +24,7 @@ from ...storage import Tree
 from ...twin import Twin
 from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
 from . import processes, records
-from .records import IPV6_LOOPBACK, Container, config_text, hostport
+from .records import IPV6_LOOPBACK, Container, config_text, hostport, image_env
 
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
 
@@ -81,9 +81,10 @@ class LocalContainers:
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(config_text(data, host, run.port))
+        container.config.write_text(config_text(data, host, run.port, self.engine.major()))
         container.save()
-        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value))
+        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value),
+                      base_env=image_env(self.engine.major()))
 
     def problem(self, name: str) -> str | None:
         container = records.find(self._root, name)
@@ -112,7 +113,7 @@ class LocalContainers:
 
     def _registry_command(self, container: Container, args: list[str]) -> Exec:
         args = [str(container.config) if a == REGISTRY_CONFIG else a for a in args]
-        env = {"PATH": os.defpath, **container.env}
+        env = {"PATH": os.defpath, **image_env(self.engine.major()), **container.env}
         try:
             done = subprocess.run([str(self.engine.binary), *args], capture_output=True, timeout=600,
                                   cwd=container.data, env=env)
@@ -170,7 +171,8 @@ class LocalContainers:
         if container.kind != "registry":
             raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
         records.halt(container)
-        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value), fresh=False)
+        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value), fresh=False,
+                      base_env=image_env(self.engine.major()))
 
     def keep(self, name: str) -> None:
         """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command

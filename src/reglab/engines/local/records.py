@@ -12,37 +12,52 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from ... import errors
 from ...errors import EngineError, RegistryUnavailable, port_taken
 from ...naming import ANY, Scope
 from ...state import State, lab_dirs
+from ... import images as course_images
+from ... import tools
 from . import processes
 
 START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
 
-def registry_binary(configured: Path | None = None) -> Path | None:
-    """The registry program: ``configured`` (``Settings.registry_bin``) if given, else Debian's
-    ``docker-registry``; None when it is not an executable file."""
+def _wants_v3(settings) -> bool:
+    return settings is not None and course_images.registry_major(settings.registry_image) == 3
+
+
+def registry_binary(settings=None) -> Path | None:
+    """The registry program: ``Settings.registry_bin`` if set; else, when the course's registry image
+    is ``registry:3``, the v3 binary scripts/go-tools.sh built; else Debian's ``docker-registry``.
+    None when it is not an executable file."""
+    configured = settings.registry_bin if settings is not None else None
     if configured:
         path = Path(configured)
         return path if path.is_file() and os.access(path, os.X_OK) else None
+    if _wants_v3(settings):
+        return tools.find("registry", settings.tools_dir)
     for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
     return None
 
 
-def install_hint(configured: Path | None = None) -> str:
-    return errors.registry_binary_hint(str(configured) if configured else None)
+def install_hint(settings=None) -> str:
+    configured = settings.registry_bin if settings is not None else None
+    if configured:
+        return errors.registry_binary_hint(str(configured))
+    if _wants_v3(settings):
+        return errors.registry_v3_hint(tools.install_hint("registry"))
+    return errors.registry_binary_hint(None)
 
 
 @dataclass
@@ -115,11 +130,26 @@ def hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def config_text(data: Path, host: str, port: int) -> str:
-    """The stand-in's config (upstream's), with this registry's data folder and address."""
-    text = resources.files("reglab.standin").joinpath("config.yml").read_text()
+def registry_major(version: str) -> int:
+    """2 or 3 from what ``registry --version`` ends with: ``2.8.2+ds1``, ``v3.1.2+unknown``, ``3.1.2``."""
+    found = re.match(r"v?(\d+)\.", version)
+    return int(found.group(1)) if found else 2
+
+
+def config_text(data: Path, host: str, port: int, major: int = 2) -> str:
+    """The stand-in's config (upstream's for registry:2 or registry:3), with this registry's data
+    folder and address. registry:3's debug server is left out: upstream's listens on :5001 (every
+    address of the container), and here processes share this machine's ports (a second registry
+    would exit: "error listening on debug interface")."""
+    text = course_images.registry_standin_config(major).decode()
+    text = re.sub(r"\n    debug:\n(?:        .*\n)+", "\n", text)
     text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
     return text.replace("addr: :5000", f"addr: {json.dumps(hostport(host, port))}")
+
+
+def image_env(major: int) -> dict[str, str]:
+    """What the registry image's config sets besides PATH (registry:3: OTEL_TRACES_EXPORTER=none)."""
+    return dict(item.split("=", 1) for item in course_images.REGISTRY_LAYOUTS[major]["env"])
 
 
 # ----------------------------------------------------------------------------- finding them
@@ -181,11 +211,13 @@ def make_room(root: Path, name: str, scope: Scope) -> None:
 # ----------------------------------------------------------------------------- their registry process
 
 
-def spawn(container: Container, binary: Path, resolve: Callable[[str], str] = str, fresh: bool = True) -> None:
+def spawn(container: Container, binary: Path, resolve: Callable[[str], str] = str, fresh: bool = True,
+          base_env: dict[str, str] | None = None) -> None:
     """Start the registry process of ``container`` and return once it listens on its port (a
     ``fresh`` container that fails to start is discarded, as ``docker run`` leaves none).
-    ``resolve`` rewrites a setting's value (another registry's name → its address)."""
-    env = {"PATH": os.defpath + ":/usr/local/bin"}  # the registry runs no other program
+    ``resolve`` rewrites a setting's value (another registry's name → its address); ``base_env``
+    is what the image sets (:func:`image_env`), under the container's own."""
+    env = {"PATH": os.defpath + ":/usr/local/bin", **(base_env or {})}  # the registry runs no other program
     for key, value in container.env.items():  # paths inside the "container" are folders of this machine
         for folder, inside in container.files.items():
             if value == inside or value.startswith(inside.rstrip("/") + "/"):
