@@ -66,7 +66,7 @@ def test_registry_3_standin_looks_like_the_official_v3_image():
 
     if tools.find("registry", Settings.from_env().tools_dir) is None:
         pytest.fail(f"the registry v3 binary is not built: {tools.install_hint('registry')}")
-    files, config = _layer_files(images.registry_standin_archive("registry:3"))
+    files, config = _layer_files(images.registry_standin_archive("registry:3", settings()))
     for path in ("bin/registry", "bin/busybox", "bin/sh", "entrypoint.sh", "etc/distribution/config.yml",
                  "var/lib/registry"):
         assert path in files, path

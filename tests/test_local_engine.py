@@ -488,7 +488,7 @@ def test_registry_3_runs_the_v3_binary_with_upstreams_v3_config(monkeypatch):
     with the official image's config (deletes on) less its debug server (:5001 is one port for every
     process here), and the image's OTEL_TRACES_EXPORTER=none in the process's environment."""
     from reglab import tools
-    from reglab.engines import containers
+    from reglab.engines.local import records as containers
 
     monkeypatch.setenv("REGLAB_REGISTRY_IMAGE", "registry:3")
     monkeypatch.delenv("REGLAB_REGISTRY_BIN", raising=False)
@@ -500,7 +500,7 @@ def test_registry_3_runs_the_v3_binary_with_upstreams_v3_config(monkeypatch):
     with labs(engine, "t-local-") as make:
         lab = make("v3")
         registry = lab.run_registry(port=port())
-        container = containers.get(registry.name)
+        container = containers.get(engine.settings.state_dir, registry.name)
         config = container.config.read_text()
         assert "debug:" not in config and ":5001" not in config and "delete:\n      enabled: true\n" in config
         environ = Path(f"/proc/{container.pid()}/environ").read_bytes().split(b"\0")
