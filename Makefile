@@ -12,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OFFLINE := REGLAB_OFFLINE=1
 
-.PHONY: lab test notebooks labs setup setup-test venv images clean bench
+.PHONY: lab test test-fast notebooks labs setup setup-test venv images clean bench
 
 lab: setup
 	REGLAB_VENV=$(abspath $(VENV)) scripts/lab.sh
@@ -22,6 +22,10 @@ lab: setup
 # notebook again with the daemonless engine and no Docker daemon (as on Binder).
 test: setup-test
 	$(OFFLINE) BIN=$(BIN) scripts/test.sh
+
+# The tests that need no engine (no Docker daemon, no registry binary): about 10 s.
+test-fast: venv
+	$(BIN)/pytest -m "not engine" tests
 
 # $(call setup-steps,lab|test,ENV): system tools, Go tools, the venv, then the images (ENV: how to get them)
 define setup-steps

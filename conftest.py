@@ -57,7 +57,27 @@ def pytest_sessionstart(session):
                     "make test again.", returncode=3)
 
 
+ENGINE_FIXTURES = {"engine", "lab_factory", "local_engine", "local_lab", "mirror_lab", "interop_lab", "docker_engine",
+                   "chosen"}
+
+
 def pytest_collection_modifyitems(items):
+    """Marks what needs an engine (``engine``): every notebook cell, every test using an engine's
+    fixture or marked ``docker``/``daemonless``; ``pytest -m "not engine"`` runs the rest (the fast tier)."""
+    _mark_engine_tests(items)
+    _keep_notebooks_in_order(items)
+
+
+def _mark_engine_tests(items) -> None:
+    from nbval.plugin import IPyNbCell
+
+    for item in items:
+        if isinstance(item, IPyNbCell) or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())) \
+                or item.get_closest_marker("docker") or item.get_closest_marker("daemonless"):
+            item.add_marker(pytest.mark.engine)
+
+
+def _keep_notebooks_in_order(items) -> None:
     """pytest-randomly shuffles the tests (modules, then the tests in each) so that none depends on
     another's leftovers; run again in one order with ``--randomly-seed=<seed>`` (the header says
     which), or in file order with ``-p no:randomly``. A notebook is one story, though: its cells run

@@ -64,6 +64,7 @@ def test_nothing_left_names_what_remains(lab_factory):
     assert not left and "reglab-t-checks-left-registry" in str(left)
 
 
+@pytest.mark.engine
 @pytest.mark.skipif(shutil.which("docker-registry") is None, reason="no registry binary")
 def test_checks_work_on_the_daemonless_engine(tmp_path):
     from conftest import labs

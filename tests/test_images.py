@@ -47,6 +47,7 @@ def _layer_files(archive: bytes) -> dict:
         return {m.name: m for m in tar}, config
 
 
+@pytest.mark.engine
 def test_registry_standin_looks_like_upstream():
     files, config = _layer_files(images.registry_standin_archive("registry:2", settings()))
     for path in ("bin/registry", "bin/busybox", "entrypoint.sh", "etc/docker/registry/config.yml", "var/lib/registry"):
@@ -60,6 +61,7 @@ def test_registry_standin_looks_like_upstream():
     assert config["config"]["Labels"]["reglab.standin"] == "true"
 
 
+@pytest.mark.engine
 def test_registry_3_standin_looks_like_the_official_v3_image():
     """Layout of distribution-library-image's Dockerfile for v3: config in /etc/distribution, traces off."""
     from reglab import tools
@@ -123,6 +125,7 @@ def test_hello_standin_is_the_same_bytes_whatever_the_machine_has():
     assert len(runs) == 1
 
 
+@pytest.mark.engine
 def test_a_stand_in_of_an_older_recipe_is_rebuilt(tmp_path, monkeypatch):
     """A machine that built hello-world with an older recipe (a compiled program, other digests)
     gets the current one, so its outputs match the committed ones."""
@@ -247,6 +250,7 @@ def test_without_docker_hub_or_packages_one_sentence_says_the_ways_forward(engin
     assert engine.images.info(ref) is None
 
 
+@pytest.mark.engine
 def test_the_daemonless_engine_builds_stand_ins_without_asking_docker_hub(auto):
     from reglab.engines.local import LocalEngine, registry_binary
 

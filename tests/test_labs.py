@@ -175,6 +175,7 @@ def run_cells(client, path: Path) -> list[tuple[str, str]]:
     return cells
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("engine_kind", ENGINES)
 def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(engine_kind, request, tmp_path):
     """Every exercise, one after the other in one kernel (as a learner taking the sequence): one ``✘``
@@ -212,6 +213,7 @@ def test_every_exercise_run_unsolved_reports_no_task_done_and_leaves_nothing(eng
     assert problems == []
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("engine_kind", ENGINES)
 def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, request, tmp_path):
     """Lab 03 for a learner: its set-up and task 1's solution (a registry without a volume, pulls, a

@@ -81,6 +81,7 @@ SETUPS = {
 
 @pytest.mark.parametrize("setup", [pytest.param(s, marks=pytest.mark.daemonless) if SETUPS[s][0] == "local" else s
                                    for s in SETUPS])
+@pytest.mark.engine
 def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, request, tmp_path):
     kind, count, numbers, own_engines = SETUPS[setup]
     notebooks = [NB[n] for n in numbers]

@@ -189,6 +189,7 @@ def _put_back(daemon, kept: bytes | None) -> None:
     daemon._reload({"registry-mirrors": mirrors})
 
 
+@pytest.mark.engine
 def test_daemonless_mirrors_are_its_own_and_docker_hub_is_never_asked(tmp_path):
     engine = LocalEngine()
     with pytest.raises(ImageMissing, match="never contacts Docker Hub"):

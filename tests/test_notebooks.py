@@ -96,6 +96,7 @@ HELD_RUNS = [pytest.param(notebook, "local", marks=pytest.mark.daemonless) for n
 HELD_RUNS.append((NOTEBOOKS[0], "docker"))
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize(("notebook", "engine_kind"), HELD_RUNS, ids=lambda v: getattr(v, "stem", v))
 def test_notebook_passes_with_port_5000_taken_and_leaves_nothing(notebook, engine_kind, request, tmp_path):
     lab = notebook.name[:2]
@@ -108,6 +109,7 @@ def test_notebook_passes_with_port_5000_taken_and_leaves_nothing(notebook, engin
     assert _images(engine_kind, request) - images == set()  # e.g. notebook 04's old app:v6, once dangling
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("engine_kind", ENGINES)
 def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, request, tmp_path):
     """Run notebook 02's first steps in a kernel, kill it (no atexit, no cleanup), then run the
@@ -133,6 +135,7 @@ def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, request, 
     assert not [i for i in _images(engine_kind, request) if "127.0.0.1:" in i]
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("engine_kind", ENGINES)
 def test_notebook_05_killed_half_way_restores_daemon_json_certs_d_and_docker_config(engine_kind, request, tmp_path):
     """Notebook 05 changes things outside its folders: daemon.json (Docker), a CA in certs.d, a
