@@ -12,6 +12,7 @@ import docker
 import pytest
 import requests
 
+from reglab.config import Settings
 from reglab import Lab
 from reglab.errors import (
     BadReference,
@@ -255,7 +256,8 @@ def test_a_learners_daemonless_lab_survives_the_notebooks_run_beside_it(tmp_path
     their image, and their lab's state is where it was."""
     env = {k: v for k, v in os.environ.items() if k not in ("REGLAB_STATE_DIR", "REGLAB_WORKDIR", "XDG_STATE_HOME")}
     env.update(HOME=str(tmp_path / "home"), REGLAB_ENGINE="local", REGLAB_OFFLINE="1",
-               DOCKER_HOST="unix:///nonexistent/docker.sock")
+               DOCKER_HOST="unix:///nonexistent/docker.sock",
+               REGLAB_TOOLS_DIR=str(Settings.from_env().tools_dir))  # the set-up's build of registry v3
     (tmp_path / "home").mkdir()
     learners = subprocess.Popen([sys.executable, "-c", _LEARNERS_KERNEL], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)

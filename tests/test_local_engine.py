@@ -35,7 +35,6 @@ from reglab.errors import (
 from reglab.naming import Scope
 from reglab.oci import ImageStore
 from now import State, settings, state_root
-from reglab.registry_run import REGISTRY_CONFIG
 
 pytestmark = [pytest.mark.skipif(registry_binary(settings()) is None, reason="the registry binary (docker-registry) is missing"),
               pytest.mark.daemonless]
@@ -272,7 +271,7 @@ def test_garbage_collect_runs_the_binary_on_the_registrys_config(local_lab, loca
     registry = lab.run_registry(port=port())
     lab.tag("hello-world", registry.ref("hello-world"))
     pushed = lab.push(registry.ref("hello-world"))
-    gc = ["registry", "garbage-collect", "--dry-run", REGISTRY_CONFIG]
+    gc = ["registry", "garbage-collect", "--dry-run", registry.run.config_path]
     code, out = (done := local_engine.containers.exec(registry.name, gc)).exit_code, done.output
     assert code == 0 and pushed.digest in out and "3 blobs marked, 0 blobs and 0 manifests eligible" in out
     data = State(lab.scope).dir / "containers" / registry.name / "data"
@@ -439,7 +438,7 @@ def test_without_a_daemon_the_default_is_local(monkeypatch, tmp_path):
     monkeypatch.delenv("REGLAB_ENGINE", raising=False)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     choice = choose_engine()
-    assert choice.kind == "local" and "dead.sock" in choice.reason and str(registry_binary(None)) in choice.reason
+    assert choice.kind == "local" and "dead.sock" in choice.reason and str(registry_binary(settings())) in choice.reason
     monkeypatch.setenv("REGLAB_REGISTRY_BIN", str(tmp_path / "missing"))
     with pytest.raises(EngineUnavailable) as info:
         choose_engine()

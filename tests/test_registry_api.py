@@ -31,7 +31,7 @@ def filled(engine):
     """A bind-mounted registry with five repositories, one of them with three tags."""
     lab = Lab("t-api-data", engine=engine, echo=False)
     try:
-        registry = lab.run_registry(bind="data")
+        registry = lab.run_registry(bind="data", env={"REGISTRY_STORAGE_DELETE_ENABLED": "false"})  # deletes off
         for name in REPOS:
             lab.make_image(registry.ref(name, "v1"), [(f"{name}.bin", 2_000), ("shared.bin", 3_000)], seed="t-api")
             lab.push(registry.ref(name, "v1"))

@@ -15,7 +15,6 @@ that tasks combine into checks of their own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -126,17 +125,7 @@ served = image_in_registry  # a sheet's name for it: can the registry at this ad
 
 def _whole(api: RegistryClient, repository: str, digest: str) -> bool:
     """``GET`` the blob and hash every byte: does it come back as the digest says?"""
-    algorithm, _, expected = digest.partition(":")
-    try:
-        answer = api.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
-    except ReglabError:
-        return False
-    hasher = hashlib.new(algorithm) if algorithm in hashlib.algorithms_available else None
-    with answer:
-        for chunk in answer.iter_content(1 << 20):
-            if hasher:
-                hasher.update(chunk)
-    return hasher is not None and hasher.hexdigest() == expected
+    return api.blob_digest(repository, digest) == digest
 
 
 def _tags(api: RegistryClient, repository: str) -> list[str]:

@@ -23,7 +23,7 @@ from .naming import check_learner
 
 __all__ = ["DEFAULT_HELLO_IMAGE", "DEFAULT_REGISTRY_IMAGE", "Settings", "VARIABLES", "settings_table"]
 
-DEFAULT_REGISTRY_IMAGE = "registry:2"
+DEFAULT_REGISTRY_IMAGE = "registry:3"  # what registry:latest has been since distribution v3.0.0 (2025-04)
 DEFAULT_HELLO_IMAGE = "hello-world"
 DEFAULT_HUB_PROBE_URL = "https://registry-1.docker.io/v2/"
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"

@@ -33,7 +33,7 @@ from . import errors
 from .errors import PortInUse, ReglabError, UsageError
 from .naming import PREFIX, Scope
 from .reference import parse
-from .registry_run import _VALUED, REGISTRY_CONFIG, REGISTRY_DATA, RegistryRun, split_flags
+from .registry_run import _VALUED, CONFIG_PATHS, REGISTRY_DATA, RegistryRun, split_flags
 from .state import lab_dirs
 from .units import human
 
@@ -271,9 +271,10 @@ class DockerCLI:
             raise ReglabError(f"Container {name} is not running: start it first (docker container start {name}).")
         if argv[:2] == ["registry", "garbage-collect"]:
             config = [a for a in argv[2:] if not a.startswith("-")]
-            if config not in ([], [REGISTRY_CONFIG]):
-                raise Usage(f"the registry's configuration is {REGISTRY_CONFIG}.")
-            done = self.engine.containers.exec(name, argv if config else [*argv, REGISTRY_CONFIG])
+            inside = info.config or CONFIG_PATHS[2]
+            if config not in ([], [inside]):
+                raise Usage(errors.gc_config_path(inside))
+            done = self.engine.containers.exec(name, argv if config else [*argv, inside])
             self.out.write(done.output)
             return done.exit_code
         if argv[0] in FILE_TOOLS:

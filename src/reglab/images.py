@@ -32,6 +32,7 @@ from .errors import ImageMissing, ReglabError
 from .media import DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
 from .reference import parse
+from .registry_run import registry_major
 
 RECIPES = {"registry": "1", "hello": "3"}  # hello 2: written by reglab.elf; 3: greeting without "fallback"
 EPOCH = 0  # every file in a stand-in layer has this mtime: reproducible digests
@@ -279,12 +280,6 @@ REGISTRY_LAYOUTS = {
 REGISTRY_V3_MISSING = "registry v3 (scripts/go-tools.sh)"  # what standin_missing names for registry:3
 
 
-def registry_major(reference: str) -> int:
-    """3 for ``registry:3``, ``registry:3.x`` and ``registry:latest`` (distribution v3 since 2025-04), else 2."""
-    tag = parse(reference).tag or "latest"
-    return 3 if tag in ("latest", "3") or tag.startswith("3.") else 2
-
-
 def registry_standin_config(major: int) -> bytes:
     """The stand-in's config.yml for ``major``: upstream's, without our leading comment lines."""
     text = resources.files("reglab.standin").joinpath(REGISTRY_LAYOUTS[major]["config"]).read_bytes()
@@ -366,12 +361,12 @@ STANDINS = {"registry": registry_standin_archive, "hello": hello_standin_archive
 STANDIN_PACKAGES = {"registry": ("docker-registry", "busybox-static"), "hello": ()}  # hello: written by reglab.elf
 
 
-def standin_missing(role: str, settings) -> str | None:
+def standin_missing(role: str, settings, reference: str | None = None) -> str | None:
     """The Debian package the stand-in for ``role`` cannot be built without, or None if it can be."""
     if not STANDIN_PACKAGES[role]:
         return None
     try:
-        _registry_standin_tools(required(settings)[role], settings)
+        _registry_standin_tools(reference or required(settings)[role], settings)
     except ImageMissing as exc:
         if REGISTRY_V3_MISSING in str(exc):
             return REGISTRY_V3_MISSING
@@ -400,10 +395,12 @@ def required(settings) -> dict[str, str]:
     return {"registry": settings.registry_image, "hello": settings.hello_image}
 
 
-def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None) -> list[ImageStatus]:
+def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None,
+           references: dict[str, str] | None = None) -> list[ImageStatus]:
     """Make sure the course images exist in ``engine``'s image store.
 
-    ``settings``: the engine's unless given. Present images are used as they are. A missing one is, with ``REGLAB_OFFLINE=1``, built as
+    ``settings``: the engine's unless given; ``references``: other images for a role (``{"registry":
+    "registry:2"}`` beside the course's registry:3). Present images are used as they are. A missing one is, with ``REGLAB_OFFLINE=1``, built as
     a stand-in; with ``REGLAB_OFFLINE=0``, pulled; by default pulled when Docker Hub answers
     (probed once, only when an image is missing), else built as a stand-in where its packages
     are installed, else :class:`ImageMissing` says the ways forward in one sentence.
@@ -413,7 +410,7 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None
     source = settings.image_source
     hub: bool | None = None  # probed when first needed
     for role in roles:
-        ref = required(settings)[role]
+        ref = {**required(settings), **(references or {})}[role]
         info = engine.images.info(ref)
         outdated = info is not None and info.standin and info.recipe not in (None, RECIPES[role])
         if info is not None and not outdated:
@@ -449,7 +446,7 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None
                     continue
                 except ImageMissing:
                     why = f"pulling it from Docker Hub ({settings.hub_probe_url}) failed"
-        missing = standin_missing(role, settings)
+        missing = standin_missing(role, settings, ref)
         if missing:
             install = (f"build it (scripts/go-tools.sh, with Go {tools.go_minimum()} or newer)"
                        if missing == REGISTRY_V3_MISSING else

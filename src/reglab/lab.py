@@ -171,9 +171,10 @@ class Lab:
 
     def run_registry(self, port: int | None = None, volume: str | None = None,
                      bind: str | os.PathLike | None = None, name: str = "registry",
-                     env: dict[str, str] | None = None, host: str = "127.0.0.1") -> Registry:
-        """Start a registry container (``docker container run … registry:2``) and wait until it answers."""
-        return self.registries.run(port=port, volume=volume, bind=bind, name=name, env=env, host=host)
+                     env: dict[str, str] | None = None, host: str = "127.0.0.1", image: str | None = None) -> Registry:
+        """Start a registry container (``docker container run … registry:3``) and wait until it answers;
+        ``image="registry:2"`` runs the older one."""
+        return self.registries.run(port=port, volume=volume, bind=bind, name=name, env=env, host=host, image=image)
 
     def kill_registry(self) -> None:
         """Stop the registry at once (``docker container kill``)."""

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from . import errors, ports
+from . import images as course_images
 from .engines import Cannot, Engine
 from .engines.base import REGISTRY_DATA
 from .errors import PortInUse, UsageError
@@ -32,7 +33,8 @@ class Registries:
             name: str = "registry", env: dict[str, str] | None = None, host: str = "127.0.0.1",
             files: dict[str, str] | None = None, network: str | None = None, tls: bool = False,
             ca: Path | None = None, auth: tuple[str, str] | None = None, current: bool = True,
-            loopback: bool = True, dns_options: tuple[str, ...] = (), again: bool = False) -> Registry:
+            loopback: bool = True, dns_options: tuple[str, ...] = (), again: bool = False,
+            image: str | None = None) -> Registry:
         """Start a registry container and wait until ``GET /v2/`` answers.
 
         ``volume`` names a Docker volume (created as ``reglab-<lab>-<volume>``); ``bind`` a
@@ -41,8 +43,9 @@ class Registries:
         free one is used, said once, and used by every later twin. ``network`` (created as
         ``reglab-<lab>-<network>``) attaches it to a network of the lab; with
         ``loopback=False`` the registry is then named by its address on that network, which
-        is not loopback (:meth:`reglab.engines.Engine.network_address`), and still published
-        on 127.0.0.1. ``dns_options`` are Docker's ``--dns-opt`` for the container.
+        is not loopback (``engine.objects.address``), and still published on 127.0.0.1.
+        ``dns_options`` are Docker's ``--dns-opt`` for the container. ``image``: another registry
+        image than the course's (``registry:2`` beside ``registry:3``), made ready first.
         """
         if volume and bind:
             raise UsageError(errors.one_data_folder())
@@ -64,7 +67,10 @@ class Registries:
                 if Cannot.NETWORKS in self.engine.cannot:
                     self.say.note(errors.cannot_network(self.engine.label, network, reached=not loopback))
         preferred = port or sandbox.port or ports.DEFAULT_PORT
-        wanted = RegistryRun(container, self.image, preferred, host, volume_name, str(bind_path) if bind_path else None,
+        image = image or self.image
+        if image != self.image:
+            course_images.ensure(self.engine, ("registry",), sandbox.settings, {"registry": image})
+        wanted = RegistryRun(container, image, preferred, host, volume_name, str(bind_path) if bind_path else None,
                              user, tuple((env or {}).items()), tuple((files or {}).items()), network,
                              tuple(dns_options))
         run, why = self._start(wanted, loopback)
@@ -162,7 +168,7 @@ class Registries:
         restarted = self.run(port=registry.published or registry.port, volume=registry.volume, bind=registry.bind, env=env,
                              files=dict(registry.files), network=registry.network, tls=registry.tls,
                              ca=registry.ca, auth=registry.auth,
-                             loopback=registry.loopback, again=True)
+                             loopback=registry.loopback, again=True, image=registry.run.image if registry.run else None)
         where = f"the volume {registry.volume}" if registry.volume else \
             f"the folder {registry.bind}" if registry.bind else "a new anonymous volume (empty)"
         changes = [f"{k}={v}" if v is not None else f"without {k}" for k, v in settings.items()]

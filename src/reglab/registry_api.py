@@ -24,6 +24,7 @@ Every call is one request a learner could type with ``curl`` (:meth:`RegistryCli
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import json
 import os
@@ -556,11 +557,29 @@ class RegistryClient:
         return data
 
     def blob_chunks(self, repository: str, digest: str) -> Iterator[bytes]:
-        """A blob's bytes as they arrive (the caller verifies them)."""
+        """A blob's bytes as they arrive (the caller verifies them). A body that stops before its
+        length (a registry whose cache promises a blob its storage lost) is one sentence too."""
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}",
                                 stream=True)
         with response:
-            yield from response.iter_content(READ_SIZE)
+            try:
+                yield from response.iter_content(READ_SIZE)
+            except (requests.RequestException, urllib3.exceptions.HTTPError):
+                raise errors.blob_cut_short(self.host, digest) from None
+
+    def blob_digest(self, repository: str, digest: str) -> str | None:
+        """``GET`` a blob and hash every byte as it arrives: the digest of what the registry really
+        sends (same algorithm as ``digest``), or None when it sends no whole answer."""
+        algorithm = digest.partition(":")[0]
+        hasher = hashlib.new(algorithm) if algorithm in hashlib.algorithms_available else None
+        if hasher is None:
+            return None
+        try:
+            for chunk in self.blob_chunks(repository, digest):
+                hasher.update(chunk)
+        except ReglabError:
+            return None
+        return f"{algorithm}:{hasher.hexdigest()}"
 
     def start_upload(self, repository: str, mount: str | None = None, source: str | None = None) -> str | None:
         """``POST …/blobs/uploads/``; with ``mount``+``source`` ask the registry to link a blob it has

@@ -14,10 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from . import errors
+from .reference import parse
 from .twin import Raw, Twin, docker
 
 REGISTRY_DATA = "/var/lib/registry"  # where the registry image keeps its data
-REGISTRY_CONFIG = "/etc/docker/registry/config.yml"  # registry:2 reads it there; registry:3 /etc/distribution/config.yml
+# where each major version's image reads its config: registry:2's upstream image, and registry:3's
+# (distribution PR #4365; distribution-library-image a1a8847). A config mounted at the old path is
+# silently ignored by registry:3, and its `garbage-collect` must be given the new one.
+CONFIG_PATHS = {2: "/etc/docker/registry/config.yml", 3: "/etc/distribution/config.yml"}
+REGISTRY_CONFIG = CONFIG_PATHS[2]
 REGISTRY_PORT = 5000  # where the registry listens inside its container
 AS_YOU = '"$(id -u):$(id -g)"'  # the twin's --user: the learner who types it, whoever that is
 AS_YOU_TYPED = "$(id -u):$(id -g)"  # the same, as a shell-like split leaves it unexpanded
@@ -26,6 +31,18 @@ _VALUED = {"--name", "-p", "--publish", "-v", "--volume", "-e", "--env", "--user
            "--dns-opt", "--restart", "--label", "-l", "--mount", "-w", "--workdir", "--entrypoint", "-h",
            "--hostname"}
 _SWITCHES = {"-d", "--detach", "--rm", "-i", "-t", "--interactive", "--tty"}
+
+
+def registry_major(image: str) -> int:
+    """3 for ``registry:3``, ``registry:3.x``, ``registry:latest`` and ``registry`` (distribution v3
+    since 2025-04), else 2."""
+    tag = parse(image).tag or "latest"
+    return 3 if tag in ("latest", "3") or tag.startswith("3.") else 2
+
+
+def config_path(image: str) -> str:
+    """Where the registry image ``image`` reads its config (``registry garbage-collect`` needs it)."""
+    return CONFIG_PATHS[registry_major(image)]
 
 
 def this_user() -> str | None:
@@ -52,6 +69,10 @@ class RegistryRun:
     def __post_init__(self):
         if self.volume and self.bind:
             raise errors.UsageError(errors.one_data_folder())
+
+    @property
+    def config_path(self) -> str:
+        return config_path(self.image)
 
     @property
     def settings(self) -> dict[str, str]:

@@ -109,6 +109,7 @@ class ContainerInfo:
     started: float = 0.0  # when it last started (Unix time; 0 if never)
     labels: tuple[tuple[str, str], ...] = ()
     user: str | None = None  # --user, if any
+    config: str | None = None  # where its registry reads its config (registry:2 and registry:3 differ)
 
     @property
     def running(self) -> bool:

@@ -200,8 +200,9 @@ def token_auth(host: str, realm: str) -> AuthRequired:
 
 
 def delete_disabled(host: str, what: str) -> DeleteDisabled:
-    return DeleteDisabled(f"{host} refuses to delete {what} (405): deletes are off by default; start the "
-                          "registry with REGISTRY_STORAGE_DELETE_ENABLED=true to allow them.")
+    return DeleteDisabled(f"{host} refuses to delete {what} (405): its configuration has deletes off (the registry "
+                          "binary's default and registry:2's; registry:3's image turns them on); start it with "
+                          "REGISTRY_STORAGE_DELETE_ENABLED=true to allow them.")
 
 
 def read_only_refused(host: str) -> PushRefused:
@@ -247,3 +248,9 @@ from .images import *  # noqa: E402,F401,F403  (images on this machine)
 from .storage import *  # noqa: E402,F401,F403  (storage, growth, garbage collection)
 from .checks import *  # noqa: E402,F401,F403  (what the checks say)
 from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
+
+
+def blob_cut_short(host: str, what: str) -> RegistryError:
+    """A blob's body stopped before its length: the registry promised bytes its storage lost."""
+    return RegistryError(f"{host} started sending {what} and stopped half-way (unexpected EOF): its storage no longer "
+                         "has bytes its cache still promises; restart the registry and push the image again.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["cannot_publish", "flag_needs_argument", "one_data_folder", "publish_once", "registry_needs_name",
+__all__ = ["gc_config_path", "cannot_publish", "flag_needs_argument", "one_data_folder", "publish_once", "registry_needs_name",
            "run_needs_image", "unknown_flag"]
 
 
@@ -32,3 +32,7 @@ def cannot_publish(spec: str) -> str:
 
 def registry_needs_name() -> str:
     return "name the registry container with --name, so that the lab can find it again."
+
+
+def gc_config_path(inside: str) -> str:
+    return f"the registry's configuration is {inside}."

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from .. import terminal
 from ..engines import Engine
 from .. import errors
-from ..registry_run import REGISTRY_CONFIG
 from ..footprint import History, Snapshot, measure
 from ..media import ACCEPT_ALL
 from ..narrator import Narrator
@@ -129,7 +128,7 @@ class GrowthSteps:
         """Run ``registry garbage-collect`` inside the registry container: delete unreferenced blobs."""
         registry = self.sandbox.current()
         argv = ["registry", "garbage-collect"] + (["--dry-run"] if dry_run else []) + \
-            (["--delete-untagged"] if delete_untagged else []) + [REGISTRY_CONFIG]
+            (["--delete-untagged"] if delete_untagged else []) + [registry.run.config_path]
         self.say.twin(docker("container", "exec", registry.name, *argv))
         done = self.engine.containers.exec(registry.name, argv)
         code, output = done.exit_code, done.output

@@ -156,9 +156,10 @@ class DockerContainers:
         config = attrs.get("Config") or {}
         env = tuple(tuple(item.split("=", 1)) for item in config.get("Env") or [] if "=" in item)
         labels = tuple(sorted((config.get("Labels") or {}).items()))
+        command = [c for c in config.get("Cmd") or [] if str(c).endswith("config.yml")]
         return ContainerInfo(name, state.get("Status", "?"), attrs.get("Image", ""), ports, data, env,
                              state.get("ExitCode"), _timestamp(state.get("StartedAt")), labels,
-                             config.get("User") or None)
+                             config.get("User") or None, command[-1] if command else None)
 
     def restart(self, name: str) -> None:
         try:

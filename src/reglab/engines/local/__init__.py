@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from ...config import Settings
+from ... import errors
 from ...errors import EngineUnavailable
 from ...naming import ANY, Scope
 from ...oci import ImageStore, store_root
@@ -25,7 +26,7 @@ from .containers import NO_RUNTIME, LocalContainers
 from .daemon import LocalDaemon, LocalTrust
 from .images import LocalImages
 from .objects import LocalObjects
-from .records import install_hint, registry_binary, registry_major
+from .records import install_hint, registry_binary, version_major
 
 __all__ = ["NO_RUNTIME", "LocalEngine", "install_hint", "registry_binary"]
 
@@ -51,26 +52,42 @@ class LocalEngine(Engine):
         self.store_users = Scope(None, self.settings.learner) if store is None and not self.settings.image_store \
             else Scope(None, ANY)
         self.chunk_size = chunk_size
-        self._version: str | None = None
+        self._versions: dict[Path, str] = {}
+        self._binaries: dict[str, Path] = {}
         self.daemon = LocalDaemon(self)
         self.trust = LocalTrust(self)
         self.images = LocalImages(self)
         self.containers = LocalContainers(self)
         self.objects = LocalObjects(self)
 
-    def version(self) -> str:
-        if self._version is None:
+    def version(self, binary: Path | None = None) -> str:
+        """What ``registry --version`` ends with (``2.8.2+ds1``, ``v3.1.2+unknown``)."""
+        binary = binary or self.binary
+        if binary not in self._versions:
             try:
-                out = subprocess.run([str(self.binary), "--version"], capture_output=True, text=True, timeout=20)
+                out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20)
                 words = out.stdout.split()
-                self._version = words[-1] if words else "?"
+                self._versions[binary] = words[-1] if words else "?"
             except (OSError, subprocess.TimeoutExpired):
-                self._version = "?"
-        return self._version
+                self._versions[binary] = "?"
+        return self._versions[binary]
 
-    def major(self) -> int:
-        """The registry binary's major version (2: Debian's 2.8; 3: distribution v3): its config's layout."""
-        return registry_major(self.version())
+    def major(self, binary: Path | None = None) -> int:
+        """A registry binary's major version (2: Debian's 2.8; 3: distribution v3): its config's layout."""
+        return version_major(self.version(binary))
+
+    def binary_for(self, image: str) -> Path:
+        """The program that stands for the registry image ``image`` here: the course's image is
+        :attr:`binary`; ``registry:2`` is Debian's 2.8, ``registry:3`` the v3 build."""
+        if image == self.settings.registry_image:
+            return self.binary
+        if image not in self._binaries:
+            found = registry_binary(self.settings, image)
+            if found is None:
+                raise EngineUnavailable(errors.no_registry_binary_for(image, install_hint(
+                    self.settings.but(registry_image=image, registry_bin=None))))
+            self._binaries[image] = found
+        return self._binaries[image]
 
     def describe(self) -> str:
         return (f"daemonless (no Docker): registry {self.version()} from {self.binary} as a plain process, "

@@ -19,7 +19,7 @@ from ... import errors, terminal
 from ... import images as course_images
 from ...errors import EngineError
 from ...naming import Scope
-from ...registry_run import REGISTRY_CONFIG
+from ...registry_run import CONFIG_PATHS, config_path
 from ...storage import Tree
 from ...twin import Twin
 from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
@@ -68,10 +68,12 @@ class LocalContainers:
         if not loopback:  # no container addresses here: the IPv6 loopback stands in for one
             host = IPV6_LOOPBACK
         records.make_room(self._root, run.name, scope)
-        container = Container(run.name, scope.lab, "registry", images.registry_info().id, time.time_ns(),
+        binary = self.engine.binary_for(run.image)
+        container = Container(run.name, scope.lab, "registry", images.registry_info(run.image).id, time.time_ns(),
                               host, run.port, volume=run.volume, bind=str(run.bind) if run.bind else None,
                               env=dict(run.env), learner=scope.learner, network=run.network,
-                              files=dict(run.files), state_dir=str(self._root), user=run.user)
+                              files=dict(run.files), state_dir=str(self._root), user=run.user,
+                              binary=str(binary), major=self.engine.major(binary))
         if run.volume:
             data = self.engine.objects.volume_dir(scope, run.volume)
         elif run.bind:
@@ -81,10 +83,10 @@ class LocalContainers:
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(config_text(data, host, run.port, self.engine.major()))
+        container.config.write_text(config_text(data, host, run.port, container.major))
         container.save()
-        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value),
-                      base_env=image_env(self.engine.major()))
+        records.spawn(container, binary, lambda value: self._on_network(container, value),
+                      base_env=image_env(container.major))
 
     def problem(self, name: str) -> str | None:
         container = records.find(self._root, name)
@@ -112,16 +114,17 @@ class LocalContainers:
         return Exec(out.code, out.text.replace(container.data, REGISTRY_DATA))
 
     def _registry_command(self, container: Container, args: list[str]) -> Exec:
-        args = [str(container.config) if a == REGISTRY_CONFIG else a for a in args]
-        env = {"PATH": os.defpath, **image_env(self.engine.major()), **container.env}
+        inside = CONFIG_PATHS[container.major]
+        args = [str(container.config) if a == inside else a for a in args]
+        env = {"PATH": os.defpath, **image_env(container.major), **container.env}
         try:
-            done = subprocess.run([str(self.engine.binary), *args], capture_output=True, timeout=600,
-                                  cwd=container.data, env=env)
+            done = subprocess.run([container.binary or str(self.engine.binary), *args], capture_output=True,
+                                  timeout=600, cwd=container.data, env=env)
         except subprocess.TimeoutExpired:
             raise EngineError(f"{' '.join(args[:1])} in {container.name} ran longer than 10 minutes and was "
                               "stopped.") from None
         output = (done.stdout + done.stderr).decode(errors="replace")
-        return Exec(done.returncode, output.replace(str(container.config), REGISTRY_CONFIG).replace(
+        return Exec(done.returncode, output.replace(str(container.config), inside).replace(
             container.data, REGISTRY_DATA))
 
     def data_folder(self, name: str) -> Path:
@@ -164,15 +167,17 @@ class LocalContainers:
                              ((container.host, container.port),) if container.kind == "registry" else (),
                              data, tuple(sorted(container.env.items())),
                              None if running else (container.exit_code if container.exit_code is not None else 137),
-                             container.started, tuple(labels), container.user)
+                             container.started, tuple(labels), container.user,
+                             CONFIG_PATHS[container.major] if container.kind == "registry" else None)
 
     def restart(self, name: str) -> None:
         container = self._get(name)
         if container.kind != "registry":
             raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
         records.halt(container)
-        records.spawn(container, self.engine.binary, lambda value: self._on_network(container, value), fresh=False,
-                      base_env=image_env(self.engine.major()))
+        records.spawn(container, Path(container.binary) if container.binary else self.engine.binary,
+                      lambda value: self._on_network(container, value), fresh=False,
+                      base_env=image_env(container.major))
 
     def keep(self, name: str) -> None:
         """Let the registry ``name`` outlive this interpreter (the daemonless ``docker`` command
@@ -186,7 +191,7 @@ class LocalContainers:
         records.make_room(self._root, name, scope)
         if self.engine.images.is_registry_image(image):
             # nothing from an image runs here; what the registry image holds is known (its stand-in's programs)
-            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", REGISTRY_CONFIG]
+            argv = [entrypoint, *args] if entrypoint else ["registry", "serve", config_path(image)]
             if argv[0] not in course_images.registry_standin_programs():
                 raise errors.program_missing(image, argv[0])
             return Run(name, 0, f"{NO_RUNTIME}; with Docker, this step runs {' '.join(argv)} inside {image}: "

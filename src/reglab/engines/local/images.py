@@ -29,22 +29,25 @@ class LocalImages:
     def __init__(self, engine):
         self.engine = engine
         self.store = engine.store
-        self._registry_id: str | None = None
+        self._registry_ids: dict = {}  # binary → its ID
 
     @property
     def _root(self):
         return self.engine.settings.state_dir
 
     def is_registry_image(self, reference: str) -> bool:
+        """The course's registry image, or another tag of the registry (``registry:2``, ``registry:3``)."""
         try:
-            return parse(reference).tagged == parse(self.engine.settings.registry_image).tagged
+            ref, course = parse(reference), parse(self.engine.settings.registry_image)
         except ReglabError:
             return False
+        return ref.tagged == course.tagged or (ref.familiar_repository == course.familiar_repository == "registry")
 
-    def registry_info(self) -> ImageInfo:
+    def registry_info(self, reference: str | None = None) -> ImageInfo:
         """The registry "image" here is the binary itself; its ID is the binary's sha256."""
-        binary = self.engine.binary
-        if self._registry_id is None:
+        reference = reference or self.engine.settings.registry_image
+        binary = self.engine.binary_for(reference)
+        if binary not in self._registry_ids:
             def digest() -> bytes:
                 h = hashlib.sha256()
                 with open(binary, "rb") as fh:
@@ -53,13 +56,16 @@ class LocalImages:
                 return h.hexdigest().encode()
 
             entry = cache.key(cache.file_key(binary))
-            self._registry_id = "sha256:" + cache.get_or_make(self._root, "registry-binary", entry, digest).decode()
-        tag = parse(self.engine.settings.registry_image).tagged
-        return ImageInfo(self._registry_id, (tag,), binary.stat().st_size, standin=True)
+            self._registry_ids[binary] = "sha256:" + cache.get_or_make(self._root, "registry-binary", entry,
+                                                                       digest).decode()
+        return ImageInfo(self._registry_ids[binary], (parse(reference).tagged,), binary.stat().st_size, standin=True)
 
     def info(self, reference: str) -> ImageInfo | None:
         if self.is_registry_image(reference):
-            return self.registry_info()
+            try:
+                return self.registry_info(reference)
+            except ReglabError:  # no program stands for that tag here
+                return None
         image = self.store.find(reference)
         if image is None:
             return None

@@ -23,6 +23,7 @@ from pathlib import Path
 from ... import errors
 from ...errors import EngineError, RegistryUnavailable, port_taken
 from ...naming import ANY, Scope
+from ...registry_run import registry_major
 from ...state import State, lab_dirs
 from ... import images as course_images
 from ... import tools
@@ -32,19 +33,21 @@ START_WAIT = 30.0  # seconds a registry process may take to bind its port
 
 
 def _wants_v3(settings) -> bool:
-    return settings is not None and course_images.registry_major(settings.registry_image) == 3
+    return settings is not None and registry_major(settings.registry_image) == 3
 
 
-def registry_binary(settings=None) -> Path | None:
-    """The registry program: ``Settings.registry_bin`` if set; else, when the course's registry image
-    is ``registry:3``, the v3 binary scripts/go-tools.sh built; else Debian's ``docker-registry``.
-    None when it is not an executable file."""
-    configured = settings.registry_bin if settings is not None else None
+def registry_binary(settings=None, image: str | None = None) -> Path | None:
+    """The registry program for ``image`` (default: the course's, ``Settings.registry_image``):
+    ``Settings.registry_bin`` for the course's image if set; else for ``registry:3`` the v3 binary
+    scripts/go-tools.sh built; else Debian's ``docker-registry`` (2.8). None when it is not an
+    executable file."""
+    course = settings.registry_image if settings is not None else None
+    configured = settings.registry_bin if settings is not None and image in (None, course) else None
     if configured:
         path = Path(configured)
         return path if path.is_file() and os.access(path, os.X_OK) else None
-    if _wants_v3(settings):
-        return tools.find("registry", settings.tools_dir)
+    if registry_major(image or course or "registry:2") == 3:
+        return tools.find("registry", settings.tools_dir) if settings is not None else None
     for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry"):
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
@@ -82,6 +85,8 @@ class Container:
     started: float = 0.0  # Unix time the registry process last started
     state_dir: str = ""  # the state root it lives under
     user: str | None = None  # --user, as given (the process runs as whoever runs reglab)
+    binary: str = ""  # the registry program it runs (registry:2's or registry:3's)
+    major: int = 2  # that program's major version: its config's layout
 
     @property
     def scope(self) -> Scope:
@@ -130,7 +135,7 @@ def hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def registry_major(version: str) -> int:
+def version_major(version: str) -> int:
     """2 or 3 from what ``registry --version`` ends with: ``2.8.2+ds1``, ``v3.1.2+unknown``, ``3.1.2``."""
     found = re.match(r"v?(\d+)\.", version)
     return int(found.group(1)) if found else 2
