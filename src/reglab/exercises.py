@@ -116,8 +116,9 @@ class Sheet:
     port_base = 5100
     needs: dict[Cannot, str] = {}
 
-    def __init__(self, engine=None, echo: bool = True, settings: Settings | None = None):
-        self.lab = Lab(self.id, engine=engine, echo=False, settings=settings)  # clears an earlier run's leftovers
+    def __init__(self, engine=None, echo: bool = True, settings: Settings | None = None, lab: Lab | None = None):
+        # a sheet's own lab clears an earlier run's leftovers; a notebook's practice shares the notebook's
+        self.lab = lab or Lab(self.id, engine=engine, echo=False, settings=settings)
         self.engine, self.scope = self.lab.engine, self.lab.scope
         self.echo = echo
         self._names: dict[str, tuple[str, str]] = {}  # key → (value, what it is)
@@ -326,3 +327,27 @@ class _ShellEnv:
         if self.shell is not None:
             self.shell.system, self.shell.getoutput = self._originals
             self.shell = None
+
+
+class Practice(Sheet):
+    """"Your turn" inside a notebook: tasks like a sheet's, on the notebook's own lab (``practice =
+    start("01", lab)``). What a task asks the learner to make is named with the lab's names and
+    goes with the notebook's ``lab.cleanup()``; nothing is set up beyond :meth:`setup`. Each task's
+    solution is also a hidden ``solution`` cell of the notebook, which nbval runs."""
+
+    def __init__(self, lab: Lab, echo: bool = True):
+        super().__init__(echo=echo, lab=lab)
+        lab.sandbox.on_clear(self._forget)
+
+    def _forget(self) -> None:
+        self.shell.remove()
+
+    def _introduce(self) -> None:
+        if self.echo:
+            numbers = [t.number for t in self.tasks]
+            print(f"Your turn in notebook {self.id}: practice.q{numbers[0]} … practice.q{numbers[-1]}; .check() "
+                  "looks at the live state, .hint() and .solution() help.")
+
+    def cleanup(self) -> None:
+        """The notebook's ``lab.cleanup()`` removes what the tasks made; this only forgets the shell hook."""
+        self.shell.remove()

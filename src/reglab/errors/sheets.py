@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["sheet_has_no_name", "sheet_needs"]
+__all__ = ["no_practice", "no_such_sheet", "sheet_has_no_name", "sheet_needs"]
 
 
 def sheet_needs(lab: str, engine: str, why: str) -> str:
@@ -12,3 +12,11 @@ def sheet_needs(lab: str, engine: str, why: str) -> str:
 
 def sheet_has_no_name(lab: str, key: str, names: list[str]) -> str:
     return f"lab {lab} has no name {key!r}: it has {', '.join(names) or 'none'}"
+
+
+def no_such_sheet(lab_id: str, known: list[str]) -> str:
+    return f"there is no lab {lab_id!r}: the labs are {', '.join(known)}."
+
+
+def no_practice(notebook: str) -> str:
+    return f"notebook {notebook} has no practice tasks: start(\"{notebook}\", lab) is for the notebooks that do."

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 
+from .. import errors
 from ..errors import ReglabError
 
 SHEETS = {
@@ -40,16 +41,25 @@ SHEETS = {
 }
 
 
+# a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
+PRACTICE: dict[str, str] = {}
+
+
 def sheet_class(lab_id: str):
-    """The sheet class of ``lab_id`` (``lab-01`` or ``01``)."""
+    """The sheet class of ``lab_id`` (``lab-01``; ``01`` when no notebook 01 has practice)."""
     key = lab_id if lab_id.startswith("lab-") else f"lab-{lab_id}"
     if key not in SHEETS:
-        raise ReglabError(f"there is no lab {lab_id!r}: the labs are {', '.join(SHEETS)}.")
+        raise ReglabError(errors.no_such_sheet(lab_id, list(SHEETS)))
     module, _, name = SHEETS[key].partition(":")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def start(lab_id: str, engine=None, echo: bool = True, settings=None):
-    """Set up the lab ``lab_id`` (clearing an earlier run of it) and return its sheet
-    (``sheet = start("lab-07")``)."""
-    return sheet_class(lab_id)(engine=engine, echo=echo, settings=settings)
+def start(unit: str, lab=None, engine=None, echo: bool = True, settings=None):
+    """A lab sheet, set up anew (``sheet = start("lab-07")``), or — given a notebook's lab — that
+    notebook's "Your turn" tasks (``practice = start("01", lab)``)."""
+    if lab is not None:
+        if lab.name not in PRACTICE:
+            raise ReglabError(errors.no_practice(lab.name))
+        module, _, name = PRACTICE[lab.name].partition(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(lab, echo=echo)
+    return sheet_class(unit)(engine=engine, echo=echo, settings=settings)
