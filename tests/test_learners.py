@@ -70,7 +70,8 @@ def own_docker_engine(work: Path):
 SETUPS = {
     # learners sharing one Docker daemon: their names, labels, volumes, networks and ports never
     # meet. (Notebook 03; 01, 02 and 04 remove images and count layers, and a daemon's images
-    # are one namespace for all its users: there, give each learner a daemon of their own.)
+    # are one namespace for all its users: there Lab() stops in its first cell, tested below, and
+    # each learner needs a daemon of their own.)
     "docker-one-engine-2": ("docker", 2, ["03"], False),
     # each learner with a Docker daemon of their own on one machine (rootless Docker per account)
     "docker-own-engines-2": ("docker", 2, ["01", "02"], True),
@@ -96,7 +97,7 @@ def test_learners_run_the_same_notebooks_at_once_and_leave_nothing(setup, reques
         engines, envs = {}, {}
         for i, learner in enumerate(learners):
             envs[learner], engines[learner] = env, eng
-            if own_engines and i > 0:  # the first learner keeps the machine's daemon
+            if own_engines:  # the bystander keeps the machine's daemon
                 host, engines[learner] = stack.enter_context(own_docker_engine(tmp_path / learner))
                 envs[learner] = dict(env, DOCKER_HOST=host)
         for learner in learners:  # a killed earlier run's leftovers are not this run's
@@ -143,3 +144,48 @@ def test_a_kept_port_is_passed_over_by_every_other_lab_until_released(tmp_path):
     ports.release("reglab-ada-02")
     assert ports.hold(5123, "127.0.0.1", "reglab-bob-02", locks)
     ports.release("reglab-bob-02")
+
+
+@pytest.mark.docker
+def test_a_notebook_removing_shared_images_stops_in_its_first_cell_beside_another_learner(engine):
+    """Two learners on one Docker daemon: notebook 03 runs beside another learner's lab, but notebooks
+    01, 02 and 04 (which remove and count images every user of the daemon shares) stop in their
+    first cell with one sentence, before creating anything; alone again, they start."""
+    from reglab.errors import SharedEngine
+
+    ada = Lab("03", engine=engine, echo=False, learner="tl-ada", ensure_images=False)
+    try:
+        ada.run_registry(volume="registry-data")
+        assert Lab("03", engine=engine, echo=False, learner="tl-bob", ensure_images=False).cleanup() == []
+        for number in ("01", "02", "04"):
+            with pytest.raises(SharedEngine) as stopped:
+                Lab(number, engine=engine, echo=False, learner="tl-bob", ensure_images=False)
+            text = str(stopped.value)
+            assert "tl-ada" in text and "REGLAB_ENGINE=local" in text and "\n" not in text
+            assert engine.objects.of(Scope(number, "tl-bob")) == []
+    finally:
+        ada.cleanup()
+    Lab("01", engine=engine, echo=False, learner="tl-bob", ensure_images=False).cleanup()
+
+
+@pytest.mark.docker
+def test_reset_starts_one_lab_over_from_the_notebook_and_the_command_line(engine, tmp_path):
+    """lab.reset() and `python -m reglab reset` remove one lab's things and nothing of another's."""
+    keep = Lab("03", engine=engine, echo=False, learner="tl-reset", ensure_images=False)
+    lab = Lab("02", engine=engine, echo=False, learner="tl-reset", ensure_images=False)
+    try:
+        kept = keep.run_registry(volume="registry-data")
+        lab.run_registry(volume="registry-data")
+        assert {m.kind for m in lab.reset()} == {"container", "volume"}
+        assert engine.objects.of(Scope("02", "tl-reset")) == []
+        lab.run_registry()  # the same lab object starts again
+        assert engine.objects.of(Scope("02", "tl-reset")) != []
+        env = dict(os.environ, REGLAB_LEARNER="tl-reset", REGLAB_ENGINE="docker")
+        done = subprocess.run([sys.executable, "-m", "reglab", "reset", "02"], env=env, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0 and "lab 02 of learner tl-reset is reset" in done.stdout, done.stderr
+        assert engine.objects.of(Scope("02", "tl-reset")) == []
+        assert engine.containers.state(kept.name) == "running"  # the other lab is untouched
+    finally:
+        keep.cleanup()
+        lab.cleanup()

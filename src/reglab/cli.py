@@ -11,6 +11,7 @@ from . import images as course_images
 from . import ports
 from .config import Settings
 from .engines import choose_engine, get_engine
+from . import errors
 from .errors import ReglabError
 from .naming import ANY, Scope
 from .sandbox import Sandbox
@@ -123,6 +124,18 @@ def clean(settings: Settings, include_standins: bool = False, all_learners: bool
     return 0
 
 
+def reset(settings: Settings, unit: str) -> int:
+    """``python -m reglab reset 01|lab-07``: remove what that one notebook or sheet made, for this
+    learner, so its first cell starts it over; nothing of any other lab is touched."""
+    engine = get_engine(settings=settings)
+    scope = Scope(unit, settings.learner)
+    removed = Sandbox(scope, engine).clear()
+    for made in removed:
+        print(f"removed {made}")
+    print(errors.reset_done(scope.describe(), bool(removed)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     settings = Settings.from_env()  # read once, here
@@ -136,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("docker", help="docker CLI commands run by the daemonless engine (python -m reglab docker ps)")
     sub.add_parser("images", help="make sure registry:2 and hello-world exist: present, else pulled from Docker Hub, "
                                  "else built as stand-ins (REGLAB_OFFLINE=1: stand-ins only)")
+    rs = sub.add_parser("reset", help="start one notebook or lab sheet over: remove what it made (this learner's)")
+    rs.add_argument("unit", help="a notebook's id (01) or a lab sheet's (lab-07)")
     cl = sub.add_parser("clean", help="remove what reglab created for this learner (REGLAB_LEARNER)")
     cl.add_argument("--standins", action="store_true", help="also remove the offline stand-in images")
     cl.add_argument("--all-learners", action="store_true", help="every learner's labs (an instructor's reset)")
@@ -145,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             return doctor(settings)
         if args.command == "images":
             return images_command(settings)
+        if args.command == "reset":
+            return reset(settings, args.unit)
         return clean(settings, args.standins, args.all_learners)
     except ReglabError as exc:
         print(f"reglab: {exc}", file=sys.stderr)

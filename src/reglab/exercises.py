@@ -254,6 +254,16 @@ class Sheet:
 
     # ------------------------------------------------------------------ the end
 
+    def reset(self) -> None:
+        """Start this sheet over: its cleanup, then its set-up again (your names stay the same);
+        other sheets and notebooks are not touched (``python -m reglab reset lab-07`` cleans from a
+        terminal)."""
+        self.cleanup()
+        self._next_port = self.port_base
+        self._use_daemonless_docker()
+        self.setup()
+        self._introduce()
+
     def cleanup(self) -> None:
         """Remove everything this lab and you created for it (also at the next start of the lab),
         then look again: say what is left, if anything."""

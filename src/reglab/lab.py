@@ -32,7 +32,9 @@ from . import images as course_images
 from . import journal
 from .checks import Check
 from .config import Settings
-from .engines import Engine, Run, Transfer, get_engine
+from . import errors
+from .engines import Cannot, Engine, Run, Transfer, get_engine
+from .errors import SharedEngine
 from .naming import ANY, Scope
 from .narrator import Narrator
 from .registries import Registries
@@ -45,6 +47,10 @@ from .steps.mirror import MirrorSteps
 from .steps.secure import SecureSteps
 
 __all__ = ["Lab", "Registry"]
+
+# notebooks whose steps remove or count the course's own images (hello-world): on an engine whose
+# images every learner shares, two learners cannot run them at once (one removes what the other uses)
+SHARED_IMAGES = frozenset({"01", "02", "04"})
 
 
 class Lab:
@@ -71,6 +77,7 @@ class Lab:
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
+        self._check_alone_with_shared_images()
         adopted = self.sandbox.check_strangers(adopt)  # objects with this lab's names it did not create
         if adopted:
             self.narrator.note(f"took over and removed, as you asked (adopt=True): {', '.join(adopted)}")
@@ -89,6 +96,16 @@ class Lab:
         self.narrator.say(f"lab {self.name} ready: what it creates is named {self.scope.prefix}-… "
                           f"and labelled reglab.lab={self.name}"
                           + (f",reglab.learner={self.learner}" if self.learner else ""))
+
+    def _check_alone_with_shared_images(self) -> None:
+        """Stop in the first cell, not half-way: another learner's lab on an engine whose images
+        everyone shares means this notebook's image steps would remove what they use."""
+        if self.name not in SHARED_IMAGES or Cannot.KEEP_IMAGES_APART not in self.engine.cannot:
+            return
+        others = sorted({o.learner or "(no learner name)" for o in self.engine.objects.of(Scope(None, ANY))
+                         if o.learner != self.learner and not o.lab.startswith("t-")})
+        if others:
+            raise SharedEngine(errors.engine_shared(self.name, others[0], self.engine.label))
 
     # ------------------------------------------------------------------ the sandbox
 
@@ -131,6 +148,14 @@ class Lab:
         the twins that do the same by hand; return what went."""
         removed = self.sandbox.clear()
         self.narrator.cleanup(self.name, removed)
+        return removed
+
+    def reset(self) -> list[Made]:
+        """Start this notebook over: remove everything it made (as :meth:`cleanup`), keep this
+        ``lab`` usable; other notebooks and sheets are not touched (``python -m reglab reset 01``
+        does the same from a terminal)."""
+        removed = self.cleanup()
+        self.narrator.say(f"lab {self.name} reset: run the notebook again from its first step")
         return removed
 
     def check(self, check: Callable[..., Check], *what, **options) -> Check:

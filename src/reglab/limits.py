@@ -19,3 +19,4 @@ class Cannot(enum.Enum):
     DAEMON_JSON = "daemon.json"  # no daemon.json: the engine keeps the same lists for the lab only
     PULL_FROM_HUB = "pull from Docker Hub"  # never fetches the course images from Docker Hub
     DOCKER_CLI = "docker CLI"  # no docker command drives it: a lab sheet provides reglab's own
+    KEEP_IMAGES_APART = "keep learners' images apart"  # one image store for every user of the engine

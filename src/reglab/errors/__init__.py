@@ -62,6 +62,10 @@ class EngineError(ReglabError):
     """Any other failure reported by the engine, restated in one sentence."""
 
 
+class SharedEngine(ReglabError):
+    """Another learner uses an engine whose images every learner shares."""
+
+
 class ProgramMissing(EngineError):
     """A container was asked to run a program its image does not have."""
 

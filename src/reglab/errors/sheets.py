@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["no_practice", "no_such_sheet", "sheet_has_no_name", "sheet_needs"]
+__all__ = ["reset_done", "no_practice", "no_such_sheet", "sheet_has_no_name", "sheet_needs"]
 
 
 def sheet_needs(lab: str, engine: str, why: str) -> str:
@@ -20,3 +20,8 @@ def no_such_sheet(lab_id: str, known: list[str]) -> str:
 
 def no_practice(notebook: str) -> str:
     return f"notebook {notebook} has no practice tasks: start(\"{notebook}\", lab) is for the notebooks that do."
+
+
+def reset_done(what: str, anything: bool) -> str:
+    return (f"{what} is reset: run it again from its first cell" if anything
+            else f"{what} had nothing to reset: run it from its first cell")

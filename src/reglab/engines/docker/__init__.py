@@ -7,7 +7,7 @@ import docker.errors
 import requests
 
 from ...config import Settings
-from ..base import Engine
+from ..base import Cannot, Engine
 from .containers import DockerContainers
 from .daemon import DockerDaemon, DockerTrust
 from .images import DockerImages
@@ -22,6 +22,7 @@ class DockerEngine(Engine):
 
     kind = "docker"
     label = "Docker"
+    cannot = frozenset({Cannot.KEEP_IMAGES_APART})  # a daemon's images are one namespace for all its users
 
     def __init__(self, settings: Settings | None = None, client: docker.DockerClient | None = None,
                  timeout: int = 120):
