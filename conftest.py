@@ -8,13 +8,18 @@ nbval stops each notebook's kernel with SIGKILL (``shutdown_kernel(now=True)``);
 a kernel by asking it to shut down, so the kernel exits normally and a lab's exit handler cleans
 up what it created. Notebook 03 relies on that: it keeps its lab to the end because its explorer
 reads the registry's files while the learner clicks. Here nbval stops kernels as JupyterLab does,
-so every notebook run under nbval also proves that a stopped kernel leaves nothing behind.
+and at the end of each session ``pytest_sessionfinish`` checks that the labs of every notebook
+and sheet it ran left nothing behind: every nbval session proves that a stopped kernel cleans up.
 """
 
 import os
+import re
+import sys
 import tempfile
+from pathlib import Path
 
 import nbval.kernel
+import nbval.plugin
 import pytest
 
 # Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
@@ -94,6 +99,43 @@ def _keep_notebooks_in_order(items) -> None:
         items[i] = cell
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Every notebook and sheet nbval ran in this session had its kernel stopped as JupyterLab stops
+    one (below): its exit handler cleaned up. Prove it: nothing of those labs is left — no container,
+    volume or network labelled with their ids, no registry process of theirs."""
+    if NESTED or exitstatus != 0:
+        return
+    from nbval.plugin import IPyNbFile
+
+    labs = set()
+    for item in session.items:
+        parent = getattr(item, "parent", None)
+        if isinstance(parent, IPyNbFile):
+            match = re.search(r'(?:Lab|start)\(\\?"([a-z0-9-]+)\\?"', Path(parent.path).read_text())
+            if match:
+                labs.add(match.group(1))
+    if not labs:
+        return
+    left = _left_by(labs)
+    if left:
+        session.exitstatus = 1
+        print(f"\nnot left clean after the kernels stopped: {', '.join(left)}")
+
+
+def _left_by(labs: set[str]) -> list[str]:
+    from reglab.config import Settings
+    from reglab.engines import get_engine
+    from reglab.errors import ReglabError
+    from reglab.naming import Scope
+
+    settings = Settings.from_env()
+    try:
+        engine = get_engine(settings=settings)
+    except ReglabError:
+        return []
+    return [f"{o.kind} {o.name}" for lab in sorted(labs) for o in engine.objects.of(Scope(lab))]
+
+
 def naming_label() -> str:
     from reglab.naming import LAB_LABEL
 
@@ -107,3 +149,16 @@ def _stop_as_jupyterlab_does(self):
 
 
 nbval.kernel.RunningKernel.stop = _stop_as_jupyterlab_does
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests"))
+from port_numbers import number_ports  # noqa: E402
+
+_sanitize = nbval.plugin.IPyNbCell.sanitize
+
+
+def _sanitize_keeping_which_port(self, s):
+    """tests/sanitize.cfg's rules, then each distinct 127.0.0.1 port numbered in order (port_numbers.py)."""
+    return number_ports(_sanitize(self, s))
+
+
+nbval.plugin.IPyNbCell.sanitize = _sanitize_keeping_which_port

@@ -30,6 +30,8 @@ from nbval.plugin import (
     transform_streams_for_comparison,
 )
 
+from port_numbers import number_ports  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SANITIZE = ROOT / "tests" / "sanitize.cfg"
 # what nbval leaves out of the comparison (IPyNbFile.skip_compare, without --nbdime)
@@ -91,7 +93,7 @@ def _sanitize(value, pairs):
         return value
     for regex, replace in pairs:
         value = re.sub(regex, replace, value)
-    return value
+    return number_ports(value)
 
 
 def _flatten(outputs, pairs) -> dict[str, list]:

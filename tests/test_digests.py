@@ -66,9 +66,11 @@ def _rules() -> list[tuple[re.Pattern, str]]:
 
 
 def _sanitized(text: str) -> str:
+    from port_numbers import number_ports
+
     for regex, replacement in _rules():
         text = regex.sub(replacement, text)
-    return text
+    return number_ports(text)
 
 
 def test_the_sanitizer_hides_only_what_varies():
@@ -93,7 +95,11 @@ def test_the_sanitizer_hides_only_what_varies():
     assert _sanitized(digest) == digest  # digests are compared in full: they are the same everywhere
     assert _sanitized("ab" * 32 + "\r\n") == "CONTAINERID\r\n"  # what docker run -d prints, random
     twin = "$ docker container run -d -p 127.0.0.1:5000:5000 --name reglab-01-registry registry:2\n"
-    assert _sanitized(twin) == twin.replace(":5000:", ":PORT:", 1)
+    assert _sanitized(twin) == twin.replace(":5000:", ":PORT1:", 1)
+    two = "hub 127.0.0.1:5000, cache 127.0.0.1:5001, hub again 127.0.0.1:5000\n"
+    assert _sanitized(two) == "hub 127.0.0.1:PORT1, cache 127.0.0.1:PORT2, hub again 127.0.0.1:PORT1\n"
+    assert _sanitized(two.replace("5000", "5003")) == _sanitized(two)  # other ports, same roles: equal
+    assert _sanitized(two.replace("5001", "5000", 1)) != _sanitized(two)  # the cache named as the hub: not
 
 
 def test_notebook_04s_synthetic_images_have_the_digests_docker_printed(tmp_path):
