@@ -21,6 +21,15 @@ class ReglabError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
+def fragment(words):
+    """Mark a function whose words are not a whole sentence of reglab's: a part that another
+    sentence or a note completes, a check's detail, or another program's own words (Docker's,
+    the docker CLI's) copied as that program says them. tests/test_errors.py asks every other
+    function here for one sentence ending in a full stop."""
+    words.fragment = True
+    return words
+
+
 class DockerUnavailable(ReglabError):
     """No Docker daemon answers."""
 
@@ -238,6 +247,14 @@ def missing_image(reference: str) -> ImageMissing:
 
 class UsageError(ReglabError):
     """A step, a check or the daemonless ``docker`` command was asked something it cannot do."""
+
+
+class StorageError(ReglabError):
+    """The storage tree cannot be read."""
+
+
+class BlobCorrupt(ReglabError):
+    """A blob's bytes no longer hash to the digest that names it."""
 
 
 from .cli import *  # noqa: E402,F401,F403  (the daemonless docker command's sentences)
