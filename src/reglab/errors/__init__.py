@@ -268,3 +268,5 @@ from .registry import *  # noqa: E402,F401,F403  (the registry client beyond its
 from .mirror import *  # noqa: E402,F401,F403  (the pull-through cache)
 from .names import *  # noqa: E402,F401,F403  (image references, digests, lab and learner names)
 from .secure import *  # noqa: E402,F401,F403  (TLS, certificates, users, logins)
+from .daemon import *  # noqa: E402,F401,F403  (daemon.json and its reload)
+from .machine import *  # noqa: E402,F401,F403  (this machine's ports and shell)
