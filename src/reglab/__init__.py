@@ -1,5 +1,6 @@
 """Registry Lab: learn to run your own Docker registry, one live step at a time."""
 
+from . import errors
 from .errors import ReglabError
 
 __all__ = ["Lab", "Registry", "ReglabError", "__version__"]
@@ -17,4 +18,4 @@ def __getattr__(name: str):
         from .registry import Registry
 
         return Registry
-    raise AttributeError(f"module 'reglab' has no attribute {name!r}")
+    raise AttributeError(errors.no_attribute(name))

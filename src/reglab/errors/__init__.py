@@ -270,3 +270,4 @@ from .names import *  # noqa: E402,F401,F403  (image references, digests, lab an
 from .secure import *  # noqa: E402,F401,F403  (TLS, certificates, users, logins)
 from .daemon import *  # noqa: E402,F401,F403  (daemon.json and its reload)
 from .machine import *  # noqa: E402,F401,F403  (this machine's ports and shell)
+from .internal import *  # noqa: E402,F401,F403  (words no learner should meet)

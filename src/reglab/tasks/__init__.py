@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import ReglabError
+from .. import errors
 
 SHEETS = {
     "lab-01": "run_push_pull:RunPushPull",
@@ -44,7 +44,7 @@ def sheet_class(lab_id: str):
     """The sheet class of ``lab_id`` (``lab-01`` or ``01``)."""
     key = lab_id if lab_id.startswith("lab-") else f"lab-{lab_id}"
     if key not in SHEETS:
-        raise ReglabError(f"there is no lab {lab_id!r}: the labs are {', '.join(SHEETS)}.")
+        raise errors.no_such_lab(lab_id, list(SHEETS))
     module, _, name = SHEETS[key].partition(":")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
