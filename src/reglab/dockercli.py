@@ -125,7 +125,7 @@ class DockerCLI:
         elif group in ("info", "version", "login"):
             command = group
         else:
-            raise errors.unknown_command(' '.join(argv[:2]))
+            raise errors.unknown_command(argv)
         command = {"ps": "ls", "list": "ls", "remove": "rm"}.get(command, command)
         handler = getattr(self, f"{group}_{command}", None) if group not in ("info", "version", "login") else \
             getattr(self, group)
@@ -278,7 +278,7 @@ class DockerCLI:
     def container_inspect(self, args: list[str]) -> int:
         flags, names = _split_flags(args, {"-f", "--format", "--type"})
         if not names:
-            raise errors.needs_container_name("inspect")
+            raise errors.needs_container_name(command="inspect")
         docs = []
         for name in names:
             info = self._info(name)
@@ -322,7 +322,7 @@ class DockerCLI:
     def image_push(self, args: list[str]) -> int:
         flags, rest = _split_flags(args)
         if len(rest) != 1:
-            raise errors.image_needs_one("push")
+            raise errors.image_needs_one(command="push")
         ref = parse(rest[0])
         quiet = bool({"-q", "--quiet"} & set(flags))
         if not quiet:
@@ -352,7 +352,7 @@ class DockerCLI:
     def image_pull(self, args: list[str]) -> int:
         flags, rest = _split_flags(args)
         if len(rest) != 1:
-            raise errors.image_needs_one("pull")
+            raise errors.image_needs_one(command="pull")
         ref = parse(rest[0])
         quiet = bool({"-q", "--quiet"} & set(flags))
         existed = self.engine.images.info(ref.tagged) is not None

@@ -64,9 +64,9 @@ def running_in_container_needs_docker(program: str) -> UsageError:
     return _needs_docker(f"running {program} in a container")
 
 
-def unknown_command(words: str) -> UsageError:
-    """``words``: the first two words after ``docker``."""
-    return UsageError(f"docker {words} is not a command the daemonless engine knows: "
+def unknown_command(argv: list[str]) -> UsageError:
+    """``argv``: the words after ``docker`` (the first two name the command)."""
+    return UsageError(f"docker {' '.join(argv[:2])} is not a command the daemonless engine knows: "
                       "it knows container, image and volume commands (docker help).")
 
 

@@ -179,8 +179,9 @@ def ran_to_completion(name: str) -> EngineError:
     return EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
 
 
-def command_too_long(command: str, name: str) -> EngineError:
-    return EngineError(f"{command} in {name} ran longer than 10 minutes and was stopped.")
+def command_too_long(argv: list[str], name: str) -> EngineError:
+    """``argv``: the command run in the container ``name`` (its first word names it)."""
+    return EngineError(f"{' '.join(argv[:1])} in {name} ran longer than 10 minutes and was stopped.")
 
 
 # ----------------------------------------------------------------------------- volumes, networks, strangers

@@ -114,7 +114,7 @@ class LocalContainers:
             done = subprocess.run([str(self.engine.binary), *args], capture_output=True, timeout=600,
                                   cwd=container.data, env=env)
         except subprocess.TimeoutExpired:
-            raise errors.command_too_long(' '.join(args[:1]), container.name) from None
+            raise errors.command_too_long(args, container.name) from None
         output = (done.stdout + done.stderr).decode(errors="replace")
         return Exec(done.returncode, output.replace(str(container.config), REGISTRY_CONFIG).replace(
             container.data, REGISTRY_DATA))
