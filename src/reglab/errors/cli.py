@@ -16,11 +16,15 @@ def run_needs_image() -> str:
     return '"docker container run" requires at least 1 argument: the image.'
 
 
+@fragment
 def unknown_flag(command: str, flag: str) -> str:
+    """The docker CLI's own words (``unknown flag: --x``), naming the command."""
     return f"unknown flag for {command} here: {flag}"
 
 
+@fragment
 def flag_needs_argument(flag: str) -> str:
+    """The docker CLI's own words."""
     return f"flag needs an argument: {flag}"
 
 

@@ -68,7 +68,9 @@ def no_such_daemon_setting(engine: str, key: str) -> str:
     return f"{engine} has no {key}: use the Docker engine for this step."
 
 
+@fragment
 def registry_binary_hint(configured: str | None) -> str:
+    """What to do, completing :func:`no_engine` and :func:`registry_binary_missing`."""
     if configured:
         return f"REGLAB_REGISTRY_BIN={configured} is not an executable file: point it at the registry binary"
     return "install Debian's registry binary (sudo apt-get install docker-registry) or set REGLAB_REGISTRY_BIN"
@@ -101,7 +103,9 @@ def no_free_port_from(port: int) -> str:
     return f"no free port from {port} on: free one, or pass another port."
 
 
+@fragment
 def registry_v3_hint(build: str) -> str:
+    """What to do, completing :func:`no_engine` and :func:`registry_binary_missing`."""
     return f"the registry v3 binary is not built: {build}"
 
 

@@ -12,7 +12,9 @@ def sheet_needs(lab: str, engine: str, why: str) -> str:
             "(labs/README.md says which run without Docker).")
 
 
+@fragment
 def sheet_has_no_name(lab: str, key: str, names: list[str]) -> str:
+    """For the AttributeError of ``sheet.<key>``; it has no full stop."""
     return f"lab {lab} has no name {key!r}: it has {', '.join(names) or 'none'}"
 
 

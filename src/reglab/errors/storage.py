@@ -8,7 +8,9 @@ from . import BadReference, BlobCorrupt, ReglabError, StorageError, fragment
 __all__ = ["gc_failed"]
 
 
+@fragment
 def gc_failed(code: int, last: str) -> ReglabError:
+    """Raised whole, but it ends with garbage-collect's own last line, not a full stop."""
     return ReglabError(f"garbage-collect failed (exit {code}): {last}")
 
 
