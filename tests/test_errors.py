@@ -16,6 +16,7 @@ import ast
 import builtins
 import importlib
 import inspect
+import os
 import pkgutil
 import socket
 import types
@@ -362,8 +363,8 @@ def test_the_daemonless_engine_says_the_shared_sentence(case):
 
 def test_a_name_held_by_an_object_reglab_did_not_create_is_a_docker_error(engine):
     """Docker only, and why: under Docker a typed ``docker volume create`` makes a volume reglab did not
-    label, and the lab stops at once; the daemonless engine's ``docker`` files every object it makes
-    under the lab its name starts with, so the lab owns it and there is no stranger to name."""
+    label, and the lab stops at once; the daemonless engine's ``docker`` (a sheet's passes its lab)
+    files every object it makes under that lab, so the lab owns it and there is no stranger to name."""
     from reglab.dockercli import DockerCLI
     from reglab.engines.local import LocalEngine
 
@@ -380,7 +381,8 @@ def test_a_name_held_by_an_object_reglab_did_not_create_is_a_docker_error(engine
     local = LocalEngine()
     with labs(local, "t-parity-") as make:
         lab = make("names")
-        assert DockerCLI(local, out=open("/dev/null", "w")).main(["volume", "create", name]) == 0
+        with open(os.devnull, "w") as quiet:
+            assert DockerCLI(local, out=quiet, lab=lab.scope.lab).main(["volume", "create", name]) == 0
         assert local.objects.volume_exists(name)
         assert local.objects.strangers(Scope("t-parity-names")) == []
         assert [o.name for o in local.objects.of(lab.scope)] == [name]

@@ -12,7 +12,7 @@ from ... import errors, naming
 from ...errors import NameConflict
 from ...naming import Scope
 from ...storage import Tree
-from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
+from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run, last_words_of
 from .words import _message, _timestamp
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
@@ -83,9 +83,7 @@ class DockerContainers:
             return errors.container_gone()
         if container.status == "running":
             return None
-        logs = container.logs(tail=5).decode(errors="replace").strip().splitlines()
-        last = logs[-1] if logs else "no log output"
-        return errors.registry_stopped(container.status, last)
+        return errors.registry_stopped(container.status, last_words_of(container.logs().decode(errors="replace")))
 
     def storage(self, name: str) -> Tree:
         """A bind-mounted data folder is read where it lies; a volume (or the container's own
