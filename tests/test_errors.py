@@ -217,6 +217,30 @@ def test_every_sentence_is_one_line_ending_in_a_full_stop(qualname, fn):
             assert text.endswith((".", "?")), f"{qualname}{call} does not end in a full stop: {text!r}"
 
 
+def test_a_sentence_given_as_a_string_is_raised_with_an_exception():
+    """A function that returns its sentence as a ``str`` (and is no fragment) is the words of an
+    exception: everywhere outside reglab.errors it is called as the argument of one
+    (``raise NameConflict(errors.not_ours(...))``), never shown some other way."""
+    words = sorted({q.rsplit(".", 1)[1] for q, fn in FUNCTIONS if not getattr(fn, "fragment", False)
+                    and isinstance(fn(**_calls(fn)[0]), str)})
+    assert "not_ours" in words and "one_data_folder" in words
+    files = sorted(SRC.rglob("*.py"))
+    names = _exception_names([p.read_text() for p in files])
+    elsewhere, used = [], set()
+    for path in (p for p in files if ERRORS not in p.parents):
+        tree = ast.parse(path.read_text())
+        names_here = names | _aliases(tree, names)
+        wrapped = {id(arg) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and ast.unparse(node.func).rsplit(".", 1)[-1] in names_here for arg in node.args}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] in words:
+                used.add(ast.unparse(node.func).rsplit(".", 1)[-1])
+                if id(node) not in wrapped:
+                    elsewhere.append(f"{path.relative_to(SRC)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert elsewhere == [], "\n".join(elsewhere)
+    assert used == set(words), f"never raised: {sorted(set(words) - used)}"
+
+
 # ----------------------------------------------------------------------------- the same words under both engines
 
 

@@ -44,6 +44,8 @@ def cannot_pull_from_hub(engine: str) -> str:
     return f"{engine} does not pull from Docker Hub"
 
 
+@fragment
 def cannot_docker_cli(script: str) -> str:
+    """A note (printed after ``(reglab)`` when a sheet sets up without Docker)."""
     return (f"no Docker here: `docker` in this notebook is reglab's daemonless docker ({script}); "
             "in a terminal type `python -m reglab docker …`.")
