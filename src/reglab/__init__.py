@@ -14,6 +14,7 @@ The public API — what notebooks and lab sheets import, and all they import (a 
 =================  =========================================================================
 """
 
+from . import errors
 from .errors import ReglabError
 
 __all__ = ["Lab", "Registry", "ReglabError", "Settings", "__version__", "checks", "images", "plots", "start"]
@@ -32,7 +33,7 @@ _LAZY = {  # imported on first use: `python -m reglab docker …` (one process p
 
 def __getattr__(name: str):
     if name not in _LAZY:
-        raise AttributeError(f"module 'reglab' has no attribute {name!r}")
+        raise AttributeError(errors.no_attribute(name))
     import importlib
 
     module, attribute = _LAZY[name]

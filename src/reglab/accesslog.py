@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import RegistryUnavailable
+from . import errors
 from .media import short_digest
 from .registry_api import RegistryClient
 from .units import human
@@ -214,8 +214,7 @@ class AccessLog:
             if at >= 0:
                 return len(parse(text[:text.rfind("\n", 0, at) + 1]))  # the lines before the mark's
             if time.monotonic() > deadline:
-                raise RegistryUnavailable(f"the log of {self.client.host} did not show a request within "
-                                          f"{MARK_WAIT:g} s: is the registry logging to its standard output?")
+                raise errors.log_silent(self.client.host, MARK_WAIT)
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
@@ -236,6 +235,5 @@ class AccessLog:
             if all(have[key] >= n for key, n in wanted.items()):
                 return
             if time.monotonic() > deadline:
-                raise RegistryUnavailable(f"the proxy at {self.client.host} did not finish storing its copy of "
-                                          f"{len(wanted)} blob(s) within {MARK_WAIT:g} s: look at its log.")
+                raise errors.proxy_still_storing(self.client.host, len(wanted), MARK_WAIT)
             time.sleep(0.02)

@@ -40,7 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EngineError, ReglabError
+from . import errors
+from .errors import ReglabError
 
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
 DEFAULT_PIDFILE = "/tmp/reglab-dockerd.pid"
@@ -178,16 +179,15 @@ class DaemonConfig:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise EngineError(f"cannot read {self.path} ({exc.strerror}): check its permissions.") from None
+            raise errors.daemon_json_unreadable(self.path, exc.strerror) from None
         if not text.strip():
             return {}
         try:
             data = json.loads(text)
         except ValueError:
-            raise EngineError(f"{self.path} is not valid JSON: fix it by hand first (dockerd would not reload it "
-                              "either).") from None
+            raise errors.daemon_json_invalid(self.path) from None
         if not isinstance(data, dict):
-            raise EngineError(f"{self.path} does not hold a JSON object: fix it by hand first.")
+            raise errors.daemon_json_not_object(self.path)
         return data
 
     def _write(self, data: bytes) -> None:
@@ -203,7 +203,7 @@ class DaemonConfig:
         """SIGHUP the daemon, then wait until ``docker info`` shows every key of ``expect``."""
         pid = self.pid()
         if pid is None:
-            raise EngineError("the dockerd reglab started is gone: start it again (`make lab`) and re-run this step.")
+            raise errors.dockerd_gone()
         os.kill(pid, signal.SIGHUP)
         if self.info is None:
             return
@@ -213,8 +213,7 @@ class DaemonConfig:
             if all(RELOADABLE[key][1](info, list(value)) for key, value in expect.items()):
                 return
             if time.monotonic() > deadline:
-                raise EngineError(f"the daemon did not take the change to {', '.join(expect)} within "
-                                  f"{RELOAD_WAIT:g} s: look at its log, then restart it.")
+                raise errors.daemon_reload_timeout(list(expect), RELOAD_WAIT)
             time.sleep(0.05)
 
     # ------------------------------------------------------------------ change, restore
@@ -229,7 +228,7 @@ class DaemonConfig:
         """
         for key in settings:
             if key not in RELOADABLE:
-                raise EngineError(f"{key} is not reloaded by SIGHUP: reglab changes only {', '.join(RELOADABLE)}.")
+                raise errors.not_reloadable(key, list(RELOADABLE))
         why = self.why_not()
         try:
             before = self.read()

@@ -42,11 +42,6 @@ Usage = UsageError  # a command or flag the daemonless ``docker`` does not know
 _split_flags = split_flags
 
 
-def _only_docker(what: str) -> Usage:
-    return Usage(f"{what} needs Docker: the daemonless engine runs only registries and the course's images "
-                 "(the labs tell you what they need).")
-
-
 # ----------------------------------------------------------------------------- scopes
 
 
@@ -87,7 +82,7 @@ def parse_run(args: list[str]) -> RunOptions:
     if not rest:
         raise Usage(errors.run_needs_image())
     if "--network" in flags or "--mount" in flags:
-        raise _only_docker("--network and --mount")
+        raise errors.network_and_mount_need_docker()
     extras = any(k in flags for k in ("-p", "--publish", "-v", "--volume", "-e", "--env"))
     return RunOptions((flags.get("--name") or [None])[-1], "--rm" in flags, rest[0], rest[1:], extras)
 
@@ -130,13 +125,12 @@ class DockerCLI:
         elif group in ("info", "version", "login"):
             command = group
         else:
-            raise Usage(f"docker {' '.join(argv[:2])} is not a command the daemonless engine knows: "
-                        "it knows container, image and volume commands (docker help).")
+            raise errors.unknown_command(argv)
         command = {"ps": "ls", "list": "ls", "remove": "rm"}.get(command, command)
         handler = getattr(self, f"{group}_{command}", None) if group not in ("info", "version", "login") else \
             getattr(self, group)
         if handler is None:
-            raise Usage(f"docker {group} {command} is not a command the daemonless engine knows (docker help).")
+            raise errors.unknown_subcommand(group, command)
         return handler(rest) or 0
 
     # -- containers
@@ -147,7 +141,7 @@ class DockerCLI:
         if parse(rest[0]).tagged != parse(self.settings.registry_image).tagged:
             opts = parse_run(args)
             if opts.extras or opts.command:
-                raise _only_docker(f"running {opts.image} with ports, volumes or a command")
+                raise errors.running_with_extras_needs_docker(opts.image)
             scope = scope_for(opts.name, self.settings, self.lab)
             name = opts.name or scope.object_name(f"run-{os.urandom(3).hex()}")
             result = self.engine.containers.run(scope, name, opts.image)
@@ -156,26 +150,24 @@ class DockerCLI:
                 self.engine.containers.remove(name)
             return result.exit_code
         if "--network" in flags or "--mount" in flags:
-            raise _only_docker("--network and --mount")
+            raise errors.network_and_mount_need_docker()
         if not flags.get("--name"):
             flags["--name"] = [scope_for(None, self.settings, self.lab).object_name(f"run-{os.urandom(3).hex()}")]
             args = ["--name", flags["--name"][0], *args]
         run = RegistryRun.parse(args, environ=self.environ)
         for folder, inside in run.files:
-            raise Usage(f"the daemonless registry keeps its data in {REGISTRY_DATA} only, not {inside}.")
+            raise errors.registry_data_only_in(REGISTRY_DATA, inside)
         scope = scope_for(run.name, self.settings, self.lab)
         if run.bind:
             os.makedirs(run.bind, exist_ok=True)
         if run.volume and not self.engine.objects.volume_exists(run.volume):
             self.engine.objects.create_volume(scope, run.volume)
         if self.engine.containers.inspect(run.name) is not None:
-            raise Usage(f'Conflict. The container name "{run.name}" is already in use: remove it first '
-                        f"(docker container rm -f {run.name}) or choose another name.")
+            raise errors.name_in_use(run.name)
         try:
             self.engine.containers.start_registry(run, scope)
         except PortInUse as exc:
-            raise ReglabError(f"driver failed programming external connectivity on endpoint {run.name}: Bind for "
-                              f"{run.host}:{run.port} failed: port is already allocated (taken by {exc.holder}).") from None
+            raise errors.port_already_allocated(run.name, run.host, run.port, exc.holder) from None
         self.engine.containers.keep(run.name)  # it outlives this command, as a container outlives `docker run -d`
         info = self.engine.containers.inspect(run.name)
         self.say(container_id(run.name, info.started if info else 0))
@@ -184,13 +176,13 @@ class DockerCLI:
     def _names(self, args: list[str], what: str) -> tuple[dict[str, list[str]], list[str]]:
         flags, names = _split_flags(args)
         if not names:
-            raise Usage(f'"docker container {what}" requires at least 1 argument: a container name.')
+            raise errors.needs_container_name(what)
         return flags, names
 
     def _info(self, name: str) -> ContainerInfo:
         info = self.engine.containers.inspect(name)
         if info is None:
-            raise ReglabError(f"No such container: {name}")
+            raise errors.docker_no_such_container(name)
         return info
 
     def container_rm(self, args: list[str]) -> int:
@@ -201,8 +193,7 @@ class DockerCLI:
             try:
                 info = self._info(name)
                 if info.running and not force:
-                    raise ReglabError(f"You cannot remove a running container {name}. Stop the container before "
-                                      "attempting removal or force remove (docker container rm -f).")
+                    raise errors.container_running(name)
                 self.engine.containers.remove(name)
                 self.say(name)
             except ReglabError as exc:
@@ -264,31 +255,31 @@ class DockerCLI:
     def container_exec(self, args: list[str]) -> int:
         _flags, rest = _split_flags(args)
         if len(rest) < 2:
-            raise Usage('"docker container exec" requires a container name and a command.')
+            raise errors.exec_needs_arguments()
         name, argv = rest[0], rest[1:]
         info = self._info(name)
         if not info.running:
-            raise ReglabError(f"Container {name} is not running: start it first (docker container start {name}).")
+            raise errors.container_not_running(name)
         if argv[:2] == ["registry", "garbage-collect"]:
             config = [a for a in argv[2:] if not a.startswith("-")]
             inside = info.config or CONFIG_PATHS[2]
             if config not in ([], [inside]):
-                raise Usage(errors.gc_config_path(inside))
+                raise errors.registry_config_is(inside)
             done = self.engine.containers.exec(name, argv if config else [*argv, inside])
             self.out.write(done.output)
             return done.exit_code
         if argv[0] in FILE_TOOLS:
             if not shutil.which(argv[0]):
-                raise Usage(f"{argv[0]} is not installed on this machine.")
+                raise errors.not_installed(argv[0])
             done = self.engine.containers.exec(name, argv)
             self.out.write(done.output)
             return done.exit_code
-        raise _only_docker(f"running {argv[0]} in a container")
+        raise errors.running_in_container_needs_docker(argv[0])
 
     def container_inspect(self, args: list[str]) -> int:
         flags, names = _split_flags(args, {"-f", "--format", "--type"})
         if not names:
-            raise Usage('"docker container inspect" requires at least 1 argument: a container name.')
+            raise errors.needs_container_name(command="inspect")
         docs = []
         for name in names:
             info = self._info(name)
@@ -325,14 +316,14 @@ class DockerCLI:
     def image_tag(self, args: list[str]) -> int:
         _, rest = _split_flags(args)
         if len(rest) != 2:
-            raise Usage('"docker image tag" requires exactly 2 arguments: SOURCE TARGET.')
+            raise errors.tag_needs_two()
         self.engine.images.tag(parse(rest[0]).tagged, parse(rest[1]).tagged)
         return 0
 
     def image_push(self, args: list[str]) -> int:
         flags, rest = _split_flags(args)
         if len(rest) != 1:
-            raise Usage('"docker image push" requires exactly 1 argument: the image name.')
+            raise errors.image_needs_one(command="push")
         ref = parse(rest[0])
         quiet = bool({"-q", "--quiet"} & set(flags))
         if not quiet:
@@ -362,7 +353,7 @@ class DockerCLI:
     def image_pull(self, args: list[str]) -> int:
         flags, rest = _split_flags(args)
         if len(rest) != 1:
-            raise Usage('"docker image pull" requires exactly 1 argument: the image name.')
+            raise errors.image_needs_one(command="pull")
         ref = parse(rest[0])
         quiet = bool({"-q", "--quiet"} & set(flags))
         existed = self.engine.images.info(ref.tagged) is not None
@@ -390,7 +381,7 @@ class DockerCLI:
     def image_rm(self, args: list[str]) -> int:
         _, refs = _split_flags(args)
         if not refs:
-            raise Usage('"docker image rm" requires at least 1 argument: an image name.')
+            raise errors.rm_needs_image()
         for text in refs:
             ref = parse(text)
             self.engine.images.remove(ref.tagged)
@@ -401,7 +392,7 @@ class DockerCLI:
     def volume_create(self, args: list[str]) -> int:
         _, rest = _split_flags(args)
         if len(rest) != 1:
-            raise Usage('"docker volume create" here needs exactly 1 argument: the volume name.')
+            raise errors.volume_create_needs_name()
         self.engine.objects.create_volume(scope_for(rest[0], self.settings, self.lab), rest[0])
         self.say(rest[0])
         return 0
@@ -425,7 +416,7 @@ class DockerCLI:
         docs = []
         for name in names:
             if not self.engine.objects.volume_exists(name):
-                raise ReglabError(f"get {name}: no such volume")
+                raise errors.docker_no_such_volume(name)
             docs.append({"Driver": "local", "Name": name})
         self.say(json.dumps(docs, indent=4))
         return 0
@@ -437,14 +428,14 @@ class DockerCLI:
 
         flags, rest = _split_flags(args, {"-u", "--username", "-p", "--password"})
         if len(rest) != 1:
-            raise Usage("docker login needs the registry's host:port (the daemonless engine has no default registry).")
+            raise errors.login_needs_host()
         user = (flags.get("-u") or flags.get("--username") or [""])[-1]
         if "--password-stdin" in flags:
             password = sys.stdin.read().strip()
         else:
             password = (flags.get("-p") or flags.get("--password") or [""])[-1]
         if not user or not password:
-            raise Usage("docker login here needs --username and a password (--password-stdin < file).")
+            raise errors.login_needs_user()
         self.engine.trust.login(rest[0], user, password)
         folder = self.settings.docker_config
         before = credentials.read(folder)
@@ -481,7 +472,7 @@ def _template(fmt: str, doc: dict) -> str:
     """The few Go templates the labs' hints use: ``{{.A.B}}`` and ``{{json .A.B}}``."""
     body = fmt.strip()
     if not (body.startswith("{{") and body.endswith("}}")):
-        raise Usage("the daemonless docker understands --format '{{.Field}}' or '{{json .Field}}' only.")
+        raise errors.format_understood()
     expr = body[2:-2].strip()
     as_json = expr.startswith("json ")
     value = doc

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from . import errors
+
 BASE = 0x400000  # where the one segment is mapped
 HEADERS = 64 + 56  # ELF64 header + one program header: the code starts right after them
 
@@ -50,11 +52,11 @@ MACHINES = {"amd64": (62, _x86_64, X86_64_CODE_SIZE), "arm64": (183, _aarch64, A
 def program(text: str, arch: str) -> bytes:
     """The ELF executable printing ``text`` on ``arch`` (Go's names: ``amd64``, ``arm64``)."""
     if arch not in MACHINES:
-        raise ValueError(f"no stand-in program for {arch}: reglab writes one for {', '.join(MACHINES)} only")
+        raise ValueError(errors.no_standin_program(arch, list(MACHINES)))
     machine, emit, code_size = MACHINES[arch]
     data = text.encode()
     if len(data) >= 1 << 16:
-        raise ValueError("the greeting must stay under 64 KiB")
+        raise ValueError(errors.greeting_too_big())
     text_at = BASE + HEADERS + code_size
     code = emit(text_at, len(data))
     assert len(code) == code_size

@@ -140,7 +140,7 @@ class Sheet:
     def name(self, key: str, value: str, what: str) -> str:
         """Give the learner a name to use (printed at set-up, ``lab.<key>`` in cells)."""
         if hasattr(type(self), key):
-            raise ValueError(f"{key!r} is an attribute of sheets: name it otherwise")
+            raise ValueError(errors.name_is_attribute(key))
         self._names[key] = (value, what)
         return value
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import bcrypt
 
+from . import errors
+
 ROUNDS = 5
 FILE_MODE = 0o600
 
@@ -62,7 +64,7 @@ def read(path: Path) -> dict[str, str]:
 def add_user(path: Path, user: str, password: str) -> None:
     """Add ``user`` (or change their password) in the file, keeping the other users."""
     if ":" in user or not user or any(c.isspace() for c in user):
-        raise ValueError(f"{user!r} cannot be a user name in an htpasswd file (no ':' or spaces).")
+        raise ValueError(errors.bad_user_name(user))
     users = read(path)
     users[user] = hash_password(password)
     _write_private(path, "".join(f"{u}:{h}\n" for u, h in users.items()))

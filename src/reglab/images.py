@@ -215,10 +215,7 @@ def image_archive(tags: list[str], layers: list[Layer], config: dict) -> bytes:
 
 def _need(path: str | None, package: str, what: str) -> Path:
     if not path or not Path(path).exists():
-        raise ImageMissing(
-            f"cannot build the offline stand-in for {what}: {package} is missing — "
-            f"install it (sudo apt-get install {package}) or unset REGLAB_OFFLINE to pull from Docker Hub."
-        )
+        raise errors.standin_package_missing(what, package)
     return Path(path)
 
 
@@ -293,8 +290,7 @@ def _registry_binary(tag: str, settings) -> Path:
     if registry_major(tag) == 3:
         found = tools.find("registry", settings.tools_dir)
         if found is None:
-            raise ImageMissing(f"cannot build the offline stand-in for {tag}: the {REGISTRY_V3_MISSING} binary "
-                               f"is not built — {tools.install_hint('registry')}.")
+            raise errors.standin_registry_not_built(tag, REGISTRY_V3_MISSING, tools.install_hint('registry'))
         return found
     return _need(str(settings.registry_bin or "") or shutil.which("docker-registry")
                  or "/usr/bin/docker-registry", "docker-registry", tag)
@@ -438,23 +434,19 @@ def ensure(engine, roles: tuple[str, ...] = ("registry", "hello"), settings=None
         else:
             if hub is None:
                 hub = hub_reachable(settings.hub_probe_url)
-            why = f"Docker Hub cannot be reached ({settings.hub_probe_url})"
+            why = errors.hub_not_reached(settings.hub_probe_url)
             if hub:
                 try:
                     engine.images.fetch(ref)
                     statuses.append(ImageStatus(role, ref, True, False, "pulled"))
                     continue
                 except ImageMissing:
-                    why = f"pulling it from Docker Hub ({settings.hub_probe_url}) failed"
+                    why = errors.hub_pull_went_wrong(settings.hub_probe_url)
         missing = standin_missing(role, settings, ref)
         if missing:
-            install = (f"build it (scripts/go-tools.sh, with Go {tools.go_minimum()} or newer)"
-                       if missing == REGISTRY_V3_MISSING else
-                       f"install {missing} (Debian/Ubuntu: sudo apt-get install {' '.join(STANDIN_PACKAGES[role])})")
-            raise ImageMissing(
-                f"{ref} is not here, {why}, and its stand-in cannot be built because {missing} is missing: "
-                f"connect to the internet and run `python -m reglab images`, or {install} and run it again, "
-                f"or load the image yourself (docker image load -i <file>).")
+            install = (errors.build_registry_v3(tools.go_minimum()) if missing == REGISTRY_V3_MISSING
+                       else errors.install_packages(missing, list(STANDIN_PACKAGES[role])))
+            raise errors.standin_cannot_be_built(ref, why, missing, install)
         engine.images.load(STANDINS[role](ref, settings))
         statuses.append(ImageStatus(role, ref, True, True, "built", why))
     return statuses

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .errors import BadReference
+from . import errors
 
 # manifests and indexes (what ``Accept`` and ``Content-Type`` name)
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -45,7 +45,7 @@ def split_digest(digest: str) -> tuple[str, str]:
     """``("sha256", "<hex>")``; a string that is no digest gets one clear error."""
     algo, _, hexd = digest.partition(":") if isinstance(digest, str) else ("", "", "")
     if not algo or not hexd:
-        raise BadReference(f"{digest!r} is not a digest: expected <algorithm>:<hex>, e.g. sha256:…")
+        raise errors.not_a_digest(digest)
     return algo, hexd
 
 

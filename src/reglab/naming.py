@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import BadReference
+from . import errors
 
 LAB_LABEL = "reglab.lab"
 LEARNER_LABEL = "reglab.learner"
@@ -27,19 +27,13 @@ _ROLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 def check_lab_id(lab: str) -> str:
     """Return ``lab`` if it can be part of container and volume names, else raise."""
     if not isinstance(lab, str) or not _LAB_ID.match(lab):
-        raise BadReference(
-            f"{lab!r} cannot name a lab: use 1-40 lowercase letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit (for example Lab('01'))."
-        )
+        raise errors.bad_lab_id(lab)
     return lab
 
 
 def check_learner(name: str, source: str = "REGLAB_LEARNER") -> str:
     if not isinstance(name, str) or not _LEARNER.match(name):
-        raise BadReference(
-            f"{source}={name!r} cannot name a learner: use 1-32 lowercase letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit, without spaces or slashes (for example REGLAB_LEARNER=alice)."
-        )
+        raise errors.bad_learner(name, source)
     return name
 
 
@@ -64,9 +58,9 @@ class Scope:
     def object_name(self, role: str) -> str:
         """``reglab-[<learner>-]<lab>-<role>``: the name of a container, volume or network."""
         if self.lab is None:
-            raise BadReference("an object needs a lab to be named after.")
+            raise errors.object_needs_lab()
         if not _ROLE.match(role):
-            raise BadReference(f"{role!r} cannot be part of a name: use lowercase letters, digits, '-', '_' or '.'.")
+            raise errors.bad_role(role)
         return f"{self.prefix}-{role}"
 
     def labels(self) -> dict[str, str]:

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import dockergzip
-from .errors import EngineError, ImageMissing, ReglabError
+from . import errors
+from .errors import ReglabError
 from .images import ImageBuild, docker_manifest, oci_manifest
 from .media import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_of
 from .naming import STANDIN_LABEL
@@ -146,8 +147,7 @@ class ImageStore:
         try:
             return json.loads(path.read_text())
         except ValueError:
-            raise EngineError(f"{path} is not valid JSON: remove the folder {self.root} and run "
-                              "`python -m reglab images` to rebuild the image store.") from None
+            raise errors.store_json_invalid(path, self.root) from None
 
     def _write_index(self, index: dict) -> None:
         path = self.root / "index.json"
@@ -160,7 +160,7 @@ class ImageStore:
     def blob_path(self, digest: str) -> Path:
         algo, _, hexd = digest.partition(":")
         if algo != "sha256" or not re.fullmatch(r"[0-9a-f]{64}", hexd):
-            raise EngineError(f"{digest!r} is not a sha256 digest: the image data is damaged.")
+            raise errors.store_bad_digest(digest)
         return self.blobs / hexd
 
     def has_blob(self, digest: str) -> bool:
@@ -170,7 +170,7 @@ class ImageStore:
         try:
             return self.blob_path(digest).read_bytes()
         except FileNotFoundError:
-            raise ImageMissing(f"the blob {digest} is missing from {self.root}: pull the image again.") from None
+            raise errors.store_blob_missing(digest, self.root) from None
 
     def put_blob(self, data: bytes) -> str:
         digest = digest_of(data)
@@ -195,10 +195,7 @@ class ImageStore:
             writer.close()
             got = "sha256:" + writer.hash.hexdigest()
             if got != digest or (size is not None and writer.size != size):
-                raise EngineError(
-                    f"the blob {digest} arrived damaged (its bytes hash to {got}, {writer.size} bytes): "
-                    "pull again; if it repeats, the registry's storage is corrupt."
-                )
+                raise errors.blob_arrived_damaged(digest, got, writer.size)
             os.replace(tmp, path)
         finally:
             writer.close()
@@ -261,8 +258,7 @@ class ImageStore:
         for entry in self.entries():
             if name and entry.name == name:
                 return entry
-        raise ImageMissing(f"there is no image {name} in the local store: pull it or tag it first "
-                           "(lab.images() lists what is there).")
+        raise errors.missing_image(name)
 
     def config(self, image: StoredImage) -> dict:
         return json.loads(self.read_blob(image.config_digest))
@@ -352,8 +348,7 @@ class ImageStore:
         with self.lock():
             image = self.find(source)
             if image is None:
-                raise ImageMissing(f"there is no image {source} in the local store: pull it or tag it first "
-                                   "(lab.images() lists what is there).")
+                raise errors.missing_image(source)
             size = self.blob_path(image.manifest_digest).stat().st_size
             self.set_tag(target, image.manifest_digest, image.media_type, size)
 
@@ -363,8 +358,7 @@ class ImageStore:
         with self.lock():
             image = self.find(name)
             if image is None:
-                raise ImageMissing(f"there is no image {name} in the local store: pull it or tag it first "
-                                   "(lab.images() lists what is there).")
+                raise errors.missing_image(name)
             index = self._read_index()
             index["manifests"] = [d for d in index.get("manifests") or []
                                   if (d.get("annotations") or {}).get(REF_NAME) != name]
@@ -477,8 +471,7 @@ class ImageStore:
                     self.add_image(item.get("RepoTags") or [], config, layers, compressed=compressed)
                     tags += item.get("RepoTags") or []
         except (tarfile.TarError, KeyError, ValueError, AttributeError) as exc:
-            raise EngineError(f"that is not a docker save archive reglab can read ({exc}): rebuild it with "
-                              "`python -m reglab images`.") from None
+            raise errors.not_a_docker_archive(exc) from None
         return tags
 
     def import_builds(self, builds: list[ImageBuild], docker_compatible: bool = True) -> list[str]:

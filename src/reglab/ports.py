@@ -13,7 +13,8 @@ import os
 import socket
 from pathlib import Path
 
-from .errors import PortInUse, port_taken
+from . import errors
+from .errors import port_taken
 
 DEFAULT_PORT = 5000
 SEARCH_SPAN = 100
@@ -40,7 +41,7 @@ def choose(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1", strict: bool 
     With ``strict`` the preferred port or nothing: raise :class:`PortInUse`.
     """
     if not 0 < preferred < 65536:
-        raise PortInUse(f"{preferred} is not a TCP port: choose a number between 1024 and 65535.")
+        raise errors.not_a_port(preferred)
     if is_free(preferred, host):
         return preferred
     if strict:
@@ -48,10 +49,7 @@ def choose(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1", strict: bool 
     for port in range(preferred + 1, min(preferred + SEARCH_SPAN, 65536)):
         if is_free(port, host):
             return port
-    raise PortInUse(
-        f"ports {preferred}-{preferred + SEARCH_SPAN - 1} on {host} are all taken: "
-        "free one of them or pass a port outside that range."
-    )
+    raise errors.all_ports_taken(preferred, preferred + SEARCH_SPAN - 1, host)
 
 
 _held: dict[tuple[str, str, int], int | None] = {}  # (owner, host, port) → lock fd, in this process

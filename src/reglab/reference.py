@@ -10,7 +10,7 @@ where one-word names are short for ``library/<name>``. An IPv6 address in bracke
 import re
 from dataclasses import dataclass
 
-from .errors import BadReference
+from . import errors
 
 DOCKER_HUB = "docker.io"
 DEFAULT_TAG = "latest"
@@ -25,10 +25,6 @@ _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
 
-def _bad(text: str, why: str) -> BadReference:
-    return BadReference(f"{text!r} is not a valid image reference: {why}.")
-
-
 @dataclass(frozen=True)
 class Reference:
     """A parsed reference; ``str()`` gives it back in its shortest familiar form."""
@@ -41,40 +37,36 @@ class Reference:
     @classmethod
     def parse(cls, text: str) -> "Reference":
         if not isinstance(text, str) or not text.strip():
-            raise BadReference("an empty image reference names nothing: give one like 'hello-world'.")
+            raise errors.empty_reference()
         if text != text.strip() or any(c.isspace() for c in text):
-            raise _bad(text, "it contains spaces")
+            raise errors.reference_has_spaces(text)
         rest, digest = text, None
         if "@" in rest:
             rest, digest = rest.split("@", 1)
             if not _DIGEST.match(digest):
-                raise _bad(text, "a digest looks like sha256: followed by 64 hex digits")
+                raise errors.reference_bad_digest(text)
         tag = None
         slash = rest.rfind("/")
         colon = rest.rfind(":")
         if colon > slash:
             rest, tag = rest[:colon], rest[colon + 1 :]
             if not _TAG.match(tag):
-                raise _bad(text, f"tag {tag!r} may hold only letters, digits, '_', '.' and '-' (128 at most)")
+                raise errors.reference_bad_tag(text, tag)
         registry, path = DOCKER_HUB, rest
         first, sep, remainder = rest.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             if not (_DOMAIN.match(first) or _IPV6_DOMAIN.match(first)):
-                raise _bad(text, f"{first!r} is not a host name or host:port")
+                raise errors.reference_bad_host(text, first)
             registry, path = first, remainder
         if not path:
-            raise _bad(text, "the repository name is missing")
+            raise errors.reference_no_repository(text)
         for component in path.split("/"):
             if not _COMPONENT.match(component):
-                hint = f" — try {text.lower()!r}" if component != component.lower() else ""
-                raise _bad(
-                    text,
-                    f"{component!r} must be lowercase letters and digits, separated by '.', '_' or '-'{hint}",
-                )
+                raise errors.reference_bad_component(text, component)
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"
         if len(path) > 255:
-            raise _bad(text, "the repository name is longer than 255 characters")
+            raise errors.reference_too_long(text)
         return cls(registry, path, tag, digest)
 
     @property

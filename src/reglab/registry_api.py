@@ -40,7 +40,7 @@ import requests
 import urllib3
 
 from . import errors
-from .errors import RegistryError, ReglabError
+from .errors import ReglabError
 from .media import ACCEPT_ALL, digest_of, split_digest
 
 DEFAULT_INSECURE = ("127.0.0.0/8",)  # Docker 20.10's built-in insecure range (::1 only from Docker 28)
@@ -131,9 +131,7 @@ def error_for(host: str, method: str, path: str, status: int, body: bytes | str 
         if kind[-2:] == ["tags", "list"]:
             return errors.repository_unknown(host, "/".join(kind[2:-2]))
         return errors.no_such(host, what)
-    detail = f" ({code}: {message})" if code else ""
-    return RegistryError(f"{host} answered {status} to {method} {path.split('?', 1)[0]}{detail}: "
-                         "look at the registry's logs (docker container logs <name>).")
+    return errors.registry_answered(host, status, method, path.split('?', 1)[0], code, message)
 
 
 def _registry_error(body: bytes | str | None) -> tuple[str, str]:
@@ -454,11 +452,9 @@ class RegistryClient:
                 return time.monotonic() - start
             trouble = problem() if problem else None
             if trouble:
-                raise errors.RegistryUnavailable(f"the registry at {self.host} did not start: {trouble}.")
+                raise errors.registry_did_not_start(self.host, trouble)
             if time.monotonic() - start > timeout:
-                raise errors.RegistryUnavailable(
-                    f"the registry at {self.host} did not answer within {timeout:g} s: look at its logs "
-                    "(docker container logs <name>).")
+                raise errors.registry_silent(self.host, timeout)
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 
@@ -508,8 +504,7 @@ class RegistryClient:
         try:
             body = response.json()
         except ValueError:
-            raise RegistryError(f"the manifest of {_ref(repository, reference)} is not JSON: the registry at "
-                                f"{self.host} sent something else.") from None
+            raise errors.manifest_not_json(_ref(repository, reference), self.host) from None
         return Manifest(response.headers.get("Docker-Content-Digest", ""), response.headers.get("Content-Type", ""),
                         len(response.content), body, response.content)
 
@@ -527,15 +522,13 @@ class RegistryClient:
         digest = digest_of(body)
         answered = response.headers.get("Docker-Content-Digest")
         if answered and answered != digest:
-            raise RegistryError(f"the registry at {self.host} stored the manifest as {answered} but its bytes hash "
-                                f"to {digest}: the registry altered it; check its version and storage.")
+            raise errors.manifest_altered(self.host, answered, digest)
         return digest
 
     def delete_manifest(self, repository: str, digest: str) -> None:
         """``DELETE`` a manifest (by digest: the API does not delete tags). Needs deletes enabled."""
         if not digest.startswith("sha256:"):
-            raise ReglabError(f"delete a manifest by its digest (sha256:…), not by the tag {digest!r}: "
-                              "lab.tags() and the manifest's Docker-Content-Digest give it.")
+            raise errors.delete_by_digest(digest)
         self.request("DELETE", f"/v2/{repository}/manifests/{digest}", ok=(202,), what=f"{repository}@{digest}")
 
     # ------------------------------------------------------------------ blobs
@@ -552,8 +545,7 @@ class RegistryClient:
         """``GET`` a blob's bytes; with ``verify``, check they hash to ``digest``."""
         data = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}").content
         if verify and digest_of(data) != digest:
-            raise RegistryError(f"the blob {digest} that {self.host} sent hashes to something else: its storage is "
-                                "damaged (lab.storage.verify_blobs() finds which blob).")
+            raise errors.blob_damaged_in_transit(self.host, digest)
         return data
 
     def blob_chunks(self, repository: str, digest: str) -> Iterator[bytes]:
@@ -614,7 +606,7 @@ class RegistryClient:
                                 data=reader_at(0, size) if size else b"")
         answered = done.headers.get("Docker-Content-Digest")
         if answered and answered != digest:
-            raise RegistryError(f"the registry stored {digest} as {answered}: the upload was damaged; push again.")
+            raise errors.upload_damaged(digest, answered)
 
 
 def _ref(repository: str, reference: str) -> str:

@@ -93,17 +93,7 @@ class Sandbox:
             return [f"{o.kind} {o.name}" for o in strangers]
         order = {"container": 0, "network": 1, "volume": 2}
         strangers = sorted(strangers, key=lambda o: (order.get(o.kind, 3), o.name))
-        what = ", ".join(f"the {o.kind} {o.name}" for o in strangers)
-        verbs = {"container": "container rm -f", "network": "network rm", "volume": "volume rm"}
-        commands = "; ".join(f"docker {verbs[o.kind]} {o.name}" for o in strangers)
-        raise NameConflict(
-            f"{what} {'has' if len(strangers) == 1 else 'have'} this lab's name{'s' if len(strangers) > 1 else ''} "
-            f"but {'was' if len(strangers) == 1 else 'were'} not made by it (typing the twins by hand makes "
-            f"{'it' if len(strangers) == 1 else 'them'}): remove {'it' if len(strangers) == 1 else 'them'} "
-            f"({commands}) and run this cell again, or let the lab take "
-            f"{'it' if len(strangers) == 1 else 'them'} over and remove {'it' if len(strangers) == 1 else 'them'} "
-            f"with everything in {'it' if len(strangers) == 1 else 'them'}: Lab(\"{self.scope.lab}\", adopt=True)."
-        )
+        raise errors.strangers_hold_names(self.scope.lab, [(o.kind, o.name) for o in strangers])
 
     def record_tag(self, tag: str) -> None:
         """Remember a tag this lab created, so cleanup removes it (the course images excepted)."""

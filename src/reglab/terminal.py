@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ReglabError
+from . import errors
 from .twin import Twin
 
 TIMEOUT = 120
@@ -44,9 +44,9 @@ def run(twin: Twin | str, cwd: str | os.PathLike | None = None, stdin: str | Non
         done = subprocess.run(["sh", "-c", line], cwd=Path(cwd) if cwd else None, input=stdin, capture_output=True,
                               text=True, errors="replace", timeout=TIMEOUT, env=_env(), check=False)
     except FileNotFoundError:
-        raise ReglabError(f"no shell (sh) to run `{line}` on this machine: run it in a terminal yourself.") from None
+        raise errors.no_shell(line) from None
     except subprocess.TimeoutExpired:
-        raise ReglabError(f"`{line}` ran longer than {TIMEOUT} s and was stopped: run it in a terminal.") from None
+        raise errors.ran_too_long(line, TIMEOUT) from None
     return Output(done.returncode, done.stdout + done.stderr)
 
 

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from . import errors
+
 __all__ = ["Release", "Tool", "find", "go_minimum", "install_hint", "releases", "tools"]
 
 PIN_FILE = "tools.txt"
@@ -71,7 +73,7 @@ def _pins() -> tuple[dict[str, Tool], list[Release], str]:
         elif len(words) == 5 and words[4].startswith("h1:"):
             found[words[0]] = Tool(*words)
         else:
-            raise ValueError(f"{PIN_FILE}: cannot read the line {' '.join(words)!r}")
+            raise ValueError(errors.pin_line_unreadable(PIN_FILE, words))
     return found, archives, go
 
 

@@ -17,7 +17,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import EngineError, ManifestUnknown, missing_image
+from . import errors
+from .errors import missing_image
 from .images import go_arch
 from .media import ACCEPT_ALL, INDEX_TYPES, digest_of
 from .oci import ImageStore
@@ -173,7 +174,7 @@ def fetch_manifest(api: RegistryClient, ref: Reference) -> tuple[bytes, str, str
     digest = digest_of(body)
     expected = ref.digest or response.headers.get("Docker-Content-Digest")
     if expected and expected != digest:
-        raise EngineError(f"the manifest of {ref} arrived damaged (expected {expected}, got {digest}): pull again.")
+        raise errors.manifest_arrived_damaged(ref, expected, digest)
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     return body, media_type, digest
 
@@ -184,7 +185,7 @@ def _platform_manifest(api: RegistryClient, ref: Reference, index: dict) -> tupl
         platform = desc.get("platform") or {}
         if platform.get("os") == "linux" and platform.get("architecture") == go_arch():
             return fetch_manifest(api, Reference(ref.registry, ref.repository, None, desc["digest"]))
-    raise ManifestUnknown(f"{ref} has no image for linux/{go_arch()}: push one built for this machine.")
+    raise errors.no_image_for_platform(ref, go_arch())
 
 
 def pull(store: ImageStore, reference: str, client_for: ClientFor = RegistryClient,
@@ -225,7 +226,7 @@ def _json(body: bytes, ref: Reference) -> dict:
     try:
         return json.loads(body)
     except ValueError:
-        raise EngineError(f"the manifest of {ref} is not JSON: the registry sent something else.") from None
+        raise errors.pulled_manifest_not_json(ref) from None
 
 
 def _fetch_blob(api: RegistryClient, store: ImageStore, repo: str, blob: dict, progress: Progress | None) -> None:

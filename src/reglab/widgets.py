@@ -20,6 +20,7 @@ from pathlib import Path
 
 import ipywidgets as w
 
+from . import errors
 from .errors import ReglabError
 from .media import short
 from .storage import REPOS, Tree
@@ -27,7 +28,7 @@ from .units import human
 
 COLUMN_WIDTH = "190px"
 PREVIEW_FILES = 60  # lines of a layer's file list shown
-GONE = "the registry's files are gone — the lab was cleaned up; run the notebook from the top"
+GONE = errors.files_gone()
 
 
 @dataclass
@@ -200,7 +201,7 @@ class StorageModel:
         body = self.tree.json(digest)
         if body is None:
             if self.files_gone():
-                raise ReglabError(GONE + ".")
+                raise errors.files_gone_error()
             return "(not JSON)"
         text = json.dumps(body, indent=2)
         lines = text.splitlines()
@@ -327,8 +328,7 @@ class Explorer(w.VBox):
             select, items = self._columns[depth]
             matches = [i for i, it in enumerate(items) if it.label == label or it.label.startswith(label)]
             if not matches:
-                raise ReglabError(f"column {depth + 1} has no {label!r}: it offers "
-                                  f"{', '.join(it.label for it in items)}.")
+                raise errors.column_has_no(depth + 1, label, [it.label for it in items])
             select.value = matches[0]
             item = items[matches[0]]
         return item

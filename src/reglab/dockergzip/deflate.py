@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
 from .huffman import Block, BlockWriter
 
 WINDOW_SIZE = 1 << 15
@@ -159,7 +160,7 @@ class Deflater:
             seg = self.segment = _Segment(self.buf, start, min(start + SEGMENT, self.n - 3))
             self.slow += len(seg.candidates)
             if self.limit is not None and self.slow > self.limit:
-                raise TooSlow(f"{self.slow} positions to match in Python")
+                raise TooSlow(errors.too_slow(self.slow))
         return seg
 
     def _deflate(self, sync: bool) -> None:

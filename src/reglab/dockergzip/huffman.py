@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
+
 MAX_NUM_LIT = 286
 OFFSET_CODE_COUNT = 30
 CODEGEN_CODE_COUNT = 19
@@ -154,7 +156,7 @@ def _bit_counts(freqs: list[int], max_bits: int) -> list[int]:
             while needed[level - 1] > 0:
                 level -= 1
     if leaf[max_bits][max_bits] != n:
-        raise AssertionError("Huffman construction lost a leaf")
+        raise AssertionError(errors.huffman_lost_leaf())
     counts = leaf[max_bits]
     bit_count = [0] * (max_bits + 1)
     bits = 1

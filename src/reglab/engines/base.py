@@ -51,6 +51,17 @@ def epoch_seconds(created: str | None) -> float:
     return stamp.timestamp()
 
 
+def last_words_of(text: str) -> str:
+    """The line of a registry's log that says why it stopped (a Go panic's first line wins
+    over its stack trace, a fatal message over usage text): the same line under either engine."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for marker in ("panic:", "level=fatal", "configuration error", "error"):
+        for line in lines:
+            if marker in line:
+                return line
+    return lines[-1] if lines else "no log output"
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """An image in the local store."""

@@ -21,6 +21,15 @@ class ReglabError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
+def fragment(words):
+    """Mark a function whose words are not a whole sentence of reglab's: a part that another
+    sentence or a note completes, a check's detail, or another program's own words (Docker's,
+    the docker CLI's) copied as that program says them. tests/test_errors.py asks every other
+    function here for one sentence ending in a full stop."""
+    words.fragment = True
+    return words
+
+
 class DockerUnavailable(ReglabError):
     """No Docker daemon answers."""
 
@@ -245,6 +254,14 @@ class UsageError(ReglabError):
     """A step, a check or the daemonless ``docker`` command was asked something it cannot do."""
 
 
+class StorageError(ReglabError):
+    """The storage tree cannot be read."""
+
+
+class BlobCorrupt(ReglabError):
+    """A blob's bytes no longer hash to the digest that names it."""
+
+
 from .cli import *  # noqa: E402,F401,F403  (the daemonless docker command's sentences)
 from .engines import *  # noqa: E402,F401,F403  (engines and their objects)
 from .limits import *  # noqa: E402,F401,F403  (what an engine cannot do)
@@ -258,3 +275,12 @@ def blob_cut_short(host: str, what: str) -> RegistryError:
     """A blob's body stopped before its length: the registry promised bytes its storage lost."""
     return RegistryError(f"{host} started sending {what} and stopped half-way (unexpected EOF): its storage no longer "
                          "has bytes its cache still promises; restart the registry and push the image again.")
+
+
+from .registry import *  # noqa: E402,F401,F403  (the registry client beyond its HTTP answers)
+from .mirror import *  # noqa: E402,F401,F403  (the pull-through cache)
+from .names import *  # noqa: E402,F401,F403  (image references, digests, lab and learner names)
+from .secure import *  # noqa: E402,F401,F403  (TLS, certificates, users, logins)
+from .daemon import *  # noqa: E402,F401,F403  (daemon.json and its reload)
+from .machine import *  # noqa: E402,F401,F403  (this machine's ports and shell)
+from .internal import *  # noqa: E402,F401,F403  (words no learner should meet)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["reset_done", "no_practice", "no_such_sheet", "sheet_has_no_name", "sheet_needs"]
+from . import ReglabError, fragment
+
+__all__ = ["reset_done", "no_practice", "sheet_has_no_name", "sheet_needs"]
 
 
 def sheet_needs(lab: str, engine: str, why: str) -> str:
@@ -10,18 +12,36 @@ def sheet_needs(lab: str, engine: str, why: str) -> str:
             "(labs/README.md says which run without Docker).")
 
 
+@fragment
 def sheet_has_no_name(lab: str, key: str, names: list[str]) -> str:
+    """For the AttributeError of ``sheet.<key>``; it has no full stop."""
     return f"lab {lab} has no name {key!r}: it has {', '.join(names) or 'none'}"
-
-
-def no_such_sheet(lab_id: str, known: list[str]) -> str:
-    return f"there is no lab {lab_id!r}: the labs are {', '.join(known)}."
 
 
 def no_practice(notebook: str) -> str:
     return f"notebook {notebook} has no practice tasks: start(\"{notebook}\", lab) is for the notebooks that do."
 
 
+@fragment
 def reset_done(what: str, anything: bool) -> str:
-    return (f"{what} is reset: run it again from its first cell" if anything
-            else f"{what} had nothing to reset: run it from its first cell")
+    """What ``python -m reglab reset`` prints when it is done (said, not raised)."""
+    return (f"{what} is reset: run it again from its first cell." if anything
+            else f"{what} had nothing to reset: run it from its first cell.")
+
+
+__all__ += ["name_is_attribute", "no_such_lab", "trust_file_exists"]
+
+
+def no_such_lab(lab: str, labs: list[str]) -> ReglabError:
+    return ReglabError(f"there is no lab {lab!r}: the labs are {', '.join(labs)}.")
+
+
+def trust_file_exists(path: str) -> ReglabError:
+    return ReglabError(f"{path} exists already and this lab did not create it: remove it "
+                       "(another lab's trust for this address), then start lab 11 again.")
+
+
+@fragment
+def name_is_attribute(key: str) -> str:
+    """For the ValueError a sheet's author meets (``Sheet.name``); it has no full stop."""
+    return f"{key!r} is an attribute of sheets: name it otherwise"

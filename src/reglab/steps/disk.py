@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import terminal
+from .. import errors, terminal
 from ..engines import Engine
 from ..engines.base import REGISTRY_DATA
-from ..errors import ReglabError
 from ..media import DOCKER_MANIFEST, OCI_MANIFEST, short_digest
 from ..narrator import Narrator
 from ..sandbox import Sandbox
-from ..storage import BLOBS, ROOT, BlobCorrupt, Tree, blob_path, layout, revision_link_path, tag_link_path
+from ..storage import BLOBS, ROOT, Tree, blob_path, layout, revision_link_path, tag_link_path
 from ..twin import Twin
 from ..units import count, human
 
@@ -72,7 +71,7 @@ class DiskSteps:
         self._run("cat", self._on_disk(tag_link_path(repository, tag)))
         target = self._tree()[0].tag_target(repository, tag)
         if target is None:
-            raise ReglabError(f"{repository}:{tag} has no link file in the registry's storage: push it first.")
+            raise errors.tag_not_stored(repository, tag)
         return target
 
     def tree(self, explain: bool = True) -> Tree:
@@ -108,8 +107,7 @@ class DiskSteps:
         self._run("cat", _in_v2(current), cwd=ROOT)
         digest = tree.tag_target(repository, tag)
         if not digest:
-            raise ReglabError(f"{repository}:{tag} has no current/link in the storage: push it first "
-                              "(lab.storage.tree() shows what is there).")
+            raise errors.tag_has_no_current_link(repository, tag)
         self.say.explain(f"1. the tag {tag} is a link file: it names the manifest {short_digest(digest)}")
         visited.append(current)
         revision = revision_link_path(repository, digest)
@@ -120,8 +118,7 @@ class DiskSteps:
         visited.append(revision)
         info, blob = tree.manifest(digest), tree.blob(digest)
         if blob is None or info is None:
-            raise ReglabError(f"the manifest {short_digest(digest)} is missing from blobs/ (or is not JSON): "
-                              "the storage is damaged; push the image again.")
+            raise errors.manifest_missing_from_blobs(short_digest(digest))
         self._run("wc", "-c", _in_v2(blob.path), cwd=ROOT)
         self.say.explain(f"3. the manifest is a blob like any other, {human(blob.size)} of JSON under blobs/: it "
                          f"names {count(1 if info.config else 0, 'config')} and {count(len(info.layers), 'layer')} "
@@ -142,8 +139,7 @@ class DiskSteps:
         tree, _ = self._tree()
         blob = tree.blob(digest)
         if blob is None:
-            raise ReglabError(f"the storage holds no blob {short_digest(digest)}: copy the digest from "
-                              "lab.storage.follow_tag() or lab.storage.tree().")
+            raise errors.no_blob_to_show(short_digest(digest))
         path = _in_v2(blob.path)
         self._cd(ROOT)
         if blob.kind == "layer":
@@ -167,9 +163,7 @@ class DiskSteps:
         """Where a blob's bytes lie on this machine (bind mounts only: a volume is Docker's to keep)."""
         registry = self.sandbox.current()
         if not registry.bind:
-            raise ReglabError(f"{registry.name} keeps its data in a volume, not in a folder of yours: copy a blob out "
-                              f"with docker cp {registry.name}:{REGISTRY_DATA}/{blob_path(digest)} ., or run the "
-                              "registry with bind=.")
+            raise errors.data_in_volume(registry.name, REGISTRY_DATA, blob_path(digest))
         return registry.bind / blob_path(digest)
 
     def verify_blob(self, digest: str) -> str:
@@ -178,13 +172,12 @@ class DiskSteps:
         tree, _ = self._tree()
         blob = tree.blob(digest)
         if blob is None:
-            raise ReglabError(f"the storage holds no blob {short_digest(digest)}: check the digest.")
+            raise errors.no_blob_check_digest(short_digest(digest))
         self._cd(ROOT)
         output = self._run("sha256sum", _in_v2(blob.path), cwd=ROOT)
         computed = "sha256:" + (output.split() or [""])[0]
         if computed != digest:
-            raise BlobCorrupt(f"the bytes of {short_digest(digest)} hash to {short_digest(computed)}: the blob is "
-                              "damaged; delete its folder and push the image again.")
+            raise errors.bytes_hash_elsewhere(short_digest(digest), short_digest(computed))
         self.say.explain(f"the sha256 of the bytes, {short_digest(computed)}, is the name of their folder: "
                          "the blob is intact")
         return computed

@@ -30,7 +30,6 @@ from ..bandwidth import Ledger, PullCost
 from ..daemon import DEFAULT_DAEMON_JSON, SIGHUP_TWIN, Change
 from ..engines import Cannot, Engine
 from ..engines.base import PROXY_REMOTEURL, REGISTRY_DATA
-from ..errors import ReglabError
 from ..media import ACCEPT_ALL, DOCKER_MANIFEST
 from ..narrator import Narrator
 from ..reference import parse
@@ -73,8 +72,7 @@ class MirrorSteps:
     def _need(self, what: str) -> Registry:
         registry = getattr(self, what)
         if registry is None:
-            start = "lab.mirror.run_hub()" if what == "hub" else "lab.mirror.run_proxy()"
-            raise ReglabError(f"this lab has no {what} yet: start it with {start}.")
+            raise errors.no_such_mirror_registry(what)
         return registry
 
     def run_hub(self, port: int | None = 5000) -> Registry:
@@ -177,8 +175,7 @@ class MirrorSteps:
         """What the hub's access log shows for a pull (the last one by default), by kind of request."""
         cost = cost or (self.ledger[-1] if self.ledger else None)
         if cost is None or cost.hub is None:
-            raise ReglabError("no pull with the hub up measured yet: pull through the cache first "
-                              "(lab.mirror.pull_as('A', 'app:v1')).")
+            raise errors.no_pull_measured()
         self.say.twin(docker("container", "logs", self._need("hub").name))
         self.say.say(f"during {cost.label}:\n" + "\n".join(f"  {line}" for line in cost.hub.summary()))
         return cost.hub

@@ -23,7 +23,6 @@ from .. import certs, credentials, errors, htpasswd
 from ..certs import CertFiles
 from ..daemon import SIGHUP_TWIN, Change
 from ..engines import Cannot, Engine
-from ..errors import ReglabError
 from ..narrator import Narrator
 from ..registries import Registries
 from ..registry import Registry
@@ -127,7 +126,7 @@ class SecureSteps:
 
     def _server(self, registry: Registry, stem: str, sans: bool) -> CertFiles:
         if self.ca is None:
-            raise ReglabError("there is no CA yet: run lab.secure.make_certificates() first.")
+            raise errors.no_ca_yet()
         folder = self.sandbox.folder("certs")
         names = self._names(registry)
         files = CertFiles(folder / f"{stem}.crt", folder / f"{stem}.key")
@@ -150,7 +149,7 @@ class SecureSteps:
         """What a certificate says: subject, issuer, names, use (``openssl x509 -noout -text``)."""
         files = files or self.server
         if files is None:
-            raise ReglabError("there is no certificate yet: run lab.secure.make_certificates() first.")
+            raise errors.no_certificate_yet()
         cert = files.load()
         self.say.twin(Twin.of("openssl", "x509", "-in", str(files.cert), "-noout", "-subject", "-issuer", "-ext",
                               "basicConstraints,subjectAltName,extendedKeyUsage"))
@@ -169,7 +168,7 @@ class SecureSteps:
             self.legacy = self._server(old, "legacy", sans=False)
         files = self.legacy if legacy else self.server
         if files is None:
-            raise ReglabError("there is no certificate yet: run lab.secure.make_certificates() first.")
+            raise errors.no_certificate_yet()
         return self._recreate(old, self._tls_env(files), {str(files.cert.parent): "/certs"})
 
     def _tls_env(self, files: CertFiles) -> dict[str, str]:
@@ -192,14 +191,13 @@ class SecureSteps:
                           "for that address")
             self.server = certs.make_server(self.server.cert.parent, self.ca, self._names(registry))
             old = registry
-        raise ReglabError(f"the registry gets a new address each time it is re-created ({old.address}): issue its "
-                          "certificate for the address it has, then restart it with `docker container restart`.")
+        raise errors.new_address_each_time(old.address)
 
     def trust(self, registry: Registry | None = None) -> Path:
         """Trust the lab's CA for this one registry: ``certs.d/<host:port>/ca.crt``."""
         registry = registry or self.sandbox.current()
         if self.ca is None:
-            raise ReglabError("there is no CA yet: run lab.secure.make_certificates() first.")
+            raise errors.no_ca_yet()
         shown = f"{CERTS_D}/{registry.address}"
         self.say.twin(Twin.of("sudo", "mkdir", "-p", shown))
         self.say.twin(Twin.of("sudo", "cp", str(self.ca.cert), f"{shown}/ca.crt"))
@@ -207,8 +205,7 @@ class SecureSteps:
         try:
             self.sandbox.shared_file(path, self.ca.cert.read_bytes(), f"the CA certificate trusted for {registry.address}")
         except PermissionError:
-            raise ReglabError(f"cannot write {path} (permission denied): run the two commands above in a terminal, "
-                              "then go on.") from None
+            raise errors.cannot_write_trust(path) from None
         if str(path.parent) != shown:
             self.say.note(f"this engine reads {path}")
         self.say.say(f"{registry.address} is trusted: certificates signed by {certs.common_name(self.ca.load())} are "
@@ -247,8 +244,7 @@ class SecureSteps:
         that any user may delete)."""
         old = self.sandbox.current()
         if self.server is None or not self.passwords:
-            raise ReglabError("make the certificates and add a user first (lab.secure.make_certificates(), "
-                              "lab.secure.add_user()).")
+            raise errors.certificates_and_user_first()
         table = next(iter(self.passwords.values())).parent / "htpasswd"
         env = {**self._tls_env(self.server), "REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": REALM,
                "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd", "REGISTRY_STORAGE_DELETE_ENABLED": "true"}
@@ -287,7 +283,7 @@ class SecureSteps:
         """``docker login`` with the user's password file (``wrong``: with a wrong password)."""
         registry = registry or self.sandbox.current()
         if user not in self.passwords:
-            raise ReglabError(f"there is no user {user} yet: add one with lab.secure.add_user({user!r}).")
+            raise errors.no_user_yet(user)
         folder = self.docker_config or self.use_throwaway_docker_config()
         login = ["docker", "login", "--username", user, "--password-stdin", registry.address]
         if wrong:
@@ -306,7 +302,7 @@ class SecureSteps:
         """The stored login, masked: ``config.json`` and its ``auth`` decoded."""
         registry = registry or self.sandbox.current()
         if self.docker_config is None:
-            raise ReglabError("nobody is logged in yet: run lab.secure.login() first.")
+            raise errors.nobody_logged_in()
         path = self.docker_config / credentials.CONFIG_NAME
         self.say.twin(Twin.of("cat", str(path)))
         self.say.say(credentials.masked(self.docker_config) + "\n(the auth value is masked here)")

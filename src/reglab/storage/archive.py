@@ -15,8 +15,9 @@ import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
+from .. import errors
 from .layout import BLOB, LEAF, LINKS, READ_CONTENT, place
-from .model import HEAD_BYTES, JSON_LIMIT, LINK_READ, Inventory, StorageError, paused_gc
+from .model import HEAD_BYTES, JSON_LIMIT, LINK_READ, Inventory, paused_gc
 
 Reopen = Callable[[str], Iterable[bytes]]
 
@@ -56,8 +57,7 @@ def read_archive(chunks: Iterable[bytes], reopen: Reopen | None = None,
                 else:
                     inventory.other(path, member.size)
     except tarfile.TarError as exc:
-        raise StorageError(f"the archive of the registry's data could not be read ({exc}): "
-                           "is the container's data folder readable?") from None
+        raise errors.archive_unreadable(exc) from None
     _folders(inventory)
     inventory.finish()
     return inventory, source
@@ -87,8 +87,7 @@ class ArchiveSource:
 
     def _need_reopen(self, what: str) -> Reopen:
         if self.reopen is None:
-            raise StorageError(f"{what} was not kept when the tree was read: read it again with "
-                               "Tree.from_archive(..., reopen=...) to look inside blobs.")
+            raise errors.not_kept(what)
         return self.reopen
 
     def read(self, rel: str, limit: int | None = None) -> bytes:
@@ -105,7 +104,7 @@ class ArchiveSource:
             if member.isfile():
                 return _Closing(tar.extractfile(member), tar)
         tar.close()
-        raise StorageError(f"{rel} is not a file in {self.top}.")
+        raise errors.not_a_file_in(rel, self.top)
 
     def contents(self, blobs: dict[str, str], links: Iterable[str]) -> Iterator[tuple[str, str]]:
         """As ``FolderSource.contents``, in one pass over the whole archive."""

@@ -18,15 +18,16 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .. import errors
 from .layout import READ_CONTENT, TOP, Shape
-from .model import ENTERED, LINK_READ, Inventory, StorageError, paused_gc
+from .model import ENTERED, LINK_READ, Inventory, paused_gc
 
 
 def read_folder(root: str | os.PathLike) -> tuple[Inventory, FolderSource]:
     """Read a registry data directory (the folder mounted at ``/var/lib/registry``)."""
     root = Path(root)
     if not root.is_dir():
-        raise StorageError(f"{root} is not a folder: give the folder mounted at /var/lib/registry.")
+        raise errors.not_a_data_folder(root)
     inventory = Inventory()
     with paused_gc():
         _Walk(inventory).folder(TOP, "", os.fspath(root), {})
@@ -70,11 +71,6 @@ class FolderSource:
                 yield rel, ""
 
 
-def _unreadable(full: str) -> StorageError:
-    return StorageError(f"cannot read {full}: run the registry with --user \"$(id -u):$(id -g)\" "
-                        "or read it as root.")
-
-
 def _read_small(path: str) -> bytes:
     """A small file's bytes: three system calls, none of Python's file machinery."""
     fd = os.open(path, os.O_RDONLY)
@@ -108,7 +104,7 @@ class _Walk:
         except FileNotFoundError:
             return None
         except PermissionError:
-            raise _unreadable(full) from None
+            raise errors.cannot_read_storage(full) from None
         if rel:
             self.inv.seen_dirs.add(rel)
         return names
@@ -170,7 +166,7 @@ class _Walk:
         except FileNotFoundError:
             return
         except PermissionError:
-            raise _unreadable(full) from None
+            raise errors.cannot_read_storage(full) from None
         name, stat = leaf.leaf, os.stat
         try:
             names = os.listdir(fd)
@@ -179,7 +175,7 @@ class _Walk:
             except (FileNotFoundError, NotADirectoryError):
                 names, sizes = self.one_by_one(leaf, rel, full, names, fields)
         except PermissionError:
-            raise _unreadable(full) from None
+            raise errors.cannot_read_storage(full) from None
         finally:
             os.close(fd)
         self.inv.seen_dirs.add(rel)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..errors import BadReference
+from .. import errors
 from ..media import split_digest
 
 ROOT = "docker/registry/v2"
@@ -188,8 +188,7 @@ def path(role: str, **fields: str) -> str:
         fields.update(algo=algo, two=hexd[:2], hex=hexd)
     for name, value in _ONLY[role]:
         if fields.get(name, value) != value:
-            raise BadReference(f"the registry keeps a {role} under {value} only, not {fields[name]}: "
-                               f"give a {value} digest.")
+            raise errors.layout_only(role, value, fields[name])
     return _FORMATS[role].format_map(fields)
 
 

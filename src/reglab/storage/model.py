@@ -15,7 +15,7 @@ import gc
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..errors import ReglabError
+from ..errors import BlobCorrupt, StorageError  # noqa: F401  (defined with the other errors; imported from here too)
 from ..units import count, human
 from .layout import (
     BLOB,
@@ -40,14 +40,6 @@ LINK_READ = 4096  # a link holds "sha256:<64 hex>" (71 bytes)
 INDEX, MANIFEST, CONFIG, LAYER = "image index", "manifest", "config", "layer"
 RANK = {INDEX: 0, MANIFEST: 1, CONFIG: 2, LAYER: 3}
 ENTERED = frozenset({LAYERS, MANIFESTS, UPLOADS, TAG})  # folders that make a repository or a tag
-
-
-class StorageError(ReglabError):
-    """The storage tree cannot be read."""
-
-
-class BlobCorrupt(ReglabError):
-    """A blob's bytes no longer hash to the digest that names it."""
 
 
 # --------------------------------------------------------------------- records

@@ -15,6 +15,7 @@ import os
 import tarfile
 from collections.abc import Iterable
 
+from .. import errors
 from ..errors import ReglabError
 from ..media import short_digest as _sd
 from ..media import split_digest
@@ -32,13 +33,11 @@ from .model import (
     MANIFEST,
     RANK,
     Blob,
-    BlobCorrupt,
     Inventory,
     Link,
     ManifestInfo,
     Problem,
     Repository,
-    StorageError,
     Upload,
     Verification,
 )
@@ -207,8 +206,7 @@ class Tree:
         try:
             return self.repos[name]
         except KeyError:
-            raise StorageError(f"the storage holds no repository {name}: "
-                               f"it has {', '.join(self.repos) or 'none'}.") from None
+            raise errors.no_repository(name, list(self.repos)) from None
 
     def tag_target(self, repository: str, tag: str) -> str | None:
         """The manifest digest a tag points to now (its ``current/link``)."""
@@ -386,7 +384,7 @@ class Tree:
             digests = list(digests)
             missing = [d for d in digests if d not in self._blobs]
             if missing:
-                raise StorageError(f"the storage holds no blob {_sd(missing[0])}: check the digest.")
+                raise errors.no_blob_check_digest(_sd(missing[0]))
             chosen = [self._blobs[d] for d in digests]
             links = []
         wanted = {b.path: split_digest(b.digest)[0] for b in chosen}
@@ -398,12 +396,8 @@ class Tree:
                 bad.append((path, expected, actual))
         if bad:
             bad.sort()
-            what = "; ".join(
-                (f"blob {_sd(expected)} now hashes to {_sd(actual)}" if path in by_path else
-                 f"{path} holds {_sd(actual) or 'nothing'} instead of {_sd(expected)}") if actual else
-                f"{path} is gone" for path, expected, actual in bad)
-            raise BlobCorrupt(f"{len(bad)} file(s) no longer match their names — {what}: delete the damaged "
-                              "blob folder and push the image again, or restore the storage from a backup.")
+            raise errors.files_no_longer_match([(path, _sd(expected), _sd(actual) if actual else None, path in by_path)
+                                                for path, expected, actual in bad])
         return Verification(len(chosen), sum(b.size for b in chosen), len(links))
 
     def layer_files(self, digest: str, limit: int = 200) -> list[tuple[str, int, str]]:
@@ -411,7 +405,7 @@ class Tree:
         lists them (folders end in ``/``)."""
         blob = self._blobs.get(digest)
         if blob is None:
-            raise StorageError(f"the storage holds no blob {_sd(digest)}.")
+            raise errors.storage_has_no_blob(_sd(digest))
         out = []
         with self.source.open(blob.path) as fh:
             try:
@@ -422,7 +416,7 @@ class Tree:
                         if len(out) >= limit:
                             break
             except tarfile.TarError as exc:
-                raise StorageError(f"blob {_sd(digest)} is not a tar archive ({exc}): it is no layer.") from None
+                raise errors.not_a_layer(_sd(digest), exc) from None
         return out
 
     def text(self, top: str = "/var/lib/registry") -> str:

@@ -49,7 +49,7 @@ def sheet_class(lab_id: str):
     """The sheet class of ``lab_id`` (``lab-01``; ``01`` when no notebook 01 has practice)."""
     key = lab_id if lab_id.startswith("lab-") else f"lab-{lab_id}"
     if key not in SHEETS:
-        raise ReglabError(errors.no_such_sheet(lab_id, list(SHEETS)))
+        raise errors.no_such_lab(lab_id, list(SHEETS))
     module, _, name = SHEETS[key].partition(":")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 

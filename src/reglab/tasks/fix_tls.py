@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..certs import CertFiles
 from ..checks import credentials_accepted, image_in_registry, tls_verified
-from ..errors import ReglabError
+from .. import errors
 from ..exercises import Sheet, done, missing, task
 from ..registry_api import stored_credentials
 from ..steps.secure import NETWORK, VOLUME
@@ -52,8 +52,7 @@ class FixTls(Sheet):
     def _record_trust_file(self) -> None:
         """The file (and the folders) the learner will create in the shared certs.d: cleanup removes them."""
         if self.trust_file.exists():
-            raise ReglabError(f"{self.trust_file} exists already and this lab did not create it: remove it "
-                              "(another lab's trust for this address), then start lab 11 again.")
+            raise errors.trust_file_exists(self.trust_file)
         for folder in reversed([p for p in [self.trust_file.parent, *self.trust_file.parent.parents]
                                 if not p.exists()]):
             self.lab.state.add_shared_dir(folder)

@@ -6,13 +6,14 @@ import docker
 import docker.errors
 import requests
 
+from ... import errors
 from ...config import Settings
 from ..base import Cannot, Engine
 from .containers import DockerContainers
 from .daemon import DockerDaemon, DockerTrust
 from .images import DockerImages
 from .objects import DockerObjects
-from .words import _registry_trouble, _unreachable
+from .words import _registry_trouble
 
 __all__ = ["DockerEngine", "_registry_trouble"]
 
@@ -31,7 +32,7 @@ class DockerEngine(Engine):
             self.client = client or docker.DockerClient(base_url=self.settings.docker_host, timeout=timeout)
             self.client.ping()
         except (docker.errors.DockerException, requests.RequestException, OSError):
-            raise _unreachable(self.settings.docker_host) from None
+            raise errors.docker_unreachable(self.settings.docker_host) from None
         self.images = DockerImages(self.client)
         self.containers = DockerContainers(self.client, self.images)
         self.objects = DockerObjects(self.client)

@@ -9,10 +9,10 @@ import docker
 import docker.errors
 
 from ... import errors, naming
-from ...errors import EngineError, NameConflict
+from ...errors import NameConflict
 from ...naming import Scope
 from ...storage import Tree
-from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
+from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run, last_words_of
 from .words import _message, _timestamp
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
@@ -57,7 +57,7 @@ class DockerContainers:
                 network=run.network, dns_opt=list(run.dns_options) or None,
             )
         except docker.errors.APIError as exc:
-            raise EngineError(f"could not create the registry container {run.name}: {_message(exc)}.") from None
+            raise errors.cannot_create_registry(run.name, _message(exc)) from None
         try:
             container.start()
         except docker.errors.APIError as exc:
@@ -65,7 +65,7 @@ class DockerContainers:
             text = _message(exc)
             if "address already in use" in text or "port is already allocated" in text:
                 raise errors.port_taken(run.port, run.host, self._port_holder(run.port)) from None
-            raise EngineError(f"could not start the registry {run.name}: {text}.") from None
+            raise errors.registry_start_failed(run.name, text) from None
 
     def _port_holder(self, port: int) -> str:
         """Who holds a host port: a container of another lab or learner (by its labels), or a program."""
@@ -80,12 +80,10 @@ class DockerContainers:
         try:
             container = self.client.containers.get(name)
         except docker.errors.NotFound:
-            return "the container is gone"
+            return errors.container_gone()
         if container.status == "running":
             return None
-        logs = container.logs(tail=5).decode(errors="replace").strip().splitlines()
-        last = logs[-1] if logs else "no log output"
-        return f"it stopped ({container.status}); its last log line: {last}"
+        return errors.registry_stopped(container.status, last_words_of(container.logs().decode(errors="replace")))
 
     def storage(self, name: str) -> Tree:
         """A bind-mounted data folder is read where it lies; a volume (or the container's own
@@ -101,7 +99,7 @@ class DockerContainers:
             try:
                 stream, _ = self._get(name).get_archive(path)
             except docker.errors.NotFound:
-                raise EngineError(f"{path} does not exist in {name}.") from None
+                raise errors.no_such_path(path, name) from None
             return stream
 
         return Tree.from_archive(read(REGISTRY_DATA), reopen=read, top=REGISTRY_DATA)
@@ -120,14 +118,14 @@ class DockerContainers:
                 container.kill()
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:  # 409: it stopped on its own meanwhile
-                    raise EngineError(f"could not kill {name}: {_message(exc)}.") from None
+                    raise errors.kill_failed(name, _message(exc)) from None
 
     def remove(self, name: str) -> None:
         container = self._get(name)
         try:
             container.remove(force=True, v=True)
         except docker.errors.APIError as exc:
-            raise EngineError(f"could not remove {name}: {_message(exc)}.") from None
+            raise errors.remove_failed(name, _message(exc)) from None
 
     def state(self, name: str) -> str | None:
         try:
@@ -167,9 +165,8 @@ class DockerContainers:
         except docker.errors.APIError as exc:
             text = _message(exc)
             if "address already in use" in text or "port is already allocated" in text:
-                raise EngineError(f"could not restart {name}: its port is taken by another program now; stop that "
-                                  "program, or remove the container and run it on another port.") from None
-            raise EngineError(f"could not restart {name}: {text}.") from None
+                raise errors.restart_port_taken(name) from None
+            raise errors.restart_failed(name, text) from None
 
     def run(self, scope: Scope, name: str, image: str, entrypoint: str | None = None,
             args: tuple[str, ...] = ()) -> Run:
@@ -185,7 +182,7 @@ class DockerContainers:
             text = _message(exc)
             if "executable file not found" in text and entrypoint:
                 raise errors.program_missing(image, entrypoint) from None
-            raise EngineError(f"could not start {name}: {text}.") from None
+            raise errors.run_failed(name, text) from None
         result = container.wait(timeout=120)
         output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         return Run(name, int(result.get("StatusCode", -1)), output)

@@ -9,7 +9,7 @@ import docker.errors
 
 from ...config import Settings
 from ...daemon import DaemonConfig
-from ...errors import EngineError
+from ... import errors
 from ...registry_api import CERTS_D
 from .words import _message, _registry_trouble
 
@@ -60,4 +60,4 @@ class DockerTrust:
         except docker.errors.APIError as exc:
             text = _message(exc)
             raise (_registry_trouble(text, f"{host}/x", credentials=True)
-                   or EngineError(f"docker login {host} failed: {text}.")) from None
+                   or errors.login_failed(host, text)) from None

@@ -9,7 +9,7 @@ import docker.errors
 import requests
 
 from ... import errors, naming
-from ...errors import EngineError, ImageMissing, ReglabError
+from ...errors import ReglabError
 from ...reference import parse
 from ..base import PROXY_REMOTEURL, ImageInfo, Progress, Transfer, epoch_seconds
 from .words import _first_line, _message, _registry_trouble
@@ -32,7 +32,7 @@ class DockerImages:
         except docker.errors.APIError as exc:
             if exc.status_code in (400, 404):  # invalid names the daemon cannot look up
                 return None
-            raise EngineError(f"the daemon could not look up {reference}: {_message(exc)}.") from None
+            raise errors.lookup_failed(reference, _message(exc)) from None
         return _info(image)
 
     def list(self) -> list[ImageInfo]:
@@ -49,7 +49,7 @@ class DockerImages:
         try:
             self.client.images.load(archive)
         except docker.errors.DockerException as exc:
-            raise EngineError(f"the daemon refused a stand-in image: {_message(exc)}.") from None
+            raise errors.standin_refused(_message(exc)) from None
 
     def fetch(self, reference: str) -> None:
         ref = parse(reference)
@@ -57,10 +57,7 @@ class DockerImages:
             events = self.api.pull(ref.familiar_repository, tag=ref.tag_or_default, stream=True, decode=True)
             self._stream(events, reference, None)
         except (ReglabError, docker.errors.DockerException) as exc:
-            raise ImageMissing(
-                f"could not pull {reference} from Docker Hub ({_first_line(exc)}): without internet set "
-                "REGLAB_OFFLINE=1 to build stand-ins from Debian packages (python -m reglab images)."
-            ) from None
+            raise errors.hub_pull_failed(reference, _first_line(exc)) from None
 
     def tag(self, source: str, target: str) -> None:
         ref = parse(target)
@@ -69,9 +66,9 @@ class DockerImages:
         except docker.errors.ImageNotFound:
             raise errors.missing_image(source) from None
         except docker.errors.APIError as exc:
-            raise EngineError(f"could not tag {source} as {target}: {_message(exc)}.") from None
+            raise errors.tag_failed(source, target, _message(exc)) from None
         if not ok:
-            raise EngineError(f"the daemon did not tag {source} as {target}.")
+            raise errors.not_tagged(source, target)
 
     def remove(self, reference: str) -> None:
         try:
@@ -83,7 +80,7 @@ class DockerImages:
             match = re.search(r"container ([0-9a-f]{6,64})", text)
             if exc.status_code == 409 and match:
                 raise errors.image_in_use(reference, self._container_name(match.group(1))) from None
-            raise EngineError(f"could not remove {reference}: {text}.") from None
+            raise errors.remove_failed(reference, text) from None
 
     def _container_name(self, ident: str) -> str:
         try:
@@ -100,8 +97,7 @@ class DockerImages:
             for event in events:
                 if "error" in event:
                     text = (event.get("errorDetail") or {}).get("message") or event["error"]
-                    raise self._trouble(text, reference, credentials) or EngineError(
-                        f"{reference}: the daemon reported: {text}.")
+                    raise self._trouble(text, reference, credentials) or errors.daemon_reported(reference, text)
                 status = event.get("status", "")
                 layer = event.get("id")
                 aux = event.get("aux") or {}
@@ -123,7 +119,7 @@ class DockerImages:
                     progress(layer, int(detail.get("current") or 0), int(detail.get("total") or 0), status)
         except (requests.RequestException, docker.errors.DockerException) as exc:
             trouble = self._trouble(_message(exc), reference, credentials)
-            raise (trouble or EngineError(f"{reference}: {_message(exc)}.")) from None
+            raise (trouble or errors.transfer_failed(reference, _message(exc))) from None
         return summary
 
     def _trouble(self, text: str, reference: str, credentials: bool = False) -> Exception | None:
@@ -164,7 +160,7 @@ class DockerImages:
                                auth_config=config)
         s = self._stream(events, reference, progress, config is not None)
         if not s["digest"]:
-            raise EngineError(f"the daemon pushed {reference} but reported no digest: check `docker push` by hand.")
+            raise errors.pushed_no_digest(reference)
         return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
 
     def pull(self, reference: str, progress: Progress | None = None,
@@ -177,9 +173,9 @@ class DockerImages:
             s = self._stream(events, reference, progress, config is not None)
         except docker.errors.APIError as exc:
             trouble = self._trouble(_message(exc), reference, config is not None)
-            raise (trouble or EngineError(f"could not pull {reference}: {_message(exc)}.")) from None
+            raise (trouble or errors.pull_failed(reference, _message(exc))) from None
         if not s["digest"]:
-            raise EngineError(f"the daemon pulled {reference} but reported no digest.")
+            raise errors.pulled_no_digest(reference)
         return Transfer(ref.tagged, s["digest"], len(s["layers"]), len(s["moved"]), len(s["already"]))
 
 

@@ -6,7 +6,7 @@ import docker
 import docker.errors
 
 from ... import errors, naming
-from ...errors import EngineError, NameConflict
+from ...errors import NameConflict
 from ...naming import Scope
 from ..base import LabObject
 from .words import _message
@@ -37,7 +37,7 @@ class DockerObjects:
             raise errors.no_container(name) from None
         settings = ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
         if not settings.get("IPAddress"):
-            raise EngineError(f"{name} has no address on the network {network}: is it running and attached?")
+            raise errors.no_address_on(name, network)
         return f"{settings['IPAddress']}:5000"  # the registry listens on 5000 inside its container
 
     def create_volume(self, scope: Scope, name: str) -> None:
@@ -68,7 +68,7 @@ class DockerObjects:
             if exc.status_code == 409:
                 users = [c.name for c in self.client.containers.list(all=True, filters={"volume": name})]
                 raise errors.volume_in_use(name, users[0] if users else "a container") from None
-            raise EngineError(f"could not remove the volume {name}: {_message(exc)}.") from None
+            raise errors.volume_remove_failed(name, _message(exc)) from None
 
     def strangers(self, scope: Scope) -> list[LabObject]:
         prefix = f"{scope.prefix}-"
@@ -92,7 +92,7 @@ class DockerObjects:
             try:
                 self._remove(obj)
             except docker.errors.APIError as exc:
-                raise EngineError(f"could not remove {obj.kind} {obj.name}: {_message(exc)}.") from None
+                raise errors.object_remove_failed(obj.kind, obj.name, _message(exc)) from None
 
     def _remove(self, obj: LabObject) -> None:
         """Remove one container (with its anonymous volumes), volume or network; gone already is fine."""

@@ -9,10 +9,7 @@ from datetime import datetime
 import docker
 
 from ... import errors
-from ...errors import DockerUnavailable
 from ...reference import parse
-
-START_DOCKER = "start Docker (on Linux `sudo dockerd &` or `make lab`, elsewhere Docker Desktop) and try again"
 
 
 def _message(exc: Exception) -> str:
@@ -24,10 +21,6 @@ def _message(exc: Exception) -> str:
 def _first_line(exc: Exception) -> str:
     text = _message(exc).strip().splitlines()
     return text[0].rstrip(".") if text else type(exc).__name__
-
-
-def _unreachable(where: str) -> DockerUnavailable:
-    return DockerUnavailable(f"no Docker daemon answers at {where}: {START_DOCKER}.")
 
 
 def _registry_trouble(text: str, reference: str, credentials: bool = False,

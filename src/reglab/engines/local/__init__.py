@@ -44,8 +44,7 @@ class LocalEngine(Engine):
         self.settings = settings or Settings.from_env()
         found = Path(binary) if binary else registry_binary(self.settings)
         if found is None or not found.is_file():
-            raise EngineUnavailable(f"the daemonless engine needs the registry binary: "
-                                    f"{install_hint(self.settings)}.")
+            raise errors.registry_binary_missing(install_hint(self.settings))
         self.binary = found
         self.store = store or ImageStore(store_root(self.settings))
         # the learner's own store: only that learner's containers can use its images

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ... import errors, terminal
 from ... import images as course_images
-from ...errors import EngineError
 from ...naming import Scope
 from ...registry_run import CONFIG_PATHS, config_path
 from ...storage import Tree
@@ -54,10 +53,7 @@ class LocalContainers:
     def start_registry(self, run: RegistryRun, scope: Scope, loopback: bool = True) -> None:
         images = self.engine.images
         if not images.is_registry_image(run.image):
-            raise EngineError(
-                f"the daemonless engine runs only the registry binary {self.engine.binary}, not the image {run.image}: "
-                "use the Docker engine for other images."
-            )
+            raise errors.only_the_registry_binary(self.engine.binary, run.image)
         host = run.host
         if host == "0.0.0.0":
             host = "127.0.0.1"  # it publishes on loopback only
@@ -91,10 +87,10 @@ class LocalContainers:
     def problem(self, name: str) -> str | None:
         container = records.find(self._root, name)
         if container is None:
-            return "the container is gone"
+            return errors.container_gone()
         if records.running(container):
             return None
-        return f"it stopped (exited); its last log line: {processes.last_words(container.log)}"
+        return errors.registry_stopped("exited", processes.last_words(container.log))
 
     def storage(self, name: str) -> Tree:
         return Tree.from_path(self._get(name).data)
@@ -121,8 +117,7 @@ class LocalContainers:
             done = subprocess.run([container.binary or str(self.engine.binary), *args], capture_output=True,
                                   timeout=600, cwd=container.data, env=env)
         except subprocess.TimeoutExpired:
-            raise EngineError(f"{' '.join(args[:1])} in {container.name} ran longer than 10 minutes and was "
-                              "stopped.") from None
+            raise errors.command_too_long(args, container.name) from None
         output = (done.stdout + done.stderr).decode(errors="replace")
         return Exec(done.returncode, output.replace(str(container.config), inside).replace(
             container.data, REGISTRY_DATA))
@@ -173,7 +168,7 @@ class LocalContainers:
     def restart(self, name: str) -> None:
         container = self._get(name)
         if container.kind != "registry":
-            raise EngineError(f"{name} ran to completion: run it again (docker container run) instead.")
+            raise errors.ran_to_completion(name)
         records.halt(container)
         records.spawn(container, Path(container.binary) if container.binary else self.engine.binary,
                       lambda value: self._on_network(container, value), fresh=False,

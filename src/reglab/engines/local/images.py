@@ -11,7 +11,7 @@ import hashlib
 from urllib.parse import urlparse
 
 from ... import cache, errors, transfer
-from ...errors import EngineError, ImageMissing, ReglabError
+from ...errors import EngineError, ReglabError
 from ...naming import ANY, Scope
 from ...oci import ID_PATTERN
 from ...reference import parse
@@ -87,16 +87,10 @@ class LocalImages:
         self.store.import_docker_archive(archive)
 
     def fetch(self, reference: str) -> None:
-        raise ImageMissing(
-            f"the daemonless engine does not fetch {reference} from Docker Hub: set REGLAB_OFFLINE=1 to build "
-            "the stand-ins from Debian packages (python -m reglab images), or use the Docker engine."
-        )
+        raise errors.no_fetch_daemonless(reference)
 
     def _not_an_image(self) -> EngineError:
-        return EngineError(
-            f"under the daemonless engine {self.engine.settings.registry_image} is the registry binary "
-            f"{self.engine.binary}, not an image: it cannot be tagged, pushed or removed; use the Docker engine for that."
-        )
+        return errors.registry_binary_not_image(self.engine.settings.registry_image, self.engine.binary)
 
     def tag(self, source: str, target: str) -> None:
         if self.is_registry_image(source):
@@ -115,8 +109,7 @@ class LocalImages:
             return
         if by_id and image.id[7:].startswith(by_id.group(1)):
             if len(image.tags) != 1:
-                raise EngineError(f"the image {image.id[7:19]} has several names ({', '.join(image.tags)}): "
-                                  "remove them by name.")
+                raise errors.several_names(image.id[7:19], list(image.tags))
             name = image.tags[0]
         else:
             name = parse(reference).tagged
@@ -135,8 +128,7 @@ class LocalImages:
         mirrors = self.engine.daemon.mirrors
         if host == DOCKER_HUB:
             if not mirrors:
-                raise ImageMissing("the daemonless engine never contacts Docker Hub: name your own registry in the "
-                                   "image (127.0.0.1:<port>/…), or set a registry mirror first.")
+                raise errors.never_docker_hub()
             host = urlparse(mirrors[0]).netloc or mirrors[0]
         return RegistryClient(host, insecure=self.engine.daemon.insecure_registries(), timeout=60.0,
                               upstream=self._upstream_of(host), auth=auth or False,

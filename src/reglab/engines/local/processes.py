@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from ..base import last_words_of
+
 STOP_WAIT = 10.0
 
 # registries this interpreter started: reaped when they stop, killed at exit
@@ -76,17 +78,6 @@ def _stopchildren() -> None:
             except subprocess.TimeoutExpired:
                 pass
     children.clear()
-
-
-def last_words_of(text: str) -> str:
-    """The line of a registry's log that says why it stopped (a Go panic's first line wins
-    over its stack trace, a fatal message over usage text)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for marker in ("panic:", "level=fatal", "configuration error", "error"):
-        for line in lines:
-            if marker in line:
-                return line
-    return lines[-1] if lines else "no log output"
 
 
 def last_words(log: Path) -> str:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ... import errors
-from ...errors import EngineError, RegistryUnavailable, port_taken
+from ...errors import port_taken
 from ...naming import ANY, Scope
 from ...registry_run import registry_major
 from ...state import State, lab_dirs
@@ -237,7 +237,7 @@ def spawn(container: Container, binary: Path, resolve: Callable[[str], str] = st
                 env=env, start_new_session=True,  # a notebook interrupt must not reach it
             )
         except OSError as exc:
-            raise EngineError(f"could not start the registry {binary}: {exc.strerror}.") from None
+            raise errors.registry_binary_failed(binary, exc.strerror) from None
     processes.children[child.pid] = child
     container.pid_file.write_text(f"{child.pid}\n")
     container.exit_code, container.started = None, time.time()
@@ -267,11 +267,9 @@ def wait_bound(container: Container, child: subprocess.Popen, fresh: bool = True
             if "address already in use" in text:
                 raise port_taken(port, host, processes.port_holder(port))
             if "assign requested address" in text:
-                raise EngineError(f"this machine has no {host} to listen on (IPv6 disabled?): use the "
-                                  "Docker engine for a registry reached at an address that is not loopback.")
-            raise RegistryUnavailable(f"the registry at {hostport(host, port)} did not start: it "
-                                      f"stopped (exited); its last log line: {processes.last_words_of(text)}.")
+                raise errors.no_address_to_listen(host)
+            raise errors.registry_did_not_start(hostport(host, port),
+                                                errors.registry_stopped("exited", processes.last_words_of(text)))
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
-    raise EngineError(f"the registry {container.name} did not listen on {hostport(host, port)} within "
-                      f"{START_WAIT:g} s: look at its log ({container.log}).")
+    raise errors.registry_not_listening(container.name, hostport(host, port), START_WAIT, container.log)
