@@ -8,7 +8,7 @@ encryption, hence the CLI's warning. Both docker CLIs on our machines (28.2.2 an
 final newline, mode 0600 (``tests/test_secure.py`` proves it against the real CLIs). They
 print different warnings, so a lab prints the documented current one itself (:data:`WARNING`).
 
-Reading the file back (for pushes and pulls) is :func:`reglab.registry_api.stored_credentials`.
+Reading the file back (for pushes, pulls and the registry client) is :func:`stored`.
 Nothing here prints a password or the ``auth`` value: :func:`masked` shows the file with it
 hidden.
 """
@@ -91,3 +91,16 @@ def decoded_masked(folder: Path, host: str) -> str | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return f"{user}:{MASK * len(password)}" if user else None
+
+
+def stored(docker_config: Path | None, host: str) -> tuple[str, str] | None:
+    """What ``docker login`` stored for ``host`` in ``<docker_config>/config.json``
+    (``auths.<host>.auth`` = base64 of user:password); None without a folder or a login."""
+    if docker_config is None:
+        return None
+    try:
+        entry = json.loads((Path(docker_config) / "config.json").read_text()).get("auths", {}).get(host) or {}
+        user, _, password = base64.b64decode(entry.get("auth", "")).decode().partition(":")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return (user, password) if user else None

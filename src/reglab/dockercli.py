@@ -447,7 +447,7 @@ class DockerCLI:
 
     def _login(self, host: str) -> tuple[str, str] | None:
         """What ``docker login`` stored for ``host`` (the CLI sends it with a push or pull)."""
-        from .registry_api import stored_credentials
+        from .credentials import stored as stored_credentials
 
         return stored_credentials(self.settings.docker_config, host)
 

@@ -23,9 +23,7 @@ Every call is one request a learner could type with ``curl`` (:meth:`RegistryCli
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import ipaddress
 import json
 import os
 import socket
@@ -41,9 +39,10 @@ import urllib3
 
 from . import errors
 from .errors import ReglabError
+from .credentials import stored as stored_credentials
+from .docker_rules import DEFAULT_INSECURE, plain_http_allowed
 from .media import ACCEPT_ALL, digest_of, split_digest
 
-DEFAULT_INSECURE = ("127.0.0.0/8",)  # Docker 20.10's built-in insecure range (::1 only from Docker 28)
 CERTS_D = "/etc/docker/certs.d"
 READ_SIZE = 1024 * 1024
 
@@ -155,47 +154,6 @@ def _challenge_param(challenge: str, name: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- Docker's rules
-
-
-def plain_http_allowed(host: str, insecure: Iterable[str] = DEFAULT_INSECURE) -> bool:
-    """Docker's rule: plain HTTP only to registries in an insecure CIDR or listed by ``host:port``.
-
-    Host names are resolved first (so ``localhost`` is loopback), as the daemon does.
-    """
-    insecure = list(insecure)
-    if host in insecure:
-        return True
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]")
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        try:
-            address = ipaddress.ip_address(socket.gethostbyname(name)) if name == "localhost" else None
-        except OSError:
-            address = None
-    if address is None:
-        return False
-    for entry in insecure:
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def stored_credentials(docker_config: Path | None, host: str) -> tuple[str, str] | None:
-    """What ``docker login`` stored for ``host`` in ``<docker_config>/config.json``
-    (``auths.<host>.auth`` = base64 of user:password); None without a folder or a login."""
-    if docker_config is None:
-        return None
-    try:
-        entry = json.loads((Path(docker_config) / "config.json").read_text()).get("auths", {}).get(host) or {}
-        user, _, password = base64.b64decode(entry.get("auth", "")).decode().partition(":")
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
-        return None
-    return (user, password) if user else None
 
 
 _probe_context: ssl.SSLContext | None = None

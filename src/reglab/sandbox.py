@@ -60,7 +60,7 @@ class Sandbox:
 
     def credentials(self, host: str) -> tuple[str, str] | None:
         """What ``docker login`` stored for ``host`` in this lab's ``DOCKER_CONFIG`` folder."""
-        from .registry_api import stored_credentials
+        from .credentials import stored as stored_credentials
 
         return stored_credentials(self.docker_config, host)
 

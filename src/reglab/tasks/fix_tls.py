@@ -15,7 +15,7 @@ from ..certs import CertFiles
 from ..checks import credentials_accepted, image_in_registry, tls_verified
 from .. import errors
 from ..exercises import Sheet, done, missing, task
-from ..registry_api import stored_credentials
+from ..credentials import stored as stored_credentials
 from ..steps.secure import NETWORK, VOLUME
 
 USER = "alice"
