@@ -180,17 +180,21 @@ def _copy(source: Path, dest: Path, top: Path, account: pwd.struct_passwd) -> No
     os.chown(dest, account.pw_uid, account.pw_gid)
 
 
-def copy_course(account: pwd.struct_passwd) -> list[Path]:
-    """The course's notebooks and labs into ~/registry-lab (a learner's own copies are kept), and its
-    Jupyter configuration into ~/registry-lab/.jupyter (always the course's); returns the new notebooks."""
+def copy_course(account: pwd.struct_passwd, teacher: bool = False) -> list[Path]:
+    """The course's notebooks and labs into ~/registry-lab (a learner's own copies are kept), for the
+    teacher also classroom/progress.ipynb (the class's progress), and the course's Jupyter
+    configuration into ~/registry-lab/.jupyter (always the course's); returns the new notebooks."""
     target = Path(account.pw_dir) / COURSE_FOLDER
-    sources = [p for p in (COURSE / "notebooks").glob("*.ipynb")]
+    sources = [(p, p.relative_to(COURSE)) for p in (COURSE / "notebooks").glob("*.ipynb")]
     labs = COURSE / "labs"
     if labs.is_dir():
-        sources += [p for p in labs.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+        sources += [(p, p.relative_to(COURSE)) for p in labs.rglob("*")
+                    if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+    if teacher:
+        sources.append((HERE / "progress.ipynb", Path("progress.ipynb")))
     new = []
-    for source in sources:
-        dest = target / source.relative_to(COURSE)
+    for source, relative in sources:
+        dest = target / relative
         if not dest.exists():
             _copy(source, dest, target, account)
             if dest.suffix == ".ipynb":
@@ -229,7 +233,7 @@ def trust(account: pwd.struct_passwd, notebooks: list[Path]) -> None:
 
 def prepare_learner(spawner) -> None:
     account = learner_account(spawner.user.name)
-    trust(account, copy_course(account))
+    trust(account, copy_course(account, teacher=spawner.user.name == TEACHER))
 
 
 c.Spawner.pre_spawn_hook = prepare_learner

@@ -274,7 +274,7 @@ def _remove_learners(names: list[str]) -> None:
 
 
 @contextmanager
-def running_hub(names: list[str], add: list[str] = (), extra_config: str = ""):
+def running_hub(names: list[str], add: list[str] = (), extra_config: str = "", teacher: str = "teacher"):
     """The recipe's hub, as root, with its own authenticator (the class and teacher passwords) and a
     service token; ``add``: learners added with ``classroom/class add`` before it starts (they log in
     through the form), ``extra_config``: lines appended to the test's config."""
@@ -299,7 +299,7 @@ def running_hub(names: list[str], add: list[str] = (), extra_config: str = ""):
     python = _learner_python(work)
     env = dict(os.environ, REGLAB_CLASS_DIR=str(class_dir), REGLAB_CLASS_HOMES=str(homes),
                REGLAB_CLASS_PYTHON=str(python), REGLAB_CLASS_PROXY=proxy_command(),
-               REGLAB_CLASS_PORT=str(port), CLASS_TEST_TOKEN=token)
+               REGLAB_CLASS_PORT=str(port), REGLAB_CLASS_TEACHER=teacher, CLASS_TEST_TOKEN=token)
     log = work / "hub.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=work, env=env,
@@ -490,6 +490,30 @@ def _form_login(hub: Hub, name: str, password: str) -> tuple[int, str]:
     return answer.status_code, answer.url.removeprefix(hub.url)
 
 
+def _teacher_runs_progress(hub: Hub, teacher: str, names: list[str]) -> str:
+    """The teacher's server started, ``classroom/class progress`` run as root, then the teacher's
+    progress.ipynb run in a kernel of the teacher's server: its printed text."""
+    assert hub.call("POST", f"/users/{teacher}/server").status_code in (201, 202), hub.tail()
+    hub.wait_ready(teacher)
+    home = Path(pwd.getpwnam(teacher).pw_dir)
+    notebook = home / "registry-lab" / "progress.ipynb"
+    assert notebook.stat().st_uid == pwd.getpwnam(teacher).pw_uid
+    assert not any((Path(pwd.getpwnam(n).pw_dir) / "registry-lab" / "progress.ipynb").exists() for n in names)
+    shown = subprocess.run([str(CLASSROOM / "class"), "progress"], capture_output=True, text=True, check=False,
+                           env=dict(os.environ, REGLAB_CLASS_DIR=str(hub.class_dir), REGLAB_CLASS_VENV=sys.prefix,
+                                    REGLAB_CLASS_TEACHER=teacher))
+    assert shown.returncode == 0, shown.stderr
+    kernel = HubKernel(f"{hub.url}/user/{teacher}", hub.token)
+    try:
+        runs = run_notebook(kernel, notebook, patterns(), stop_at_error=True)
+    finally:
+        kernel.shutdown()
+    assert not [r.error for r in runs if r.error], [r.error for r in runs]
+    text = "".join(o.get("text", "") for r in runs for o in r.outputs)
+    assert text.startswith(f"{len(names)} learners, 0 checks; records as of "), text
+    return text
+
+
 @needs_root
 def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chromium(capsys):
     import asyncio
@@ -499,6 +523,7 @@ def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chro
     chromium, chromium_args = _chromium()
     tag = secrets.token_hex(2)
     names = [f"web{tag}-{i}" for i in range(1, BROWSER_LEARNERS + 1)]
+    teacher = f"web{tag}-teacher"
     shots = ROOT / "test-artifacts" / "classroom"
     shots.mkdir(parents=True, exist_ok=True)
     committed = [outputs for _, _, outputs in code_cells(NOTEBOOK)]
@@ -512,7 +537,7 @@ def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chro
             finally:
                 await browser.close()
 
-    with running_hub(names, add=names, extra_config=expose) as hub:
+    with running_hub([*names, teacher], add=names, extra_config=expose, teacher=teacher) as hub:
         password = (hub.class_dir / "class-password").read_text().strip()
         assert os.stat(hub.class_dir / "class-password").st_mode & 0o777 == 0o600
         assert len((hub.class_dir / "teacher-password").read_text().strip()) >= 32
@@ -524,9 +549,11 @@ def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chro
             assert hub.call("GET", f"/users/{name}").json()["servers"][""]["ready"]
             assert not hub.call("GET", f"/users/{name}").json()["admin"]
         # the teacher logs in with the teacher password (and not with the class password): the admin page
-        teacher = (hub.class_dir / "teacher-password").read_text().strip()
-        assert _form_login(hub, "teacher", password) == (403, "/hub/login?next=%2Fhub%2Fadmin")
-        assert _form_login(hub, "teacher", teacher) == (200, "/hub/admin")
+        teacher_password = (hub.class_dir / "teacher-password").read_text().strip()
+        assert _form_login(hub, teacher, password) == (403, "/hub/login?next=%2Fhub%2Fadmin")
+        assert _form_login(hub, teacher, teacher_password) == (200, "/hub/admin")
+        # the teacher's server has the progress notebook; class progress hands it the class's records
+        teacher_view = _teacher_runs_progress(hub, teacher, names)
         log = hub.tail()
 
     for name, result in results.items():
@@ -546,6 +573,8 @@ def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chro
             assert not [o for o in got if o.output_type == "error"], f"{name}: cell {index} raised: {got}"
             assert compare(reference, got, pairs) is None, f"{name}: cell {index}: {compare(reference, got, pairs)}"
     assert "Traceback" not in log, log
+    for name in names:  # nobody ran a check yet (notebook 01's checks do not record until reglab does)
+        assert re.search(rf"^{name} +[·\s]+ 0/\d+ +0 min$", teacher_view, re.MULTILINE), teacher_view
     assert _learners_left(names) == []
     with capsys.disabled():
         print("\nclassroom in Chromium: " + "; ".join(
