@@ -144,7 +144,7 @@ def _as(account: str, home: Path, *command: str) -> subprocess.CompletedProcess:
 
 @as_root
 def test_class_progress_reads_each_learner_as_root_and_hands_the_teacher_the_records():
-    from test_classroom import MARK, _class, _learner_python
+    from test_classroom import MARK, _class, _learner_python, _learners_left, _remove_learners
 
     tag = secrets.token_hex(2)
     accounts = {name: f"j{tag}{name}"[:20] for name in dummy_class.LEARNERS}  # dummy name → this test's account
@@ -202,7 +202,6 @@ def test_class_progress_reads_each_learner_as_root_and_hands_the_teacher_the_rec
         assert {r.learner for r in records} == {accounts[n] for n in ("ada", "grace", "margaret")}
         assert f"(for {teacher}'s progress.ipynb: {copy})" in shown.stdout
     finally:
-        for account in made:
-            subprocess.run(["pkill", "-KILL", "-u", account], check=False)
-            subprocess.run(["userdel", "--remove", account], capture_output=True, check=False)
+        _remove_learners(made)  # their processes, accounts and homes
         shutil.rmtree(work, ignore_errors=True)
+    assert _learners_left(made) == []
