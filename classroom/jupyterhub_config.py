@@ -26,15 +26,16 @@
 #   REGLAB_CLASS_PORT     the class's address is http://127.0.0.1:<port>/            (8000)
 #   REGLAB_CLASS_TEACHER  the admin user's name                                     (teacher)
 #   REGLAB_CLASS_COURSE   the repository whose notebooks/ and labs/ are copied       (this repository)
-import json
 import os
 import pwd
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import course_copy  # noqa: E402 (classroom/course_copy.py: the course into a home, opening as committed)
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader provides it)
 
@@ -148,6 +149,9 @@ c.Spawner.environment = {
     "REGLAB_OFFLINE": "1",  # stand-in images built from Debian packages, the committed outputs' digests
     "DOCKER_HOST": "unix:///nonexistent/docker.sock",  # no Docker socket for learners, whatever they try
     "JUPYTER_CONFIG_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
+    # numpy's OpenBLAS starts a thread per core at import (~50 ms CPU more per kernel that imports
+    # numpy, benchmarks/classroom_profile.py): pointless for a class sharing a few cores
+    "OPENBLAS_NUM_THREADS": "1",
 }
 
 
@@ -170,50 +174,18 @@ def learner_account(name: str) -> pwd.struct_passwd:
     return account
 
 
-def _copy(source: Path, dest: Path, top: Path, account: pwd.struct_passwd) -> None:
-    """``source`` to ``dest`` (under ``top``), the folders made on the way and the copy the learner's."""
-    for folder in reversed([d for d in dest.parents if d == top or top in d.parents]):
-        if not folder.exists():
-            folder.mkdir()
-            os.chown(folder, account.pw_uid, account.pw_gid)
-    shutil.copyfile(source, dest)
-    os.chown(dest, account.pw_uid, account.pw_gid)
-
-
 def copy_course(account: pwd.struct_passwd, teacher: bool = False) -> list[Path]:
-    """The course's notebooks and labs into ~/registry-lab (a learner's own copies are kept), for the
-    teacher also classroom/progress.ipynb (the class's progress), and the course's Jupyter
-    configuration into ~/registry-lab/.jupyter (always the course's); returns the new notebooks."""
-    target = Path(account.pw_dir) / COURSE_FOLDER
-    sources = [(p, p.relative_to(COURSE)) for p in (COURSE / "notebooks").glob("*.ipynb")]
-    labs = COURSE / "labs"
-    if labs.is_dir():
-        sources += [(p, p.relative_to(COURSE)) for p in labs.rglob("*")
-                    if p.is_file() and ".ipynb_checkpoints" not in p.parts]
-    if teacher:
-        sources.append((HERE / "progress.ipynb", Path("progress.ipynb")))
-    new = []
-    for source, relative in sources:
-        dest = target / relative
-        if not dest.exists():
-            _copy(source, dest, target, account)
-            if dest.suffix == ".ipynb":
-                _as_the_kernel_writes_it(dest)
-                new.append(dest)
+    """The course's notebooks and labs into ~/registry-lab, each new copy naming the learners'
+    Python (course_copy.py; a learner's own copies are kept), for the teacher also
+    classroom/progress.ipynb (the class's progress); the course's Jupyter configuration into
+    ~/registry-lab/.jupyter (always the course's); returns the new notebooks."""
+    target, owner = Path(account.pw_dir) / COURSE_FOLDER, (account.pw_uid, account.pw_gid)
+    files = course_copy.sources(COURSE) + ([(HERE / "progress.ipynb", Path("progress.ipynb"))] if teacher else [])
+    new = course_copy.copy_course(files, target, PYTHON_VERSION, owner)
     for source in [p for p in JUPYTER_CONFIG.rglob("*") if p.is_file()]:
-        _copy(source, learner_jupyter_config(account) / source.relative_to(JUPYTER_CONFIG), target, account)
+        course_copy.copy_file(source, learner_jupyter_config(account) / source.relative_to(JUPYTER_CONFIG), target,
+                              owner)
     return new
-
-
-def _as_the_kernel_writes_it(notebook: Path) -> None:
-    """The Python version in a copy's metadata made the learners' own: JupyterLab writes the
-    kernel's language_info into a notebook when it connects, and marks it modified when that
-    differs from the file (the committed notebooks name the Python that executed them)."""
-    data = json.loads(notebook.read_text(encoding="utf-8"))
-    info = data.get("metadata", {}).get("language_info")
-    if info and info.get("name") == "python" and info.get("version") != PYTHON_VERSION:
-        info["version"] = PYTHON_VERSION
-        notebook.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def learner_jupyter_config(account: pwd.struct_passwd) -> Path:

@@ -81,6 +81,37 @@ def test_outputs_compare_as_nbval_compares_them():
     assert "output fields" in compare([stream], [], patterns())
 
 
+def test_the_course_copy_of_a_pod_opens_as_committed(tmp_path):
+    """classroom/course_copy.py, as a Zero to JupyterHub pod's postStart runs it (as the learner):
+    the notebooks and labs copied, each naming this Python, trusted by this account; a second
+    start copies nothing and keeps the learner's changes."""
+    import platform
+
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    env = dict(os.environ, HOME=str(tmp_path), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    ran = subprocess.run([sys.executable, str(CLASSROOM / "course_copy.py"), str(ROOT)], env=env,
+                         capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    target = tmp_path / "registry-lab"
+    copies = sorted(target.rglob("*.ipynb"))
+    committed = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "labs").rglob("*.ipynb"))
+    assert ran.stdout.strip() == f"course: {len(committed)} new notebooks in {target}"
+    assert [c.relative_to(target) for c in copies] == sorted(p.relative_to(ROOT) for p in committed)
+    notary = NotebookNotary(data_dir=str(tmp_path / "data"))
+    for copy in copies:
+        nb = nbformat.read(str(copy), as_version=4)
+        assert nb.metadata.language_info.version == platform.python_version()
+        assert notary.check_signature(nb), f"{copy} is not trusted"
+    mine = target / "notebooks" / NOTEBOOK.name
+    mine.write_text(mine.read_text().replace("Run your own registry", "My notes"))
+    again = subprocess.run([sys.executable, str(CLASSROOM / "course_copy.py"), str(ROOT)], env=env,
+                           capture_output=True, text=True, check=False)
+    assert again.stdout.strip() == f"course: 0 new notebooks in {target}"
+    assert "My notes" in mine.read_text()
+
+
 def _class(*args: str, class_dir: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, REGLAB_CLASS_DIR=str(class_dir))
     return subprocess.run([str(CLASSROOM / "class"), *args], capture_output=True, text=True, env=env)
@@ -338,7 +369,8 @@ def _learner_run(hub: Hub, name: str) -> dict:
     kernel = HubKernel(f"{hub.url}/user/{name}", hub.token)
     try:
         who = kernel.execute("import os, getpass\nprint(getpass.getuser(), os.environ.get('REGLAB_LEARNER'), "
-                             "os.environ.get('REGLAB_ENGINE'), os.environ.get('HOME'), os.getcwd())", 60)
+                             "os.environ.get('REGLAB_ENGINE'), os.environ.get('HOME'), os.getcwd(), "
+                             "os.environ.get('OPENBLAS_NUM_THREADS'))", 60)
         runs = run_notebook(kernel, NOTEBOOK, patterns(learner=name))
     finally:
         kernel.shutdown()
@@ -374,7 +406,7 @@ def test_learners_run_notebook_01_at_once_through_the_hub_and_leave_nothing():
 
         for name, result in results.items():
             home = str(hub.homes / name)
-            assert result["who"] == [name, name, "local", home, home], result["who"]
+            assert result["who"] == [name, name, "local", home, home, "1"], result["who"]
             failed = [str(r) for r in result["runs"] if not r.ok]
             assert failed == [], f"{name}: {failed}"
             assert len(result["runs"]) == 23

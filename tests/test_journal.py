@@ -166,7 +166,7 @@ def test_class_progress_reads_each_learner_as_root_and_hands_the_teacher_the_rec
         for name, account in accounts.items():
             ran = _as(account, homes / account, str(python), str(ROOT / "tests" / "dummy_class.py"), "--learner", name)
             assert ran.returncode == 0, ran.stderr
-        ada, grace = (homes / accounts[n] / ".local" / "state" / "reglab" for n in ("ada", "grace"))
+        ada = homes / accounts["ada"] / ".local" / "state" / "reglab"
         assert os.stat(ada / "progress.jsonl").st_uid == pwd.getpwnam(accounts["ada"]).pw_uid
         assert stat.S_IMODE(os.stat(ada).st_mode) == 0o700
         assert stat.S_IMODE(os.stat(ada / "progress.jsonl").st_mode) == 0o600

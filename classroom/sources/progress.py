@@ -35,6 +35,10 @@ import os
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
 from reglab import journal
 
 source = Path(os.environ.get("REGLAB_CLASS_PROGRESS") or Path.home() / "registry-lab" / "class-progress.json")
@@ -62,10 +66,6 @@ print(progress.table())
 # and beside it the minutes each learner spent on each notebook or sheet.
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.colors import ListedColormap
-
 VALUE = {journal.NOT_TRIED: 0, journal.FAILED: 1, journal.DONE: 2}
 units = progress.units
 marks = np.array([[VALUE[progress.mark(learner, unit, task)] for unit, task in progress.tasks]
