@@ -39,6 +39,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from kernel_runs import LocalKernel, patterns, run_notebook  # noqa: E402
 
 LIMIT = 2.0
+# the learners' kernel as the class recipe gives it (jupyter/kernels/python3: no history database);
+# jupyter_client reads kernel specs in this process, before each kernel starts
+os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(ROOT / "jupyter"), os.environ.get("JUPYTER_PATH")]))
 
 
 @dataclass

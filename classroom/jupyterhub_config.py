@@ -51,8 +51,9 @@ ACCOUNT_MARK = "reglab learner"
 # learner names: also Unix user names and part of every name reglab gives a learner's objects
 LEARNER_NAME = r"^[a-z][a-z0-9-]{0,19}$"
 COURSE_FOLDER = "registry-lab"
-# the course's Jupyter configuration (labconfig/page_config.json: JupyterLab's news prompt off),
-# copied into each learner's course folder and put on their server's JUPYTER_CONFIG_PATH
+# the course's Jupyter configuration (labconfig/page_config.json: JupyterLab's news prompt off) and
+# kernel (kernels/python3: no history database), copied into each learner's course folder and put
+# on their server's JUPYTER_CONFIG_PATH and JUPYTER_PATH
 JUPYTER_CONFIG = COURSE / "jupyter"
 
 CLASS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -149,6 +150,9 @@ c.Spawner.environment = {
     "REGLAB_OFFLINE": "1",  # stand-in images built from Debian packages, the committed outputs' digests
     "DOCKER_HOST": "unix:///nonexistent/docker.sock",  # no Docker socket for learners, whatever they try
     "JUPYTER_CONFIG_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
+    # and its kernel: python3 as ipykernel's, without IPython's history database (a sqlite write per
+    # cell: ~8% of a learner's kernel CPU with a class running at once, benchmarks/classroom.py)
+    "JUPYTER_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
     # numpy's OpenBLAS starts a thread per core at import (~50 ms CPU more per kernel that imports
     # numpy, benchmarks/classroom_profile.py): pointless for a class sharing a few cores
     "OPENBLAS_NUM_THREADS": "1",

@@ -370,7 +370,7 @@ def _learner_run(hub: Hub, name: str) -> dict:
     try:
         who = kernel.execute("import os, getpass\nprint(getpass.getuser(), os.environ.get('REGLAB_LEARNER'), "
                              "os.environ.get('REGLAB_ENGINE'), os.environ.get('HOME'), os.getcwd(), "
-                             "os.environ.get('OPENBLAS_NUM_THREADS'))", 60)
+                             "os.environ.get('OPENBLAS_NUM_THREADS'), get_ipython().history_manager.enabled)", 60)
         runs = run_notebook(kernel, NOTEBOOK, patterns(learner=name))
     finally:
         kernel.shutdown()
@@ -406,7 +406,7 @@ def test_learners_run_notebook_01_at_once_through_the_hub_and_leave_nothing():
 
         for name, result in results.items():
             home = str(hub.homes / name)
-            assert result["who"] == [name, name, "local", home, home, "1"], result["who"]
+            assert result["who"] == [name, name, "local", home, home, "1", "False"], result["who"]
             failed = [str(r) for r in result["runs"] if not r.ok]
             assert failed == [], f"{name}: {failed}"
             assert len(result["runs"]) == 23
