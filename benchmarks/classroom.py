@@ -181,10 +181,18 @@ def _busy() -> float:
 
 
 def _our_cpu() -> float:
-    """CPU seconds of this benchmark and the processes it waited for (its kernels, and through them
-    their registries)."""
-    times = psutil.Process().cpu_times()
-    return times.user + times.system + times.children_user + times.children_system
+    """CPU seconds of this benchmark, of the processes it waited for (its kernels, and through them
+    their registries) and of those still running (the kernels, at the start of a run)."""
+    me = psutil.Process()
+    times = me.cpu_times()
+    live = 0.0
+    for child in me.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+            live += child_times.user + child_times.system
+        except psutil.NoSuchProcess:
+            pass
+    return times.user + times.system + times.children_user + times.children_system + live
 
 
 def _per_cell(learners: list[Learner]) -> dict[tuple, list[float]]:
