@@ -12,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OFFLINE := REGLAB_OFFLINE=1
 
-.PHONY: lab test test-fast notebooks labs setup setup-test venv images clean bench
+.PHONY: lab test test-fast notebooks labs setup setup-test venv images clean bench classroom-progress
 
 lab: setup
 	REGLAB_VENV=$(abspath $(VENV)) scripts/lab.sh
@@ -81,6 +81,15 @@ labs:
 	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
 		labs/solutions/*.ipynb
 	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
+
+# The teacher's progress notebook, executed on the tests' dummy class (tests/dummy_class.py: its
+# learners' records written into state folders as reglab writes them), never on a real class.
+classroom-progress: venv
+	snapshot=$$(mktemp) && $(BIN)/python tests/dummy_class.py $$snapshot && \
+	$(BIN)/jupytext --quiet --update --set-kernel python3 --output classroom/progress.ipynb classroom/sources/progress.py && \
+	REGLAB_CLASS_PROGRESS=$$snapshot $(BIN)/jupyter nbconvert --to notebook --execute --inplace classroom/progress.ipynb; \
+	status=$$?; rm -f $$snapshot; exit $$status
+	$(BIN)/python scripts/tidy_notebooks.py classroom/progress.ipynb
 
 bench: setup
 	$(BIN)/python benchmarks/seed_steps.py

@@ -7,7 +7,9 @@ Every cell's outputs are compared with the committed ones as nbval does, so a ro
 learners whose whole run passed. Per class size it prints the kernel start time, the cell
 times (p50, p95, max: a cell's time is from sending it to the kernel being idle again), the
 memory per learner (peak RSS of the learner's kernel plus its registry process) and the
-learners whose run failed; afterwards no registry process may be left. Last line:
+learners whose run failed, and how busy the machine was with anything else during the run (its
+CPU minus this benchmark's, in cores: other people's work on a shared machine slows every cell);
+afterwards no registry process may be left. Last line:
 ``learners at p95 ≤ 2 s: N``, the largest class measured whose p95 stayed within 2 s with
 every learner passing.
 
@@ -37,6 +39,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from kernel_runs import LocalKernel, patterns, run_notebook  # noqa: E402
 
 LIMIT = 2.0
+# the learners' kernel as the class recipe gives it (jupyter/kernels/python3: no history database);
+# jupyter_client reads kernel specs in this process, before each kernel starts
+os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(ROOT / "jupyter"), os.environ.get("JUPYTER_PATH")]))
 
 
 @dataclass
@@ -66,7 +71,8 @@ def learner_env(learner: Learner) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGLAB_") or k == "REGLAB_REGISTRY_BIN"}
     env.update(HOME=str(learner.home), REGLAB_LEARNER=learner.name, JUPYTERHUB_USER=learner.name,
                REGLAB_ENGINE="local", REGLAB_OFFLINE="1", DOCKER_HOST="unix:///nonexistent/docker.sock",
-               TMPDIR=str(learner.home / "tmp"))
+               TMPDIR=str(learner.home / "tmp"),
+               OPENBLAS_NUM_THREADS="1")  # as the class recipe's spawner sets it (jupyterhub_config.py)
     return env
 
 
@@ -135,6 +141,7 @@ def measure(count: int, notebooks: list[Path], work: Path) -> dict:
     sampler.start()
     began = time.monotonic()
     driver = time.process_time()
+    machine, ours = _busy(), _our_cpu()
     try:
         with ThreadPoolExecutor(count) as pool:
             list(pool.map(lambda learner: run(learner, notebooks, go), learners))
@@ -145,6 +152,8 @@ def measure(count: int, notebooks: list[Path], work: Path) -> dict:
         sampler.join()
         with ThreadPoolExecutor(count) as pool:
             list(pool.map(lambda learner: learner.kernel.shutdown(), learners))
+        # the CPU this machine spent on anything but this benchmark, its kernels and their registries
+        others = max(0.0, (_busy() - machine) - (_our_cpu() - ours)) / max(wall, 1e-9)
     cells = [s for learner in learners for s in learner.cells]
     left = registry_processes(str(work / f"c{count}"))
     return {
@@ -159,9 +168,31 @@ def measure(count: int, notebooks: list[Path], work: Path) -> dict:
         "cpu": (statistics.mean(lr.cpu_kernel for lr in learners), statistics.mean(lr.cpu_children for lr in learners),
                 driver / count),
         "left": left,
+        "others": others,
         "slowest": sorted(((statistics.median(times), key) for key, times in _per_cell(learners).items()),
                           reverse=True)[:3],
     }
+
+
+def _busy() -> float:
+    """CPU seconds this machine has spent busy (all processes, all cores) since it started."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def _our_cpu() -> float:
+    """CPU seconds of this benchmark, of the processes it waited for (its kernels, and through them
+    their registries) and of those still running (the kernels, at the start of a run)."""
+    me = psutil.Process()
+    times = me.cpu_times()
+    live = 0.0
+    for child in me.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+            live += child_times.user + child_times.system
+        except psutil.NoSuchProcess:
+            pass
+    return times.user + times.system + times.children_user + times.children_system + live
 
 
 def _per_cell(learners: list[Learner]) -> dict[tuple, list[float]]:
@@ -185,14 +216,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="reglab-bench-class-"))
     print(f"notebooks {', '.join(n.stem for n in notebooks)}; {os.cpu_count()} cores; every learner at once")
     print(f"{'learners':>8} {'kernel p95':>10} {'cell p50':>9} {'cell p95':>9} {'cell max':>9} "
-          f"{'MiB/learner':>11} {'failed':>6} {'wall':>7}   CPU s/learner: kernel+registry+driver")
+          f"{'MiB/learner':>11} {'failed':>6} {'wall':>7}   CPU s/learner: kernel+registry+driver; others' cores")
     best = 0
     try:
         for count in [int(n) for n in args.learners.split(",")]:
             row = measure(count, notebooks, work)
             print(f"{count:>8} {row['kernel_p95']:>9.2f}s {row['p50']:>8.3f}s {row['p95']:>8.3f}s "
                   f"{row['max']:>8.2f}s {row['mib']:>11.0f} {len(row['failed']):>6} {row['wall']:>6.1f}s   "
-                  f"{row['cpu'][0]:.2f}+{row['cpu'][1]:.2f}+{row['cpu'][2]:.2f}", flush=True)
+                  f"{row['cpu'][0]:.2f}+{row['cpu'][1]:.2f}+{row['cpu'][2]:.2f}; {row['others']:.2f}", flush=True)
             if args.verbose:
                 print("         slowest cells (median): " + "; ".join(
                     f"{nb}/{index} {source!r} {median:.2f}s" for median, (nb, index, source) in row["slowest"]))

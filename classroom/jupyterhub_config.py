@@ -10,7 +10,9 @@
 # - REGLAB_LEARNER is the hub user's name, so every name, port and folder a lab makes is the
 #   learner's own;
 # - the course (notebooks/, labs/) is copied into ~/registry-lab at each start, without
-#   overwriting what the learner already has;
+#   overwriting what the learner already has, and each new copy trusted by the learner (it opens
+#   unmodified, its outputs shown); the course's Jupyter configuration (jupyter/: no JupyterLab
+#   news prompt) is on every learner's JUPYTER_CONFIG_PATH;
 # - everything listens on 127.0.0.1 (put a TLS reverse proxy in front to open the class to a
 #   network; see README.md).
 #
@@ -18,7 +20,8 @@
 #   REGLAB_CLASS_DIR      hub state: database, cookie secret, passwords, learners.txt  (/srv/reglab-class)
 #   REGLAB_CLASS_HOMES    where learners' homes are created                           (/home)
 #   REGLAB_CLASS_PYTHON   the Python of the learners' servers; every learner must be able to run it
-#                         (classroom/class start makes one in REGLAB_CLASS_DIR/venv)   (this Python)
+#                         (classroom/class start makes one: REGLAB_CLASS_VENV/bin/python,
+#                         /opt/reglab-class/bin/python)                              (this Python)
 #   REGLAB_CLASS_PROXY    configurable-http-proxy    (REGLAB_CLASS_DIR/proxy/node_modules/.bin/…, else PATH)
 #   REGLAB_CLASS_PORT     the class's address is http://127.0.0.1:<port>/            (8000)
 #   REGLAB_CLASS_TEACHER  the admin user's name                                     (teacher)
@@ -27,10 +30,12 @@ import os
 import pwd
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import course_copy  # noqa: E402 (classroom/course_copy.py: the course into a home, opening as committed)
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader provides it)
 
@@ -46,18 +51,46 @@ ACCOUNT_MARK = "reglab learner"
 # learner names: also Unix user names and part of every name reglab gives a learner's objects
 LEARNER_NAME = r"^[a-z][a-z0-9-]{0,19}$"
 COURSE_FOLDER = "registry-lab"
+# the course's Jupyter configuration (labconfig/page_config.json: JupyterLab's news prompt off) and
+# kernel (kernels/python3: no history database), copied into each learner's course folder and put
+# on their server's JUPYTER_CONFIG_PATH and JUPYTER_PATH
+JUPYTER_CONFIG = COURSE / "jupyter"
 
 CLASS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def _secret_file(name: str) -> str:
-    """A password kept in a 0600 file of the class folder (made once, never printed)."""
+def _secret_file(name: str, shortest: int) -> str:
+    """A password kept in a 0600 file of the class folder (made once, never printed), at least
+    `shortest` characters long: JupyterHub's shared-password authenticator refuses to start with a
+    shorter one (6.1: 8 for the learners' password, 32 for the admin's)."""
     path = CLASS_DIR / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(12) + "\n")
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:  # token_urlsafe(n): about 1.3 n characters
+            fh.write(secrets.token_urlsafe(max(12, shortest)) + "\n")
+    password = path.read_text().strip()
+    if len(password) < shortest:
+        sys.exit(f"The password in {path} has {len(password)} characters and JupyterHub wants at least {shortest}: "
+                 "write a longer one there (or delete the file: the next start makes a new one), then start again.")
+    return password
+
+
+def _learners_python_version(python: str) -> str:
+    """The version of `python` as a learner runs it (as nobody, an account with no rights of its own,
+    when the hub runs as root); exits with what to do when a learner cannot run it."""
+    as_learner = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    version = "import encodings, site, platform; print(platform.python_version())"
+    ran = subprocess.run([*as_learner, python, "-c", version], check=False, capture_output=True, text=True)
+    if ran.returncode == 0:
+        return ran.stdout.strip()
+    real, why = Path(python).resolve(), (ran.stderr.strip().splitlines() or ["it fails"])[-1]
+    for folder in [*reversed(real.parents), real]:
+        if subprocess.run([*as_learner, "test", "-x", str(folder)], check=False).returncode != 0:
+            why = f"{folder} is closed to other accounts"
+            break
+    sys.exit(f"Learners cannot run {python} ({why}), so no learner's server would start: make the class's "
+             "environment from a Python every account can run (classroom/class start does), or name one "
+             "with REGLAB_CLASS_PYTHON.")
 
 
 def _learners() -> set[str]:
@@ -91,8 +124,11 @@ c.JupyterHub.cleanup_proxy = True
 # One class password for the learners, another for the teacher, each in a 0600 file of the
 # class folder (class-password, teacher-password): JupyterHub's shared-password authenticator.
 c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = _secret_file("class-password")
-c.SharedPasswordAuthenticator.admin_password = _secret_file("teacher-password")
+c.SharedPasswordAuthenticator.user_password = _secret_file("class-password", 8)
+c.SharedPasswordAuthenticator.admin_password = _secret_file("teacher-password", 32)
+if c.SharedPasswordAuthenticator.user_password == c.SharedPasswordAuthenticator.admin_password:
+    sys.exit(f"The class password and the teacher password in {CLASS_DIR} are the same: make them differ "
+             "(JupyterHub refuses to start otherwise), then start again.")
 c.Authenticator.admin_users = {TEACHER}
 c.Authenticator.allowed_users = _learners()  # learners.txt, one name a line (classroom/class add)
 c.Authenticator.allow_existing_users = True  # and whoever the teacher adds on the admin page
@@ -100,6 +136,7 @@ c.Authenticator.username_pattern = LEARNER_NAME
 
 # ----------------------------------------------------------------------------- each learner's server
 
+PYTHON_VERSION = _learners_python_version(PYTHON)
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [PYTHON, "-m", "jupyterhub.singleuser"]
 c.Spawner.ip = "127.0.0.1"
@@ -112,6 +149,13 @@ c.Spawner.environment = {
     "REGLAB_ENGINE": "local",  # the daemonless engine: no Docker daemon, no root
     "REGLAB_OFFLINE": "1",  # stand-in images built from Debian packages, the committed outputs' digests
     "DOCKER_HOST": "unix:///nonexistent/docker.sock",  # no Docker socket for learners, whatever they try
+    "JUPYTER_CONFIG_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
+    # and its kernel: python3 as ipykernel's, without IPython's history database (a sqlite write per
+    # cell: ~8% of a learner's kernel CPU with a class running at once, benchmarks/classroom.py)
+    "JUPYTER_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
+    # numpy's OpenBLAS starts a thread per core at import (~50 ms CPU more per kernel that imports
+    # numpy, benchmarks/classroom_profile.py): pointless for a class sharing a few cores
+    "OPENBLAS_NUM_THREADS": "1",
 }
 
 
@@ -134,27 +178,38 @@ def learner_account(name: str) -> pwd.struct_passwd:
     return account
 
 
-def copy_course(account: pwd.struct_passwd) -> None:
-    """The course's notebooks and labs into ~/registry-lab; a learner's own copies are kept."""
-    target = Path(account.pw_dir) / COURSE_FOLDER
-    sources = [p for p in (COURSE / "notebooks").glob("*.ipynb")]
-    labs = COURSE / "labs"
-    if labs.is_dir():
-        sources += [p for p in labs.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts]
-    for source in sources:
-        dest = target / source.relative_to(COURSE)
-        if dest.exists():
-            continue
-        for folder in reversed([d for d in dest.parents if d == target or target in d.parents]):
-            if not folder.exists():
-                folder.mkdir()
-                os.chown(folder, account.pw_uid, account.pw_gid)
-        shutil.copyfile(source, dest)
-        os.chown(dest, account.pw_uid, account.pw_gid)
+def copy_course(account: pwd.struct_passwd, teacher: bool = False) -> list[Path]:
+    """The course's notebooks and labs into ~/registry-lab, each new copy naming the learners'
+    Python (course_copy.py; a learner's own copies are kept), for the teacher also
+    classroom/progress.ipynb (the class's progress); the course's Jupyter configuration into
+    ~/registry-lab/.jupyter (always the course's); returns the new notebooks."""
+    target, owner = Path(account.pw_dir) / COURSE_FOLDER, (account.pw_uid, account.pw_gid)
+    files = course_copy.sources(COURSE) + ([(HERE / "progress.ipynb", Path("progress.ipynb"))] if teacher else [])
+    new = course_copy.copy_course(files, target, PYTHON_VERSION, owner)
+    for source in [p for p in JUPYTER_CONFIG.rglob("*") if p.is_file()]:
+        course_copy.copy_file(source, learner_jupyter_config(account) / source.relative_to(JUPYTER_CONFIG), target,
+                              owner)
+    return new
+
+
+def learner_jupyter_config(account: pwd.struct_passwd) -> Path:
+    """Where a learner's server finds the course's Jupyter configuration (on JUPYTER_CONFIG_PATH)."""
+    return Path(account.pw_dir) / COURSE_FOLDER / ".jupyter"
+
+
+def trust(account: pwd.struct_passwd, notebooks: list[Path]) -> None:
+    """The course's notebooks, as copied, trusted by the learner (signed in the learner's own
+    notebook database, as `jupyter trust` does): their outputs were made by executing them, and
+    an untrusted notebook opens in JupyterLab with its outputs held back and marked modified."""
+    if notebooks:
+        env = {"HOME": account.pw_dir, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        subprocess.run(["runuser", "-u", account.pw_name, "--", PYTHON, "-m", "nbformat.sign", "--log-level=WARN",
+                        *map(str, notebooks)], env=env, cwd=account.pw_dir, check=True, capture_output=True)
 
 
 def prepare_learner(spawner) -> None:
-    copy_course(learner_account(spawner.user.name))
+    account = learner_account(spawner.user.name)
+    trust(account, copy_course(account, teacher=spawner.user.name == TEACHER))
 
 
 c.Spawner.pre_spawn_hook = prepare_learner
