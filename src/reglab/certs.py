@@ -21,10 +21,29 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+class _Lazy:
+    """A module of cryptography imported at first use: only notebook 05 and lab 11 make or read
+    certificates, and every kernel of a class imports reglab (docs/classroom-profile.md)."""
+
+    def __init__(self, module: str, name: str | None = None):
+        self._module, self._name = module, name
+
+    def __getattr__(self, attribute):
+        import importlib
+
+        found = importlib.import_module(self._module)
+        value = getattr(found, self._name) if self._name else found
+        return getattr(value, attribute)
+
+
+x509 = _Lazy("cryptography.x509")
+hashes = _Lazy("cryptography.hazmat.primitives.hashes")
+serialization = _Lazy("cryptography.hazmat.primitives.serialization")
+ec = _Lazy("cryptography.hazmat.primitives.asymmetric.ec")
+ExtendedKeyUsageOID = _Lazy("cryptography.x509.oid", "ExtendedKeyUsageOID")
+NameOID = _Lazy("cryptography.x509.oid", "NameOID")
 
 VALID_DAYS = 30  # a lab's certificates need not outlive the lab
 KEY_MODE = 0o600

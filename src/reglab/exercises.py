@@ -28,6 +28,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from . import errors, journal, ports
@@ -63,8 +64,9 @@ class Task:
         """Look at the live state and print one line: ``✔ …`` when done, ``✘ …: what is missing``;
         keep the result in the learner's progress."""
         result = self.result()
-        journal.record(self.sheet.lab.settings.state_dir, self.sheet.lab.learner, self.sheet.id,
-                       f"q{self.number}", result.ok)
+        with suppress(OSError):  # a state folder that cannot be written keeps no progress, and says nothing
+            journal.record(self.sheet.lab.settings.state_dir, self.sheet.lab.learner, self.sheet.id,
+                           f"q{self.number}", result.ok)
         print(result)
 
     def hint(self) -> None:

@@ -10,7 +10,6 @@ all of them at once, and :meth:`Narrator.quiet` lets a step run another without 
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 
 from collections import Counter
@@ -28,8 +27,7 @@ class Narrator:
 
     def say(self, text: str = "") -> None:
         if self.echo:
-            print(text)
-            sys.stdout.flush()
+            print(text)  # no flush per line: ipykernel sends its output on its own (docs/classroom-profile.md)
 
     def output(self, text: str) -> None:
         """What the twin printed, verbatim (a trailing newline dropped)."""

@@ -17,7 +17,7 @@ from . import errors
 from .errors import port_taken
 
 DEFAULT_PORT = 5000
-SEARCH_SPAN = 100
+SEARCH_SPAN = 400  # a class of 100 learners runs a few labs each on one machine's ports
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -16,10 +16,23 @@ written in 32 KiB pieces as ``io.Copy`` writes it.
 
 from __future__ import annotations
 
-import numpy as np
 
 from .. import errors
 from .huffman import Block, BlockWriter
+
+
+class _Numpy:
+    """numpy at first use: only compressing a layer needs it, not every ``import reglab`` (a class
+    of learners starts many kernels; docs/classroom-profile.md)."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 WINDOW_SIZE = 1 << 15
 MIN_MATCH = 4

@@ -11,9 +11,22 @@ without building Go's codes; the bits of Huffman-coded blocks are packed with nu
 
 from __future__ import annotations
 
-import numpy as np
 
 from .. import errors
+
+
+class _Numpy:
+    """numpy at first use: only compressing a layer needs it, not every ``import reglab`` (a class
+    of learners starts many kernels; docs/classroom-profile.md)."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 MAX_NUM_LIT = 286
 OFFSET_CODE_COUNT = 30
