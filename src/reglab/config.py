@@ -113,6 +113,8 @@ VARIABLES: tuple[tuple[str, str, str, str], ...] = (
      "the pid of the dockerd the set-up started: the only daemon whose configuration reglab changes"),
     ("REGLAB_TOOLS_DIR", "tools_dir", "`$XDG_CACHE_HOME/reglab/tools` (`~/.cache/reglab/tools`)",
      "where the set-up keeps the programs it builds with Go (registry v3, crane, weed)"),
+    ("REGLAB_TWIN_LOG", "twin_log", "none",
+     "a file where every lab appends the twins it prints (tests/test_twin_replay.py types them again)"),
     ("DOCKER_HOST", "docker_host", f"`{DEFAULT_DOCKER_HOST}`", "the Docker daemon, as for the docker CLI"),
     ("DOCKER_CONFIG", "docker_config", "`~/.docker`", "where `docker login` keeps credentials, as for the docker CLI"),
 )
@@ -137,6 +139,7 @@ class Settings:
     daemon_json: Path = Path(DEFAULT_DAEMON_JSON)
     dockerd_pidfile: Path = Path(DEFAULT_DOCKERD_PIDFILE)
     tools_dir: Path = field(default_factory=lambda: _tools_dir({}))
+    twin_log: Path | None = None
     docker_host: str = DEFAULT_DOCKER_HOST
     docker_config: Path = field(default_factory=lambda: _docker_config({}))
 
@@ -159,6 +162,7 @@ class Settings:
             daemon_json=Path(env.get("REGLAB_DAEMON_JSON") or DEFAULT_DAEMON_JSON),
             dockerd_pidfile=Path(env.get("REGLAB_DOCKERD_PIDFILE") or DEFAULT_DOCKERD_PIDFILE),
             tools_dir=_tools_dir(env),
+            twin_log=_path(env, "REGLAB_TWIN_LOG"),
             docker_host=env.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST,
             docker_config=_docker_config(env),
         )
@@ -182,7 +186,7 @@ class Settings:
             "REGLAB_TOOLS_DIR": str(self.tools_dir), "DOCKER_CONFIG": str(self.docker_config),
             "REGLAB_OFFLINE": {"standin": "1", "hub": "0"}.get(self.image_source, ""),
         }
-        optional = {"REGLAB_ENGINE": self.engine, "REGLAB_LEARNER": self.learner,
+        optional = {"REGLAB_ENGINE": self.engine, "REGLAB_LEARNER": self.learner, "REGLAB_TWIN_LOG": self.twin_log,
                     "REGLAB_IMAGE_STORE": self.image_store, "REGLAB_REGISTRY_BIN": self.registry_bin}
         values.update({k: str(v) for k, v in optional.items() if v})
         return {k: v for k, v in values.items() if v}

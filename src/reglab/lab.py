@@ -66,7 +66,7 @@ class Lab:
         self.settings = settings or (engine.settings if engine else Settings.from_env())
         self.scope = Scope(name, self.settings.learner if learner == ANY else learner)
         self.name, self.learner = self.scope.lab, self.scope.learner
-        self.narrator = Narrator(echo)
+        self.narrator = Narrator(echo, self.settings.twin_log)
         self.engine = engine or get_engine(settings=self.settings)
         self.sandbox = Sandbox(self.scope, self.engine, self.settings)
         self.registries = Registries(self.narrator, self.engine, self.sandbox)

@@ -10,7 +10,10 @@ all of them at once, and :meth:`Narrator.quiet` lets a step run another without 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import json
+import shutil
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 from collections import Counter
 
@@ -22,8 +25,9 @@ LABEL = "lab: "  # the lab's words after a command's real output
 
 
 class Narrator:
-    def __init__(self, echo: bool = True):
+    def __init__(self, echo: bool = True, log: Path | None = None):
         self.echo = echo
+        self.log = TwinLog(log) if log else None  # Settings.twin_log: the twins a replay types again
 
     def say(self, text: str = "") -> None:
         if self.echo:
@@ -32,6 +36,8 @@ class Narrator:
     def output(self, text: str) -> None:
         """What the twin printed, verbatim (a trailing newline dropped)."""
         text = text.removesuffix("\n")
+        if self.log and self.echo:
+            self.log.write(output=text)
         if text:
             self.say(text)
 
@@ -45,6 +51,8 @@ class Narrator:
 
     def twin(self, twin: Twin | str) -> None:
         """``$ <command>``: the command a learner would type for this step."""
+        if self.log and self.echo:
+            self.log.twin(twin)
         self.say(repr(twin) if isinstance(twin, Twin) else f"$ {twin}")
 
     @contextmanager
@@ -62,6 +70,8 @@ class Narrator:
         try:
             yield
         except ReglabError as exc:
+            if self.log and self.echo:
+                self.log.write(failed=type(exc).__name__)
             self.say(f"✘ {type(exc).__name__}: {exc}")
         else:
             self.say("✘ this step was expected to fail, but it worked: look at what changed above")
@@ -74,6 +84,38 @@ class Narrator:
         for twin in cleanup_twins(removed):
             self.twin(twin)
         self.say(cleanup_summary(lab, removed))
+
+
+class TwinLog:
+    """The twins a lab printed, in order, with what their steps showed and which failed: one JSON
+    line each in a file (``Settings.twin_log``), for tests/test_twin_replay.py to type them again
+    on a fresh engine. A file a twin loads (``docker image load -i <archive>``) is copied beside
+    the log when the twin is printed: the lab made it, a learner would have it."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def write(self, **entry) -> None:
+        with suppress(OSError), open(self.path, "a") as out:
+            out.write(json.dumps(entry) + "\n")
+
+    def twin(self, twin: Twin | str) -> None:
+        argv = twin.argv if isinstance(twin, Twin) else ()
+        files = {}
+        if "-i" in argv and "load" in argv:
+            source = Path(argv[argv.index("-i") + 1])
+            if source.is_file():
+                kept = self.path.with_name(self.path.name + ".files") / f"{len(list(self._lines()))}-{source.name}"
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, kept)
+                files[str(source)] = str(kept)
+        self.write(twin=str(twin), files=files)
+
+    def _lines(self):
+        try:
+            return self.path.read_text().splitlines()
+        except OSError:
+            return []
 
 
 ORDER = ("container", "volume", "network", "tag", "image", "folder")  # the same order under either engine

@@ -94,6 +94,9 @@ class Registries:
                             tuple(sorted(run.files)), network, tls, ca, auth, published, run,
                             trust=(self.engine.trust.folder(), *_docker_trust(self.engine)),
                             docker_config=lambda: sandbox.docker_config)
+        # what the lab does next, typed: wait until it answers (a command right after `docker run -d`
+        # may meet a registry not yet listening: "connection reset by peer", "EOF")
+        self.say.twin(registry.wait_twin())
         registry.api.wait_ready(timeout=30, problem=lambda: self.engine.containers.problem(container))
         if current:
             sandbox.registry, sandbox.port = registry, chosen

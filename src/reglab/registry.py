@@ -85,6 +85,12 @@ class Registry:
     def on_disk(self, rel: str) -> str:
         return f"{self.top}/{rel}"
 
+    def wait_twin(self) -> Twin:
+        """``curl`` until ``GET /v2/`` answers (any status: 401 answers too), as the lab waits for a
+        registry it just started; ``-k`` for TLS: it only waits, it reads nothing."""
+        return Twin.of("curl", "-s", "-o", "/dev/null", "--retry", "30", "--retry-delay", "1", "--retry-all-errors",
+                       *(["-k"] if self.tls else []), f"{self.url}/v2/")
+
     def storage_command(self, *argv: str) -> Twin:
         """``argv`` run on the storage: as is for a bind mount, through ``docker exec`` otherwise."""
         return Twin.of(*argv) if self.bind else docker("container", "exec", self.name, *argv)
