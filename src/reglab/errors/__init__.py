@@ -254,3 +254,4 @@ def blob_cut_short(host: str, what: str) -> RegistryError:
     """A blob's body stopped before its length: the registry promised bytes its storage lost."""
     return RegistryError(f"{host} started sending {what} and stopped half-way (unexpected EOF): its storage no longer "
                          "has bytes its cache still promises; restart the registry and push the image again.")
+from .versions import *  # noqa: E402,F401,F403  (registry:2 beside registry:3)
