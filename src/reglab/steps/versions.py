@@ -29,7 +29,7 @@ import time
 
 from .. import errors, ports, terminal
 from .. import images as course_images
-from ..accesslog import AccessLog
+from ..accesslog import AccessLog, cache_entries
 from ..bandwidth import PullCost
 from ..engines import Cannot, Engine
 from ..engines.base import PROXY_REMOTEURL, REGISTRY_DATA
@@ -48,7 +48,8 @@ DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
 PROXY_TTL = "REGISTRY_PROXY_TTL"  # proxy.ttl: registry 3 only (2.8: fixed 168 h)
 DEBUG_ADDR = "REGISTRY_HTTP_DEBUG_ADDR"  # http.debug.addr: both versions
 PROMETHEUS = "REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED"  # http.debug.prometheus.enabled: both versions
-TTL = "2h"
+TTL_HOURS = 2
+TTL = f"{TTL_HOURS}h"  # what both caches are given
 DEBUG_PORT = 5100  # where the caches' debug servers listen (on a loopback port the lab keeps)
 NETWORK = "net"
 DNS_OPTIONS = ("ndots:1",)  # the hub's name is never asked of the outside world's DNS (notebook 06)
@@ -241,8 +242,8 @@ class VersionSteps:
                        (("grep", "eligible"), ("sort",)), redirect="2>&1")
         after = self.layer_links(repository)
         self.say.explain(f"both deleted the blobs; registry:2 left {count(len(after[2]), 'link file')} in _layers/ "
-                         f"naming blobs that are gone, registry:3 {len(after[3])} of {len(before[3])}: it deletes a "
-                         "blob's link with the blob")
+                         f"naming blobs that are gone, registry:3 removed {len(before[3]) - len(after[3])} of "
+                         f"{len(before[3])}, each with its blob")
         return {version: (before[version], after[version]) for version in registries}
 
     # ------------------------------------------------------------------ a pull-through cache of each
@@ -259,7 +260,7 @@ class VersionSteps:
     def run_caches(self, port: int | None = None) -> dict[int, Registry]:
         """A hub with one image on it, and a pull-through cache of each version in front of it, both
         configured alike: ``proxy.ttl`` 2 h, a debug server with Prometheus metrics on loopback."""
-        start = port or (max(r.port for r in self._both().values()) + 1)
+        start = port or (max(r.port for r in self.registry.values()) + 1 if self.registry else 5000)
         self.hub = hub = self.registries.run(name="hub", network=NETWORK, port=start, current=False)
         source = hub.ref(HUB_IMAGE, "latest")
         build = course_images.synthetic_image(source, [course_images.random_layer("demo.bin", LAYER_SIZE, SEED)])
@@ -323,21 +324,20 @@ class VersionSteps:
                          f"storage) and the registry:3 cache {human(three.upstream)} ({_times(three)})")
         return self.fetches
 
-    def proxy_ttl(self) -> dict[int, list[str]]:
+    def proxy_ttl(self) -> dict[int, int]:
         """How long each cache keeps what it fetched, from its own log (both were given ``proxy.ttl`` 2 h)."""
-        kept = {}
+        hours = {}
         pattern = "ttl=[0-9]+h[0-9]+m|unrecognized environment variable [A-Z_]+"
         for version, proxy in self._caches().items():
             self.say.twin(docker("container", "logs", proxy.name, Raw("2>&1"))
                           | Twin.of("grep", "-oE", pattern) | Twin.of("sort", "-u"))
-            text = terminal.pipe_through((("grep", "-oE", pattern), ("sort", "-u")),
-                                         self.engine.containers.logs(proxy.name))
-            self.say.output(text)
-            kept[version] = text.split("\n")
+            log = self.engine.containers.logs(proxy.name)
+            self.say.output(terminal.pipe_through((("grep", "-oE", pattern), ("sort", "-u")), log))
+            hours[version] = max((entry.ttl_hours for entry in cache_entries(log)), default=0)
         self.say.explain(f"registry:2 ignores {PROXY_TTL} (no such setting in 2.8) and keeps each blob its fixed "
-                         f"168 h; registry:3 keeps it for the {TTL} it was given, then deletes it (deletes are on in "
-                         "its image's config) and fetches it again on the next pull")
-        return kept
+                         f"{hours[2]} h; registry:3 keeps it for the {hours[3]} h it was given, then deletes it "
+                         "(deletes are on in its image's config) and fetches it again on the next pull")
+        return hours
 
     def metrics(self) -> dict[int, list[str]]:
         """Each cache's ``/metrics``, from the debug server both were given: which metric families it
@@ -351,7 +351,7 @@ class VersionSteps:
                             (("grep", '^registry_proxy_pulled_bytes_total{type="blob"}'),))
         counted = float(pulled.split()[-1]) if pulled.split() else 0.0
         fetched = self.fetches.get(IMAGES[3])
-        hub = f", what the hub's log says it sent" if fetched and fetched.upstream == round(counted) else ""
+        hub = ", what the hub's log says it sent" if fetched and fetched.upstream == round(counted) else ""
         only = sorted(set(families[3]) - set(families[2]))
         self.say.explain(f"both serve /metrics once configured; only registry:3 has {', '.join(f + '…' for f in only)}"
                          f", what a cache did: {round(counted)} bytes of blobs pulled from its upstream{hub}")
