@@ -1,8 +1,9 @@
 # %% [markdown]
 # # A · registry:2 and registry:3
 #
-# The seed's `docker container run -d -p 5000:5000 --name registry registry` pulls
-# `registry:latest`, which has been **registry 3** (distribution v3) since v3.0.0, April 2025. This
+# `docker container run -d -p 5000:5000 --name registry registry` pulls `registry:latest`, which has
+# been **registry 3** (distribution v3) since v3.0.0, April 2025; the distribution project's own
+# deploying guide runs `registry:3`. This
 # course runs `registry:3`; many teams still run `registry:2` (distribution 2.8). In this appendix
 # both run side by side, get the same commands, and you read their answers: every difference a
 # learner meets when moving from one to the other, live, each with the change that made it.
