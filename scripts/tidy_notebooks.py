@@ -146,7 +146,7 @@ def tidied(nb, stem: str):
     _tags_from_source(nb, stem)
     _renamed_widgets(nb, stem)
     nb.metadata["kernelspec"] = kernelspec()
-    prefix = stem[:2]
+    prefix = stem.split("-", 1)[0]  # the notebook's number ("01"), or the appendix's letter ("A")
     own = re.compile(rf"{re.escape(prefix)}-(\d+)")
     taken = {int(m.group(1)) for cell in nb.cells if (m := own.fullmatch(cell.get("id", "")))}
     next_free = max(taken, default=-1) + 1

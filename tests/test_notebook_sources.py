@@ -44,7 +44,7 @@ def test_notebook_is_tidy_and_opens_unmodified(notebook):
     assert nb.metadata["kernelspec"] == tidy.kernelspec()
     assert (nb.nbformat, nb.nbformat_minor) == (4, 5) and "jupytext" not in nb.metadata
     ids = [cell.id for cell in nb.cells]
-    assert len(set(ids)) == len(ids) and all(i.startswith(notebook.stem[:2] + "-") for i in ids)
+    assert len(set(ids)) == len(ids) and all(i.startswith(notebook.stem.split("-", 1)[0] + "-") for i in ids)
 
 
 def test_tidy_gives_new_cells_the_next_free_id_and_joins_streams():

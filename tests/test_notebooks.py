@@ -99,7 +99,7 @@ HELD_RUNS.append((NOTEBOOKS[0], "docker"))
 @pytest.mark.engine
 @pytest.mark.parametrize(("notebook", "engine_kind"), HELD_RUNS, ids=lambda v: getattr(v, "stem", v))
 def test_notebook_passes_with_port_5000_taken_and_leaves_nothing(notebook, engine_kind, request, tmp_path):
-    lab = notebook.name[:2]
+    lab = notebook.name.split("-", 1)[0].lower()  # "01", or "a" for appendix A
     env = _env(engine_kind, tmp_path)
     images = _images(engine_kind, request)
     with _port_5000_held():

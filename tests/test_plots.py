@@ -82,3 +82,19 @@ def test_bandwidth():
     assert list(with_cache.get_ydata()) == [50, 50, 52, 52]  # what the hub's log says it sent
     assert [bar.get_width() for bar in right.patches] == [p.seconds for p in LEDGER]
     return fig
+
+
+# appendix A: one first pull of a 2 MiB image through a cache of each version (the sizes it measures)
+FETCHES = {"registry:2": PullCost("registry:2", "library/demo:latest", 2098774, 2, 2 * 2098774, 4, 2, 0.3),
+           "registry:3": PullCost("registry:3", "library/demo:latest", 2098774, 2, 2098774, 2, 2, 0.2)}
+
+
+@pytest.mark.mpl_image_compare(**COMPARE)
+def test_fetches_by_version():
+    fig = plots.fetches_by_version(FETCHES)
+    [ax] = fig.axes
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == [p.served / MiB for p in FETCHES.values()] + [p.upstream / MiB for p in FETCHES.values()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["registry:2 cache", "registry:3 cache"]
+    assert [t.get_text().split("\n")[1] for t in ax.texts if "\n" in t.get_text()] == ["2× the image", "1× the image"]
+    return fig

@@ -161,3 +161,31 @@ def bandwidth(ledger, title: str = "What the hub sent, with and without a pull-t
     right.set_title("time of each pull\n(green: bytes came from the hub)", fontsize="medium")
     right.grid(axis="x", alpha=0.3)
     return fig
+
+
+def fetches_by_version(fetches, title: str = "One first pull through a pull-through cache of each version") -> Figure:
+    """(e) Per cache version (``{"registry:2": PullCost, …}``): the image's blobs the learner got, and
+    what the hub's access log says it sent that cache meanwhile, with how many times the image that is."""
+    fig = _figure((9, 4.2))
+    ax = fig.subplots()
+    labels = list(fetches)
+    x = list(range(len(labels)))
+    served = _mib(p.served for p in fetches.values())
+    upstream = _mib((p.upstream or 0) for p in fetches.values())
+    width = 0.36
+    ax.bar([i - width / 2 for i in x], served, width, color=SERVED, label="the image: what the learner pulled")
+    ax.bar([i + width / 2 for i in x], upstream, width, color=UPSTREAM, label="what the hub sent the cache (its log)")
+    for i, p in enumerate(fetches.values()):
+        ax.annotate(human(p.served), (i - width / 2, served[i]), xytext=(0, 3), textcoords="offset points",
+                    ha="center", va="bottom", fontsize="small")
+        times = (p.upstream or 0) / p.served if p.served else 0
+        ax.annotate(f"{human(p.upstream or 0)}\n{times:.3g}× the image\n{p.upstream_downloads} blob downloads",
+                    (i + width / 2, upstream[i]), xytext=(0, 3), textcoords="offset points", ha="center",
+                    va="bottom", fontsize="small", fontweight="bold")
+    ax.set_xticks(x, [f"{label} cache" for label in labels])
+    ax.set_ylabel("bytes of blobs (MiB)")
+    ax.set_ylim(0, max(served + upstream + [0.01]) * 1.45)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    return fig

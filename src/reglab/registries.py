@@ -168,7 +168,9 @@ class Registries:
         self.engine.containers.kill(registry.name)
         self.engine.containers.remove(registry.name)
         self.sandbox.registry = None
+        role = registry.name.removeprefix(f"{self.sandbox.scope.prefix}-")  # registry, registry2, proxy …
         restarted = self.run(port=registry.published or registry.port, volume=registry.volume, bind=registry.bind, env=env,
+                             name=role,
                              files=dict(registry.files), network=registry.network, tls=registry.tls,
                              ca=registry.ca, auth=registry.auth,
                              loopback=registry.loopback, again=True, image=registry.run.image if registry.run else None)

@@ -284,3 +284,4 @@ from .secure import *  # noqa: E402,F401,F403  (TLS, certificates, users, logins
 from .daemon import *  # noqa: E402,F401,F403  (daemon.json and its reload)
 from .machine import *  # noqa: E402,F401,F403  (this machine's ports and shell)
 from .internal import *  # noqa: E402,F401,F403  (words no learner should meet)
+from .versions import *  # noqa: E402,F401,F403  (registry:2 beside registry:3)
