@@ -1,4 +1,4 @@
-# Registry Lab. `make lab` opens the course, `make test` checks it; both set up what they need
+# Registry Lab. `make lab` opens the course (JupyterLab on START-HERE.ipynb), `make test` checks it; both set up what they need
 # first: scripts/setup.sh installs the system tools on Debian/Ubuntu as root (elsewhere it says
 # what to install), then the venv, then the course images.
 #
@@ -66,6 +66,7 @@ endef
 notebooks:
 	$(call setup-steps,lab,$(OFFLINE))
 	$(call build-notebooks,$(wildcard notebooks/sources/*.py),notebooks)
+	$(BIN)/python scripts/build_start_page.py
 
 # Lab sheets: labs/sources/*.py are the solutions; the exercises (labs/*.ipynb, committed
 # unexecuted) and the solutions (labs/solutions/*.ipynb, committed executed) are built from them.
@@ -75,6 +76,7 @@ labs:
 	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
 		labs/solutions/*.ipynb
 	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
+	$(BIN)/python scripts/build_start_page.py
 
 bench: setup
 	$(BIN)/python benchmarks/seed_steps.py
