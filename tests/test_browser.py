@@ -197,7 +197,10 @@ def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
 def _run_all(page, name: str) -> dict:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.wait_for_function(f"() => ({_STATE})().run === ({_STATE})().code && ({_STATE})().status === 'idle'",
+    # done when every cell ran, or when one failed (Run All stops there: the others would never run)
+    page.wait_for_function(f"""() => {{ const s = ({_STATE})(); return s.status === 'idle' && (s.run === s.code
+                               || s.cells.some(c => !c.tags.includes('raises-exception')
+                                                    && c.outputs.some(o => o.output_type === 'error'))); }}""",
                            timeout=RUN_TIMEOUT_MS, polling=500)
     state = page.evaluate(_STATE)
     for cell in state["cells"]:
