@@ -5,9 +5,10 @@ a network — none labelled by reglab.
 
 The tests that remove or count images run here, nested (a pytest of their own on this daemon), beside
 such objects — once with a tag of hello-world's image among them, once with only the container (the
-commonest case: then Docker refuses to remove hello-world's last name): they pass, the notebooks whose committed outputs need hello-world's image to be the
-course's alone (01 and 02 remove hello-world) are skipped saying why (conftest.py), and afterwards
-every object of the learner's is still there, unchanged.
+commonest case: then Docker refuses to remove hello-world's last name): they pass, the notebook runs
+whose committed outputs need hello-world's image to be the course's alone (01 and 02 remove
+hello-world) are skipped saying why (conftest.py), and afterwards every object of the learner's is
+still there, unchanged.
 """
 
 import os
@@ -33,7 +34,8 @@ NESTED = [
     "tests/test_twins_print.py::test_cleanup_removes_an_image_the_lab_loaded_that_lost_its_tag[docker]",
     "labs/solutions/01-run-push-pull.ipynb",
     "notebooks/01-run-your-own-registry.ipynb",
-    "tests/test_notebooks.py::test_notebook_passes_with_port_5000_taken_and_leaves_nothing[01-run-your-own-registry-docker]",
+    "tests/test_notebooks.py::test_notebook_passes_with_port_5000_taken_and_leaves_nothing"
+    "[01-run-your-own-registry-docker]",
 ]
 SKIPPED = ["notebooks/01-run-your-own-registry.ipynb", "tests/test_notebooks.py:"]  # where -rs reports them
 

@@ -93,7 +93,10 @@ def test_the_course_page_lists_every_notebook_and_sheet_once_in_order_with_their
     assert nbformat.read(PAGE, as_version=4).metadata == nbformat.read(NOTEBOOKS[0], as_version=4).metadata
 
 
-@pytest.mark.parametrize("path", [PAGE, *NOTEBOOKS, *SHEETS, *SOLUTIONS, ROOT / "README.md", ROOT / "labs" / "README.md"],
+READMES = [ROOT / "README.md", ROOT / "labs" / "README.md"]
+
+
+@pytest.mark.parametrize("path", [PAGE, *NOTEBOOKS, *SHEETS, *SOLUTIONS, *READMES],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_relative_link_resolves_from_where_the_file_sits(path):
     missing = [link for link in _relative_links(_markdown(path)) if not (path.parent / link).exists()]
@@ -122,7 +125,7 @@ def test_the_news_prompt_is_off_by_the_shipped_page_config():
     assert f"'disabledExtensions': ['{ANNOUNCEMENTS}']" in out.stdout
 
 
-def test_the_jupytext_sources_are_out_of_the_file_browser_but_still_open(tmp_path):
+def test_the_jupytext_sources_are_out_of_the_file_browser_but_still_open():
     from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager  # what JupyterLab uses
     from traitlets.config.loader import JSONFileConfigLoader
 
