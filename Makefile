@@ -1,4 +1,4 @@
-# Registry Lab. `make lab` opens the course, `make test` checks it; both set up what they need
+# Registry Lab. `make lab` opens the course (JupyterLab on START-HERE.ipynb), `make test` checks it; both set up what they need
 # first: scripts/setup.sh installs the system tools on Debian/Ubuntu as root (elsewhere it says
 # what to install), scripts/go-tools.sh builds the Go tools (registry v3, crane; weed for the
 # tests) once into ~/.cache/reglab/tools, then the venv, then the course images.
@@ -72,6 +72,7 @@ endef
 notebooks:
 	$(call setup-steps,lab,$(OFFLINE))
 	$(call build-notebooks,$(wildcard notebooks/sources/*.py),notebooks)
+	$(BIN)/python scripts/build_start_page.py
 
 # Lab sheets: labs/sources/*.py are the solutions; the exercises (labs/*.ipynb, committed
 # unexecuted) and the solutions (labs/solutions/*.ipynb, committed executed) are built from them.
@@ -81,6 +82,7 @@ labs:
 	$(OFFLINE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
 		labs/solutions/*.ipynb
 	$(BIN)/python scripts/build_labs.py --tidy labs/solutions/*.ipynb
+	$(BIN)/python scripts/build_start_page.py
 
 # The teacher's progress notebook, executed on the tests' dummy class (tests/dummy_class.py: its
 # learners' records written into state folders as reglab writes them), never on a real class.

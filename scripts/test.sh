@@ -33,10 +33,11 @@ lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its repor
 
 # Docker tests that need no particular daemon, on a third one (after the daemonless tests, in
 # their session's spare time): the learners side by side, notebook 01 with port 5000 held, a kernel
-# killed half-way through 02. (Notebook 05's killed-kernel test changes the machine's daemon.json.)
+# killed half-way through 02, the image tests again beside a learner's own objects. (Notebook 05's
+# killed-kernel test changes the machine's daemon.json.)
 THIRD_DAEMON=("tests/test_notebooks.py::test_notebook_passes_with_port_5000_taken_and_leaves_nothing[01-run-your-own-registry-docker]"
               "tests/test_notebooks.py::test_kernel_killed_half_way_then_rerun_leaves_nothing[docker]"
-              "tests/test_learners.py")
+              "tests/test_learners.py" "tests/test_beside_a_learner.py")
 third=$(mktemp -d /tmp/reglab-dockerd3-XXXX)
 
 on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, on a new dockerd with the course images
@@ -46,7 +47,7 @@ on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, o
 daemonless() {
     "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py; local tests=$?
     [ -z "$why" ] || return $tests
-    echo "== then, on a third Docker daemon: the learners side by side, notebook 01 with port 5000 held, 02 killed half-way"
+    echo "== then, on a third Docker daemon: the learners side by side, notebook 01 with port 5000 held, 02 killed half-way, beside a learner's objects"
     on_a_daemon_of_its_own "$third" 10.215.0.0/16 "${THIRD_DAEMON[@]}" && return $tests
 }
 

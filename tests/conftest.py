@@ -39,6 +39,21 @@ def labs(engine, prefix: str):
 
 
 @pytest.fixture
+def hello_of_its_own():
+    """``make(reference)``: hello-world's program under a config of its own, as an ImageBuild to load —
+    an image no learner's tag or container holds. (hello-world's own image may be theirs too: a tag
+    ``docker tag hello-world mine:1`` keeps it when a test removes hello-world, and a container of
+    ``docker run hello-world`` makes Docker refuse to remove its last name.)"""
+    from reglab import elf, images
+
+    def make(reference: str, label: str = "t") -> images.ImageBuild:
+        program = images.Layer().file("hello", elf.program(images.hello_greeting(), images.go_arch()), 0o755)
+        return images.ImageBuild([reference], [program], {"Cmd": ["/hello"], "Labels": {"reglab.test": label}})
+
+    return make
+
+
+@pytest.fixture
 def lab_factory(engine):
     """Make quiet labs named ``t-<name>`` on the Docker engine; every one is cleaned up after the test."""
     with labs(engine, "t-") as make:

@@ -9,7 +9,8 @@ daemon at the same moment, but three daemons can each run one.
 
     python tests/second_dockerd.py --check   says whether a daemon can start here (exit 0), or why not
     python tests/second_dockerd.py [--pool CIDR] WORKDIR -- COMMAND…   runs COMMAND with DOCKER_HOST
-    set to a daemon started for it (its networks in CIDR), then stops the daemon and removes its
+    set to a daemon started for it (its networks in CIDR) and reglab's daemon.json and pid file
+    (REGLAB_DAEMON_JSON, REGLAB_DOCKERD_PIDFILE) to its own, then stops the daemon and removes its
     data; exits with COMMAND's code.
 """
 
@@ -96,8 +97,14 @@ def main(argv: list[str]) -> int:
         print("\n".join(__doc__.strip().splitlines()[-4:]), file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the daemon
-    with second_daemon(Path(argv[0]), pool) as host:
-        return subprocess.run(argv[2:], env=dict(os.environ, DOCKER_HOST=host), check=False).returncode
+    work = Path(argv[0])
+    with second_daemon(work, pool) as host:
+        # the daemon reglab may reconfigure (notebooks 05, 06: daemon.json and SIGHUP) is this one:
+        # without these, reglab.daemon would change the machine's daemon (its pid file is the default)
+        # while DOCKER_HOST asks this one whether the change took
+        env = dict(os.environ, DOCKER_HOST=host, REGLAB_DOCKERD_PIDFILE=str(work / "dockerd.pid"),
+                   REGLAB_DAEMON_JSON=str(work / "daemon.json"))
+        return subprocess.run(argv[2:], env=env, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """What a learner sees: JupyterLab, started as `make lab` starts it, in a real browser.
 
-Debian's Chromium, driven by Playwright (``executable_path``: no browser download), opens
+Debian's Chromium, driven by Playwright (``executable_path``: no browser download), lands on the
+course page (START-HERE.ipynb, JupyterLab's default URL), clicks lab sheet 01 there, runs its set-up,
+one check and its clean-up, and sees the check's line; then it opens
 notebooks 01, 03 and 04, checks that opening marks nothing modified, runs each with Run All, and
 checks the page: no error output but in cells tagged ``raises-exception``, the docker twins
 shown, notebook 03's explorer rendered as a widget and clicked from a repository down to a blob's
-sha256 check, notebook 04's figures rendered as images. Screenshots go to
+sha256 check, notebook 04's figures rendered as images. At the end no notification has popped up
+(JupyterLab's "Jupyter news?" prompt is off: jupyter/labconfig/page_config.json). Screenshots go to
 ``test-artifacts/browser/`` (the path is printed). When JupyterLab stops, its kernels stop and
 nothing labelled with those labs is left.
 
-JupyterLab serves *copies* of the notebooks in a temporary folder (``REGLAB_NOTEBOOK_DIR``, same
-command otherwise): Run All changes each notebook, and JupyterLab's autosave would write those
-changes over the committed files. The test also checks the committed files' bytes afterwards.
+JupyterLab serves *copies* of the course page, the notebooks and the sheets in a temporary folder laid
+out as the repository (``REGLAB_NOTEBOOK_DIR``, same command otherwise): Run All changes each
+notebook, and JupyterLab's autosave would write those changes over the committed files. The test
+also checks the committed files' bytes afterwards.
 
 Chromium runs headless with a fresh profile and every background service off
 (``CHROMIUM_ARGS``): otherwise it tries to reach Google, and this network must see no traffic
@@ -38,6 +42,10 @@ from reglab.naming import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ["01-run-your-own-registry", "03-inside-the-registry", "04-storage-growth-and-garbage-collection"]
+SHEET = "01-run-push-pull"  # opened from the course page
+SHEET_LINK = "Lab 01 · Run, push, pull"
+COURSE = ["START-HERE.ipynb", "notebooks/*.ipynb", "labs/*.ipynb",  # what the served copy holds
+          "notebooks/sources/*.py", "labs/sources/*.py"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("REGLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -54,18 +62,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))}
+def _digests() -> dict[str, str]:
+    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for pattern in COURSE for p in sorted(ROOT.glob(pattern))}
 
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory, engine):
-    """JupyterLab by scripts/lab.sh (the command `make lab` runs) on copies of the notebooks."""
+    """JupyterLab by scripts/lab.sh (the command `make lab` runs) on copies of the course."""
     work = tmp_path_factory.mktemp("browser")
-    folder = work / "notebooks"
-    folder.mkdir()
-    for name in NOTEBOOKS:
-        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", folder)
+    folder = work / "course"
+    for pattern in COURSE:
+        for path in ROOT.glob(pattern):
+            (folder / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, folder / path.relative_to(ROOT))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, REGLAB_NOTEBOOK_DIR=str(folder), REGLAB_VENV=sys.prefix,
                JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
@@ -156,12 +166,18 @@ _STATE = """() => {
 }"""
 
 
-def _open(page, jupyterlab, name: str) -> None:
-    page.goto(f"{jupyterlab['url']}/lab/tree/{name}.ipynb?token={jupyterlab['token']}")
+def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
+    """Open the notebook at ``path`` (relative to the served folder): by its URL, or by ``url``
+    (the server's root: JupyterLab's default URL), or, with ``url=""``, as a click just did."""
+    name = Path(path).stem
+    if url is None:
+        url = f"{jupyterlab['url']}/lab/tree/{path}?token={jupyterlab['token']}"
+    if url:
+        page.goto(url)
     # JupyterLab also restores the notebooks its workspace had open, and one of those may end up the
     # current tab after ours opened (seen in make test: 03 never became current): wait for ours, then
     # bring it forward
-    page.wait_for_function(_ACTIVATE, arg=f"{name}.ipynb", timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(_ACTIVATE, arg=path, timeout=OPEN_TIMEOUT_MS)
     # the kernel started, within a bound: page.evaluate below waits without one (a kernel that never
     # started once held make test for 15 minutes); the screenshot shows what the page showed instead
     try:
@@ -181,7 +197,10 @@ def _open(page, jupyterlab, name: str) -> None:
 def _run_all(page, name: str) -> dict:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.wait_for_function(f"() => ({_STATE})().run === ({_STATE})().code && ({_STATE})().status === 'idle'",
+    # done when every cell ran, or when one failed (Run All stops there: the others would never run)
+    page.wait_for_function(f"""() => {{ const s = ({_STATE})(); return s.status === 'idle' && (s.run === s.code
+                               || s.cells.some(c => !c.tags.includes('raises-exception')
+                                                    && c.outputs.some(o => o.output_type === 'error'))); }}""",
                            timeout=RUN_TIMEOUT_MS, polling=500)
     state = page.evaluate(_STATE)
     for cell in state["cells"]:
@@ -197,6 +216,31 @@ def _run_all(page, name: str) -> dict:
     return state
 
 
+_CELL = """index => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cell = panel.context.model.toJSON().cells[index];
+  return {status: panel.sessionContext.session.kernel.status, count: cell.execution_count, outputs: cell.outputs,
+          panel: panel.id};
+}"""
+
+
+def _run_cell(page, index: int) -> str:
+    """Run the current notebook's cell ``index`` as a learner does (click into it, Shift+Enter); the
+    text of its outputs once the kernel is idle again."""
+    panel = page.evaluate(_CELL, index)["panel"]
+    cell = page.locator(f"#{panel} .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(f"i => {{ const c = ({_CELL})(i); return c.count !== null && c.status === 'idle'; }}",
+                           arg=index, timeout=RUN_TIMEOUT_MS, polling=500)
+    outputs = page.evaluate(_CELL, index)["outputs"]
+    problems = [o for o in outputs if o["output_type"] == "error" or o.get("name") == "stderr"]
+    assert not problems, f"{SHEET}: cell {index} failed: {problems}"
+    texts = [o.get("text") or o.get("data", {}).get("text/plain", "") for o in outputs]
+    return "".join("".join(text) if isinstance(text, list) else text for text in texts)
+
+
 def _select(explorer, column: int, prefix: str) -> None:
     select = explorer.locator("select").nth(column)
     labels = [t.replace("\xa0", " ").strip() for t in select.locator("option").all_inner_texts()]
@@ -208,14 +252,33 @@ def _select(explorer, column: int, prefix: str) -> None:
 
 
 def test_a_learner_runs_notebooks_01_03_04_in_jupyterlab(jupyterlab, page, engine, capsys):
-    committed = _digests(ROOT / "notebooks")
+    committed = _digests()
     started = time.monotonic()
 
-    _open(page, jupyterlab, NOTEBOOKS[0])
+    # the file browser lists no jupytext sources (jupyter/jupyter_server_config.json)
+    for folder in ("notebooks", "labs"):
+        listing = requests.get(f"{jupyterlab['url']}/api/contents/{folder}", params={"token": jupyterlab["token"]},
+                               timeout=30, proxies={"http": None}).json()
+        names = {item["name"] for item in listing["content"]}
+        assert "sources" not in names and any(name.endswith(".ipynb") for name in names), names
+    # the server's root opens the course page (make lab's default URL), and a sheet opens from there
+    _open(page, jupyterlab, "START-HERE.ipynb", url=f"{jupyterlab['url']}/?token={jupyterlab['token']}")
+    page.get_by_role("link", name=SHEET_LINK, exact=True).click()
+    _open(page, jupyterlab, f"labs/{SHEET}.ipynb", url="")
+    _run_cell(page, 1)  # the set-up
+    check = _run_cell(page, 4)  # lab.q1.check(), nothing done yet: one ✘ line saying what is missing
+    assert re.fullmatch(r"✘ [^\n]+\n?", check), check
+    assert page.locator(f"#{page.evaluate(_CELL, 4)['panel']} .jp-Cell").nth(4).locator(
+        ".jp-OutputArea-output").inner_text().startswith("✘ ")  # on the page, as the learner reads it
+    _shot(page, f"{SHEET}-check")
+    _run_cell(page, 15)  # lab.cleanup()
+    sheet_seconds = time.monotonic() - started
+
+    _open(page, jupyterlab, f"notebooks/{NOTEBOOKS[0]}.ipynb")
     _run_all(page, NOTEBOOKS[0])
     _shot(page, f"{NOTEBOOKS[0]}-run")
 
-    _open(page, jupyterlab, NOTEBOOKS[1])
+    _open(page, jupyterlab, f"notebooks/{NOTEBOOKS[1]}.ipynb")
     _run_all(page, NOTEBOOKS[1])
     explorer = page.locator(".jp-OutputArea-output .widget-vbox").filter(has_text="Registry storage").last
     explorer.scroll_into_view_if_needed()
@@ -231,7 +294,7 @@ def test_a_learner_runs_notebooks_01_03_04_in_jupyterlab(jupyterlab, page, engin
     explorer.get_by_text("✔ the sha256 of the bytes is sha256:").wait_for()
     _shot(page, f"{NOTEBOOKS[1]}-explorer")
 
-    _open(page, jupyterlab, NOTEBOOKS[2])
+    _open(page, jupyterlab, f"notebooks/{NOTEBOOKS[2]}.ipynb")
     _run_all(page, NOTEBOOKS[2])
     figures = page.locator(".jp-OutputArea-output.jp-RenderedImage img")
     assert figures.count() >= 3
@@ -241,12 +304,20 @@ def test_a_learner_runs_notebooks_01_03_04_in_jupyterlab(jupyterlab, page, engin
     _shot(page, f"{NOTEBOOKS[2]}-figure")
     elapsed = time.monotonic() - started
 
+    # minutes later, no notification has popped up: JupyterLab's announcements plugin (its "Jupyter
+    # news?" prompt comes some seconds after the page loads) is off, and nothing else asked either
+    assert page.evaluate("() => window.jupyterapp.hasPlugin('@jupyterlab/apputils-extension:announcements')") is False
+    assert page.locator(".Toastify__toast").count() == 0, page.locator(".Toastify__toast").all_inner_texts()
+    assert page.locator(".jp-Notification-Status-Text").inner_text() == "0"
+
     # JupyterLab stops its kernels: 03 kept its lab for the explorer, and the kernel's stop removes it
     server = jupyterlab["server"]
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
-    left = [o for o in engine.objects.of(Scope(None)) if o.lab in ("01", "03", "04")]
+    left = [o for o in engine.objects.of(Scope(None)) if o.lab in ("01", "03", "04", "lab-01")]
     assert left == [], f"left behind: {left}\n" + jupyterlab["log"].read_text()[-2000:]
-    assert _digests(ROOT / "notebooks") == committed  # the committed notebooks are untouched
+    assert _digests() == committed  # the committed course page, notebooks and sheets are untouched
     with capsys.disabled():
-        print(f"\nbrowser test: 3 notebooks opened and run in {elapsed:.0f} s; screenshots in {ARTIFACTS}")
+        print(f"\nbrowser test: the course page and lab 01's set-up, a check and its clean-up in "
+              f"{sheet_seconds:.0f} s, then 3 notebooks opened and run in {elapsed - sheet_seconds:.0f} s; "
+              f"screenshots in {ARTIFACTS}")

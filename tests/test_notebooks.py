@@ -93,7 +93,10 @@ ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
 # (scripts/test.sh); here each runs once more with port 5000 taken, under the daemonless engine
 # (notebook 01 under Docker too), within make test's time budget.
 HELD_RUNS = [pytest.param(notebook, "local", marks=pytest.mark.daemonless) for notebook in NOTEBOOKS]
-HELD_RUNS.append((NOTEBOOKS[0], "docker"))
+# notebook 01 removes hello-world: its Docker runs need hello-world's image to be the course's alone
+HELD_RUNS.append(pytest.param(NOTEBOOKS[0], "docker", marks=pytest.mark.hello_world_alone))
+# notebook 02 (the re-run after the kill) removes hello-world too
+KILLED_RUNS = [pytest.param("docker", marks=pytest.mark.hello_world_alone), ENGINES[1]]
 
 
 @pytest.mark.engine
@@ -110,7 +113,7 @@ def test_notebook_passes_with_port_5000_taken_and_leaves_nothing(notebook, engin
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("engine_kind", ENGINES)
+@pytest.mark.parametrize("engine_kind", KILLED_RUNS)
 def test_kernel_killed_half_way_then_rerun_leaves_nothing(engine_kind, request, tmp_path):
     """Run notebook 02's first steps in a kernel, kill it (no atexit, no cleanup), then run the
     whole notebook: it clears the dead kernel's leftovers, passes, and leaves nothing."""

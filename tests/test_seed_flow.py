@@ -24,29 +24,36 @@ def _manifest_digest(registry, repo, tag="latest"):
     return r.headers["Docker-Content-Digest"]
 
 
-def test_run_tag_push_remove_pull(lab_factory, engine):
+def test_run_tag_push_remove_pull(lab_factory, engine, hello_of_its_own):
     lab = lab_factory("seed")
     registry = lab.run_registry()
     assert requests.get(f"{registry.url}/v2/", timeout=5).status_code == 200
     assert engine.containers.state(registry.name) == "running"
     assert _catalog(registry) == []
 
-    run = lab.run("hello-world")
+    # hello-world's program as an image of the test's own: on a learner's machine hello-world's image
+    # may be theirs too (a tag keeps it when removed; a container of it makes Docker refuse), and the
+    # flow must end with every local copy gone (notebook 01 runs it with hello-world itself)
+    source = "reglab-t-seed-hello:latest"
+    lab.load_images([hello_of_its_own(source, "t-seed")])
+    run = lab.run(source)
     assert run.exit_code == 0 and run.output == images.hello_greeting()  # what the daemonless engine shows
 
     target = registry.ref("hello-world")
-    lab.tag("hello-world", target)
-    assert engine.images.info(target).id == engine.images.info("hello-world").id
+    lab.tag(source, target)
+    assert engine.images.info(target).id == engine.images.info(source).id
 
     pushed = lab.push(target)
     assert _catalog(registry) == ["hello-world"]
     assert lab.tags("hello-world") == ["latest"]
     assert _manifest_digest(registry, "hello-world") == pushed.digest
 
+    image_id = engine.images.info(source).id
     lab.remove_container("hello")
-    lab.remove_image("hello-world")
+    lab.remove_image(source)
     lab.remove_image(target)
-    assert engine.images.info(target) is None and engine.images.info("hello-world") is None
+    assert engine.images.info(target) is None and engine.images.info(source) is None
+    assert engine.images.info(image_id) is None  # the image itself is gone: nothing local is left to pull from
 
     pulled = lab.pull(target)
     assert pulled.digest == pushed.digest

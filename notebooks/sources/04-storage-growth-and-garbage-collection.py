@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 04 · Storage growth and garbage collection
 #
-# The seed notes warn: *"since it will be used locally, it is important to keep track of storage
-# space."* In this notebook you watch a registry's disk grow push by push, see why shared layers cost
+# A registry you run yourself keeps every image on your own disk, so keep track of its storage
+# space. In this notebook you watch a registry's disk grow push by push, see why shared layers cost
 # nothing twice, find out that deleting a tag frees nothing — and take the space back with garbage
 # collection, without falling into its best-known trap.
 #
@@ -36,8 +36,8 @@ registry = lab.run_registry(port=5000, bind="registry-data")
 # %% [markdown]
 # ## Step 2 · A series of images that share a base
 # Real images usually share a base layer (an OS, a language runtime) and differ in a thin layer on
-# top. `images.growth_series` makes such a family offline, from seeded random bytes (so it is the
-# same on every machine): six versions of `app` and two of `other-app` on one 20 MiB base, and
+# top. `images.growth_series` makes such a family offline, from pseudo-random bytes that are the
+# same on every machine: six versions of `app` and two of `other-app` on one 20 MiB base, and
 # one `unrelated` image with a base of its own.
 
 # %%

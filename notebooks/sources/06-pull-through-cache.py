@@ -1,11 +1,11 @@
 # %% [markdown]
 # # 06 · The registry as a pull-through cache
 #
-# The seed notes end on one line: *"`--registry-mirror` acts as a way to cache hub images inside
-# registry to optimize bandwidth by enabling proxy mode."* In this notebook you put a registry in
-# **proxy mode** in front of a hub, let a class of learners pull through it, and measure — from
-# each registry's own log — what crosses the wire. Docker Hub is never contacted: a second
-# registry of the lab plays its part.
+# A registry can also be a cache: Docker's `--registry-mirror` option sends pulls of Docker Hub's
+# images to it first, and it keeps what passes through, so each image crosses the internet once
+# for a whole class. In this notebook you put a registry in **proxy mode** in front of a hub, let
+# a class of learners pull through it, and measure — from each registry's own log — what crosses
+# the wire. Docker Hub is never contacted: a second registry of the lab plays its part.
 #
 # ## Overview
 # By the end you will be able to:
@@ -174,7 +174,7 @@ lab.remove_image(proxy.ref("app", "mine"))
 # %% [markdown]
 #
 # ## Step 8 · Docker's `registry-mirrors` — for Docker Hub names only
-# The seed's `--registry-mirror` is the daemon's `registry-mirrors` setting. Docker sends a pull to
+# `dockerd --registry-mirror` is the daemon's `registry-mirrors` setting. Docker sends a pull to
 # a mirror only for an image of Docker Hub (`docker.io`): `docker pull hello-world` may go through
 # it, `docker pull 127.0.0.1:5000/app` never does. If every mirror fails, Docker goes on to Docker
 # Hub itself.
@@ -197,8 +197,9 @@ change = lab.mirror.use_as_docker_mirror()
 mirrors = lab.mirror.registry_mirrors()
 
 # %% [markdown]
-# Now pull by the short Docker Hub name, as the seed does. Before pulling, the lab makes sure the
-# cache can serve it — else Docker would go on to Docker Hub, which this lab never contacts:
+# Now pull by the short Docker Hub name, as `docker pull hello-world` does. Before pulling, the lab
+# makes sure the cache can serve it — else Docker would go on to Docker Hub, which this lab never
+# contacts:
 
 # %%
 arrived = lab.mirror.pull_hub_name("reglab-hello")
