@@ -5,7 +5,7 @@ script, by a Zero to JupyterHub pod's ``postStart`` hook (``z2jh/values.yaml``: 
 
     python classroom/course_copy.py COURSE [TARGET]     # TARGET: ~/registry-lab
 
-- ``notebooks/*.ipynb`` and ``labs/`` copied into TARGET, a learner's own copies kept;
+- ``START-HERE.ipynb``, ``notebooks/*.ipynb`` and ``labs/`` copied into TARGET, a learner's own copies kept;
 - each new copy names the Python version the learner's kernel runs (JupyterLab writes the kernel's
   ``language_info`` into a notebook when it connects, and marks it modified when that differs
   from the file: the committed notebooks name the Python that executed them);
@@ -31,6 +31,9 @@ COURSE_FOLDER = "registry-lab"
 def sources(course: Path) -> list[tuple[Path, Path]]:
     """(file, where it goes under the learner's course folder) for the notebooks and the labs."""
     found = [(p, p.relative_to(course)) for p in sorted((course / "notebooks").glob("*.ipynb"))]
+    start = course / "START-HERE.ipynb"  # the course page: every notebook and sheet in order, with links
+    if start.is_file():
+        found.insert(0, (start, start.relative_to(course)))
     labs = course / "labs"
     if labs.is_dir():
         found += [(p, p.relative_to(course)) for p in sorted(labs.rglob("*"))
