@@ -492,6 +492,10 @@ async def _learner_in_chromium(browser, hub: Hub, name: str, password: str, shot
         if not await page.locator("#jupyter-config-data").count():  # not JupyterLab: say what it is
             await page.screenshot(path=str(shots / f"{name}-not-jupyterlab.png"))
             raise AssertionError(f"{name}: {page.url} is not JupyterLab: {(await page.inner_text('body'))[:300]}")
+        # the class lands on the course page, as make lab does; the learner opens notebook 01 from it
+        assert page.url.split("?")[0].endswith("/START-HERE.ipynb"), page.url
+        await page.goto(f"{hub.url}/user/{name}/lab/tree/{OPENED}")
+        await page.wait_for_load_state()
         # notebook 01 open with its kernel; or JupyterLab's "File Load Error … Failed to fetch" (seen
         # once in a busy make test, as in the browser test: a request of the page's that never got an
         # answer): then the learner reloads the page, once, and the failed requests are reported
