@@ -49,12 +49,13 @@ class Collect(Sheet):
         self.v5 = config_digest(rollback)
 
     def _gone_from_disk(self) -> str | None:
-        tree = self.engine.containers.storage(self.registry)
-        still = [tag for tag, digest in self.only.items() if tree.blob(digest) is not None]
+        """No blob is left that no manifest references (app:v1's top layer may be back: app:v5 is v1 again)."""
+        orphans = {blob.digest for blob in self.engine.containers.storage(self.registry).orphans()}
+        still = [tag for tag, digest in self.only.items() if digest in orphans]
         if still:
             return f"the top layers of app:{' and app:'.join(still)} are still on disk"
-        if tree.orphans():
-            return f"{len(tree.orphans())} blobs on disk are referenced by no manifest (orphans)"
+        if orphans:
+            return f"{len(orphans)} blobs on disk are referenced by no manifest (orphans)"
         return None
 
     def _read_only_by_setting(self) -> bool:

@@ -10,6 +10,7 @@ import re
 
 from .. import errors
 from ..checks import ACCEPT_MANIFESTS, has_tag, served
+from ..checks import digest_of as digest_of_tag
 from ..errors import ReglabError
 from ..media import digest_of, short_digest
 from ..registry_api import RegistryClient
@@ -37,11 +38,21 @@ def image_deleted(address: str, repository: str, tag: str, digest: str) -> str |
     leaves the manifest stored: that is not a deleted image."""
     if has_tag(address, repository, tag):
         return f"{repository} still has the tag {tag}"
-    if manifest_stored(address, repository, digest):
+    if manifest_stored(address, repository, digest) and not _named_by_another_tag(address, repository, digest):
         return (f"the tag {repository}:{tag} is gone but its manifest {short_digest(digest)} is still stored (GET by "
                 "digest answers 200): removing a tag, in its folder or with DELETE by tag, leaves the image; delete "
                 "the manifest by its digest")
     return None
+
+
+def _named_by_another_tag(address: str, repository: str, digest: str) -> bool:
+    """The same image pushed again under another tag (a rollback) keeps its manifest, rightly."""
+    api = RegistryClient(address)
+    try:
+        tags = api.tags(repository)
+    except ReglabError:
+        return False
+    return any(digest_of_tag(address, repository, t) == digest for t in tags)
 
 
 def config_digest(build) -> str:
