@@ -9,15 +9,19 @@ and with the registry gone, every check says first that nothing answers there.
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
+import nbformat
 import pytest
 
 from reglab.config import Settings
 from reglab.engines import get_engine
+from reglab.registry_api import RegistryClient
 from reglab.tasks import start
 
-ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
+ENGINES = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("local", marks=pytest.mark.daemonless)]
 ACCEPT_DOCKER = "-H 'Accept: application/vnd.docker.distribution.manifest.v2+json'"
 ACCEPT_OCI = "-H 'Accept: application/vnd.oci.image.manifest.v1+json'"
 TAGS = "docker/registry/v2/repositories/{repo}/_manifests/tags/{tag}"
@@ -70,7 +74,7 @@ def recreate(sheet, *options: str, folder: str = "{folder}") -> None:
     sh(sheet, "docker container rm -f {registry}")
     sh(sheet, f"docker container run -d --name {{registry}} -p {{address}}:5000 --user \"$(id -u):$(id -g)\" "
               f"-v {folder}:/var/lib/registry {' '.join(options)} registry:3")
-    sh(sheet, "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/")
+    RegistryClient(sheet.address).wait_ready(timeout=30)
 
 
 def wrong(task, *words: str) -> None:
@@ -261,3 +265,104 @@ def test_lab_10_stale_cache(sheet_for, kind):
     sh(sheet, "docker image push {address}/scratch:v1")
     right(sheet.q2, sheet.q1)
     nothing_answers(sheet)
+
+
+NOTEBOOK_04 = Path(__file__).resolve().parent.parent / "notebooks" / "04-storage-growth-and-garbage-collection.ipynb"
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_notebook_04_your_turn_unsolved_is_all_cross_and_leaves_nothing(kind, request, tmp_path):
+    """Notebook 04 run as a learner who skips the practice (its hidden ``solution`` cells removed):
+    each ``practice.qN.check()`` prints ✘ with what is wrong, and the clean-up leaves nothing."""
+    from jupyter_client.manager import start_new_kernel
+
+    env = dict(os.environ, REGLAB_LEARNER=f"t-cb-nb04-{kind}", REGLAB_ENGINE=kind)
+    if kind == "local":
+        env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
+    else:
+        request.getfixturevalue("engine")  # the session's daemon, with the course images
+    cells = [c for c in nbformat.read(NOTEBOOK_04, as_version=4).cells
+             if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])]
+    assert any("practice.q2.check()" in c.source for c in cells)
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(NOTEBOOK_04.parent),
+                                       startup_timeout=300)
+    printed = {}
+    try:
+        for cell in cells:
+            out = []
+
+            def keep(msg, out=out):
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+                elif msg["msg_type"] == "execute_result":
+                    out.append(msg["content"]["data"].get("text/plain", ""))
+                elif msg["msg_type"] == "error":
+                    out.append("\n".join(msg["content"]["traceback"]))
+
+            reply = client.execute_interactive(cell.source, timeout=300, output_hook=keep)
+            assert reply["content"]["status"] == "ok", f"{cell.source[:60]!r}: {''.join(out)[-2000:]}"
+            printed[cell.source.strip()] = "".join(out).strip()
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert printed["practice.q1.check()"].startswith("✘ Task 1 · ") and "still has the tag v2" in printed[
+        "practice.q1.check()"]
+    assert printed["practice.q2.check()"].startswith("✘ Task 2 · ") and "delete other-app:v2 first" in printed[
+        "practice.q2.check()"]
+    assert printed["lab.check(checks.nothing_left)"].startswith("✔ lab 04 left nothing behind")
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_notebook_04_practice_against_wrong_work(kind, request):
+    """Notebook 04's practice, on a registry in the state the notebook leaves it (other-app:v2 and
+    app:v5 on a registry:3 with deletes on): DELETE by tag and rm -r of the tag are ✘ for task 1;
+    a collection without a restart, and no collection, are ✘ for task 2; then the solution is ✔,
+    task 1 still ✔ after task 2, and nothing answering is said first."""
+    from reglab import Lab, images
+
+    learner = f"t-cb-p04-{kind}"
+    if kind == "docker":
+        engine = request.getfixturevalue("engine")
+        settings = engine.settings.but(learner=learner)
+        engine = get_engine("docker", settings=settings)
+    else:
+        settings = Settings.from_env().but(learner=learner, engine="local")
+        engine = get_engine("local", settings=settings)
+    lab = Lab("04", engine=engine, echo=False, settings=settings)
+    try:
+        registry = lab.run_registry(bind="registry-data")
+        series = images.growth_series(registry.address, versions=5, base_mib=1, app_mib=(0.1, 0.2),
+                                      second_app_versions=2, unrelated_mib=0.1)
+        for tag in lab.load_images(series):
+            lab.push(tag)
+        practice = start("04", lab, echo=False)
+        folder = str(registry.bind)
+
+        def run(command: str) -> str:
+            return sh(practice, command.replace("{folder}", folder))
+
+        assert not practice.q1.result().ok and not practice.q2.result().ok
+        run("curl -s -X DELETE http://{address}/v2/other-app/manifests/v2")  # by tag: 202, the image stays
+        wrong(practice.q1, "tag other-app:v2 is gone but its manifest")
+        run(f"curl -sSf -X DELETE http://{{address}}/v2/other-app/manifests/{practice.digest}")
+        right(practice.q1)
+        # no collection; then a collection beside the running registry, which had served the layer
+        wrong(practice.q2, "still on disk: collect the garbage")
+        run(f"curl -s -o /dev/null http://{{address}}/v2/other-app/blobs/{practice.layer}")
+        run("docker container exec {registry} registry garbage-collect /etc/distribution/config.yml")
+        wrong(practice.q2, "restart")
+        run("docker container restart {registry}")
+        right(practice.q2, practice.q1)
+        run("docker container rm -f {registry}")
+        for task in practice.tasks:
+            result = task.result()
+            assert not result.ok and f"nothing answers at {practice.address}" in result.detail, result
+    finally:
+        lab.cleanup()
+    assert lab.objects() == []
+
+
+def test_practice_04_is_registered():
+    from reglab.tasks import PRACTICE
+
+    assert PRACTICE["04"] == "practice_04:Practice04"

@@ -54,7 +54,7 @@ sheet.q1.check()
 
 # %%
 # solution
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 # !docker image push --quiet {sheet.address}/scratch:v1
 
 # %%

@@ -141,7 +141,7 @@ class Collect(Sheet):
                "a rollback.",
           solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry registry:3\n"
-                   "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/   # until it answers\n"
+                   "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{address}/v2/   # until it answers\n"
                    "docker image push {address}/app:v5")
     def q4(self):
         running = checks.registry_at(self.engine, self.registry, self.address)
