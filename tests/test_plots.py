@@ -14,6 +14,7 @@ from matplotlib.collections import PolyCollection
 
 from reglab import plots
 from reglab.bandwidth import Ledger, PullCost
+from reglab.errors import UsageError
 from reglab.footprint import MiB, Snapshot
 from reglab.units import human
 
@@ -89,7 +90,7 @@ def test_numbers_beside_each_figure_of_notebook_04_are_what_it_draws():
     assert collection.texts[-1] == f"{human(PHASES[-1].physical)} / {PHASES[-1].blobs} blobs / −{human(12 * MiB)}"
     shown = plots.with_numbers(plots.growth(HISTORY))
     assert str(shown) == str(growth) and str(growth).splitlines()[0] == "Registry storage after each push"
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         plots.numbers(plots.bandwidth(LEDGER))  # notebook 06's figure has no reader here
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from . import errors
+from .errors import UsageError
 from .footprint import MiB, Snapshot
 from .units import human
 
@@ -146,8 +148,10 @@ def _texts(ax) -> list[str]:
 
 def numbers(fig: Figure) -> Numbers:
     """What ``fig`` (one of notebook 04's figures: growth, composition, collection) draws, in bytes."""
-    [ax] = fig.axes
     kind = fig.get_label()
+    if kind not in ("growth", "composition", "collection"):
+        raise UsageError(errors.no_numbers(kind))
+    [ax] = fig.axes
     if kind == "growth":
         logical, physical = ax.get_lines()
         labels = [t.get_text() for t in ax.get_xticklabels()]
@@ -159,14 +163,11 @@ def numbers(fig: Figure) -> Numbers:
         labels = [t.get_text() for t in ax.get_yticklabels()]
         rows = [(label, f"{round(bar.get_width()):,}") for label, bar in zip(labels, bars)][::-1]
         return Numbers(ax.get_title(), ("part", "bytes"), rows, _texts(ax)[::-1])
-    if kind == "collection":
-        half = len(ax.patches) // 2
-        physical, logical = ax.patches[:half], ax.patches[half:]
-        labels = [t.get_text() for t in ax.get_xticklabels()]
-        rows = [(label, _bytes(ph.get_height()), _bytes(lg.get_height()))
-                for label, ph, lg in zip(labels, physical, logical)]
-        return Numbers(ax.get_title(), ("after", "physical bytes", "logical bytes"), rows, _texts(ax))
-    raise ValueError(f"no numbers reader for a figure labelled {kind!r}")
+    half = len(ax.patches) // 2  # the collection: physical bars, then logical ones
+    physical, logical = ax.patches[:half], ax.patches[half:]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    rows = [(label, _bytes(ph.get_height()), _bytes(lg.get_height())) for label, ph, lg in zip(labels, physical, logical)]
+    return Numbers(ax.get_title(), ("after", "physical bytes", "logical bytes"), rows, _texts(ax))
 
 
 class WithNumbers:

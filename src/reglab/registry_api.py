@@ -557,9 +557,8 @@ class RegistryClient:
         return data
 
     def blob_chunks(self, repository: str, digest: str, what: str | None = None) -> Iterator[bytes]:
-        """A blob's bytes as they arrive (the caller verifies them). A body that stops before its
-        length (a registry whose cache promises a blob its storage lost) is one sentence too,
-        naming ``what`` was being fetched (the image a pull asked for; else the blob)."""
+        """A blob's bytes as they arrive (the caller verifies them). A body that stops before its length (a
+        registry whose cache promises a blob its storage lost) is one sentence, naming ``what`` (else the blob)."""
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}",
                                 stream=True)
         with response:
