@@ -14,6 +14,7 @@ from matplotlib.collections import PolyCollection
 
 from reglab import plots
 from reglab.bandwidth import Ledger, PullCost
+from reglab.errors import UsageError
 from reglab.footprint import MiB, Snapshot
 from reglab.units import human
 
@@ -71,6 +72,26 @@ def test_collection():
     assert any(t.get_text().endswith(f"−{human(12 * MiB)}") for t in ax.texts)  # gc's drop, and only it
     assert sum("−" in t.get_text() for t in ax.texts) == 1
     return fig
+
+
+def test_numbers_beside_each_figure_of_notebook_04_are_what_it_draws():
+    """The table notebook 04 prints under each figure (and nbval compares in full) is read back from
+    the figure's own artists: every point, bar and text, in bytes."""
+    growth = plots.numbers(plots.growth(HISTORY))
+    assert growth.rows == [(str(i), s.label, f"{s.logical:,}", f"{s.physical:,}") for i, s in enumerate(HISTORY, 1)]
+    saved = HISTORY[-1].logical - HISTORY[-1].physical
+    assert growth.texts == [f"{human(saved)} saved", human(HISTORY[-1].physical), human(HISTORY[-1].logical)]
+    last = HISTORY[-1]
+    composition = plots.numbers(plots.composition(last))
+    assert [row[1] for row in composition.rows] == [f"{n:,}" for n in (last.layer_bytes, last.config_bytes,
+                                                                       last.manifest_bytes, last.metadata_bytes)]
+    collection = plots.numbers(plots.collection(PHASES))
+    assert collection.rows == [(s.label, f"{s.physical:,}", f"{s.logical:,}") for s in PHASES]
+    assert collection.texts[-1] == f"{human(PHASES[-1].physical)} / {PHASES[-1].blobs} blobs / −{human(12 * MiB)}"
+    shown = plots.with_numbers(plots.growth(HISTORY))
+    assert str(shown) == str(growth) and str(growth).splitlines()[0] == "Registry storage after each push"
+    with pytest.raises(UsageError):
+        plots.numbers(plots.bandwidth(LEDGER))  # notebook 06's figure has no reader here
 
 
 @pytest.mark.mpl_image_compare(**COMPARE)

@@ -10,9 +10,9 @@
 # reads the live registry and its files. `sheet.q1.hint()` and `sheet.q1.solution()` help.
 #
 # ## Set-up
-# The set-up runs a registry with deletes allowed, its data in `sheet.folder`, and pushes `app:v1` to
-# `app:v4`: one shared base layer, and a thin layer of each version's own. It also loads
-# `app:v5` on your machine (not pushed).
+# The set-up runs a `registry:3`, its data in `sheet.folder` — deletes are on, as `registry:3`'s own
+# config has them — and pushes `app:v1` to `app:v4`: one shared base layer, and a thin layer of
+# each version's own. It also loads `app:v5` on your machine (not pushed).
 
 # %%
 from reglab.tasks import start
@@ -21,7 +21,8 @@ sheet = start("lab-06")
 
 # %% [markdown]
 # ## Task 1 · Delete two images
-# Delete `app:v1` and `app:v2` through the registry's API. `app:v3` and `app:v4` must stay whole.
+# Delete the images `app:v1` and `app:v2` through the registry's API — the images, not only their
+# tags. `app:v3` and `app:v4` must stay whole.
 
 # %%
 # solution
@@ -39,12 +40,13 @@ sheet.q1.check()
 # %% [markdown]
 # ## Task 2 · No more writes
 # Garbage collection must not race a push. Make the registry read-only — same name, address,
-# data folder — so that pulls keep working and pushes are refused.
+# data folder — so that pulls keep working and pushes are refused by the registry's maintenance
+# mode.
 
 # %%
 # solution
 # !docker container rm -f {sheet.registry}
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:3
 
 # %%
 sheet.q2.check()
@@ -55,15 +57,17 @@ sheet.q2.check()
 
 # %%
 # solution
-# !docker container exec {sheet.registry} registry garbage-collect --dry-run /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
-# !docker container exec {sheet.registry} registry garbage-collect /etc/docker/registry/config.yml 2>&1 | grep 'blobs marked'
+# !docker container exec {sheet.registry} registry garbage-collect --dry-run /etc/distribution/config.yml 2>&1 | grep 'blobs marked'
+# !docker container exec {sheet.registry} registry garbage-collect /etc/distribution/config.yml 2>&1 | grep 'blobs marked'
 
 # %%
 sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
 # `grep` keeps the summary line: the full output lists every manifest and blob marked, then each
-# blob deleted. The base layer survived: `app:v3` and `app:v4` still reference it.
+# blob deleted (and, on `registry:3`, the `_layers` link of each). The dry run came first: it
+# deletes nothing and shows what would go. The base layer survived: `app:v3` and `app:v4` still
+# reference it.
 
 # %% [markdown]
 # ## Task 4 · Back in business
@@ -72,8 +76,8 @@ sheet.q3.check()
 # %%
 # solution
 # !docker container rm -f {sheet.registry}
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:2
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:3
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 # !docker image push --quiet {sheet.address}/app:v5
 
 # %%
@@ -83,6 +87,8 @@ sheet.q4.check()
 # `app:v5`'s top layer is the very layer the collection deleted with `app:v1`. The new registry
 # process starts with an empty blob cache, so it answered "not here" and Docker sent the layer
 # again. A registry that kept running through the collection would have said "already exists".
+# The recreated registry needs no `REGISTRY_STORAGE_DELETE_ENABLED`: `registry:3`'s own config
+# keeps deletes on (on `registry:2` it would have to be given again, or deletes would be off).
 
 # %% [markdown]
 # ## Clean up

@@ -156,6 +156,8 @@ class DockerCLI:
             args = ["--name", flags["--name"][0], *args]
         run = RegistryRun.parse(args, environ=self.environ)
         for folder, inside in run.files:
+            if inside.rstrip("/") in (run.config_path, os.path.dirname(run.config_path)):
+                continue  # a config of one's own, read instead of the image's
             raise errors.registry_data_only_in(REGISTRY_DATA, inside)
         scope = scope_for(run.name, self.settings, self.lab)
         if run.bind:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from . import errors
+from .errors import UsageError
 from .footprint import MiB, Snapshot
 from .units import human
 
@@ -31,6 +33,7 @@ def _mib(values) -> list[float]:
 def growth(history: list[Snapshot], title: str = "Registry storage after each push") -> Figure:
     """(a) Logical vs physical bytes after each push, the deduplication gap shaded."""
     fig = _figure((9, 4.8))
+    fig.set_label("growth")
     ax = fig.subplots()
     x = list(range(1, len(history) + 1))
     logical = _mib(s.logical for s in history)
@@ -62,6 +65,7 @@ def growth(history: list[Snapshot], title: str = "Registry storage after each pu
 def composition(snapshot: Snapshot) -> Figure:
     """(b) What the space is made of: layers, configs, manifests, metadata (log scale)."""
     fig = _figure((9, 3.4))
+    fig.set_label("composition")
     ax = fig.subplots()
     parts = [
         ("layers (the files of the images)", snapshot.layer_bytes),
@@ -84,9 +88,10 @@ def composition(snapshot: Snapshot) -> Figure:
     return fig
 
 
-def collection(phases: list[Snapshot], title: str = "Deleting tags frees nothing; garbage collection does") -> Figure:
+def collection(phases: list[Snapshot], title: str = "Deleting images frees no blob; garbage collection does") -> Figure:
     """(c) Physical and logical bytes across delete and garbage-collection phases."""
     fig = _figure((9, 4.4))
+    fig.set_label("collection")
     ax = fig.subplots()
     x = list(range(len(phases)))
     physical = _mib(s.physical for s in phases)
@@ -108,6 +113,82 @@ def collection(phases: list[Snapshot], title: str = "Deleting tags frees nothing
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper right", fontsize="small")
     return fig
+
+
+# ----------------------------------------------------------------------------- the numbers a figure draws
+
+
+class Numbers:
+    """A table of what a figure draws, read back from the figure's own artists (its lines, bars
+    and texts), never from the data it was given: the numbers beside the picture. nbval compares
+    this table in full where it cannot compare the picture."""
+
+    def __init__(self, title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], texts: list[str]):
+        self.title, self.columns, self.rows, self.texts = title, columns, rows, texts
+
+    def __str__(self) -> str:
+        rows = [self.columns, *self.rows]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.columns))]
+        lines = [self.title] + ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                                          enumerate(zip(r, widths))).rstrip() for r in rows]
+        if self.texts:
+            lines.append("written on it: " + " · ".join(self.texts))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _bytes(mib: float) -> str:
+    return f"{round(mib * MiB):,}"
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text().replace("\n", " / ") for t in ax.texts]
+
+
+def numbers(fig: Figure) -> Numbers:
+    """What ``fig`` (one of notebook 04's figures: growth, composition, collection) draws, in bytes."""
+    kind = fig.get_label()
+    if kind not in ("growth", "composition", "collection"):
+        raise UsageError(errors.no_numbers(kind))
+    [ax] = fig.axes
+    if kind == "growth":
+        logical, physical = ax.get_lines()
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        rows = [(str(int(x)), label, _bytes(lg), _bytes(ph))
+                for x, label, lg, ph in zip(logical.get_xdata(), labels, logical.get_ydata(), physical.get_ydata())]
+        return Numbers(ax.get_title(), ("#", "after", "logical bytes", "physical bytes"), rows, _texts(ax))
+    if kind == "composition":
+        bars = ax.patches
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        rows = [(label, f"{round(bar.get_width()):,}") for label, bar in zip(labels, bars)][::-1]
+        return Numbers(ax.get_title(), ("part", "bytes"), rows, _texts(ax)[::-1])
+    half = len(ax.patches) // 2  # the collection: physical bars, then logical ones
+    physical, logical = ax.patches[:half], ax.patches[half:]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    rows = [(label, _bytes(ph.get_height()), _bytes(lg.get_height())) for label, ph, lg in zip(labels, physical, logical)]
+    return Numbers(ax.get_title(), ("after", "physical bytes", "logical bytes"), rows, _texts(ax))
+
+
+class WithNumbers:
+    """A figure shown with its numbers printed beside it (:func:`numbers`)."""
+
+    def __init__(self, fig: Figure):
+        self.figure, self.numbers = fig, numbers(fig)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.figure)
+        print(self.numbers)
+
+    def __repr__(self) -> str:
+        return str(self.numbers)
+
+
+def with_numbers(fig: Figure) -> WithNumbers:
+    """``plots.with_numbers(plots.growth(history))``: the figure, then the table of what it draws."""
+    return WithNumbers(fig)
 
 
 UPSTREAM = "#1b9e77"

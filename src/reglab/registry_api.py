@@ -506,16 +506,16 @@ class RegistryClient:
             raise errors.blob_damaged_in_transit(self.host, digest)
         return data
 
-    def blob_chunks(self, repository: str, digest: str) -> Iterator[bytes]:
-        """A blob's bytes as they arrive (the caller verifies them). A body that stops before its
-        length (a registry whose cache promises a blob its storage lost) is one sentence too."""
+    def blob_chunks(self, repository: str, digest: str, what: str | None = None) -> Iterator[bytes]:
+        """A blob's bytes as they arrive (the caller verifies them). A body that stops before its length (a
+        registry whose cache promises a blob its storage lost) is one sentence, naming ``what`` (else the blob)."""
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", what=f"{digest} in {repository}",
                                 stream=True)
         with response:
             try:
                 yield from response.iter_content(READ_SIZE)
             except (requests.RequestException, urllib3.exceptions.HTTPError):
-                raise errors.blob_cut_short(self.host, digest) from None
+                raise errors.blob_cut_short(self.host, what or digest) from None
 
     def blob_digest(self, repository: str, digest: str) -> str | None:
         """``GET`` a blob and hash every byte as it arrives: the digest of what the registry really

@@ -211,12 +211,13 @@ def pull(store: ImageStore, reference: str, client_for: ClientFor = RegistryClie
                     already += 1
                 else:
                     _event(progress, layer, 0, "Pulling fs layer")
+            what = ref.digest or f"{ref.repository}:{ref.tag_or_default}"  # as Docker's words name it
             for layer in layers:
                 if not store.has_blob(layer["digest"]):
-                    _fetch_blob(api, store, ref.repository, layer, progress)
+                    _fetch_blob(api, store, ref.repository, layer, progress, what)
                     moved += 1
             if not store.has_blob(config["digest"]):
-                _fetch_blob(api, store, ref.repository, config, None)
+                _fetch_blob(api, store, ref.repository, config, None, what)
         manifest_digest = store.put_blob(body)
         store.set_tag(ref.tagged, manifest_digest, media_type, len(body))
     return Transfer(ref.tagged, top_digest, count, moved, already)
@@ -229,12 +230,13 @@ def _json(body: bytes, ref: Reference) -> dict:
         raise errors.pulled_manifest_not_json(ref) from None
 
 
-def _fetch_blob(api: RegistryClient, store: ImageStore, repo: str, blob: dict, progress: Progress | None) -> None:
+def _fetch_blob(api: RegistryClient, store: ImageStore, repo: str, blob: dict, progress: Progress | None,
+                what: str | None = None) -> None:
     digest = blob["digest"]
     size = int(blob.get("size", 0)) or None
     got = 0
     with store.blob_writer(digest, size) as out:
-        for chunk in api.blob_chunks(repo, digest):
+        for chunk in api.blob_chunks(repo, digest, what):
             out.write(chunk)
             got += len(chunk)
             _event(progress, blob, got, "Downloading")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import (DockerUnavailable, EngineError, EngineUnavailable, ImageInUse, ImageMissing, NameConflict,
                RegistryUnavailable, fragment)
 
-__all__ = ["engine_shared", "no_registry_binary_for", "registry_v3_hint", "no_free_port_from", "not_loopback_needs_network", "another_learners", "file_not_ours", "no_registry_yet", "image_in_use", "loopback_only", "network_not_ours", "no_container", "no_engine",
+__all__ = ["config_unreadable", "engine_shared", "no_registry_binary_for", "registry_v3_hint", "no_free_port_from", "not_loopback_needs_network", "another_learners", "file_not_ours", "no_registry_yet", "image_in_use", "loopback_only", "network_not_ours", "no_container", "no_engine",
            "no_image_to_run", "no_such_daemon_setting", "no_such_engine", "no_volume", "not_ours",
            "registry_binary_hint", "registry_image_missing", "volume_in_use"]
 
@@ -256,3 +256,9 @@ def no_address_to_listen(host: str) -> EngineError:
 def registry_not_listening(name: str, address: str, seconds: float, log: str) -> EngineError:
     return EngineError(f"the registry {name} did not listen on {address} within "
                        f"{seconds:g} s: look at its log ({log}).")
+
+
+def config_unreadable(path: str, inside: str) -> EngineError:
+    """A config file mounted where the registry reads its own cannot be read."""
+    return EngineError(f"the config mounted at {inside}, {path}, cannot be read: check that the file exists and is "
+                       "readable, then start the registry again.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import BadReference, BlobCorrupt, ReglabError, StorageError, fragment
 
-__all__ = ["gc_failed"]
+__all__ = ["gc_failed", "no_numbers"]
 
 
 @fragment
@@ -131,3 +131,9 @@ def files_gone_error() -> ReglabError:
 def column_has_no(column: int, label: str, offered: list[str]) -> ReglabError:
     return ReglabError(f"column {column} has no {label!r}: it offers "
                        f"{', '.join(offered)}.")
+
+
+def no_numbers(kind: str) -> str:
+    """``plots.numbers`` reads notebook 04's figures (growth, composition, collection) only."""
+    return (f"reglab reads back the numbers of notebook 04's figures (growth, composition, collection), not of "
+            f"a figure labelled {kind!r}: print the data you drew it from instead.")

@@ -14,6 +14,7 @@ from ..narrator import Narrator
 from ..progress import Bar
 from ..reference import parse
 from ..registries import Registries
+from ..registry_api import error_for
 from ..sandbox import Sandbox
 from ..twin import Raw, Twin, docker
 from ..units import human
@@ -21,6 +22,7 @@ from ..units import human
 DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
 READ_ONLY = "REGISTRY_STORAGE_MAINTENANCE_READONLY"
 _GC_SUMMARY = re.compile(r"(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion")
+_GC_LINK = re.compile(r"^\S+: layer link eligible for deletion: ", re.MULTILINE)  # registry:3 (PR #4344)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Collection:
     blobs: int  # blobs eligible for deletion
     manifests: int  # manifests eligible for deletion (untagged ones, with --delete-untagged)
     output: str
+    links: int = 0  # repositories' _layers links of the deleted blobs (registry:3 removes them; 2.8 leaves them)
 
 
 class GrowthSteps:
@@ -106,6 +109,32 @@ class GrowthSteps:
         self.say.output(f"Content-Type: {head.media_type}\nDocker-Content-Digest: {head.digest}")
         return head.digest
 
+    def delete_tag(self, reference: str) -> str:
+        """``DELETE /v2/<name>/manifests/<tag>``: registry:3 removes the tag and keeps the manifest
+        (registry:2 answers 400, notebook A); show the tags left and the manifest still served by digest."""
+        registry = self.sandbox.current()
+        api, ref = registry.api, parse(reference)
+        tag = ref.tag_or_default
+        digest = api.manifest_head(ref.repository, tag).digest
+        self.say.twin(Twin.of("curl", "-s", "-o", "/dev/null", "-w", r"%{http_code}\n", "-X", "DELETE",
+                              api.url(f"/v2/{ref.repository}/manifests/{tag}")))
+        answer = api.request("DELETE", f"/v2/{ref.repository}/manifests/{tag}", ok=tuple(range(100, 600)))
+        self.say.output(str(answer.status_code))  # what curl prints
+        if answer.status_code != 202:
+            raise error_for(registry.address, "DELETE", f"/v2/{ref.repository}/manifests/{tag}", answer.status_code,
+                            answer.content, what=f"{ref.repository}:{tag}")
+        self.say.twin(api.curl(f"/v2/{ref.repository}/tags/list"))
+        self.say.output(api.request("GET", f"/v2/{ref.repository}/tags/list", what=ref.repository).text)
+        head = api.manifest_head(ref.repository, digest)
+        self.say.twin(Twin.of("curl", "-sI", "-o", "/dev/null", "-w", r"%{http_code}\n", "-H",
+                              f"Accept: {head.media_type}", api.url(f"/v2/{ref.repository}/manifests/{digest}")))
+        still = api.request("HEAD", f"/v2/{ref.repository}/manifests/{digest}", ok=tuple(range(100, 600)),
+                            headers={"Accept": head.media_type})
+        self.say.output(str(still.status_code))
+        self.say.explain(f"the tag {tag} is gone; the manifest {digest[:19]}… it named is still stored"
+                         + (", untagged" if still.status_code == 200 else ""))
+        return digest
+
     def delete_image(self, reference: str) -> str:
         """Delete a tag's manifest through the API (by digest, as the API requires)."""
         registry = self.sandbox.current()
@@ -117,6 +146,43 @@ class GrowthSteps:
         self.say.say(f"202 Accepted: manifest {digest[:19]}… deleted, and with it every tag of {ref.repository} "
                      f"that pointed to it")
         return digest
+
+    def layer_links(self, repository: str) -> int:
+        """Count the ``link`` files in a repository's ``_layers`` folder (``find … | wc -l``): one per
+        blob the repository may serve; and say how many name a blob the disk no longer holds."""
+        registry = self.sandbox.current()
+        folder = f"{registry.top}/docker/registry/v2/repositories/{repository}/_layers"
+        argv, count = ("find", folder, "-name", "link"), Twin.of("wc", "-l")
+        if registry.bind:
+            twin = Twin(argv) | count
+            output = terminal.run(twin).text
+        else:
+            twin = Twin(("docker", "container", "exec", registry.name, *argv)) | count
+            output = terminal.pipe_through(twin.pipe, self.engine.containers.exec(registry.name, list(argv)).output)
+        self.say.twin(twin)
+        self.say.output(output)
+        tree = self.engine.containers.storage(registry.name)
+        mine = f"repositories/{repository}/_layers/"
+        dangling = [link for link in tree.dangling_links() if mine in link.path]
+        links = int(output.split()[0]) if output.split() and output.split()[0].isdigit() else 0
+        self.say.explain(f"{links} layer links in {repository}/_layers; "
+                         + (f"{len(dangling)} of them name a blob no longer on disk" if dangling
+                            else "each names a blob on disk"))
+        return links
+
+    def blob_answers(self, reference: str) -> None:
+        """``HEAD`` and ``GET`` the first layer of an image (by its manifest), with curl: what the
+        registry says about it, and how many of its bytes really come."""
+        registry = self.sandbox.current()
+        ref = parse(reference)
+        layer = registry.api.manifest(ref.repository, ref.tag_or_default).layers[0]
+        url = registry.api.url(f"/v2/{ref.repository}/blobs/{layer}")
+        for twin in (Twin.of("curl", "-sI", "-o", "/dev/null", "-w",
+                             r"HEAD: %{http_code}, Content-Length: %header{content-length}\n", url),
+                     Twin.of("curl", "-s", "-o", "/dev/null", "-w", r"GET: %{http_code}, %{size_download} bytes came\n",
+                             url)):
+            self.say.twin(twin)
+            self.say.output(terminal.run(twin).text)
 
     # ------------------------------------------------------------------ collecting
 
@@ -137,9 +203,11 @@ class GrowthSteps:
             last = output.strip().splitlines()[-1] if output.strip() else "no output"
             raise errors.gc_failed(code, last)
         marked, blobs, manifests = (int(g) for g in match.groups())
+        links = len(_GC_LINK.findall(output))
+        also = f", and {links} _layers links to them" if links else ""
         if dry_run:
             self.say.say(f"dry run: {marked} blobs are still referenced; {blobs} blobs and {manifests} manifests "
-                      "would be deleted; nothing was deleted")
+                         f"would be deleted{also}; nothing was deleted")
         else:
-            self.say.say(f"kept {marked} referenced blobs; deleted {blobs} blobs and {manifests} manifests")
-        return Collection(dry_run, marked, blobs, manifests, output)
+            self.say.say(f"kept {marked} referenced blobs; deleted {blobs} blobs and {manifests} manifests{also}")
+        return Collection(dry_run, marked, blobs, manifests, output, links)

@@ -42,7 +42,9 @@ SHEETS = {
 
 
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
-PRACTICE: dict[str, str] = {}
+PRACTICE: dict[str, str] = {
+    "04": "practice_04:Practice04",
+}
 
 
 def sheet_class(lab_id: str):

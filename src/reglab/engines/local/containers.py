@@ -23,7 +23,7 @@ from ...storage import Tree
 from ...twin import Twin
 from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
 from . import processes, records
-from .records import IPV6_LOOPBACK, Container, config_text, hostport, image_env
+from .records import IPV6_LOOPBACK, Container, hostport, image_env
 
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
 
@@ -79,7 +79,7 @@ class LocalContainers:
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        container.config.write_text(config_text(data, host, run.port, container.major))
+        records.write_config(container)
         container.save()
         records.spawn(container, binary, lambda value: self._on_network(container, value),
                       base_env=image_env(container.major))
@@ -170,6 +170,8 @@ class LocalContainers:
         if container.kind != "registry":
             raise errors.ran_to_completion(name)
         records.halt(container)
+        if records.mounted_config(container):  # a mounted config is read again at each start
+            records.write_config(container)
         records.spawn(container, Path(container.binary) if container.binary else self.engine.binary,
                       lambda value: self._on_network(container, value), fresh=False,
                       base_env=image_env(container.major))

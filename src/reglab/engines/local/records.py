@@ -23,7 +23,7 @@ from pathlib import Path
 from ... import errors
 from ...errors import port_taken
 from ...naming import ANY, Scope
-from ...registry_run import registry_major
+from ...registry_run import CONFIG_PATHS, registry_major
 from ...state import State, lab_dirs
 from ... import images as course_images
 from ... import tools
@@ -141,15 +141,41 @@ def version_major(version: str) -> int:
     return int(found.group(1)) if found else 2
 
 
-def config_text(data: Path, host: str, port: int, major: int = 2) -> str:
-    """The stand-in's config (upstream's for registry:2 or registry:3), with this registry's data
-    folder and address. registry:3's debug server is left out: upstream's listens on :5001 (every
+def config_text(data: Path, host: str, port: int, major: int = 2, text: str | None = None) -> str:
+    """The stand-in's config (upstream's for registry:2 or registry:3) — or ``text``, a config
+    mounted where the image reads its own (a team's) — with this registry's data folder and
+    address. registry:3's debug server is left out: upstream's listens on :5001 (every
     address of the container), and here processes share this machine's ports (a second registry
     would exit: "error listening on debug interface")."""
-    text = course_images.registry_standin_config(major).decode()
+    if text is None:
+        text = course_images.registry_standin_config(major).decode()
     text = re.sub(r"\n    debug:\n(?:        .*\n)+", "\n", text)
     text = text.replace("rootdirectory: /var/lib/registry", f"rootdirectory: {json.dumps(str(data))}")
     return text.replace("addr: :5000", f"addr: {json.dumps(hostport(host, port))}")
+
+
+def mounted_config(container: Container) -> Path | None:
+    """A config file mounted where the container's image reads its own (``-v team.yml:/etc/distribution/config.yml``,
+    or a folder mounted at ``/etc/distribution``): what the registry reads instead of the image's."""
+    inside = CONFIG_PATHS[container.major]
+    for here, there in container.files.items():
+        if there.rstrip("/") == inside:
+            return Path(here)
+        if there.rstrip("/") == os.path.dirname(inside) and (Path(here) / os.path.basename(inside)).exists():
+            return Path(here) / os.path.basename(inside)
+    return None
+
+
+def write_config(container: Container) -> None:
+    """The config the registry process reads: the image's, or the one mounted in its place (read
+    again at each start, as a container reads its mounted file when it starts)."""
+    mounted = mounted_config(container)
+    try:
+        text = mounted.read_text() if mounted else None
+    except OSError:
+        raise errors.config_unreadable(str(mounted), CONFIG_PATHS[container.major]) from None
+    container.config.write_text(config_text(Path(container.data), container.host, container.port, container.major,
+                                            text))
 
 
 def image_env(major: int) -> dict[str, str]:
