@@ -52,7 +52,7 @@ def _read(path: Path, kind: str) -> Entry:
     if not title or not minutes:
         raise SystemExit(f"{path.relative_to(ROOT)}: its first cell needs a '# title' and 'About N minutes'")
     if kind == "notebook":
-        after = int(path.name[:2])
+        after = int(path.name[:2]) if path.name[:2].isdigit() else 99  # an appendix: after every notebook
     else:
         needs = NEEDS.search(text)
         if not needs:
@@ -70,6 +70,8 @@ def entries(root: Path = ROOT) -> list[Entry]:
         order.append(notebook)
         order += [sheet for sheet in sheets if sheet.after == notebook.after]
     order += [sheet for sheet in sheets if sheet not in order]  # a sheet after a notebook that is gone
+    # appendices (notebooks named by a letter: A · registry:2 and registry:3) come last
+    order += [_read(p, "notebook") for p in sorted((root / "notebooks").glob("[A-Z]-*.ipynb"))]
     return order
 
 
@@ -104,7 +106,7 @@ def page(root: Path = ROOT) -> nbformat.NotebookNode:
         "  removes everything the course made.",
         "- In a lab sheet, run the set-up cell first; then, for each task, do the work in a terminal",
         "  (*File › New › Terminal*) or in the cell under it, and run its check: `✔` done, `✘` what is",
-        "  missing. `lab.q1.hint()` gives a hint, `lab.q1.solution()` one way to do it.",
+        "  missing. `sheet.q1.hint()` gives a hint, `sheet.q1.solution()` one way to do it.",
     ])
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(intro), nbformat.v4.new_markdown_cell("\n".join(rows)),

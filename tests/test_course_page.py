@@ -28,7 +28,7 @@ import pytest
 pytestmark = pytest.mark.daemonless
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "START-HERE.ipynb"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")) + sorted((ROOT / "notebooks").glob("[A-Z]-*.ipynb"))
 SHEETS = sorted((ROOT / "labs").glob("[0-9][0-9]-*.ipynb"))
 SOLUTIONS = sorted((ROOT / "labs" / "solutions").glob("*.ipynb"))
 SOURCES = sorted((ROOT / "notebooks" / "sources").glob("*.py")) + sorted((ROOT / "labs" / "sources").glob("*.py"))
@@ -83,7 +83,7 @@ def test_the_course_page_lists_every_notebook_and_sheet_once_in_order_with_their
         assert name.endswith(nbformat.read(path, as_version=4).cells[0].source.splitlines()[0].lstrip("# "))
     # in course order: notebooks by number, each sheet after the notebook it needs
     numbers = [link for link in linked if link.startswith("notebooks/")]
-    assert numbers == sorted(numbers)
+    assert numbers == sorted(numbers, key=lambda n: (not n[10].isdigit(), n))  # appendices (A-…) last
     for i, link in enumerate(linked):
         if link.startswith("labs/"):
             needs = re.search(r"\*\*You need\*\* notebooks? (?:\d\d[–-])?(\d\d)", _markdown(ROOT / link)).group(1)
