@@ -429,7 +429,7 @@ def test_learners_run_notebook_01_at_once_through_the_hub_and_leave_nothing():
         hub_pid = hub.process.pid
     # the hub stopped with the block: its session (hub and proxy) is empty, the accounts are gone
     assert _pids("-s", str(hub_pid)) == []
-    assert _pids("-f", "docker-registry serve .*lrn" + tag) == []
+    assert _pids("-f", "registry serve .*lrn" + tag) == []
     assert _learners_left(names) == []
 
 

@@ -84,7 +84,7 @@ def _leftovers(engine_kind: str, lab: str, learner: str, docker_engine, dangling
                  if v.name not in dangling_before]
         images = docker_engine.images.list()
     else:
-        out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
+        out = subprocess.run(["pgrep", "-af", "registry serve"], capture_output=True, text=True, check=False)
         left += [line for line in out.stdout.splitlines() if str(State(scope).dir) + "/" in line]
         images = LocalEngine().images.list()
     left += [f"tag {t}" for info in images for t in info.tags if in_ports.match(t)]

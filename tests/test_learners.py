@@ -45,7 +45,7 @@ def _run(env: dict, learner: str, notebooks: list[Path]) -> list[str]:
 
 
 def _registry_processes(learner: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
+    out = subprocess.run(["pgrep", "-af", "registry serve"], capture_output=True, text=True, check=False)
     return [line for line in out.stdout.splitlines() if f" {state_root()}/_learners/{learner}/" in line]
 
 

@@ -246,7 +246,7 @@ def test_killed_kernel_with_the_mirror_set_is_undone_by_the_next_lab(engine_kind
     assert chosen.objects.of(Scope("06")) == [] and not lab.sandbox.daemon_backup.exists()
     assert daemon_json() == original and _mirrors(engine) == shown
     if engine_kind == "local":
-        running = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True,
+        running = subprocess.run(["pgrep", "-af", "registry serve"], capture_output=True, text=True,
                                  check=False).stdout
         assert [line for line in running.splitlines() if os.environ["REGLAB_STATE_DIR"] in line and "/06/" in line] == []
     lab.cleanup()

@@ -68,7 +68,7 @@ def _port_5000_held():
 def _registry_processes() -> list[str]:
     """Registry processes started under this test session's state folder: on a shared machine
     other people's registries (other sandboxes, other learners) are none of these tests' business."""
-    out = subprocess.run(["pgrep", "-af", "docker-registry serve"], capture_output=True, text=True, check=False)
+    out = subprocess.run(["pgrep", "-af", "registry serve"], capture_output=True, text=True, check=False)
     return [line for line in out.stdout.splitlines() if "pgrep" not in line and f"{state_root()}/" in line]
 
 
