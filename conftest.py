@@ -25,13 +25,18 @@ import pytest
 # Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
 # notebook kernel starts, so the kernels nbval launches inherit it.
 os.environ["REGLAB_OFFLINE"] = "1"
-os.environ.setdefault("REGLAB_STATE_DIR", tempfile.mkdtemp(prefix="reglab-state-"))
+_MADE: list[str] = []  # the session's own folders, removed at its end (a nested run inherits its session's)
+if "REGLAB_STATE_DIR" not in os.environ:
+    os.environ["REGLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="reglab-state-")
+    _MADE.append(os.environ["REGLAB_STATE_DIR"])
 
 # `make test` runs four sessions side by side (scripts/test.sh), some on Docker daemons of their own,
 # some with none. Each session has state and work folders of its own, as
 # if on a machine of its own, but for the 127.0.0.1 ports, which labs share through their port
 # locks. (Nested runs — nbval in a subprocess — inherit their session's folders.)
-os.environ.setdefault("REGLAB_WORKDIR", tempfile.mkdtemp(prefix="reglab-work-"))
+if "REGLAB_WORKDIR" not in os.environ:
+    os.environ["REGLAB_WORKDIR"] = tempfile.mkdtemp(prefix="reglab-work-")
+    _MADE.append(os.environ["REGLAB_WORKDIR"])
 
 
 # A pytest started by a test (a notebook re-run after a killed kernel, the learners' runs) is
@@ -179,6 +184,16 @@ def pytest_sessionfinish(session, exitstatus):
     """Every notebook and sheet nbval ran in this session had its kernel stopped as JupyterLab stops
     one (below): its exit handler cleaned up. Prove it: nothing of those labs is left — no container,
     volume or network labelled with their ids, no registry process of theirs."""
+    try:
+        _check_stopped_kernels_cleaned_up(session, exitstatus)
+    finally:
+        import shutil
+
+        for folder in _MADE:  # the session's state and work folders go with it, as a learner's labs' do
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_stopped_kernels_cleaned_up(session, exitstatus) -> None:
     if NESTED or exitstatus != 0:
         return
     from nbval.plugin import IPyNbFile
