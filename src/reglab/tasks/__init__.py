@@ -42,7 +42,10 @@ SHEETS = {
 
 
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
-PRACTICE: dict[str, str] = {}
+PRACTICE: dict[str, str] = {
+    "05": "practice_05:Practice05",
+    "06": "practice_06:Practice06",
+}
 
 
 def sheet_class(lab_id: str):
