@@ -23,12 +23,15 @@ from ..checks import cached
 from ..engines.base import PROXY_REMOTEURL
 from ..exercises import Sheet, done, missing, task
 from ..limits import Cannot
+from ..checks import ACCEPT_MANIFESTS
+from ..errors import ReglabError
 from ..registry import Registry
+from ..registry_api import RegistryClient
 from ..steps.mirror import DNS_OPTIONS, NETWORK
 
 STORED_WITHIN = 10  # seconds: the cache writes what it fetched while serving it; a moment's grace
 _TIME = re.compile(r'^time="(?P<time>[^"]+)"', re.M)
-_COMPLETED = re.compile(r'^time="(?P<time>[^"]+)" .*msg="response completed" .*http\.request\.method=GET '
+_COMPLETED = re.compile(r'^time="(?P<time>[^"]+)" .*msg="response completed" .*http\.request\.method=(?:GET|HEAD) '
                         r'.*http\.request\.uri=/v2/app/manifests/v1 .*http\.response\.duration=(?P<took>\S+) '
                         r'.*http\.response\.status=200 ', re.M)
 _PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|µs|us|ns|m|s)")
@@ -71,6 +74,14 @@ class PullThrough(Sheet):
             self.hidden("network_options", "")
         self.expect_tag(f"{self.address}/app:v1")
 
+    def _digest_through_cache(self) -> str | None:
+        """``HEAD`` app:v1's manifest by its digest through the cache (asked of the hub if the cache
+        lacks it): never by tag, which task 3 reads as a learner's pull."""
+        try:
+            return RegistryClient(self.address).manifest_head("app", self.digest, accept=ACCEPT_MANIFESTS).digest
+        except ReglabError:
+            return None
+
     def _cache(self) -> Registry:
         host, port = self.address.rsplit(":", 1)
         return Registry(self.proxy, host, int(port))
@@ -92,9 +103,9 @@ class PullThrough(Sheet):
             return missing(f"{self.proxy} runs as a plain registry: it has no {PROXY_REMOTEURL}")
         if info.data is None or info.data.source != self.volume:
             return missing(f"{self.proxy} does not keep its storage in the volume {self.volume}")
-        got = checks.digest_of(self.address, "app", "v1")
+        got = self._digest_through_cache()
         if got != self.digest:
-            return missing(f"{self.proxy} does not serve the hub's app:v1 (HEAD /v2/app/manifests/v1 through it: "
+            return missing(f"{self.proxy} does not serve the hub's app:v1 (HEAD of its manifest by digest through it: "
                            f"{'nothing' if got is None else short_digest(got)}): is {PROXY_REMOTEURL} the hub as the "
                            "cache's container reaches it? docker container logs " + self.proxy)
         return done(f"{self.proxy} answers app:v1 with the hub's digest {short_digest(self.digest)}")
