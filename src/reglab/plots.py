@@ -114,6 +114,7 @@ def collection(phases: list[Snapshot], title: str = "Deleting tags frees nothing
 WITHOUT = "#d95f02"  # without a cache: what the hub would send (every learner pulls from it)
 WITH = "#1b9e77"  # with the cache: what the hub did send (its own access log)
 EXTRA = "#e6ab02"  # the cache's first fetches, above what no cache would cost
+VALUES = 9  # points: the bytes written beside each bar, readable at a notebook's size
 
 
 def _cumulative(ledger) -> tuple[list[float], list[float]]:
@@ -184,9 +185,9 @@ def bandwidth(ledger, title: str = "What the hub sent, without a cache and with 
     right.barh([r - height / 2 for r in rows], each_with, height, color=WITH, label="with the cache")
     for r, p, a, b in zip(rows, ledger, each_without, each_with):
         right.annotate(human(p.served), (a, r + height / 2), xytext=(3, 0), textcoords="offset points",
-                       va="center", fontsize="small", color=WITHOUT)
+                       va="center", fontsize=VALUES, color=WITHOUT)
         right.annotate("hub down" if p.upstream is None else human(p.upstream), (b, r - height / 2), xytext=(3, 0),
-                       textcoords="offset points", va="center", fontsize="small", color=WITH)
+                       textcoords="offset points", va="center", fontsize=VALUES, color=WITH)
     right.set_yticks(rows, [p.label for p in ledger], fontsize="small")
     right.set_xlim(0, max(each_without + each_with + [0.01]) * 1.5)  # room for the values
     right.set_ylim(-0.7, len(ledger) - 0.3)

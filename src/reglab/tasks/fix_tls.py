@@ -61,6 +61,9 @@ class FixTls(Sheet):
             self.lab.state.add_shared_dir(folder)
         self.lab.state.add_file(self.trust_file, f"the CA certificate trusted for {self.reg.address}")
 
+    def _answers(self) -> bool:
+        return self.reg.anonymous_api.status() is not None
+
     @task("Trust the lab's CA for this registry only",
           hint="Push first and read the error: x509 … signed by unknown authority means the registry's certificate "
                "is fine but nobody here trusts who signed it. Docker reads extra CAs per registry from "
@@ -70,6 +73,8 @@ class FixTls(Sheet):
                    "sudo cp {ca} {certs_d}/ca.crt\n"
                    "(in a terminal: /etc/docker needs root; without Docker, sheet.certs_d is a folder of reglab's: no sudo)")
     def q1(self):
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
         if not self.trust_file.exists():
             return missing(f"there is no {self.trust_file} yet: a push still fails with x509: certificate signed "
                            "by unknown authority")
@@ -94,6 +99,8 @@ class FixTls(Sheet):
                "history would show it.",
           solution="docker login --username {user} --password-stdin {address} < {password_file}")
     def q2(self):
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
         folder = self._login_folder()
         if folder is None:
             return missing(f"no login for {self.reg.address} is stored in {self.docker_config}/config.json (nor in "
@@ -107,6 +114,8 @@ class FixTls(Sheet):
           hint="The image is on this machine already, named for the registry: docker image ls shows it.",
           solution="docker image push {address}/app:v1")
     def q3(self):
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
         folder = self._login_folder()
         if folder is None:
             return missing(f"nobody is logged in to {self.reg.address} here, so it answers 401 to every request: "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from .. import accesslog
+from .. import accesslog, errors
 from ..checks import image_in_registry
 from ..errors import ReglabError
 from ..exercises import Practice, done, missing, task
@@ -76,11 +76,19 @@ class Practice05(Practice):
 
     # ------------------------------------------------------------------ the tasks
 
+    def _silent(self):
+        """The first real problem when nothing answers at the registry's address, else None."""
+        if self.reg.anonymous_api.status() is None:
+            return missing(errors.nothing_answers(self.reg.address))
+        return None
+
     @task("Log in as bob",
           hint="docker login <host:port> stores one login per registry: a new login replaces alice's. Give the password "
                "on standard input (--password-stdin < file), never after -p, where ps and the shell's history show it.",
           solution="docker login --username {user} --password-stdin {address} < {bob_password}")
     def q1(self):
+        if (silent := self._silent()) is not None:
+            return silent
         login = self._login()
         if login is None:
             return missing(f"no login for {self.reg.address} is stored in {self.docker_config}/config.json (nor in "
@@ -100,6 +108,8 @@ class Practice05(Practice):
                "login stored for the registry goes with the push.",
           solution="docker image tag hello-world {address}/bob/hello:v1\ndocker image push {address}/bob/hello:v1")
     def q2(self):
+        if (silent := self._silent()) is not None:
+            return silent
         served = image_in_registry(self._registry(), REPOSITORY, "v1")
         if not served:
             return missing(served.detail)
@@ -120,9 +130,9 @@ class Practice05(Practice):
                    "printf 'user = \"bob:%s\"\\n' \"$(cat {bob_password})\" | curl -sS -K - -o /dev/null "
                    "-w '%{{http_code}}\\n' -X DELETE --cacert {ca} https://{address}/v2/bob/hello/manifests/old")
     def q3(self):
+        if (silent := self._silent()) is not None:
+            return silent
         api = self._api()
-        if api.status() is None:
-            return missing(f"nothing answers at {self.reg.address}: start the registry again (lab.secure.run_with_login())")
         try:
             tags = api.tags(REPOSITORY)
         except ReglabError:

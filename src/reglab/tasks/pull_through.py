@@ -17,7 +17,7 @@ import re
 import time
 from datetime import datetime
 
-from .. import checks
+from .. import checks, errors
 from ..media import short_digest
 from ..checks import cached
 from ..engines.base import PROXY_REMOTEURL
@@ -114,6 +114,8 @@ class PullThrough(Sheet):
           hint="Docker pulls from the registry its image name starts with: name the cache's address, not the hub's.",
           solution="docker image pull {address}/app:v1")
     def q2(self):
+        if RegistryClient(self.address).status() is None:
+            return missing(errors.nothing_answers(self.address))
         ref = f"{self.address}/app:v1"
         if self.engine.images.info(ref) is None:
             return missing(f"there is no image {ref} on this machine: pull it")
@@ -142,6 +144,8 @@ class PullThrough(Sheet):
                "-name data.",
           solution="docker container stop {hub}\ndocker image rm {address}/app:v1\ndocker image pull {address}/app:v1")
     def q3(self):
+        if RegistryClient(self.address).status() is None:
+            return missing(errors.nothing_answers(self.address))
         if self.engine.containers.state(self.hub) == "running":
             return missing(f"the hub {self.hub} is still running: stop it first")
         if self.engine.containers.inspect(self.proxy) is None:
