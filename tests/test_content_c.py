@@ -32,7 +32,7 @@ from reglab.tasks.practice_05 import Practice05
 from reglab.tasks.practice_06 import Practice06
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
+ENGINES = [pytest.param("docker", marks=pytest.mark.engine), pytest.param("local", marks=pytest.mark.daemonless)]
 DOCKER_CLI = next((c for c in ("/usr/bin/docker", "/usr/local/bin/docker") if Path(c).exists()), None)
 
 

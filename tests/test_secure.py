@@ -180,6 +180,7 @@ def test_login_curl_and_cleanup_as_they_print(local_lab, capsys):
     assert "$ unset DOCKER_CONFIG\n" in out and password not in out
 
 
+@pytest.mark.engine
 def test_the_login_warning_is_the_one_docker_20_10_prints(tmp_path):
     """What lab.secure.login() prints is word for word what Debian's docker CLI 20.10 prints (the CLI
     the course installs), checked against that CLI logging in to a registry with a login."""
