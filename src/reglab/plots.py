@@ -152,8 +152,9 @@ def bandwidth(ledger, title: str = "What the hub sent, without a cache and with 
     left.plot(x, with_cache, "s-", color=WITH, label="with the cache: what the hub's log says it sent")
     left.fill_between(x, with_cache, without, where=[w >= c for w, c in zip(without, with_cache)],
                       color=SAVED, alpha=0.18, interpolate=True, label="saved by the cache")
-    left.fill_between(x, with_cache, without, where=[w < c for w, c in zip(without, with_cache)],
-                      color=EXTRA, alpha=0.3, interpolate=True, label="the cache's first fetches cost more")
+    if any(w < c for w, c in zip(without, with_cache)):  # registry:2 fetched each new blob twice
+        left.fill_between(x, with_cache, without, where=[w < c for w, c in zip(without, with_cache)],
+                          color=EXTRA, alpha=0.3, interpolate=True, label="the cache's first fetches cost more")
     top = max(without + with_cache + [0.01])
     # the end values inside the frame, left of the last point, each on its own side of its line
     high, low = (0, 1) if without[-1] >= with_cache[-1] else (1, 0)
