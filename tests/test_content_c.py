@@ -26,7 +26,8 @@ from reglab.errors import ReglabError
 from reglab.limits import Cannot
 from reglab.naming import Scope
 from reglab.registry_api import RegistryClient
-from reglab.steps.mirror import NETWORK as MIRROR_NETWORK, DNS_OPTIONS, PROXY_TTL
+from reglab.steps.mirror import DNS_OPTIONS, PROXY_TTL
+from reglab.steps.mirror import NETWORK as MIRROR_NETWORK
 from reglab.tasks import start
 from reglab.tasks.practice_05 import Practice05
 from reglab.tasks.practice_06 import Practice06

@@ -10,8 +10,8 @@ does: then look at it and regenerate them with
 (Notebook 04's figure from a live measured history: tests/test_growth.py.)"""
 
 import pytest
-from matplotlib.collections import PolyCollection
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
 from reglab import plots

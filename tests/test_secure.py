@@ -21,13 +21,12 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from conftest import labs
 from reglab import certs, credentials, htpasswd
 from reglab.daemon import DaemonConfig
 from reglab.engines.local import LocalEngine
 from reglab.errors import AuthRequired, PlainHTTPRefused, ProgramMissing, UntrustedCertificate
 from reglab.registry_api import RegistryClient
-
-from conftest import labs
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIS = [c for c in ("/usr/local/bin/docker", "/usr/bin/docker") if Path(c).exists()]
@@ -161,7 +160,7 @@ def test_login_curl_and_cleanup_as_they_print(local_lab, capsys):
     assert lab.secure.anonymous() == 401
     out = capsys.readouterr().out
     assert "\nHTTP/2 401 \n" in out and '\nwww-authenticate: Basic realm="Registry Lab"\n' in out
-    assert re.search(r"^date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT$", out, re.M)
+    assert re.search(r"^date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT$", out, re.MULTILINE)
     lab.secure.use_throwaway_docker_config()
     lab.secure.login("alice")
     lab.push(registry.ref("team-b/hello-world"))
@@ -188,7 +187,7 @@ def test_the_login_warning_is_the_one_docker_20_10_prints(tmp_path):
         pytest.skip("no docker CLI 20.10 at /usr/bin/docker")
     from reglab.steps.secure import WARNING_20_10
 
-    version = subprocess.run(["/usr/bin/docker", "--version"], capture_output=True, text=True).stdout
+    version = subprocess.run(["/usr/bin/docker", "--version"], capture_output=True, text=True, check=False).stdout
     if "20.10" not in version:
         pytest.skip(f"/usr/bin/docker is {version.strip()}")
     config = tmp_path / "cfg"
@@ -201,7 +200,7 @@ def test_the_login_warning_is_the_one_docker_20_10_prints(tmp_path):
         registry = lab.run_registry(port=None, env={"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "r",
                                                      "REGISTRY_AUTH_HTPASSWD_PATH": str(tmp_path / "htpasswd")})
         done = subprocess.run(["/usr/bin/docker", "login", "-u", "alice", "--password-stdin", registry.address],
-                              input="pw-20-10\n", capture_output=True, text=True,
+                              input="pw-20-10\n", capture_output=True, text=True, check=False,
                               env={**os.environ, "DOCKER_CONFIG": str(config)})
     if done.returncode != 0:
         pytest.skip(f"no Docker daemon for the CLI to ask: {done.stderr.strip()}")

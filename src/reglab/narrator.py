@@ -11,10 +11,9 @@ all of them at once, and :meth:`Narrator.quiet` lets a step run another without 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-
-from collections import Counter
 
 from .errors import ReglabError
 from .twin import Raw, Twin, docker

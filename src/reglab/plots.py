@@ -157,7 +157,7 @@ def bandwidth(ledger, title: str = "What the hub sent, without a cache and with 
                           color=EXTRA, alpha=0.3, interpolate=True, label="the cache's first fetches cost more")
     top = max(without + with_cache + [0.01])
     # the end values inside the frame, left of the last point, each on its own side of its line
-    high, low = (0, 1) if without[-1] >= with_cache[-1] else (1, 0)
+    high = 0 if without[-1] >= with_cache[-1] else 1
     ends = [(without[-1], WITHOUT, ledger.served), (with_cache[-1], WITH, ledger.upstream)]
     for i, (y, color, value) in enumerate(ends):
         above = i == high

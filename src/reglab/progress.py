@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import Self
 
 DONE = {"Pushed", "Layer already exists", "Pull complete", "Already exists"}
 
@@ -69,7 +70,7 @@ class Bar:
                 self._bar.set_description(f"{self._bar.desc} failed")
             self._bar.close()
 
-    def __enter__(self) -> "Bar":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["no_htpasswd_in_image", "trust_file_taken"]
+__all__ = ["no_htpasswd_file", "no_htpasswd_in_image", "practice_05_needs_login", "trust_file_taken"]
 
 
 def no_htpasswd_in_image(image: str):
@@ -17,5 +17,18 @@ def no_htpasswd_in_image(image: str):
 def trust_file_taken(path):
     from . import NameConflict
 
-    return NameConflict(f"{path} exists already and this lab did not create it: remove it (another lab's trust for this address), "
-            "then start lab 11 again.")
+    return NameConflict(f"{path} exists already and this lab did not create it: remove it (another lab's trust for "
+                        "this address), then start lab 11 again.")
+
+
+def no_htpasswd_file():
+    from . import ReglabError
+
+    return ReglabError("there is no htpasswd file yet: add a user first (lab.secure.add_user()).")
+
+
+def practice_05_needs_login():
+    from . import ReglabError
+
+    return ReglabError("your turn starts from the registry with TLS and a login: run the notebook's cells above first "
+                       "(lab.secure.run_with_login()).")

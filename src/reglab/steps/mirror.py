@@ -26,6 +26,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from matplotlib.figure import Figure
+
 from .. import errors, plots
 from .. import images as course_images
 from ..accesslog import AccessLog, Requests
@@ -33,17 +35,16 @@ from ..bandwidth import Ledger, PullCost
 from ..daemon import DEFAULT_DAEMON_JSON, SIGHUP_TWIN, Change
 from ..engines import Cannot, Engine
 from ..engines.base import PROXY_REMOTEURL, REGISTRY_DATA
-from ..registry_run import registry_major
 from ..errors import ReglabError
 from ..media import ACCEPT_ALL, DOCKER_MANIFEST
 from ..narrator import Narrator
 from ..reference import parse
 from ..registries import Registries
 from ..registry import Registry
+from ..registry_run import registry_major
 from ..sandbox import Sandbox
 from ..twin import Raw, Twin, docker
 from ..units import count, human
-from matplotlib.figure import Figure
 
 NETWORK = "net"
 MIRRORS = "registry-mirrors"
@@ -362,7 +363,7 @@ class MirrorSteps:
     def figure(self) -> Figure:
         """The pulls so far as a picture (:func:`reglab.plots.bandwidth`), its numbers printed beside it."""
         if not self.ledger:
-            raise ReglabError("no pull measured yet: pull through the cache first (lab.mirror.pull_as('A', 'app:v1')).")
+            raise errors.no_pull_measured()
         self.say.say(plots.bandwidth_table(self.ledger))
         return plots.bandwidth(self.ledger)
 

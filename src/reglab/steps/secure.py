@@ -308,7 +308,7 @@ class SecureSteps:
                               "lab.secure.add_user()).")
         table = self.sandbox.folder("auth") / "htpasswd"
         if not table.exists():
-            raise ReglabError("there is no htpasswd file yet: add a user first (lab.secure.add_user()).")
+            raise errors.no_htpasswd_file()
         env = {**self._tls_env(self.server), "REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": REALM,
                "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd", "REGISTRY_STORAGE_DELETE_ENABLED": "true"}
         return self._recreate(old, env, {str(self.server.cert.parent): "/certs", str(table.parent): "/auth"})

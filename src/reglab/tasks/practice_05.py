@@ -33,8 +33,7 @@ class Practice05(Practice):
         secure = self.lab.secure
         registry = self.lab.sandbox.registry
         if registry is None or secure.ca is None or not secure.passwords or not registry.tls:
-            raise ReglabError("your turn starts from the registry with TLS and a login: run the notebook's cells above "
-                              "first (lab.secure.run_with_login()).")
+            raise errors.practice_05_needs_login()
         self.reg = registry
         folder = secure.docker_config or secure.use_throwaway_docker_config()
         secure.new_password(USER)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .. import accesslog, checks
+from .. import accesslog, checks, errors
 from ..engines.base import PROXY_REMOTEURL
 from ..errors import ReglabError
 from ..exercises import Practice, done, missing, task
@@ -45,8 +45,7 @@ class Practice06(Practice):
     def setup(self) -> None:
         hub = self.lab.mirror.hub
         if hub is None or self.engine.containers.state(hub.name) != "running":
-            raise ReglabError("your turn needs the hub running: run the notebook's cells from Step 1 first "
-                              "(lab.mirror.run_hub(), lab.mirror.publish()).")
+            raise errors.practice_06_needs_hub()
         self.hub = hub
         self.lab.mirror.become("you")  # a machine without app, as a new learner's: a pull fetches every blob
         if self.echo:

@@ -18,22 +18,21 @@ import time
 from datetime import datetime
 
 from .. import checks, errors
-from ..media import short_digest
-from ..checks import cached
+from ..checks import ACCEPT_MANIFESTS, cached
 from ..engines.base import PROXY_REMOTEURL
+from ..errors import ReglabError
 from ..exercises import Sheet, done, missing, task
 from ..limits import Cannot
-from ..checks import ACCEPT_MANIFESTS
-from ..errors import ReglabError
+from ..media import short_digest
 from ..registry import Registry
 from ..registry_api import RegistryClient
 from ..steps.mirror import DNS_OPTIONS, NETWORK
 
 STORED_WITHIN = 10  # seconds: the cache writes what it fetched while serving it; a moment's grace
-_TIME = re.compile(r'^time="(?P<time>[^"]+)"', re.M)
+_TIME = re.compile(r'^time="(?P<time>[^"]+)"', re.MULTILINE)
 _COMPLETED = re.compile(r'^time="(?P<time>[^"]+)" .*msg="response completed" .*http\.request\.method=(?:GET|HEAD) '
                         r'.*http\.request\.uri=/v2/app/manifests/v1 .*http\.response\.duration=(?P<took>\S+) '
-                        r'.*http\.response\.status=200 ', re.M)
+                        r'.*http\.response\.status=200 ', re.MULTILINE)
 _PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|µs|us|ns|m|s)")
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
 
