@@ -10,7 +10,9 @@ does: then look at it and regenerate them with
 (Notebook 04's figure from a live measured history: tests/test_growth.py.)"""
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
 
 from reglab import plots
 from reglab.bandwidth import Ledger, PullCost
@@ -96,12 +98,38 @@ def test_numbers_beside_each_figure_of_notebook_04_are_what_it_draws():
 
 @pytest.mark.mpl_image_compare(**COMPARE)
 def test_bandwidth():
+    """Notebook 06's figure: the same colour means the same thing in both panels (orange: what the
+    hub would send without a cache; green: what it sent with one), every label inside its frame,
+    each pull's bytes written beside its bar, and the table printed beside it holds the numbers drawn."""
     fig = plots.bandwidth(LEDGER)
     left, right = fig.axes
     without, with_cache = left.get_lines()[:2]
     assert list(without.get_ydata()) == [25, 50, 76, 102]  # MiB, cumulative: every pull from the hub
     assert list(with_cache.get_ydata()) == [50, 50, 52, 52]  # what the hub's log says it sent
-    assert [bar.get_width() for bar in right.patches] == [p.seconds for p in LEDGER]
+    assert without.get_color() == plots.WITHOUT and with_cache.get_color() == plots.WITH
+    bars = right.patches
+    orange = [b for b in bars if to_hex(b.get_facecolor()) == plots.WITHOUT]
+    green = [b for b in bars if to_hex(b.get_facecolor()) == plots.WITH]
+    assert len(orange) == len(green) == len(LEDGER) and len(bars) == 2 * len(LEDGER)
+    assert [b.get_width() for b in orange] == [p.served / MiB for p in LEDGER]
+    assert [b.get_width() for b in green] == [(p.upstream or 0) / MiB for p in LEDGER]
+    values = [t.get_text() for t in right.texts]
+    assert values == [v for p in LEDGER for v in (human(p.served), human(p.upstream))]
+    assert all(t.get_fontsize() >= 9 for t in right.texts)  # readable, not x-small
+    canvas = FigureCanvasAgg(fig)  # the figure left pyplot at once: draw it on a canvas of its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in (left, right):  # every text drawn inside its panel
+        frame = ax.get_window_extent(renderer)
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, \
+                text.get_text()
+    table = plots.bandwidth_table(LEDGER).splitlines()
+    rows = [line.split() for line in table[2:]]
+    assert [float(r[-2]) for r in rows] == list(without.get_ydata())
+    assert [float(r[-1]) for r in rows] == list(with_cache.get_ydata())
+    assert [float(r[-4]) for r in rows] == [b.get_width() for b in orange]
     return fig
 
 

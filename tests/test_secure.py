@@ -21,13 +21,12 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from conftest import labs
 from reglab import certs, credentials, htpasswd
 from reglab.daemon import DaemonConfig
 from reglab.engines.local import LocalEngine
 from reglab.errors import AuthRequired, PlainHTTPRefused, ProgramMissing, UntrustedCertificate
 from reglab.registry_api import RegistryClient
-
-from conftest import labs
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIS = [c for c in ("/usr/local/bin/docker", "/usr/bin/docker") if Path(c).exists()]
@@ -107,36 +106,106 @@ def _twins(text: str, start: str) -> list[str]:
 
 
 @pytest.mark.daemonless
-def test_openssl_and_htpasswd_twins_do_what_the_lab_does(local_lab, capsys, tmp_path):
-    """The openssl and htpasswd commands the steps print, run in a shell, make the same kind of files."""
+def test_twins_run_as_typed_make_the_same_files(local_lab, capsys, tmp_path):
+    """Every twin the first steps print, typed in order in bash as printed (into another folder):
+    the folders come from the ``mkdir -p`` twins, no twin fails, and the files are of the kind the
+    lab made — the certificate's SANs, private keys 0600, a password file 0600, htpasswd's bcrypt."""
     lab = local_lab("sec-twins", echo=True)
     lab.secure.run_plain()
     lab.secure.make_certificates()
+    lab.secure.new_password("alice")
     lab.secure.add_user("alice")
     out = capsys.readouterr().out
     work = str(lab.workdir)
-    openssl = [t.replace(work, str(tmp_path)) for t in _twins(out, "openssl req")]
-    assert len(openssl) == 2
-    (tmp_path / "ca").mkdir()
-    (tmp_path / "certs").mkdir()
-    for command in openssl:
+    typed = [t.replace(work, str(tmp_path)) for t in _twins(out, "") if not t.startswith("docker ")]
+    assert [t.split()[0] for t in typed] == ["curl", "mkdir", "openssl", "openssl", "mkdir", "(umask", "mkdir",
+                                             "htpasswd"]
+    for command in typed:
+        if command.startswith("htpasswd") and not shutil.which("htpasswd"):
+            continue  # apache2-utils is not on every machine: the lab writes the same line with bcrypt
         done = _sh(command)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, (command, done.stderr)
     ours, theirs = lab.secure.server.load(), x509.load_pem_x509_certificate((tmp_path / "certs/registry.crt").read_bytes())
     assert certs.subject_alt_names(theirs) == certs.subject_alt_names(ours) == \
         ["DNS:reglab-t-sec-twins-registry", "IP:::1"]
     assert not certs.is_ca(theirs) and certs.is_ca(x509.load_pem_x509_certificate((tmp_path / "ca/ca.crt").read_bytes()))
     assert _mode(tmp_path / "ca/ca.key") == _mode(tmp_path / "certs/registry.key") == 0o600
     assert _sh(f"openssl verify -CAfile {tmp_path}/ca/ca.crt {tmp_path}/certs/registry.crt").returncode == 0
+    secret = tmp_path / "secrets" / "alice.password"
+    assert _mode(secret) == 0o600 and len(secret.read_text().strip()) == 20
+    assert not (lab.workdir / "auth" / "alice.password").exists()  # the registry's folder holds htpasswd alone
+    assert sorted(p.name for p in (lab.workdir / "auth").iterdir()) == ["htpasswd"]
     if shutil.which("htpasswd"):
-        (tmp_path / "auth").mkdir()
-        password = "typed-as-printed"
-        (tmp_path / "auth" / "alice.password").write_text(password + "\n")
-        command = _twins(out, "htpasswd")[0].replace(work, str(tmp_path))
-        assert _sh(command).returncode == 0
-        line = (tmp_path / "auth" / "htpasswd").read_text().strip()
-        user, _, hashed = line.partition(":")
-        assert user == "alice" and hashed.startswith("$2y$05$") and bcrypt.checkpw(password.encode(), hashed.encode())
+        user, _, hashed = (tmp_path / "auth" / "htpasswd").read_text().strip().partition(":")
+        assert user == "alice" and hashed.startswith("$2y$05$")
+        assert bcrypt.checkpw(secret.read_text().strip().encode(), hashed.encode())
+
+
+@pytest.mark.daemonless
+def test_login_curl_and_cleanup_as_they_print(local_lab, capsys):
+    """With TLS and a login: ``curl -i`` shows what curl prints (HTTP/2, lower-case headers), the
+    delete's curl reads the password from its file (on no command line, in no output) and does
+    delete, the login warning is the 20.10 CLI's, and the clean-up prints a twin for everything the
+    twins did — certs.d's file and folder, DOCKER_CONFIG."""
+    lab = local_lab("sec-curl", echo=True)
+    registry = lab.secure.run_plain()
+    lab.tag("hello-world", registry.ref("team-b/hello-world"))
+    lab.secure.make_certificates()
+    lab.secure.add_user("alice")
+    registry = lab.secure.run_with_login()
+    assert sorted(dict(registry.files).values()) == ["/auth", "/certs"]
+    assert sorted(p.name for p in Path(next(k for k, v in registry.files if v == "/auth")).iterdir()) == ["htpasswd"]
+    lab.secure.trust()
+    capsys.readouterr()
+    assert lab.secure.anonymous() == 401
+    out = capsys.readouterr().out
+    assert "\nHTTP/2 401 \n" in out and '\nwww-authenticate: Basic realm="Registry Lab"\n' in out
+    assert re.search(r"^date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT$", out, re.MULTILINE)
+    lab.secure.use_throwaway_docker_config()
+    lab.secure.login("alice")
+    lab.push(registry.ref("team-b/hello-world"))
+    password = lab.secure.passwords["alice"].read_text().strip()
+    capsys.readouterr()
+    digest = lab.secure.delete(registry.ref("team-b/hello-world"))
+    out = capsys.readouterr().out
+    twin = _twins(out, "printf")[0]
+    assert password not in out and "$(cat " in twin and " -K - " in twin
+    assert out.splitlines()[1] == "202"  # what curl printed: the lab's client did not do it
+    assert registry.api.request("HEAD", f"/v2/team-b/hello-world/manifests/{digest}", ok=(200, 404)).status_code == 404
+    lab.cleanup()
+    out = capsys.readouterr().out
+    address = registry.address
+    assert f"$ sudo rm /etc/docker/certs.d/{address}/ca.crt\n$ sudo rmdir /etc/docker/certs.d/{address}\n" in out
+    assert "$ unset DOCKER_CONFIG\n" in out and password not in out
+
+
+@pytest.mark.engine
+def test_the_login_warning_is_the_one_docker_20_10_prints(tmp_path):
+    """What lab.secure.login() prints is word for word what Debian's docker CLI 20.10 prints (the CLI
+    the course installs), checked against that CLI logging in to a registry with a login."""
+    if not Path("/usr/bin/docker").exists():
+        pytest.skip("no docker CLI 20.10 at /usr/bin/docker")
+    from reglab.steps.secure import WARNING_20_10
+
+    version = subprocess.run(["/usr/bin/docker", "--version"], capture_output=True, text=True, check=False).stdout
+    if "20.10" not in version:
+        pytest.skip(f"/usr/bin/docker is {version.strip()}")
+    config = tmp_path / "cfg"
+    # the CLI warns after a login the daemon checked: a registry with a login on 127.0.0.1, which it may reach
+    from reglab.engines.local import LocalEngine
+
+    with labs(LocalEngine(), "t-") as make:
+        lab = make("sec-warn")
+        htpasswd.add_user(tmp_path / "htpasswd", "alice", "pw-20-10")
+        registry = lab.run_registry(port=None, env={"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "r",
+                                                     "REGISTRY_AUTH_HTPASSWD_PATH": str(tmp_path / "htpasswd")})
+        done = subprocess.run(["/usr/bin/docker", "login", "-u", "alice", "--password-stdin", registry.address],
+                              input="pw-20-10\n", capture_output=True, text=True, check=False,
+                              env={**os.environ, "DOCKER_CONFIG": str(config)})
+    if done.returncode != 0:
+        pytest.skip(f"no Docker daemon for the CLI to ask: {done.stderr.strip()}")
+    assert done.stderr == WARNING_20_10.format(path=config / "config.json") + "\n"  # then a blank line
+    assert done.stdout == "Login Succeeded\n"
 
 
 # ----------------------------------------------------------------------------- Docker: secure by default
@@ -165,6 +234,43 @@ def test_plain_http_refused_then_insecure_registries_applied_and_restored(lab_fa
     assert (daemon.path.read_bytes() if daemon.path.exists() else None) == original
     assert registry.address not in engine.daemon.insecure_registries()
     assert not lab.sandbox.daemon_backup.exists()
+
+
+def test_restore_writes_the_list_docker_info_showed_not_an_empty_one(tmp_path):
+    """Undoing insecure-registries writes the list docker info showed before the change, explicitly
+    (an empty list drops the loopback default on Docker >= 29.10, moby#53868), reloads, then puts the
+    original bytes back and reloads again."""
+    shown = {"insecure-registries": ["127.0.0.0/8"]}
+    written, reloads = [], []
+
+    class Daemon(DaemonConfig):
+        def pid(self):
+            return 1
+
+        def why_not(self):
+            return None
+
+        def shows(self, key):
+            return list(shown[key])
+
+        def _reload(self, expect):
+            reloads.append(expect)
+
+        def _write(self, data):
+            written.append(data)
+            super()._write(data)
+
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text('{"debug": true}\n')
+    daemon = Daemon(path=daemon_json, pidfile=tmp_path / "pid")
+    backup = tmp_path / "backup"
+    assert daemon.change({"insecure-registries": ["172.30.0.2:5000"]}, backup).applied
+    shown["insecure-registries"] = ["172.30.0.2:5000", "127.0.0.0/8"]
+    assert daemon.restore(backup)
+    import json as _json
+    assert _json.loads(written[1]) == {"debug": True, "insecure-registries": ["127.0.0.0/8"]}
+    assert reloads[1] == {"insecure-registries": ["127.0.0.0/8"]}
+    assert daemon_json.read_text() == '{"debug": true}\n' and len(reloads) == 3 and not backup.exists()
 
 
 def test_a_daemon_reglab_did_not_start_is_left_alone(tmp_path):

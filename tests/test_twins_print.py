@@ -64,10 +64,12 @@ def test_cleanup_twins_undo_each_kind_once():
     twins = cleanup_twins([Made("container", "reglab-01-registry"), Made("container", "reglab-01-hello"),
                            Made("volume", "reglab-01-data"), Made("tag", "127.0.0.1:5000/x:1"),
                            Made("image", "0123456789ab"), Made("folder", "/tmp/reglab-u/01/data"),
-                           Made("file", "/etc/docker/certs.d/x/ca.crt", "the CA certificate trusted for x")])
+                           Made("file", "/etc/docker/certs.d/x/ca.crt", "the CA certificate trusted for x"),
+                           Made("restored", "DOCKER_CONFIG, as it was")])
     assert [str(t) for t in twins] == [
         "docker container rm -f -v reglab-01-registry reglab-01-hello", "docker volume rm reglab-01-data",
-        "docker image rm 127.0.0.1:5000/x:1", "docker image rm 0123456789ab", "rm -rf /tmp/reglab-u/01/data"]
+        "docker image rm 127.0.0.1:5000/x:1", "docker image rm 0123456789ab", "rm -rf /tmp/reglab-u/01/data",
+        "sudo rm /etc/docker/certs.d/x/ca.crt", "sudo rmdir /etc/docker/certs.d/x", "unset DOCKER_CONFIG"]
 
 
 # ----------------------------------------------------------------------------- against the real commands

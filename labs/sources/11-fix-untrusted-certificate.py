@@ -11,8 +11,10 @@
 # show in a command line or an output.
 #
 # **You need** notebook 05 · **about 15 minutes** · works with Docker and without it. With
-# Docker, trusting a CA writes under `/etc/docker/certs.d` (root: `sudo` in a terminal); without
-# Docker, reglab's engine reads its own folder instead: `sheet.certs_d` names the right one.
+# Docker, trusting a CA writes under `/etc/docker/certs.d`, which only root may change: type
+# those commands in a terminal with `sudo`; the cells below work as they are only where the
+# notebook itself runs as root. Without Docker, reglab's engine reads a folder of its own instead
+# (no `sudo`): `sheet.certs_d` names the right one either way. The registry is `registry:3`.
 #
 # ## Set-up
 # The registry answers at `sheet.address`, an address on the lab's network that is not loopback:
@@ -31,7 +33,8 @@ sheet = start("lab-11")
 
 # %% [markdown]
 # ## Task 1 · Trust the team's CA for this registry
-# A CA is trusted per registry in `certs.d/<host:port>/ca.crt`: here, `sheet.certs_d`.
+# A CA is trusted per registry in `certs.d/<host:port>/ca.crt`: here, `sheet.certs_d`. In a
+# terminal, with Docker: `sudo mkdir -p …` and `sudo cp …`.
 
 # %%
 # solution
@@ -51,7 +54,8 @@ sheet.q1.check()
 # %% [markdown]
 # ## Task 2 · Log in
 # The push now reaches the registry, which answers 401: it wants a login. The password is in
-# `sheet.password_file`.
+# `sheet.password_file`. A login typed in a terminal counts too — with
+# `export DOCKER_CONFIG=…` (`sheet.docker_config`) first, or in your own `~/.docker`.
 
 # %%
 # solution
@@ -68,6 +72,7 @@ sheet.q2.check()
 
 # %% [markdown]
 # ## Task 3 · Push app:v1
+# The image the set-up made — not another one under its name.
 
 # %%
 # solution

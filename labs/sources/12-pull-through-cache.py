@@ -12,7 +12,8 @@
 # **You need** notebook 06 · **about 15 minutes** · works with Docker and without it. The cache
 # must reach the hub from *inside its container*: `print(sheet.upstream)` gives the hub's URL as
 # the cache sees it, `print(sheet.network_options)` the `docker container run` options that put the
-# cache on the hub's network (none without Docker, which has no networks).
+# cache on the hub's network (none without Docker, which has no networks). The registry is
+# `registry:3`.
 #
 # ## Set-up
 # The hub holds `app:v1`; this machine has never pulled it.
@@ -29,7 +30,8 @@ sheet = start("lab-12")
 
 # %%
 # solution
-# !docker container run -d --name {sheet.proxy} -p {sheet.address}:5000 {sheet.network_options} -v {sheet.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={sheet.upstream} registry:2 > /dev/null
+# !docker container run -d --name {sheet.proxy} -p {sheet.address}:5000 {sheet.network_options} -v {sheet.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={sheet.upstream} registry:3 > /dev/null
+# !curl -sS -o /dev/null --retry 30 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 
 # %%
 sheet.q1.check()
@@ -37,7 +39,8 @@ sheet.q1.check()
 # %% [markdown] tags=["solution"]
 # `proxy.remoteurl` turns a registry into a cache: it fetches from the upstream what it lacks, and
 # refuses pushes. Inside a container, `127.0.0.1` is the container itself: the cache names the
-# hub as the lab's network knows it.
+# hub as the lab's network knows it. The `curl` waits until the cache answers: a pull typed at
+# once may meet "connection reset".
 
 # %% [markdown]
 # ## Task 2 · Pull through it
@@ -54,11 +57,11 @@ sheet.q2.check()
 # to its own storage, laid out as any registry's: `blobs/` and `repositories/`.
 
 # %% tags=["solution"]
-# !docker container exec {sheet.proxy} find /var/lib/registry -name data | wc -l
+# !docker container exec {sheet.proxy} find /var/lib/registry/docker -name data | wc -l
 
 # %% [markdown]
 # ## Task 3 · The hub is down
-# Stop the hub; `app:v1` must still pull through the cache.
+# Stop the hub, remove your copy of `app:v1`, and pull it again through the cache.
 
 # %%
 # solution
@@ -70,9 +73,12 @@ sheet.q2.check()
 sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
-# What the cache keeps it serves without asking upstream — for a week (registry 2.8 keeps each
-# manifest and blob 168 h, then fetches it again). A tag it has never been asked for, it cannot
-# serve while the hub is down.
+# While the hub answers, every pull by tag still asks it what the tag names now (a `HEAD`); only
+# the blobs come from the cache's disk. With the hub down, the cache answers the tag from what it
+# kept. It keeps each manifest and blob for `proxy.ttl` — 168 h unless set — and then deletes
+# it: `registry:3`'s own configuration has deletes on. (A `registry:2` cache, deletes off by
+# default, could never delete anything: it kept everything forever.) A tag it was never asked
+# for, it cannot serve while the hub is down.
 
 # %% [markdown]
 # ## Clean up

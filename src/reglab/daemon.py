@@ -15,9 +15,11 @@ Some lessons need the daemon itself reconfigured: ``insecure-registries`` (noteb
 - it applies a change with ``SIGHUP`` and waits until ``docker info`` shows it;
 - it restores the original byte for byte. Removing a key and reloading does **not** undo it
   in the running daemon (reload only changes the keys present in the file; measured with
-  Docker 20.10), so :meth:`DaemonConfig.restore` first writes the original with explicit empty
-  values for the keys it changed, reloads and waits until ``docker info`` shows them empty,
-  then writes the original bytes back and reloads again.
+  Docker 20.10), so :meth:`DaemonConfig.restore` first writes the original with explicit
+  values for the keys it changed — what ``docker info`` showed before the change, written out
+  (not an empty list: on Docker ≥ 29.10 ``"insecure-registries": []`` also drops the loopback
+  default, moby#53868) —, reloads and waits until ``docker info`` shows them, then writes the
+  original bytes back and reloads again.
 
 Interface (all a caller needs)::
 
@@ -248,12 +250,16 @@ class DaemonConfig:
             except FileNotFoundError:
                 original, existed = b"", False
             record = {"path": str(self.path), "existed": existed, "keys": sorted(settings),
-                      "original": base64.b64encode(original).decode()}
+                      "original": base64.b64encode(original).decode(),
+                      "shown": {key: self.shows(key) for key in settings}}
             tmp = backup.with_name(backup.name + ".tmp")
             tmp.write_text(json.dumps(record))
             tmp.replace(backup)
         else:
             record = json.loads(backup.read_text())
+            shown = record.setdefault("shown", {})
+            for key in settings:
+                shown.setdefault(key, self.shows(key))
             record["keys"] = sorted(set(record["keys"]) | set(settings))
             backup.write_text(json.dumps(record))
         self._write((json.dumps(content, indent=2) + "\n").encode())
@@ -279,8 +285,10 @@ class DaemonConfig:
             kept = json.loads(original) if original.strip() else {}
         except ValueError:
             kept = {}
-        # 1. explicit values for every key the lab changed (its original value, or "empty")
-        resets = {key: kept.get(key, RELOADABLE[key][0]) for key in record["keys"]}
+        # 1. explicit values for every key the lab changed: its original value in the file, else
+        # what docker info showed before the change (the daemon's defaults), else "empty"
+        shown = record.get("shown") or {}
+        resets = {key: kept.get(key, shown.get(key, RELOADABLE[key][0])) for key in record["keys"]}
         if self.pid() is not None:
             self._write((json.dumps({**kept, **resets}, indent=2) + "\n").encode())
             self._reload(resets)

@@ -18,7 +18,7 @@ from pathlib import Path
 from collections import Counter
 
 from .errors import ReglabError
-from .twin import Twin, docker
+from .twin import Raw, Twin, docker
 from .units import count
 
 LABEL = "lab: "  # the lab's words after a command's real output
@@ -119,6 +119,9 @@ class TwinLog:
 
 
 ORDER = ("container", "volume", "network", "tag", "image", "folder")  # the same order under either engine
+CERTS_D = "/etc/docker/certs.d"  # where a learner's Docker reads a registry's CA (the daemonless engine: a folder of its own)
+DAEMON_JSON = "/etc/docker/daemon.json"
+SIGHUP = "sudo kill -SIGHUP $(pidof dockerd)"
 
 
 def cleanup_summary(lab: str, removed: list) -> str:
@@ -127,14 +130,27 @@ def cleanup_summary(lab: str, removed: list) -> str:
         return f"lab {lab} had nothing left to remove"
     kinds = Counter(item.kind for item in removed)
     what = [count(kinds[kind], kind) for kind in ORDER if kinds[kind]]
-    what += [item.what for item in removed if item.kind == "file"]  # files it put in shared places
+    what += [item.what or item.name for item in removed if item.kind == "file"]  # files it put in shared places
     restored = [item.name for item in removed if item.kind == "restored"]
     return (f"removed what lab {lab} created: {', '.join(what)}"
             + (f"; restored {'; '.join(restored)}" if restored else "") + "; nothing else was touched")
 
 
+def _shown(path: str) -> tuple[str, bool]:
+    """The path a learner typed for a file the lab put in a shared place, and whether it needs root:
+    a file under a ``certs.d`` folder is Docker's ``/etc/docker/certs.d/…`` (whichever folder the
+    engine reads)."""
+    parts = Path(path).parts
+    if "certs.d" in parts:
+        rest = parts[len(parts) - parts[::-1].index("certs.d"):]
+        return "/".join((CERTS_D, *rest)), True
+    return path, False
+
+
 def cleanup_twins(removed: list) -> list[Twin]:
-    """The commands that remove by hand what a cleanup removed, one per kind of thing."""
+    """The commands that undo by hand what a cleanup undid, one per kind of thing: objects, tags,
+    folders, the files the lab put in shared places (``certs.d``: ``sudo rm``, then the folder it
+    made), and the settings it put back (``unset DOCKER_CONFIG``; ``daemon.json`` edited back, then a reload)."""
     names: dict[str, list[str]] = {}
     for item in removed:
         names.setdefault(item.kind, []).append(item.name)
@@ -143,4 +159,16 @@ def cleanup_twins(removed: list) -> list[Twin]:
     twins = [docker(*args, *names[kind]).wrapped(len(args) + 1) for kind, args in commands if kind in names]
     if "folder" in names:
         twins.append(Twin.of("rm", "-rf", *names["folder"]).wrapped(2))
+    for path in names.get("file", []):
+        shown, root = _shown(path)
+        sudo = ("sudo",) if root else ()
+        twins.append(Twin.of(*sudo, "rm", shown))
+        if root:  # the folder `sudo mkdir -p` made for it
+            twins.append(Twin.of(*sudo, "rmdir", str(Path(shown).parent)))
+    for name in names.get("restored", []):
+        if name.startswith("DOCKER_CONFIG"):
+            twins.append(Twin.of(Raw("unset DOCKER_CONFIG")))
+        elif name.startswith("the daemon's"):
+            twins.append(Twin.of("sudoedit", DAEMON_JSON))  # back to what it was before the lab
+            twins.append(Twin.of(Raw(SIGHUP)))
     return twins

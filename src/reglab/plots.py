@@ -195,52 +195,92 @@ UPSTREAM = "#1b9e77"
 SERVED = "#d95f02"
 
 
-def bandwidth(ledger, title: str = "What the hub sent, with and without a pull-through cache") -> Figure:
-    """(d) Cumulative bytes the upstream sends, without a cache (every pull from it) and with
-    one (its access log), the saving shaded; beside it, the time of each pull."""
-    fig = _figure((10, 4.6))
-    left, right = fig.subplots(1, 2, width_ratios=[3, 1.15])
-    x = list(range(1, len(ledger) + 1))
+# notebook 06: one meaning per colour in both panels
+WITHOUT = "#d95f02"  # without a cache: what the hub would send (every learner pulls from it)
+WITH = "#1b9e77"  # with the cache: what the hub did send (its own access log)
+EXTRA = "#e6ab02"  # the cache's first fetches, above what no cache would cost
+VALUES = 9  # points: the bytes written beside each bar, readable at a notebook's size
+
+
+def _cumulative(ledger) -> tuple[list[float], list[float]]:
+    """MiB the hub sends, summed pull after pull: without a cache, and with it."""
     without, with_cache, total_without, total_with = [], [], 0, 0
     for p in ledger:
         total_without += p.served
         total_with += p.upstream or 0
         without.append(total_without / MiB)
         with_cache.append(total_with / MiB)
-    left.plot(x, without, "o-", color=SERVED, label="without a cache: every learner pulls from the hub")
-    left.plot(x, with_cache, "s-", color=UPSTREAM, label="with the cache: what the hub's log says it sent")
+    return without, with_cache
+
+
+def bandwidth_table(ledger) -> str:
+    """The numbers :func:`bandwidth` draws, as a table (MiB, as drawn): printed beside the figure."""
+    without, with_cache = _cumulative(ledger)
+    rows = [("pull", "each: without", "with", "so far: without", "with")]
+    for p, w, c in zip(ledger, without, with_cache):
+        rows.append((p.label, f"{p.served / MiB:.1f}", "down" if p.upstream is None else f"{p.upstream / MiB:.1f}",
+                     f"{w:.1f}", f"{c:.1f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = [f"{r[0]:<{widths[0]}}  " + "  ".join(f"{v:>{widths[i]}}" for i, v in enumerate(r) if i) for r in rows]
+    return "MiB from the hub, without a cache and with it (the figure's numbers)\n" + "\n".join(lines)
+
+
+def bandwidth(ledger, title: str = "What the hub sent, without a cache and with one") -> Figure:
+    """(d) What the upstream (the hub) sends for a class's pulls, without a cache (every pull from
+    it: orange) and with one (its own access log: green), in both panels: on the left summed pull
+    after pull, the saving shaded; on the right each pull on its own, its bytes written out."""
+    fig = _figure((10, 4.8))
+    left, right = fig.subplots(1, 2, width_ratios=[1.6, 1])
+    x = list(range(1, len(ledger) + 1))
+    without, with_cache = _cumulative(ledger)
+    left.plot(x, without, "o-", color=WITHOUT, label="without a cache: every learner pulls from the hub")
+    left.plot(x, with_cache, "s-", color=WITH, label="with the cache: what the hub's log says it sent")
     left.fill_between(x, with_cache, without, where=[w >= c for w, c in zip(without, with_cache)],
-                      color=SAVED, alpha=0.18, interpolate=True, label="saved")
-    left.fill_between(x, with_cache, without, where=[w < c for w, c in zip(without, with_cache)],
-                      color="#e6ab02", alpha=0.25, interpolate=True, label="the cache's first fetches cost more")
+                      color=SAVED, alpha=0.18, interpolate=True, label="saved by the cache")
+    if any(w < c for w, c in zip(without, with_cache)):  # registry:2 fetched each new blob twice
+        left.fill_between(x, with_cache, without, where=[w < c for w, c in zip(without, with_cache)],
+                          color=EXTRA, alpha=0.3, interpolate=True, label="the cache's first fetches cost more")
+    top = max(without + with_cache + [0.01])
+    # the end values inside the frame, left of the last point, each on its own side of its line
+    high = 0 if without[-1] >= with_cache[-1] else 1
+    ends = [(without[-1], WITHOUT, ledger.served), (with_cache[-1], WITH, ledger.upstream)]
+    for i, (y, color, value) in enumerate(ends):
+        above = i == high
+        left.annotate(human(value), (x[-1], y), xytext=(-8, 7 if above else -7), textcoords="offset points",
+                      ha="right", va="bottom" if above else "top", color=color, fontweight="bold")
     saved = ledger.served - ledger.upstream
-    if saved > 0:
-        left.annotate(f"{human(saved)} saved", xy=(x[-1], (without[-1] + with_cache[-1]) / 2), xytext=(-10, 0),
-                      textcoords="offset points", ha="right", va="center", color=SAVED, fontweight="bold")
-    left.annotate(human(ledger.served), (x[-1], without[-1]), xytext=(6, 0), textcoords="offset points",
-                  color=SERVED, va="center")
-    left.annotate(human(ledger.upstream), (x[-1], with_cache[-1]), xytext=(6, 0), textcoords="offset points",
-                  color=UPSTREAM, va="center")
-    left.set_xticks(x, [p.label for p in ledger], rotation=35, ha="right")
+    if saved > 0 and len(x) > 1:
+        middle = x[-1] - 0.5
+        gap = (without[-1] + without[-2] + with_cache[-1] + with_cache[-2]) / 4
+        left.annotate(f"{human(saved)} saved", (middle, gap), ha="center", va="center", color=SAVED,
+                      fontweight="bold", fontsize="small")
+    left.set_xticks(x, [p.label for p in ledger], rotation=35, ha="right", fontsize="small")
     left.set_xlabel("pull (in order)")
-    left.set_ylabel("bytes from the hub, cumulative (MiB)")
-    left.set_ylim(0, max(without + with_cache) * 1.55)  # room for the legend above the lines
-    left.set_xlim(0.6, x[-1] + 0.9)
+    left.set_ylabel("MiB from the hub, summed so far")
+    left.set_ylim(0, top * 1.6)  # room for the legend above the lines
+    left.set_xlim(0.6, x[-1] + 0.4)
     left.set_title(title, fontsize="medium")
     left.grid(axis="y", alpha=0.3)
     left.legend(loc="upper left", fontsize="small")
 
-    seconds = [p.seconds for p in ledger]
-    colors = [UPSTREAM if (p.upstream or 0) > 0 else SERVED for p in ledger]
-    right.barh(list(range(len(ledger)))[::-1], seconds, color=colors)
-    right.set_yticks(list(range(len(ledger)))[::-1], [p.label for p in ledger], fontsize="small")
-    for i, value in enumerate(seconds):
-        right.annotate(f"{value:.2f} s", (value, len(ledger) - 1 - i), xytext=(3, 0), textcoords="offset points",
-                       va="center", fontsize="x-small")
-    right.set_xlim(0, max(seconds + [0.01]) * 1.45)
-    right.set_xlabel("seconds (vary run to run)")
-    right.set_title("time of each pull\n(green: bytes came from the hub)", fontsize="medium")
+    rows = list(range(len(ledger)))[::-1]  # the first pull on top
+    height = 0.38
+    each_without = [p.served / MiB for p in ledger]
+    each_with = [(p.upstream or 0) / MiB for p in ledger]
+    right.barh([r + height / 2 for r in rows], each_without, height, color=WITHOUT, label="without a cache")
+    right.barh([r - height / 2 for r in rows], each_with, height, color=WITH, label="with the cache")
+    for r, p, a, b in zip(rows, ledger, each_without, each_with):
+        right.annotate(human(p.served), (a, r + height / 2), xytext=(3, 0), textcoords="offset points",
+                       va="center", fontsize=VALUES, color=WITHOUT)
+        right.annotate("hub down" if p.upstream is None else human(p.upstream), (b, r - height / 2), xytext=(3, 0),
+                       textcoords="offset points", va="center", fontsize=VALUES, color=WITH)
+    right.set_yticks(rows, [p.label for p in ledger], fontsize="small")
+    right.set_xlim(0, max(each_without + each_with + [0.01]) * 1.5)  # room for the values
+    right.set_ylim(-0.7, len(ledger) - 0.3)
+    right.set_xlabel("MiB from the hub, this pull")
+    right.set_title("each pull", fontsize="medium")
     right.grid(axis="x", alpha=0.3)
+    right.legend(loc="lower right", fontsize="small")
     return fig
 
 

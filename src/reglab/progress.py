@@ -2,11 +2,19 @@
 
 In a notebook: an ipywidgets bar (its saved text form is fixed at display time, so nbval
 compares it stably). In a terminal: tqdm on stderr.
+
+A bar ends in the state of the outcome: full and green only when the work succeeded; a step
+that failed (a push the registry refused after every layer was "already there") leaves the
+bar where it stopped, red. :meth:`Bar.close` is told the outcome, or reads it itself: called
+while an exception propagates (``try: … finally: bar.close()``), the work failed. ``with
+Bar(…) as bar:`` does the same.
 """
 
 from __future__ import annotations
 
 import sys
+from types import TracebackType
+from typing import Self
 
 DONE = {"Pushed", "Layer already exists", "Pull complete", "Already exists"}
 
@@ -24,6 +32,7 @@ class Bar:
 
     def __init__(self, total: int, description: str, unit: str = "step"):
         self.total, self.value = total, 0
+        self.ok: bool | None = None  # the outcome, once closed
         self._bar = self._widget = None
         if in_notebook():
             import ipywidgets
@@ -44,12 +53,29 @@ class Bar:
         if self._bar is not None:
             self._bar.update(n)
 
-    def close(self) -> None:
+    def close(self, ok: bool | None = None) -> None:
+        """End the bar: full and green when the work succeeded, else where it stopped, red.
+        ``ok`` None: failed if an exception is propagating through the caller's ``finally``."""
+        if ok is None:
+            ok = sys.exc_info()[0] is None
+        self.ok = ok
         if self._widget is not None:
-            self._widget.value = self.total
-            self._widget.bar_style = "success"
+            if ok:
+                self._widget.value = self.total
+            self._widget.bar_style = "success" if ok else "danger"
         if self._bar is not None:
+            if ok:
+                self._bar.update(self.total - self._bar.n)
+            else:
+                self._bar.set_description(f"{self._bar.desc} failed")
             self._bar.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close(ok=kind is None)
 
 
 class LayerProgress(Bar):

@@ -269,6 +269,8 @@ from .images import *  # noqa: E402,F401,F403  (images on this machine)
 from .storage import *  # noqa: E402,F401,F403  (storage, growth, garbage collection)
 from .checks import *  # noqa: E402,F401,F403  (what the checks say)
 from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
+from .secure import *  # noqa: E402,F401,F403  (TLS and logins: notebook 05, lab 11)
+from .mirror import *  # noqa: E402,F401,F403  (pull-through caches: notebook 06, lab 12)
 
 
 def blob_cut_short(host: str, what: str) -> RegistryError:

@@ -22,3 +22,13 @@ def no_pull_measured() -> ReglabError:
 def proxy_still_storing(host: str, blobs: int, seconds: float) -> RegistryUnavailable:
     return RegistryUnavailable(f"the proxy at {host} did not finish storing its copy of "
                                f"{blobs} blob(s) within {seconds:g} s: look at its log.")
+
+
+__all__ += ["practice_06_needs_hub"]
+
+
+def practice_06_needs_hub():
+    from . import ReglabError
+
+    return ReglabError("your turn needs the hub running: run the notebook's cells from Step 1 first "
+                       "(lab.mirror.run_hub(), lab.mirror.publish()).")

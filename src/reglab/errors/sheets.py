@@ -29,16 +29,11 @@ def reset_done(what: str, anything: bool) -> str:
             else f"{what} had nothing to reset: run it from its first cell.")
 
 
-__all__ += ["name_is_attribute", "no_such_lab", "trust_file_exists"]
+__all__ += ["name_is_attribute", "no_such_lab"]
 
 
 def no_such_lab(lab: str, labs: list[str]) -> ReglabError:
     return ReglabError(f"there is no lab {lab!r}: the labs are {', '.join(labs)}.")
-
-
-def trust_file_exists(path: str) -> ReglabError:
-    return ReglabError(f"{path} exists already and this lab did not create it: remove it "
-                       "(another lab's trust for this address), then start lab 11 again.")
 
 
 @fragment

@@ -7,7 +7,10 @@ asked of the outside world's DNS, which on an offline machine only times out onc
 gone); the daemonless engine gives the proxy the hub's loopback address instead.
 
 Pulls are measured on both sides of the cache, from each registry's own access log
-(:mod:`reglab.accesslog`, :mod:`reglab.bandwidth`). One engine plays every learner's machine:
+(:mod:`reglab.accesslog`, :mod:`reglab.bandwidth`): registry:3 fetches a new blob from its
+upstream once, streaming it to the client and into its storage together (distribution PR
+#3569); registry:2 fetched it twice. Before each call to its upstream a proxy sends ``GET
+/v2/`` (it asks how to log in there). One engine plays every learner's machine:
 before a learner's pull, the images of this topic that learner has not pulled are removed from
 the engine's store (and those they had are put back), so each pull downloads what that
 learner's own machine would.
@@ -23,7 +26,9 @@ import json
 import time
 from dataclasses import dataclass
 
-from .. import errors
+from matplotlib.figure import Figure
+
+from .. import errors, plots
 from .. import images as course_images
 from ..accesslog import AccessLog, Requests
 from ..bandwidth import Ledger, PullCost
@@ -35,6 +40,7 @@ from ..narrator import Narrator
 from ..reference import parse
 from ..registries import Registries
 from ..registry import Registry
+from ..registry_run import registry_major
 from ..sandbox import Sandbox
 from ..twin import Raw, Twin, docker
 from ..units import count, human
@@ -42,8 +48,10 @@ from ..units import count, human
 NETWORK = "net"
 MIRRORS = "registry-mirrors"
 DELETE_ENABLED = "REGISTRY_STORAGE_DELETE_ENABLED"
+PROXY_TTL = "REGISTRY_PROXY_TTL"
+APP = "app"  # the repository of the images published on the hub
 DNS_OPTIONS = ("ndots:1",)
-SEED = 6  # this notebook's own layers: none is shared with another notebook's images
+SEED = 6  # the notebook's own layers (a number for the pseudo-random bytes): none is shared with another notebook's images
 HUB_NAME_SIZE = 256 * 1024  # the layer of the image published as a Docker Hub name: small, quick
 
 
@@ -124,12 +132,16 @@ class MirrorSteps:
 
     # ------------------------------------------------------------------ learners pull through it
 
-    def _become(self, learner: str) -> str:
-        """Make the engine's store hold exactly what ``learner``'s machine holds; say what that is."""
+    def become(self, learner: str) -> str:
+        """Make the engine's store hold exactly what ``learner``'s machine holds of this topic's
+        images (other names of them the lab made, such as a practice cache's, go too); say what that is."""
         have = self.machines.setdefault(learner, set())
         for ref in sorted(self._here - have):
             self.engine.images.remove(ref)
             self.sandbox.state.drop_tag(parse(ref).tagged)
+        for tag in sorted(set(self.sandbox.state.tags) - {parse(r).tagged for r in have}):
+            if parse(tag).repository == APP and self.engine.images.info(tag) is not None:
+                self.engine.images.remove(tag)  # the same layers under another registry's name
         for ref in sorted(have - self._here):
             self.engine.images.pull(ref)  # outside any measurement: the cache has it already
         self._here = set(have)
@@ -141,7 +153,7 @@ class MirrorSteps:
         proxy = self._need("proxy")
         name, _, tag = image.partition(":")
         ref = proxy.ref(name, tag or "latest")
-        machine = self._become(learner)
+        machine = self.become(learner)
         hub_log, proxy_log = self._logs()
         hub_up = self._hub_up()
         h0 = hub_log.mark() if hub_up else None
@@ -168,7 +180,8 @@ class MirrorSteps:
                         len(fetched.blob_downloads) if fetched is not None else 0,
                         len(fetched.blobs) if fetched is not None else 0, seconds, fetched)
         self.ledger.append(cost)
-        self.say.say(str(cost))
+        self.say.say(f"{cost.learner} pulled {cost.image} through the cache: {count(cost.served_blobs, 'blob')}, "
+                     f"{human(cost.served)} served to {cost.learner}; {_fetched(cost)}")
         return cost
 
     def hub_saw(self, cost: PullCost | None = None) -> Requests:
@@ -177,7 +190,10 @@ class MirrorSteps:
         if cost is None or cost.hub is None:
             raise errors.no_pull_measured()
         self.say.twin(docker("container", "logs", self._need("hub").name))
-        self.say.say(f"during {cost.label}:\n" + "\n".join(f"  {line}" for line in cost.hub.summary()))
+        lines = cost.hub.summary()
+        if cost.hub.of("base"):
+            lines.append("GET /v2/ → 200 before each call to the hub (the cache asks how to log in there first)")
+        self.say.say(f"during {cost.label}:\n" + "\n".join(f"  {line}" for line in lines))
         return cost.hub
 
     # ------------------------------------------------------------------ what reaches the upstream
@@ -213,23 +229,30 @@ class MirrorSteps:
         return {"blobs": len(blobs), "bytes": sum(b.size for b in blobs.values()), "repositories": tree.repositories()}
 
     def kept_for(self) -> int:
-        """How long the cache keeps what it fetched: its log's scheduler entries (fixed 168 h in 2.8)."""
+        """How long the cache keeps what it fetched: its log's scheduler entries (``proxy.ttl``,
+        168 h by default; fixed at 168 h in 2.8)."""
         _, proxy_log = self._logs()
-        self.say.twin(Twin.of("docker", "container", "logs", self._need("proxy").name, Raw("2>&1"), Raw("|"),
-                              "grep", "scheduler entry"))
+        proxy = self._need("proxy")
+        self.say.twin(Twin.of("docker", "container", "logs", proxy.name, Raw("2>&1"), Raw("|"),
+                              "grep", "-c", "Adding new scheduler entry"))
         entries = proxy_log.cache_entries()
+        self.say.output(str(len(entries)))
         if not entries:
-            self.say.say("(no entry yet: nothing was fetched through the cache)")
+            self.say.explain("no entry yet: nothing was fetched through the cache")
             return 0
         hours = sorted({e.ttl_hours for e in entries})
         first = entries[0]
-        self.say.say(f'msg="Adding new scheduler entry for {first.repository}@{first.digest} with '
-                     f'ttl={first.ttl_hours}h…"')
-        deletes = dict(self._need("proxy").env).get(DELETE_ENABLED) == "true"
-        after = ("after that the cache deletes its copy and fetches it again on the next pull" if deletes else
-                 "but with deletes off the cache cannot drop anything when it expires: it keeps it all")
-        self.say.say(f"{count(len(entries), 'entry', 'entries')}, one per manifest and blob it keeps, each for "
-                     f"{' or '.join(f'{h} h' for h in hours)}: {after}")
+        self.say.explain(f'each line reads: msg="Adding new scheduler entry for {first.repository}@'
+                         f'{first.digest[:19]}… with ttl={_go_ttl(first.ttl_seconds)}…s": one per manifest and blob the cache '
+                         f"keeps, each for {' or '.join(f'{h} h' for h in hours)}")
+        settings = dict(proxy.env)
+        ttl = settings.get(PROXY_TTL)
+        deletes = settings.get(DELETE_ENABLED, "true" if registry_major(proxy.run.image) >= 3 else "false") == "true"
+        why = (f"{PROXY_TTL}={ttl}" if ttl else
+               "proxy.ttl's default in registry:3 (set REGISTRY_PROXY_TTL to change it; 0 keeps everything)")
+        after = ("then the cache deletes its copy, and the next pull fetches it again" if deletes else
+                 "but with deletes off the cache cannot delete anything when it expires: it keeps it all")
+        self.say.explain(f"{why}; {after}")
         return hours[-1]
 
     # ------------------------------------------------------------------ Docker's registry-mirrors
@@ -318,8 +341,8 @@ class MirrorSteps:
     def restore_daemon(self) -> bool:
         """Undo :meth:`use_as_docker_mirror`: an explicit empty list first (a key removed from the
         file would stay in the running daemon), reload, then the file's original bytes, reload."""
-        self.say.say(f"1. in {DEFAULT_DAEMON_JSON}, an explicit empty list — deleting the line would not do, the "
-                     f"running daemon would keep the mirror:\n  \"{MIRRORS}\": []")
+        self.say.say(f"1. in {DEFAULT_DAEMON_JSON}, the list docker info showed before, written out (here: none) — "
+                     f"deleting the line would not do, the running daemon would keep the mirror:\n  \"{MIRRORS}\": []")
         self.say.twin(SIGHUP_TWIN)
         self.say.say(f"2. {DEFAULT_DAEMON_JSON} as it was before this lab")
         self.say.twin(SIGHUP_TWIN)
@@ -332,6 +355,15 @@ class MirrorSteps:
             self.say.say("nothing to restore: this lab had not changed the daemon's configuration")
         return restored
 
+    # ------------------------------------------------------------------ the picture
+
+    def figure(self) -> Figure:
+        """The pulls so far as a picture (:func:`reglab.plots.bandwidth`), its numbers printed beside it."""
+        if not self.ledger:
+            raise errors.no_pull_measured()
+        self.say.say(plots.bandwidth_table(self.ledger))
+        return plots.bandwidth(self.ledger)
+
     # ------------------------------------------------------------------ the upstream goes away
 
     def stop_hub(self) -> None:
@@ -340,6 +372,33 @@ class MirrorSteps:
         self.say.twin(docker("container", "kill", hub.name))
         self.engine.containers.kill(hub.name)
         self.say.say(f"{hub.name} is stopped: the cache cannot reach its upstream any more")
+
+
+def _go_ttl(seconds: float) -> str:
+    """The start of a TTL as Go prints it in the scheduler's line, cut after a tenth of a second
+    (``167h59m59.9`` for 168 h less the moment it took to log it; the rest varies)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    tenths = f"{int(secs * 10) / 10:.1f}"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{tenths}"
+    return f"{int(minutes)}m{tenths}" if minutes else tenths
+
+
+def _fetched(cost: PullCost) -> str:
+    """What crossed from the hub during a pull, in words: each new blob once (registry:3), or twice
+    (registry:2: once streamed to the learner, once into the cache's storage)."""
+    if cost.upstream is None:
+        return "the hub is down: nothing came from it"
+    if not cost.upstream_downloads:
+        return "the hub sent 0 B"
+    if cost.upstream_downloads == cost.upstream_blobs:
+        each = "each once: streamed to the learner and into the cache's storage together"
+    elif cost.upstream_downloads == 2 * cost.upstream_blobs:
+        each = "each twice: once streamed to the learner, once into the cache's storage"
+    else:
+        each = f"{cost.upstream_downloads} downloads"
+    return f"the hub sent {human(cost.upstream)} ({count(cost.upstream_blobs, 'blob')}, {each})"
 
 
 def _short(ref: str) -> str:

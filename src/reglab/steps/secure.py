@@ -4,7 +4,14 @@ certificate of the lab's own CA, a login with htpasswd — under either engine.
 One registry goes through the notebook, always named by its address on the lab's network
 (``172.x.y.z:5000`` with Docker; ``[::1]:<port>`` under the daemonless engine, which has no
 networks), never by a loopback address Docker lets through: plain, then with TLS, then with
-TLS and a login. Its data lives in a volume, so the images outlive each re-creation.
+TLS and a login. Its data lives in a volume, so the images outlive each re-creation. Each
+start is followed by the ``curl`` that waits until it answers (a command typed at once meets
+"connection reset" or "EOF"), run as printed.
+
+Where a step shows what its twin prints (``curl -i``, ``openssl x509``, the ``curl`` that
+deletes), it runs that twin (:mod:`reglab.terminal`); the lab's reading follows on ``lab:``
+lines. Folders a twin writes into are made by a ``mkdir -p`` twin first; no password is ever on
+a command line (``--password-stdin``, curl's ``-K -`` config on standard input).
 
 Everything the steps change outside the lab's work folder is undone by cleanup (and by the
 next ``Lab`` after a killed kernel): ``daemon.json`` (restored from its backup),
@@ -17,12 +24,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 from pathlib import Path
 
-from .. import certs, credentials, errors, htpasswd
+from .. import certs, credentials, errors, htpasswd, terminal
 from ..certs import CertFiles
 from ..daemon import SIGHUP_TWIN, Change
 from ..engines import Cannot, Engine
+from ..errors import ProgramMissing
 from ..narrator import Narrator
 from ..registries import Registries
 from ..registry import Registry
@@ -37,6 +46,12 @@ DAEMON_JSON = "/etc/docker/daemon.json"  # what a learner edits (the lab's own m
 CERTS_D = "/etc/docker/certs.d"
 INSECURE = "insecure-registries"
 WRONG_PASSWORD = "not-the-password"
+WAIT = ("--retry", "30", "--retry-delay", "1", "--retry-all-errors")  # curl: until it answers, 30 s at most
+# what `docker login` prints without a credential helper, word for word from the CLI the course installs
+# (Debian's docker.io 20.10.24, on every login; measured): {path} is the config file
+WARNING_20_10 = ("WARNING! Your password will be stored unencrypted in {path}.\n"
+                 "Configure a credential helper to remove this warning. See\n"
+                 "https://docs.docker.com/engine/reference/commandline/login/#credentials-store\n")
 
 
 def _openssl(*args: str) -> Twin:
@@ -54,16 +69,34 @@ class SecureSteps:
         self.legacy: CertFiles | None = None
         self.passwords: dict[str, Path] = {}  # user → their password file (0600)
         self.docker_config: Path | None = None
+        self.insecure_before: list[str] | None = None  # docker info's list before this lab changed it
+
+    # ------------------------------------------------------------------ waiting for a registry
+
+    def _wait(self, registry: Registry) -> None:
+        """The ``curl`` that waits until a registry just started answers, run as printed: a
+        command typed at once would meet "connection reset" or "EOF"."""
+        ca = ("--cacert", str(self.ca.cert)) if registry.tls and self.ca else ()
+        twin = Twin.of("curl", "-sS", "-o", "/dev/null", *WAIT, *ca, f"{registry.url}/v2/")
+        self.say.twin(twin)
+        done = terminal.run(twin)
+        self.say.output(done.text)
+        if done.code == 0:
+            self.say.say("it answers: the next command can use it")
 
     # ------------------------------------------------------------------ part 1: secure by default
 
     def run_plain(self) -> Registry:
         """A plain-HTTP registry on the lab's network, named by its address there (not loopback)."""
-        return self.registries.run(network=NETWORK, loopback=False, volume=VOLUME)
+        registry = self.registries.run(network=NETWORK, loopback=False, volume=VOLUME)
+        self._wait(registry)
+        return registry
 
     def allow_plain_http(self, registry: Registry | None = None) -> Change:
         """List the registry under ``insecure-registries`` and reload the daemon (SIGHUP)."""
         registry = registry or self.sandbox.current()
+        if self.insecure_before is None:
+            self.insecure_before = self.engine.daemon.insecure_registries()
         change = self.engine.daemon.reconfigure({INSECURE: [registry.address]}, self.sandbox.daemon_backup)
         self.say.say(f"add to {DAEMON_JSON}:\n  \"{INSECURE}\": {json.dumps(change.content[INSECURE])}")
         self.say.twin(SIGHUP_TWIN)
@@ -88,13 +121,20 @@ class SecureSteps:
         return allowed
 
     def restore_daemon(self) -> bool:
-        """Undo :meth:`allow_plain_http`: an explicit empty list first (a key removed from the file
-        would stay in the running daemon), reload, then the file's original bytes, reload."""
-        self.say.say(f"1. in {DAEMON_JSON}, an explicit empty list — deleting the line would not do, the "
-                     f"running daemon would keep the entry:\n  \"{INSECURE}\": []")
+        """Undo :meth:`allow_plain_http`: the list ``docker info`` showed before, written out (a
+        key removed from the file would stay in the running daemon, and an empty list drops the
+        loopback default on Docker ≥ 29.10), reload, then the file's original bytes, reload."""
+        before = self.insecure_before if self.insecure_before is not None else \
+            [a for a in self.engine.daemon.insecure_registries() if "/" in a]
+        self.say.say(f"1. in {DAEMON_JSON}, the list docker info showed before, written out:\n"
+                     f"  \"{INSECURE}\": {json.dumps(before)}\n"
+                     "   (deleting the line would not do: the running daemon would keep the entry; nor would an empty "
+                     "list on Docker ≥ 29.10: it also drops the loopback default, moby#53868)")
         self.say.twin(SIGHUP_TWIN)
         self.say.say(f"2. {DAEMON_JSON} as it was before this lab")
         self.say.twin(SIGHUP_TWIN)
+        self.say.say("(or, instead of both reloads, restart the daemon from the original file — sudo systemctl "
+                     "restart docker — which also stops running containers unless live-restore is on)")
         restored = self.engine.daemon.restore(self.sandbox.daemon_backup)
         if restored:
             self.say.say("restored: daemon.json holds its original bytes again, and docker info shows the "
@@ -108,7 +148,8 @@ class SecureSteps:
     def make_certificates(self, registry: Registry | None = None) -> CertFiles:
         """A CA of the lab's own, and a certificate it signs for the registry's address (SANs)."""
         registry = registry or self.sandbox.current()
-        ca_dir = self.sandbox.folder("ca")
+        ca_dir, cert_dir = self.sandbox.folder("ca"), self.sandbox.folder("certs")
+        self.say.twin(Twin.of("mkdir", "-p", str(ca_dir), str(cert_dir)))
         name = f"{self.sandbox.scope.prefix} CA"
         ca = CertFiles(ca_dir / "ca.crt", ca_dir / "ca.key")
         self.say.twin(_openssl("-subj", f"/O=Registry Lab/CN={name}",
@@ -146,19 +187,18 @@ class SecureSteps:
         return made
 
     def show_certificate(self, files: CertFiles | None = None) -> None:
-        """What a certificate says: subject, issuer, names, use (``openssl x509 -noout -text``)."""
+        """What a certificate says: subject, issuer, names, use (``openssl x509 -noout``), as openssl prints it."""
         files = files or self.server
         if files is None:
             raise errors.no_certificate_yet()
         cert = files.load()
-        self.say.twin(Twin.of("openssl", "x509", "-in", str(files.cert), "-noout", "-subject", "-issuer", "-ext",
-                              "basicConstraints,subjectAltName,extendedKeyUsage"))
+        twin = Twin.of("openssl", "x509", "-in", str(files.cert), "-noout", "-subject", "-issuer", "-ext",
+                       "basicConstraints,subjectAltName,extendedKeyUsage")
+        self.say.twin(twin)
+        self.say.output(terminal.run(twin).text)
         sans = certs.subject_alt_names(cert)
-        self.say.say(f"subject: {certs.describe_name(cert.subject)}\nissuer:  {certs.describe_name(cert.issuer)}\n"
-                     f"CA: {'yes' if certs.is_ca(cert) else 'no'}\n"
-                     f"subject alternative names: {', '.join(sans) if sans else '(none)'}\n"
-                     f"extended key usage: TLS server authentication\n"
-                     f"valid for {certs.VALID_DAYS} days")
+        self.say.explain(f"not a CA (CA:FALSE), for TLS servers only, naming the registry as "
+                         f"{' and '.join(sans) if sans else '(nothing)'}; valid for {certs.VALID_DAYS} days")
 
     def run_tls(self, legacy: bool = False) -> Registry:
         """Re-create the registry with TLS (``REGISTRY_HTTP_TLS_*``); ``legacy``: with the
@@ -186,6 +226,7 @@ class SecureSteps:
                                            loopback=False, env=env, files=files, tls=True,
                                            ca=self.ca.cert if self.ca else None)
             if registry.host == old.host:
+                self._wait(registry)
                 return registry
             self.say.note(f"the registry came back at {registry.address}, not {old.address}: a new certificate "
                           "for that address")
@@ -214,53 +255,73 @@ class SecureSteps:
 
     # ------------------------------------------------------------------ part 3: a login
 
+    def new_password(self, user: str = "alice") -> Path:
+        """A random password in a file of its own (mode 0600), in a folder the registry never sees."""
+        folder = self.sandbox.folder("secrets")
+        secret = folder / f"{user}.password"
+        self.say.twin(Twin.of("mkdir", "-p", str(folder)))
+        self.say.twin(Twin.of(Raw(f"(umask 077 && openssl rand -base64 15 > {shlex.quote(str(secret))})")))
+        htpasswd.write_password_file(secret, base64.b64encode(os.urandom(15)).decode())
+        self.passwords[user] = secret
+        self.say.say(f"{user}'s password is in {secret.name} (mode {_mode(secret)}), and nowhere else: not in a command, "
+                     "not in an output")
+        return secret
+
     def htpasswd_in_registry_image(self, user: str = "alice") -> None:
-        """The recipe found online: ``docker run --entrypoint htpasswd registry:2 -Bbn user password``."""
+        """The recipe found online, ``docker run --entrypoint htpasswd registry:… -Bbn user password``
+        (here with the password on standard input): the image has no htpasswd."""
+        secret = self.passwords.get(user) or self.new_password(user)
         image = self.sandbox.settings.registry_image
-        self.say.twin(docker("container", "run", "--rm", "--entrypoint", "htpasswd", image, "-Bbn", user,
-                             Raw('"$PASSWORD"')))
-        self.engine.containers.run(self.sandbox.scope, self.sandbox.object_name("htpasswd"), image,
-                                  entrypoint="htpasswd", args=("-Bbn", user, "password"))
+        self.say.twin(docker("container", "run", "--rm", "-i", "--entrypoint", "htpasswd", image, "-Bin", user,
+                             Raw("<"), str(secret)))
+        try:
+            self.engine.containers.run(self.sandbox.scope, self.sandbox.object_name("htpasswd"), image,
+                                       entrypoint="htpasswd", args=("-Bin", user))
+        except ProgramMissing:
+            raise errors.no_htpasswd_in_image(image) from None
 
     def add_user(self, user: str = "alice") -> Path:
-        """A random password (file 0600), and the user's bcrypt line in the registry's htpasswd file."""
+        """The user's bcrypt line in the registry's htpasswd file (alone in its folder, the one
+        the registry gets), from their password file (made first if there is none)."""
+        secret = self.passwords.get(user) or self.new_password(user)
         folder = self.sandbox.folder("auth")
-        secret = folder / f"{user}.password"
         table = folder / "htpasswd"
-        self.say.twin(Twin.of(Raw(f"(umask 077 && openssl rand -base64 15 > {secret})")))
-        password = base64.b64encode(os.urandom(15)).decode()
-        htpasswd.write_password_file(secret, password)
+        self.say.twin(Twin.of("mkdir", "-p", str(folder)))
         self.say.twin(Twin.of("htpasswd", "-B", "-C", str(htpasswd.ROUNDS), "-i", *(["-c"] if not table.exists() else []),
                               str(table), user, Raw("<"), str(secret)))
-        htpasswd.add_user(table, user, password)
-        self.passwords[user] = secret
+        htpasswd.add_user(table, user, secret.read_text().strip())
         hashed = htpasswd.read(table)[user]
-        self.say.say(f"{table.name} now has {user}:{hashed[:7]}… (bcrypt, cost {htpasswd.ROUNDS}: the registry checks "
-                     f"it on every request); the password is only in {secret.name} (mode {_mode(secret)})")
+        self.say.say(f"{table.name} now has {user}:{hashed[:7]}… — written by the lab with Python's bcrypt; htpasswd "
+                     f"writes {hashed[:1]}2y{hashed[3:7]}…, the same bcrypt under another prefix, and the registry accepts "
+                     f"both (cost {htpasswd.ROUNDS}: it checks the hash on every request)")
         return table
 
     def run_with_login(self) -> Registry:
         """Re-create the registry with TLS and ``REGISTRY_AUTH=htpasswd`` (deletes allowed, to show
-        that any user may delete)."""
+        that any user may delete). Only the folder holding ``htpasswd`` is mounted: the password
+        files stay out of the registry."""
         old = self.sandbox.current()
         if self.server is None or not self.passwords:
             raise errors.certificates_and_user_first()
-        table = next(iter(self.passwords.values())).parent / "htpasswd"
+        table = self.sandbox.folder("auth") / "htpasswd"
+        if not table.exists():
+            raise errors.no_htpasswd_file()
         env = {**self._tls_env(self.server), "REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": REALM,
                "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd", "REGISTRY_STORAGE_DELETE_ENABLED": "true"}
         return self._recreate(old, env, {str(self.server.cert.parent): "/certs", str(table.parent): "/auth"})
 
     def anonymous(self, registry: Registry | None = None) -> int:
-        """``GET /v2/`` without credentials: the status, the challenge, the body."""
+        """``GET /v2/`` without credentials, with ``curl -i`` as it prints it: the status, the
+        challenge, the body."""
         registry = registry or self.sandbox.current()
-        api = registry.anonymous_api
-        self.say.twin(api.curl("/v2/", include=True))
-        answer = api.request("GET", "/v2/", ok=tuple(range(100, 600)))
-        lines = [f"{answer.status_code} {answer.reason}"]
-        if "WWW-Authenticate" in answer.headers:
-            lines.append(f"WWW-Authenticate: {answer.headers['WWW-Authenticate']}")
-        lines.append(answer.text.strip())
-        self.say.say("\n".join(lines))
+        ca = ("--cacert", str(self.ca.cert)) if self.ca else ()
+        twin = Twin.of("curl", "-sS", "-i", *ca, f"{registry.url}/v2/")
+        self.say.twin(twin)
+        self.say.output(terminal.run(twin).text)
+        answer = registry.anonymous_api.request("GET", "/v2/", ok=tuple(range(100, 600)))
+        if answer.status_code == 401:
+            self.say.explain(f"401: no credentials, so no entry; the www-authenticate header says how to log in "
+                             f"(basic auth, realm \"{REALM}\")")
         return answer.status_code
 
     def use_throwaway_docker_config(self) -> Path:
@@ -293,10 +354,10 @@ class SecureSteps:
             self.say.twin(Twin.of(*login, Raw("<"), str(self.passwords[user])))
             password = self.passwords[user].read_text().strip()
         self.engine.trust.login(registry.address, user, password)
-        before = credentials.read(folder)
         path = credentials.store(folder, registry.address, user, password)
-        stored_anew = credentials.read(folder) != before  # docker login warns only when it stores something new
-        self.say.say((credentials.WARNING.format(path=path) + "\n" if stored_anew else "") + "Login Succeeded")
+        self.say.say(WARNING_20_10.format(path=path) + "\nLogin Succeeded")
+        self.say.explain("that is what the docker CLI 20.10 this course installs prints, at every login; Docker 28's "
+                         "says \"Your credentials are stored unencrypted in '…'\", and only when it stores a new login")
 
     def show_login(self, registry: Registry | None = None) -> None:
         """The stored login, masked: ``config.json`` and its ``auth`` decoded."""
@@ -309,17 +370,34 @@ class SecureSteps:
         self.say.twin(Twin.of("jq", "-r", f'.auths["{registry.address}"].auth', str(path), Raw("|"), "base64", "-d"))
         self.say.say(f"{credentials.decoded_masked(self.docker_config, registry.address)}   (the password masked here)")
 
-    def delete(self, reference: str) -> str:
-        """``DELETE`` a manifest with the stored login: any user may delete anything."""
+    def curl_as(self, user: str, path: str, registry: Registry | None = None, method: str = "GET",
+                *options: str) -> Twin:
+        """A ``curl`` as ``user`` that reads the password from its file, never from the command
+        line: ``printf 'user = "alice:%s"' "$(cat …)" | curl -K - …`` (curl takes its options
+        from the config on standard input; ``printf`` is the shell's own, so no process shows it)."""
+        registry = registry or self.sandbox.current()
+        secret = self.passwords[user]
+        ca = ("--cacert", str(self.ca.cert)) if self.ca else ()
+        verb = ("-X", method) if method != "GET" else ()
+        return (Twin.of("printf", f'user = "{user}:%s"\\n', Raw(f'"$(cat {shlex.quote(str(secret))})"'))
+                | Twin.of("curl", "-sS", "-K", "-", *options, *verb, *ca, f"{registry.url}{path}"))
+
+    def delete(self, reference: str, user: str = "alice") -> str:
+        """``DELETE`` a manifest as ``user`` with curl (the password read from its file): any user
+        may delete anything."""
         registry = self.sandbox.current()
         repository, _, tag = reference.removeprefix(f"{registry.address}/").partition(":")
         api = RegistryClient(registry.address, tls=True, ca=registry.ca, docker_config=self.sandbox.docker_config,
                              trust=registry.trust)
         digest = api.manifest_head(repository, tag or "latest").digest
-        self.say.twin(api.curl(f"/v2/{repository}/manifests/{digest}", method="DELETE"))
-        api.delete_manifest(repository, digest)
-        user = api.user or "?"
-        self.say.say(f"202 Accepted: {user} deleted {repository}@{digest}")
+        twin = self.curl_as(user, f"/v2/{repository}/manifests/{digest}", registry, "DELETE",
+                            "-o", "/dev/null", "-w", "%{http_code}\\n")
+        self.say.twin(twin)
+        done = terminal.run(twin)
+        self.say.output(done.text)
+        if done.code == 127:  # no curl on this machine: the lab's own client does it
+            api.delete_manifest(repository, digest)
+        self.say.explain(f"202 Accepted: {user} deleted {repository}@{digest}")
         return digest
 
 

@@ -44,6 +44,8 @@ SHEETS = {
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
 PRACTICE: dict[str, str] = {
     "04": "practice_04:Practice04",
+    "05": "practice_05:Practice05",
+    "06": "practice_06:Practice06",
 }
 
 

@@ -9,13 +9,15 @@ trusts the CA for this one registry (``certs.d/<host:port>/ca.crt``), logs in, a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from .. import errors
 from ..certs import CertFiles
 from ..checks import credentials_accepted, image_in_registry, tls_verified
-from .. import errors
-from ..exercises import Sheet, done, missing, task
 from ..credentials import stored as stored_credentials
+from ..exercises import Sheet, done, missing, task
+from ..media import short_digest
 from ..steps.secure import NETWORK, VOLUME
 
 USER = "alice"
@@ -45,6 +47,7 @@ class FixTls(Sheet):
         self.shell.env["DOCKER_CONFIG"] = self.docker_config
         self.shell.install()
         self.expect_tag(self.lab.make_image(self.reg.ref("app", "v1"), [("srv/app.bin", 10_000)], seed="lab-11"))
+        self.image_id = self.engine.images.info(self.reg.ref("app", "v1")).id  # its config's digest, once pushed
         self.trust_file = self.engine.trust.folder() / self.reg.address / "ca.crt"
         self.hidden("certs_d", str(self.trust_file.parent))  # /etc/docker/certs.d/<address> with Docker
         self._record_trust_file()
@@ -52,20 +55,26 @@ class FixTls(Sheet):
     def _record_trust_file(self) -> None:
         """The file (and the folders) the learner will create in the shared certs.d: cleanup removes them."""
         if self.trust_file.exists():
-            raise errors.trust_file_exists(self.trust_file)
+            raise errors.trust_file_taken(self.trust_file)
         for folder in reversed([p for p in [self.trust_file.parent, *self.trust_file.parent.parents]
                                 if not p.exists()]):
             self.lab.state.add_shared_dir(folder)
         self.lab.state.add_file(self.trust_file, f"the CA certificate trusted for {self.reg.address}")
+
+    def _answers(self) -> bool:
+        return self.reg.anonymous_api.status() is not None
 
     @task("Trust the lab's CA for this registry only",
           hint="Push first and read the error: x509 … signed by unknown authority means the registry's certificate "
                "is fine but nobody here trusts who signed it. Docker reads extra CAs per registry from "
                "/etc/docker/certs.d/<host:port>/ca.crt (as root, no restart) — trusting it there trusts it for that "
                "registry alone, not for the whole machine. Here that folder is sheet.certs_d.",
-          solution="mkdir -p {certs_d}   # under /etc/docker: as root (sudo)\n"
-                   "cp {ca} {certs_d}/ca.crt")
+          solution="sudo mkdir -p {certs_d}\n"
+                   "sudo cp {ca} {certs_d}/ca.crt\n"
+                   "(in a terminal: /etc/docker needs root; without Docker, sheet.certs_d is a folder of reglab's: no sudo)")
     def q1(self):
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
         if not self.trust_file.exists():
             return missing(f"there is no {self.trust_file} yet: a push still fails with x509: certificate signed "
                            "by unknown authority")
@@ -90,6 +99,8 @@ class FixTls(Sheet):
                "history would show it.",
           solution="docker login --username {user} --password-stdin {address} < {password_file}")
     def q2(self):
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
         folder = self._login_folder()
         if folder is None:
             return missing(f"no login for {self.reg.address} is stored in {self.docker_config}/config.json (nor in "
@@ -103,9 +114,19 @@ class FixTls(Sheet):
           hint="The image is on this machine already, named for the registry: docker image ls shows it.",
           solution="docker image push {address}/app:v1")
     def q3(self):
-        if self._login_folder() is None:
+        if not self._answers():
+            return missing(errors.nothing_answers(self.reg.address))
+        folder = self._login_folder()
+        if folder is None:
             return missing(f"nobody is logged in to {self.reg.address} here, so it answers 401 to every request: "
                            "log in first (task 2)")
-        served = image_in_registry(self.reg, "app", "v1")
-        return done(f"{self.reg.address} serves app:v1 whole, over verified TLS, to alice") if served \
-            else missing(served.detail)
+        registry = replace(self.reg, auth=None, docker_config=folder)  # with the login stored where it was typed
+        served = image_in_registry(registry, "app", "v1")
+        if not served:
+            return missing(served.detail)
+        config = registry.api.manifest("app", "v1").config
+        if config != self.image_id:
+            return missing(f"{self.reg.address}/app:v1 is another image (config {short_digest(config)}), not the set-up's "
+                           f"app:v1 ({short_digest(self.image_id)}): push the image the set-up made")
+        return done(f"{self.reg.address} serves the set-up's app:v1 whole (config {short_digest(config)}), over "
+                    "verified TLS, to alice")
