@@ -6,7 +6,7 @@ then — without a credential helper — stores them in ``config.json`` as
 encryption, hence the CLI's warning. Both docker CLIs on our machines (28.2.2 and Debian's
 20.10.24) write the file byte for byte the same: Go's ``json.MarshalIndent`` with a tab, no
 final newline, mode 0600 (``tests/test_secure.py`` proves it against the real CLIs). They
-print different warnings, so a lab prints the documented current one itself (:data:`WARNING`).
+print different warnings: a lab prints the one of the CLI the course installs (:data:`WARNING`).
 
 Reading the file back (for pushes, pulls and the registry client) is :func:`stored`.
 Nothing here prints a password or the ``auth`` value: :func:`masked` shows the file with it
@@ -24,12 +24,13 @@ CONFIG_NAME = "config.json"
 FILE_MODE = 0o600
 MASK = "•"
 
-# what `docker login` prints without a credential helper when it stores new credentials (Docker CLI 28,
-# on stderr; 20.10 said "Your password will be stored unencrypted in <path>." with another link, on
-# every login): {path} is the config file
-WARNING = ("WARNING! Your credentials are stored unencrypted in '{path}'.\n"
-           "Configure a credential helper to remove this warning. See\n"
-           "https://docs.docker.com/go/credential-store/\n")
+# what `docker login` prints without a credential helper, as the docker CLI the course installs
+# (Debian's 20.10, checked word for word against /usr/bin/docker) prints it on every login; Docker
+# 28 words it otherwise ("Your credentials are stored unencrypted in '<path>'", only when it stores
+# a new login). The daemonless `docker login` prints the same: it stands in for that CLI.
+WARNING = ("WARNING! Your password will be stored unencrypted in {path}.\n"
+                 "Configure a credential helper to remove this warning. See\n"
+                 "https://docs.docker.com/engine/reference/commandline/login/#credentials-store\n")
 
 
 def encode(user: str, password: str) -> str:

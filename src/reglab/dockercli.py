@@ -440,10 +440,8 @@ class DockerCLI:
             raise errors.login_needs_user()
         self.engine.trust.login(rest[0], user, password)
         folder = self.settings.docker_config
-        before = credentials.read(folder)
         path = credentials.store(folder, rest[0], user, password)
-        if credentials.read(folder) != before:
-            print(credentials.WARNING.format(path=path), file=self.err, flush=True)
+        print(credentials.WARNING.format(path=path), file=self.err, flush=True)  # as docker 20.10: every login
         self.say("Login Succeeded")
         return 0
 

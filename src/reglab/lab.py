@@ -6,7 +6,7 @@ lab creates is named ``reglab-[<learner>-]<lab>-<role>``, labelled ``reglab.lab=
 ``reglab.learner``), and removed by ``cleanup()``, on ``with`` exit, at interpreter exit,
 and by the next ``Lab`` of that name.
 
-The seed's verbs are the lab's own methods (``lab.run_registry``, ``lab.push`` …); each
+The everyday verbs (run, tag, push, pull, remove) are the lab's own methods (``lab.run_registry``, ``lab.push`` …); each
 topic of the course is one attribute, one module of :mod:`reglab.steps`:
 
 ======================  =========================================  ========

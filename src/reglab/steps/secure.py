@@ -47,12 +47,6 @@ CERTS_D = "/etc/docker/certs.d"
 INSECURE = "insecure-registries"
 WRONG_PASSWORD = "not-the-password"
 WAIT = ("--retry", "30", "--retry-delay", "1", "--retry-all-errors")  # curl: until it answers, 30 s at most
-# what `docker login` prints without a credential helper, word for word from the CLI the course installs
-# (Debian's docker.io 20.10.24, on every login; measured): {path} is the config file
-WARNING_20_10 = ("WARNING! Your password will be stored unencrypted in {path}.\n"
-                 "Configure a credential helper to remove this warning. See\n"
-                 "https://docs.docker.com/engine/reference/commandline/login/#credentials-store\n")
-
 
 def _openssl(*args: str) -> Twin:
     return Twin.of("openssl", "req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
@@ -355,7 +349,7 @@ class SecureSteps:
             password = self.passwords[user].read_text().strip()
         self.engine.trust.login(registry.address, user, password)
         path = credentials.store(folder, registry.address, user, password)
-        self.say.say(WARNING_20_10.format(path=path) + "\nLogin Succeeded")
+        self.say.say(credentials.WARNING.format(path=path) + "\nLogin Succeeded")
         self.say.explain("that is what the docker CLI 20.10 this course installs prints, at every login; Docker 28's "
                          "says \"Your credentials are stored unencrypted in '…'\", and only when it stores a new login")
 
