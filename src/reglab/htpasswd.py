@@ -6,7 +6,7 @@ The registry accepts **bcrypt** hashes only (``$2a$``, ``$2b$``, ``$2y$``; distr
 re-reads the file when its modification time changes: adding a user needs no restart.
 
 This is what ``htpasswd -B`` (Apache's ``apache2-utils``) writes; ``registry:2`` itself has
-no ``htpasswd`` program since 2.7.1, which broke the recipe ``docker run --entrypoint
+no ``htpasswd`` program since their rebuild of June 2020 (distribution-library-image #107), which broke the recipe ``docker run --entrypoint
 htpasswd registry:2 …``. Passwords are never written anywhere but the lab's own password
 files (mode 0600), and never printed.
 """

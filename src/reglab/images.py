@@ -247,7 +247,8 @@ def _standin_config(role: str, cmd: list[str], entrypoint: list[str] | None = No
 
 
 # Applets left out of the stand-in, so it behaves like upstream registry:2 (Alpine's busybox):
-# `htpasswd` has not been in registry:2 since 2.7.1, and the recipe `docker run --entrypoint
+# `htpasswd` has not been in the registry images since their rebuild of June 2020 (distribution-library-image
+# #107; even the 2.7.1 tag changed), and the recipe `docker run --entrypoint
 # htpasswd registry:2` must fail here as it does there. (Debian's busybox 1.35 has no htpasswd
 # applet today; this keeps it so if a later one gains it.)
 EXCLUDED_APPLETS = {"busybox", "htpasswd"}

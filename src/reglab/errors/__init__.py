@@ -81,7 +81,8 @@ class ProgramMissing(EngineError):
 
 def program_missing(image: str, program: str) -> ProgramMissing:
     if program == "htpasswd":
-        fix = ("the registry image has shipped the registry alone since 2.7.1, so write the file on your machine "
+        fix = ("the registry images have shipped the registry alone since their rebuild of June 2020 "
+               "(distribution-library-image #107), so write the file on your machine "
                "instead: htpasswd -B from apache2-utils, or Python's bcrypt")
     else:
         fix = "run it from an image that has it, or on your machine"
