@@ -1,0 +1,623 @@
+"""Prototype for notebook 07 (issue 23): object storage, replicas behind nginx, a shared cache.
+
+Live, on this machine only (127.0.0.1, or a lab network of a Docker daemon of our own). Every
+experiment prints the exact commands it ran and what came back; docs/scale-out-notes.md quotes
+these runs. Nothing here is library code: the lead turns the findings into reglab's steps.
+
+    python prototypes/scale_out.py PART [--mode process|docker] [--version 2|3] ...
+
+PART: weed-compare | layout | secret | sticky | cache | killpull | gc | all
+--mode docker needs DOCKER_HOST pointing at a daemon of our own (tests/second_dockerd.py) and
+the stand-in images from src/reglab/service_images.py (loaded by `images`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import requests
+from requests_aws4auth import AWS4Auth
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+WEED = Path(os.environ.get("REGLAB_WEED_BIN",
+                           "/root/.cache/reglab/tools/weed-v0.0.0-20261109003541-7506e5f91cd6/weed"))
+REGISTRY_BIN = {"2": Path(os.environ.get("REGLAB_REGISTRY_BIN", "/usr/bin/docker-registry")),
+                "3": Path(os.environ.get("REGLAB_REGISTRY3_BIN", "/root/.cache/reglab-probe/registry"))}
+NGINX = Path("/usr/sbin/nginx")
+REDIS = Path("/usr/bin/redis-server")
+REDIS_CLI = Path("/usr/bin/redis-cli")
+
+# our own ports on 127.0.0.1. weed's gRPC ports are these + 10000: they must stay below the
+# ephemeral range (32768-60999 here), or a client's outgoing port may hold one ("bind: address
+# already in use" at weed's start, seen with 47888 -> 57888)
+P = dict(master=21333, volume=21080, filer=21888, s3=21800, weed_metrics=21901, s3_metrics=21902,
+         redis=21379, nginx=21500, registry=21501)
+BUCKET = "registry"
+REGION = "us-east-1"
+ACCESS_KEY = "reglab"
+SECRET_KEY = os.environ.get("SCALEOUT_S3_SECRET") or secrets.token_hex(16)  # never printed
+LAB = "scaleout"
+
+RUN = Path(os.environ.get("SCALEOUT_DIR", "/tmp/scaleout/run"))
+
+
+def say(*parts) -> None:
+    print(*parts, flush=True)
+
+
+def shown(cmd: list[str] | str) -> str:
+    text = cmd if isinstance(cmd, str) else " ".join(cmd)
+    return text.replace(SECRET_KEY, "<secret>")
+
+
+def wait_for(what: str, probe, timeout: float = 30.0, every: float = 0.05) -> float:
+    """Call probe() until it returns truthy; the seconds it took, or RuntimeError."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        try:
+            if probe():
+                return time.monotonic() - t0
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(every)
+    raise RuntimeError(f"{what} not ready after {timeout}s ({last})")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            total += proc.memory_info().rss
+            for child in proc.children(recursive=True):
+                total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+
+@dataclass
+class Procs:
+    """Processes we started, stopped in reverse order (SIGTERM, then SIGKILL after `grace`)."""
+
+    run: Path
+    started: list[Proc] = field(default_factory=list)
+
+    def start(self, name: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> Proc:
+        log = self.run / f"{name}.log"
+        say(f"$ {shown(cmd)}")
+        # AWS_* of this shell stay out: Debian's registry 2.8.2 panics at start when AWS_CA_BUNDLE is set
+        # ("LoadCustomCABundleError: unable to load custom CA bundle, HTTPClient's transport unsupported type")
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or os.environ.get("SCALEOUT_KEEP_AWS_ENV")}
+        with open(log, "ab") as out:
+            popen = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env={**base, **(env or {})}, cwd=cwd or self.run)
+        proc = Proc(name, popen, log)
+        self.started.append(proc)
+        return proc
+
+    def stop(self, proc: Proc, grace: float = 5.0, sig: int = signal.SIGTERM) -> float:
+        t0 = time.monotonic()
+        if proc.alive():
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.popen.wait()
+        if proc in self.started:
+            self.started.remove(proc)
+        return time.monotonic() - t0
+
+    def kill9(self, proc: Proc) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.popen.wait()
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.started)):
+            self.stop(proc, grace=3.0)
+
+
+# ----------------------------------------------------------------------------- SeaweedFS
+
+
+WEED_EXTRA: list[str] = []  # more flags for `weed server` (an experiment sets them)
+
+
+def weed_common() -> list[str]:
+    return ["-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
+
+
+def start_weed_server(procs: Procs, data: Path) -> list[Proc]:
+    """All in one process: master + volume + filer + S3 gateway (`weed server -s3`)."""
+    data.mkdir(parents=True, exist_ok=True)
+    cmd = [str(WEED), "server", f"-dir={data}", *weed_common(),
+           f"-master.port={P['master']}", "-master.volumeSizeLimitMB=64", "-master.telemetry=false",
+           f"-volume.port={P['volume']}", "-volume.max=0", "-volume.preStopSeconds=0",
+           "-filer", f"-filer.port={P['filer']}",
+           "-s3", f"-s3.port={P['s3']}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+           f"-metricsPort={P['weed_metrics']}", *WEED_EXTRA]
+    env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    return [procs.start("weed-server", cmd, env=env)]
+
+
+def start_weed_split(procs: Procs, data: Path) -> list[Proc]:
+    """The four processes a real deployment runs: master, volume, filer, S3 gateway."""
+    for d in ("master", "volume", "filer"):
+        (data / d).mkdir(parents=True, exist_ok=True)
+    master = f"127.0.0.1:{P['master']}"
+    out = [procs.start("weed-master", [str(WEED), "master", f"-mdir={data / 'master'}", *weed_common(),
+                                       f"-port={P['master']}", "-volumeSizeLimitMB=64", "-telemetry=false"])]
+    out.append(procs.start("weed-volume", [str(WEED), "volume", f"-dir={data / 'volume'}", *weed_common(),
+                                           f"-master={master}", f"-port={P['volume']}", "-max=0",
+                                           "-preStopSeconds=0"]))
+    out.append(procs.start("weed-filer", [str(WEED), "filer", f"-defaultStoreDir={data / 'filer'}", *weed_common(),
+                                          f"-master={master}", f"-port={P['filer']}"]))
+    env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    out.append(procs.start("weed-s3", [str(WEED), "s3", f"-filer=127.0.0.1:{P['filer']}", "-ip.bind=127.0.0.1",
+                                       f"-port={P['s3']}", "-port.iceberg=0", "-port.lance=0",
+                                       f"-metricsPort={P['s3_metrics']}"], env=env))
+    return out
+
+
+class S3:
+    """The S3 API of the store, signed with SigV4 (requests-aws4auth)."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+        self.auth = AWS4Auth(ACCESS_KEY, SECRET_KEY, REGION, "s3")
+
+    def request(self, method: str, path: str, **kw) -> requests.Response:
+        return requests.request(method, self.endpoint + path, auth=self.auth, timeout=30, **kw)
+
+    def ready(self) -> bool:
+        """ListBuckets answers 200 (the S3 gateway is up and knows our key)."""
+        return self.request("GET", "/").status_code == 200
+
+    def create_bucket(self, name: str = BUCKET) -> requests.Response:
+        return self.request("PUT", f"/{name}")
+
+    def keys(self, bucket: str = BUCKET, prefix: str = "") -> list[tuple[str, int]]:
+        out, token = [], None
+        while True:
+            params = {"list-type": "2", "prefix": prefix}
+            if token:
+                params["continuation-token"] = token
+            r = self.request("GET", f"/{bucket}", params=params)
+            r.raise_for_status()
+            out += [(m.group(1), int(m.group(2))) for m in
+                    re.finditer(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", r.text, re.S)]
+            m = re.search(r"<NextContinuationToken>([^<]+)</NextContinuationToken>", r.text)
+            if "<IsTruncated>true</IsTruncated>" not in r.text or not m:
+                return out
+            token = m.group(1)
+
+
+def weed_shell(command: str) -> str:
+    cmd = [str(WEED), "shell", f"-master=127.0.0.1:{P['master']}"]
+    say(f"$ echo '{command}' | {' '.join(cmd)}")
+    r = subprocess.run(cmd, input=command + "\n", capture_output=True, text=True, timeout=60)
+    return r.stdout + r.stderr
+
+
+def s3_request_counts(port: int) -> dict[str, float]:
+    """SeaweedFS's own Prometheus counter of S3 requests, by action (SeaweedFS_s3_request_total)."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    counts: dict[str, float] = {}
+    for m in re.finditer(r'^SeaweedFS_s3_request_total\{([^}]*)\} ([0-9.e+]+)$', text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        key = labels.get("type", "?")
+        counts[key] = counts.get(key, 0) + float(m.group(2))
+    return counts
+
+
+# ----------------------------------------------------------------------------- registries, redis, nginx
+
+
+def registry_config(version: str, port: int, *, secret: str | None, redis: bool, readonly: bool = False,
+                    endpoint: str | None = None, redis_addr: str | None = None, listen: str = "127.0.0.1") -> str:
+    endpoint = endpoint or f"http://127.0.0.1:{P['s3']}"
+    redis_addr = redis_addr or f"127.0.0.1:{P['redis']}"
+    s3 = {"accesskey": ACCESS_KEY, "secretkey": SECRET_KEY, "region": REGION, "regionendpoint": endpoint,
+          "bucket": BUCKET, "secure": False, "v4auth": True, "rootdirectory": "/"}
+    if version == "3":
+        s3["forcepathstyle"] = True
+    storage = {"s3": s3, "delete": {"enabled": True}, "redirect": {"disable": True},
+               "maintenance": {"uploadpurging": {"enabled": False}, "readonly": {"enabled": readonly}}}
+    if redis:
+        storage["cache"] = {"blobdescriptor": "redis"}
+    config = {"version": 0.1, "log": {"level": "info", "fields": {"replica": str(port)}},
+              "storage": storage, "http": {"addr": f"{listen}:{port}"}}
+    if secret:
+        config["http"]["secret"] = secret
+    if redis:
+        config["redis"] = {"addrs": [redis_addr]} if version == "3" else {"addr": redis_addr}
+    return json.dumps(config, indent=1)  # JSON is YAML
+
+
+def start_registry(procs: Procs, version: str, port: int, **kw) -> Proc:
+    cfg = procs.run / f"registry-{port}.yml"
+    cfg.write_text(registry_config(version, port, **kw))
+    cfg.chmod(0o600)
+    env = {"OTEL_TRACES_EXPORTER": "none"} if version == "3" else {}
+    proc = procs.start(f"registry-{port}", [str(REGISTRY_BIN[version]), "serve", str(cfg)], env=env)
+    return proc
+
+
+def registry_ready(port: int, timeout: float = 20) -> float:
+    return wait_for(f"registry {port}", lambda: requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200,
+                    timeout)
+
+
+def start_redis(procs: Procs) -> Proc:
+    conf = procs.run / "redis.conf"
+    conf.write_text(f"bind 127.0.0.1\nport {P['redis']}\ndir {procs.run}\nsave \"\"\nappendonly no\n"
+                    "protected-mode yes\n")
+    proc = procs.start("redis", [str(REDIS), str(conf)])
+    wait_for("redis", lambda: port_open(P["redis"]))
+    return proc
+
+
+def redis_cli(*args: str) -> str:
+    cmd = [str(REDIS_CLI), "-p", str(P["redis"]), *args]
+    say(f"$ {' '.join(cmd)}")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+
+
+NGINX_CONF = """\
+worker_processes 1;
+pid {run}/nginx.pid;
+error_log {run}/nginx-error.log info;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+  access_log {run}/nginx-access.log upstreamlog;
+  log_format upstreamlog '$remote_addr "$request" $status $body_bytes_sent upstream=$upstream_addr '
+                         'upstream_status=$upstream_status rt=$request_time';
+  client_body_temp_path {run}/nginx-body;
+  proxy_temp_path {run}/nginx-proxy;
+  fastcgi_temp_path {run}/nginx-fastcgi;
+  uwsgi_temp_path {run}/nginx-uwsgi;
+  scgi_temp_path {run}/nginx-scgi;
+  upstream registry {{
+{balance}
+{servers}
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 0;
+    chunked_transfer_encoding on;
+    location /v2/ {{
+      proxy_pass http://registry;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_read_timeout 900;
+      proxy_request_buffering off;
+      proxy_buffering {buffering};
+      proxy_next_upstream {next_upstream};
+    }}
+  }}
+}}
+"""
+
+
+def nginx_conf(run: Path, replicas: list[str], *, balance: str = "", next_upstream: str = "error timeout",
+               buffering: str = "off", port: int | None = None) -> str:
+    servers = "\n".join(f"    server {r};" for r in replicas)
+    return NGINX_CONF.format(run=run, balance=f"    {balance};" if balance else "", servers=servers,
+                             port=port or P["nginx"], next_upstream=next_upstream, buffering=buffering)
+
+
+def start_nginx(procs: Procs, replicas: list[str], **kw) -> Proc:
+    conf = procs.run / "nginx.conf"
+    conf.write_text(nginx_conf(procs.run, replicas, **kw))
+    proc = procs.start("nginx", [str(NGINX), "-c", str(conf), "-e", str(procs.run / "nginx-error.log")])
+    wait_for("nginx", lambda: port_open(P["nginx"]))
+    return proc
+
+
+# ----------------------------------------------------------------------------- an HTTP client doing the upload sequence
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Step:
+    method: str
+    path: str
+    status: int
+    body: str
+
+
+def push_blob(base: str, repo: str, data: bytes, chunk: int | None = None, log: list[Step] | None = None,
+              session: requests.Session | None = None) -> str:
+    """POST /blobs/uploads/, PATCH (one or more chunks), PUT ?digest= — as docker push does."""
+    s = session or requests.Session()
+    log = log if log is not None else []
+
+    def rec(r: requests.Response, method: str, path: str) -> requests.Response:
+        log.append(Step(method, path.split("?")[0], r.status_code, r.text.strip()[:300]))
+        return r
+
+    digest = sha(data)
+    r = rec(s.post(f"{base}/v2/{repo}/blobs/uploads/", timeout=60), "POST", f"/v2/{repo}/blobs/uploads/")
+    if r.status_code != 202:
+        raise RuntimeError(f"POST {r.status_code} {r.text.strip()}")
+    location = r.headers["Location"]
+    if location.startswith("/"):
+        location = base + location
+    pieces = [data] if not chunk else [data[i:i + chunk] for i in range(0, len(data), chunk)]
+    offset = 0
+    for piece in pieces:
+        headers = {"Content-Type": "application/octet-stream",
+                   "Content-Range": f"{offset}-{offset + len(piece) - 1}"}
+        r = rec(s.patch(location, data=piece, headers=headers, timeout=60), "PATCH", location)
+        if r.status_code != 202:
+            raise RuntimeError(f"PATCH {r.status_code} {r.text.strip()}")
+        location = r.headers["Location"]
+        if location.startswith("/"):
+            location = base + location
+        offset += len(piece)
+    sep = "&" if "?" in location else "?"
+    r = rec(s.put(f"{location}{sep}digest={digest}", timeout=60), "PUT", location)
+    if r.status_code != 201:
+        raise RuntimeError(f"PUT {r.status_code} {r.text.strip()}")
+    return digest
+
+
+def push_image(base: str, repo: str, tag: str, layers: list[bytes], log: list[Step] | None = None,
+               chunk: int | None = None) -> str:
+    s = requests.Session()
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
+                         "diff_ids": [sha(x) for x in layers]}}).encode()
+    for blob in [*layers, config]:
+        push_blob(base, repo, blob, chunk=chunk, log=log, session=s)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": sha(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": sha(x), "size": len(x)} for x in layers]}).encode()
+    r = s.put(f"{base}/v2/{repo}/manifests/{tag}", data=manifest, timeout=60,
+              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    if log is not None:
+        log.append(Step("PUT", f"/v2/{repo}/manifests/{tag}", r.status_code, r.text.strip()[:300]))
+    if r.status_code != 201:
+        raise RuntimeError(f"manifest PUT {r.status_code} {r.text.strip()}")
+    return sha(manifest)
+
+
+def pull_image(base: str, repo: str, ref: str, session: requests.Session | None = None) -> int:
+    s = session or requests.Session()
+    accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+    r = s.get(f"{base}/v2/{repo}/manifests/{ref}", headers={"Accept": accept}, timeout=60)
+    r.raise_for_status()
+    manifest = r.json()
+    total = 0
+    for d in [manifest["config"], *manifest["layers"]]:
+        b = s.get(f"{base}/v2/{repo}/blobs/{d['digest']}", timeout=60)
+        b.raise_for_status()
+        if sha(b.content) != d["digest"]:
+            raise RuntimeError(f"digest mismatch for {d['digest']}")
+        total += len(b.content)
+    return total
+
+
+def random_bytes(size: int, seed) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+# ----------------------------------------------------------------------------- Docker mode
+
+
+def docker(*args: str, check: bool = True, timeout: float = 300, show: bool = True) -> subprocess.CompletedProcess:
+    cmd = ["docker", *args]
+    if show:
+        say(f"$ {shown(cmd)}")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{shown(cmd)} failed: {r.stderr.strip()}")
+    return r
+
+
+def docker_client():
+    import docker as docker_sdk
+
+    return docker_sdk.from_env(timeout=300)
+
+
+def load_standin_images() -> None:
+    from reglab import images, service_images
+
+    client = docker_client()
+    for name, build in (("registry:2", lambda: images.registry_standin_archive("registry:2")),
+                        ("chrislusf/seaweedfs", service_images.seaweedfs_standin_archive),
+                        ("nginx", service_images.nginx_standin_archive),
+                        ("redis", service_images.redis_standin_archive)):
+        t0 = time.monotonic()
+        client.images.load(build())
+        say(f"loaded {name} stand-in in {time.monotonic() - t0:.1f} s")
+    if REGISTRY_BIN["3"].exists():
+        t0 = time.monotonic()
+        client.images.load(registry3_standin_archive())
+        say(f"loaded registry:3 stand-in in {time.monotonic() - t0:.1f} s")
+
+
+def registry3_standin_archive() -> bytes:
+    """registry:3 look-alike for the prototype (the other helper builds the real one in images.py)."""
+    from reglab import images
+
+    os.environ["REGLAB_REGISTRY_BIN"] = str(REGISTRY_BIN["3"])
+    try:
+        archive = images.registry_standin_archive("registry:3")
+    finally:
+        os.environ.pop("REGLAB_REGISTRY_BIN", None)
+    return archive
+
+
+# ----------------------------------------------------------------------------- experiments (process mode)
+
+
+@contextmanager
+def lab_run(name: str):
+    """A fresh folder of our own for one experiment; every process stopped and the folder removed after."""
+    run = RUN / name
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True)
+    procs = Procs(run)
+    try:
+        yield procs
+    finally:
+        procs.stop_all()
+        if not os.environ.get("SCALEOUT_KEEP"):
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def start_store(procs: Procs, kind: str = "server") -> tuple[list[Proc], float, S3]:
+    t0 = time.monotonic()
+    weed = start_weed_server(procs, procs.run / "s3data") if kind == "server" else \
+        start_weed_split(procs, procs.run / "s3data")
+    s3 = S3(f"http://127.0.0.1:{P['s3']}")
+
+    def ready() -> bool:
+        for p in weed:
+            if not p.alive():
+                raise SystemExit(f"{p.name} stopped:\n" + p.log.read_text(errors="replace")[-3000:])
+        return s3.ready()
+    wait_for("S3 gateway", ready, timeout=60)
+    return weed, time.monotonic() - t0, s3
+
+
+def exp_weed_compare(args) -> None:
+    """weed server -s3 (one process) vs master + volume + filer + s3: start time, RSS, stop time."""
+    for kind in ("server", "split") * args.repeat:
+        with lab_run(f"weed-{kind}") as procs:
+            weed, started, s3 = start_store(procs, kind)
+            r = s3.create_bucket()
+            t_bucket = time.monotonic()
+            attempts = []
+
+            def put_ok() -> bool:
+                attempts.append(s3.request("PUT", f"/{BUCKET}/probe", data=b"x" * 1024).status_code)
+                return attempts[-1] == 200
+            waited = wait_for("first PutObject", put_ok, timeout=60, every=0.25)
+            time.sleep(1)
+            rss = rss_mib([p.pid for p in weed])
+            say(f"RESULT weed {kind}: processes={len(weed)} ListBuckets 200 after {started:.2f} s; "
+                f"CreateBucket {r.status_code}; first PutObject 200 {waited:.2f} s later "
+                f"(answers before: {sorted(set(attempts[:-1]))}); RSS {rss:.0f} MiB; "
+                f"data folder {sum(f.stat().st_size for f in (procs.run / 's3data').rglob('*') if f.is_file()) / 2**20:.1f} MiB")
+            t0 = time.monotonic()
+            for p in reversed(weed):
+                procs.stop(p, grace=60)
+            say(f"RESULT weed {kind}: stopped (SIGTERM) in {time.monotonic() - t0:.2f} s")
+
+
+def exp_bucket(args) -> None:
+    """Who creates the bucket: the registry's driver? weed's autoCreateBucket? weed shell? S3 PUT?"""
+    v = args.version
+    for autocreate in (True, False):
+        WEED_EXTRA[:] = [] if autocreate else ["-s3.autoCreateBucket=false"]
+        with lab_run(f"bucket-v{v}") as procs:
+            _, _, s3 = start_store(procs)
+            say(f"# registry {v} on a store without the bucket; -s3.autoCreateBucket={str(autocreate).lower()}")
+            reg = start_registry(procs, v, P["registry"], secret="s", redis=False)
+            try:
+                say(f"registry /v2/ answers 200 after {registry_ready(P['registry'], timeout=10):.2f} s")
+            except RuntimeError as exc:
+                say(f"registry not ready: {exc}")
+            log: list[Step] = []
+            try:
+                push_image(f"http://127.0.0.1:{P['registry']}", "probe/app", "v1", [random_bytes(1024, 1)], log=log)
+                say("push without a bucket: worked")
+            except RuntimeError as exc:
+                say(f"push without a bucket failed: {exc}")
+            for step in log:
+                say(f"  {step.method} {step.path} -> {step.status} {step.body[:300]}")
+            say("S3 buckets now:", re.findall(r"<Name>([^<]+)</Name>", s3_list_buckets()))
+            say(grep_log(reg.log, r"level=(error|warn)|panic|NoSuchBucket|bucket", 6))
+            if not autocreate:
+                say("# the bucket made with weed shell, then the same push")
+                say(weed_shell(f"s3.bucket.create -name {BUCKET}").strip())
+                say(weed_shell("s3.bucket.list").strip())
+                log.clear()
+                push_image(f"http://127.0.0.1:{P['registry']}", "probe/app", "v1", [random_bytes(1024, 1)], log=log)
+                say("push after weed shell s3.bucket.create: worked", [f"{x.method} {x.status}" for x in log])
+            procs.stop(reg)
+    WEED_EXTRA.clear()
+
+
+def s3_list_buckets() -> str:
+    return S3(f"http://127.0.0.1:{P['s3']}").request("GET", "/").text
+
+
+def grep_log(path: Path, pattern: str, limit: int = 20) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if re.search(pattern, line)]
+    return "\n".join(f"  | {line[:400]}" for line in lines[:limit]) or "  | (no such lines)"
+
+
+EXPERIMENTS = {"weed-compare": exp_weed_compare, "bucket": exp_bucket}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("part", choices=sorted(EXPERIMENTS))
+    parser.add_argument("--version", default="2", choices=["2", "3"])
+    parser.add_argument("--mode", default="process", choices=["process", "docker"])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("-n", type=int, default=10)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    EXPERIMENTS[args.part](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
