@@ -317,9 +317,9 @@ error_log {run}/nginx-error.log info;
 daemon off;
 events {{ worker_connections 256; }}
 http {{
-  access_log {run}/nginx-access.log upstreamlog;
   log_format upstreamlog '$remote_addr "$request" $status $body_bytes_sent upstream=$upstream_addr '
                          'upstream_status=$upstream_status rt=$request_time';
+  access_log {run}/nginx-access.log upstreamlog;
   client_body_temp_path {run}/nginx-body;
   proxy_temp_path {run}/nginx-proxy;
   fastcgi_temp_path {run}/nginx-fastcgi;
@@ -358,7 +358,12 @@ def start_nginx(procs: Procs, replicas: list[str], **kw) -> Proc:
     conf = procs.run / "nginx.conf"
     conf.write_text(nginx_conf(procs.run, replicas, **kw))
     proc = procs.start("nginx", [str(NGINX), "-c", str(conf), "-e", str(procs.run / "nginx-error.log")])
-    wait_for("nginx", lambda: port_open(P["nginx"]))
+
+    def up() -> bool:
+        if not proc.alive():
+            raise SystemExit("nginx stopped: " + proc.log.read_text())
+        return port_open(P["nginx"])
+    wait_for("nginx", up)
     return proc
 
 
@@ -603,7 +608,167 @@ def grep_log(path: Path, pattern: str, limit: int = 20) -> str:
     return "\n".join(f"  | {line[:400]}" for line in lines[:limit]) or "  | (no such lines)"
 
 
-EXPERIMENTS = {"weed-compare": exp_weed_compare, "bucket": exp_bucket}
+def exp_driver_names(args) -> None:
+    """Which storage driver names each registry accepts; v3 without forcepathstyle."""
+    with lab_run("driver-names") as procs:
+        _, _, s3 = start_store(procs)
+        s3.create_bucket()
+        for v in ("2", "3"):
+            for name in ("s3", "s3-aws", "s3aws"):
+                cfg = json.loads(registry_config(v, P["registry"], secret="s", redis=False))
+                cfg["storage"][name] = cfg["storage"].pop("s3")
+                path = procs.run / f"r{v}-{name}.yml"
+                path.write_text(json.dumps(cfg))
+                env = {"OTEL_TRACES_EXPORTER": "none"} if v == "3" else {}
+                reg = procs.start(f"r{v}-{name}", [str(REGISTRY_BIN[v]), "serve", str(path)], env=env)
+                try:
+                    registry_ready(P["registry"], timeout=5)
+                    say(f"RESULT registry {v} storage.{name}: starts")
+                except RuntimeError:
+                    say(f"RESULT registry {v} storage.{name}: does not start:\n" + grep_log(reg.log, r".", 3))
+                procs.stop(reg)
+        say("# registry 3 without forcepathstyle")
+        cfg = json.loads(registry_config("3", P["registry"], secret="s", redis=False))
+        cfg["storage"]["s3"].pop("forcepathstyle")
+        path = procs.run / "r3-nopathstyle.yml"
+        path.write_text(json.dumps(cfg))
+        reg = procs.start("r3-nopathstyle", [str(REGISTRY_BIN["3"]), "serve", str(path)], env={"OTEL_TRACES_EXPORTER": "none"})
+        registry_ready(P["registry"], timeout=10)
+        log: list[Step] = []
+        try:
+            push_image(f"http://127.0.0.1:{P['registry']}", "probe/app", "v1", [random_bytes(1024, 1)], log=log)
+            say("RESULT v3 without forcepathstyle: push worked")
+        except RuntimeError as exc:
+            say(f"RESULT v3 without forcepathstyle: push failed: {exc}")
+        say(grep_log(reg.log, r"level=error", 2))
+        procs.stop(reg)
+
+
+def exp_layout(args) -> None:
+    """Push one image to a registry on S3 and to one on a folder: the bucket's keys = the folder's files."""
+    v = args.version
+    with lab_run(f"layout-v{v}") as procs:
+        _, _, s3 = start_store(procs)
+        say(weed_shell(f"s3.bucket.create -name {BUCKET}").strip())
+        start_registry(procs, v, P["registry"], secret="s", redis=False)
+        registry_ready(P["registry"])
+        fs_cfg = procs.run / "registry-fs.yml"
+        fs_cfg.write_text(json.dumps({"version": 0.1, "log": {"level": "info"},
+                                      "storage": {"filesystem": {"rootdirectory": str(procs.run / "fsroot")},
+                                                  "delete": {"enabled": True}},
+                                      "http": {"addr": f"127.0.0.1:{P['registry'] + 9}", "secret": "s"}}))
+        procs.start("registry-fs", [str(REGISTRY_BIN[v]), "serve", str(fs_cfg)],
+                    env={"OTEL_TRACES_EXPORTER": "none"})
+        registry_ready(P["registry"] + 9)
+        layers = [random_bytes(300_000, "base"), random_bytes(100_000, "app")]
+        for port in (P["registry"], P["registry"] + 9):
+            push_image(f"http://127.0.0.1:{port}", "team/app", "v1", layers)
+        keys = s3.keys()
+        files = sorted(str(f.relative_to(procs.run / "fsroot")) for f in (procs.run / "fsroot").rglob("*") if f.is_file())
+        say(f"RESULT bucket keys: {len(keys)}; folder files: {len(files)}; same paths: {sorted(k for k, _ in keys) == files}")
+        for key, size in sorted(keys):
+            say(f"  {size:>8}  {key}")
+        say(weed_shell(f"fs.ls -l /buckets/{BUCKET}/docker/registry/v2").strip())
+
+
+def start_replicas(procs: Procs, v: str, n: int, *, secret: str | None, redis: bool = False,
+                   different_secrets: bool = False, readonly: bool = False) -> list[Proc]:
+    out = []
+    for i in range(n):
+        port = P["registry"] + i
+        sec = f"{secret}-{i}" if different_secrets and secret else secret
+        out.append(start_registry(procs, v, port, secret=sec, redis=redis, readonly=readonly))
+    for i in range(n):
+        registry_ready(P["registry"] + i)
+    return out
+
+
+def replica_addrs(n: int) -> list[str]:
+    return [f"127.0.0.1:{P['registry'] + i}" for i in range(n)]
+
+
+def docker_available() -> bool:
+    return bool(os.environ.get("DOCKER_HOST")) and shutil.which("docker") is not None
+
+
+def load_synthetic(ref: str, sizes: list[int], seed) -> None:
+    from reglab.images import docker_archive, random_layer, synthetic_image
+
+    layers = [random_layer(f"layer{i}.bin", size, f"{seed}-{i}") for i, size in enumerate(sizes)]
+    docker_client().images.load(docker_archive([synthetic_image(ref, layers)]))
+
+
+def docker_push(ref: str) -> tuple[int, str, float]:
+    t0 = time.monotonic()
+    r = docker("push", ref, check=False, timeout=600)
+    return r.returncode, (r.stdout + r.stderr).strip(), time.monotonic() - t0
+
+
+def nginx_upstreams(run: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    log = run / "nginx-access.log"
+    if log.exists():
+        for m in re.finditer(r"upstream=(\S+)", log.read_text()):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+def http_pushes(base: str, m: int, seed: str, layers: int = 2, size: int = 64 * 1024) -> tuple[int, list[str]]:
+    ok, failures = 0, []
+    for i in range(m):
+        log: list[Step] = []
+        try:
+            push_image(base, "team/app", f"{seed}-{i}", [random_bytes(size, f"{seed}-{i}-{j}") for j in range(layers)],
+                       log=log)
+            ok += 1
+        except RuntimeError:
+            step = log[-1]
+            failures.append(f"{step.method} {re.sub('[0-9a-f-]{36}', '<uuid>', step.path)} -> {step.status} {step.body}")
+    return ok, failures
+
+
+def exp_secret(args) -> None:
+    """Two replicas behind nginx round-robin: without a shared http.secret, with one; docker CLI and HTTP."""
+    v, m = args.version, args.n
+    cases = {"none": ("no http.secret (each replica makes its own)", None, False),
+             "different": ("a different http.secret on each replica", "wrong", True),
+             "shared": ("one shared http.secret", "shared-" + secrets.token_hex(8), False)}
+    for label, secret, different in [cases[c] for c in args.cases.split(",")]:
+        with lab_run(f"secret-v{v}-{len(label)}") as procs:
+            start_store(procs)
+            say(weed_shell(f"s3.bucket.create -name {BUCKET}").strip())
+            reps = start_replicas(procs, v, 2, secret=secret, different_secrets=different)
+            start_nginx(procs, replica_addrs(2))
+            base = f"http://127.0.0.1:{P['nginx']}"
+            ok, failures = http_pushes(base, m, f"h{v}", size=args.size)
+            say(f"RESULT v{v} {label}: HTTP client pushes through nginx round-robin: {ok} of {m} worked")
+            for f in sorted(set(failures)):
+                say(f"  failed step ({failures.count(f)}x): {f}")
+            if docker_available():
+                dok = 0
+                outputs = []
+                for i in range(args.docker_n):
+                    ref = f"127.0.0.1:{P['nginx']}/team/cli:{v}-{i}"
+                    load_synthetic(ref, [args.size, args.size // 2], f"cli-{v}-{i}-{label}")
+                    code, out, took = docker_push(ref)
+                    dok += code == 0
+                    outputs.append((code, out, took))
+                    docker("image", "rm", ref, check=False, show=False)
+                say(f"RESULT v{v} {label}: docker push through nginx round-robin: {dok} of {args.docker_n} worked")
+                shown_failure = False
+                for i, (code, out, took) in enumerate(outputs):
+                    retries = out.count("Retrying in")
+                    say(f"  push {i}: exit {code} in {took:.1f} s, {retries} 'Retrying in' lines, last line: {out.splitlines()[-1]}")
+                    if code != 0 and not shown_failure:
+                        shown_failure = True
+                        say("\n".join("    | " + line for line in out.splitlines()))
+            say("nginx: requests per replica:", nginx_upstreams(procs.run))
+            for rep in reps:
+                say(f"{rep.name} log lines:")
+                say(grep_log(rep.log, r"error resolving upload|blob upload|BLOB_UPLOAD|No HTTP secret", 4))
+
+
+EXPERIMENTS = {"secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
 
 
 def main(argv: list[str]) -> int:
@@ -613,6 +778,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--mode", default="process", choices=["process", "docker"])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("-n", type=int, default=10)
+    parser.add_argument("--docker-n", type=int, default=5)
+    parser.add_argument("--size", type=int, default=64 * 1024, help="bytes per layer")
+    parser.add_argument("--cases", default="none,different,shared")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     EXPERIMENTS[args.part](args)
