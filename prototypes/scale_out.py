@@ -768,7 +768,177 @@ def exp_secret(args) -> None:
                 say(grep_log(rep.log, r"error resolving upload|blob upload|BLOB_UPLOAD|No HTTP secret", 4))
 
 
-EXPERIMENTS = {"secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
+def chunked_upload_with_kill(base: str, procs: Procs, reps: list[Proc], chunks: int = 6, chunk: int = 1 << 20,
+                             kill_after: int = 2) -> None:
+    """POST, then PATCH chunk by chunk; after `kill_after` chunks kill -9 the replica that took them."""
+    s = requests.Session()
+    data = random_bytes(chunks * chunk, "kill-upload")
+    digest = sha(data)
+    r = s.post(f"{base}/v2/team/big/blobs/uploads/", timeout=60)
+    say(f"  POST -> {r.status_code}")
+    location = r.headers["Location"]
+    location = base + location if location.startswith("/") else location
+    for i in range(chunks):
+        if i == kill_after:
+            served = nginx_last_upstream(procs.run)
+            victim = next(p for p in reps if p.name.endswith(served.split(":")[1]))
+            t0 = time.monotonic()
+            procs.kill9(victim)
+            say(f"  kill -9 {victim.name} (it served the last PATCH) after {kill_after} chunks")
+        piece = data[i * chunk:(i + 1) * chunk]
+        t0 = time.monotonic()
+        r = s.patch(location, data=piece, timeout=60, headers={"Content-Type": "application/octet-stream",
+                                                               "Content-Range": f"{i * chunk}-{(i + 1) * chunk - 1}"})
+        say(f"  PATCH chunk {i} -> {r.status_code} via {nginx_last_upstream(procs.run)} in {time.monotonic() - t0:.2f} s "
+            f"{r.text.strip()[:200]}")
+        if r.status_code != 202:
+            say("  RESULT the upload is lost: the client must start it again from POST")
+            return
+        location = r.headers["Location"]
+        location = base + location if location.startswith("/") else location
+    r = s.put(f"{location}&digest={digest}", timeout=60)
+    say(f"  PUT ?digest= -> {r.status_code} via {nginx_last_upstream(procs.run)} {r.text.strip()[:200]}")
+    if r.status_code == 201:
+        b = s.get(f"{base}/v2/team/big/blobs/{digest}", timeout=60)
+        say(f"  RESULT the upload survived the kill: GET blob -> {b.status_code}, digest ok: {sha(b.content) == digest}")
+
+
+def nginx_last_upstream(run: Path) -> str:
+    lines = (run / "nginx-access.log").read_text().strip().splitlines()
+    return re.search(r"upstream=(.+?) upstream_status", lines[-1]).group(1) if lines else "?"
+
+
+def exp_sticky(args) -> None:
+    """Sticky sessions (ip_hash) without a shared secret: works; kill the sticky replica mid-upload.
+    Then round-robin with a shared secret: the same kill."""
+    v = args.version
+    for label, balance, secret in (("ip_hash, no shared secret", "ip_hash", None),
+                                   ("round-robin, shared secret", "", "shared-" + secrets.token_hex(8))):
+        with lab_run(f"sticky-v{v}-{len(label)}") as procs:
+            start_store(procs)
+            weed_shell(f"s3.bucket.create -name {BUCKET}")
+            reps = start_replicas(procs, v, 2, secret=secret)
+            start_nginx(procs, replica_addrs(2), balance=balance)
+            base = f"http://127.0.0.1:{P['nginx']}"
+            ok, failures = http_pushes(base, args.n, f"s{v}", size=args.size)
+            say(f"RESULT v{v} {label}: HTTP pushes {ok} of {args.n} worked; nginx per replica {nginx_upstreams(procs.run)}")
+            if docker_available():
+                dok = 0
+                for i in range(args.docker_n):
+                    ref = f"127.0.0.1:{P['nginx']}/team/cli:{v}-{i}"
+                    load_synthetic(ref, [args.size, args.size // 2], f"sticky-{v}-{i}-{label}")
+                    code, out, took = docker_push(ref)
+                    dok += code == 0
+                    docker("image", "rm", ref, check=False, show=False)
+                say(f"RESULT v{v} {label}: docker push {dok} of {args.docker_n} worked")
+            say(f"# {label}: a 6 MiB blob in 1 MiB PATCHes; the replica serving it killed after 2")
+            chunked_upload_with_kill(base, procs, reps)
+            say(grep_log(procs.run / "nginx-error.log", r"\[error\]|\[warn\]", 3))
+
+
+def garbage_collect(procs: Procs, v: str, port: int, *extra: str) -> tuple[int, str, float]:
+    cfg = procs.run / f"registry-{port}.yml"
+    cmd = [str(REGISTRY_BIN[v]), "garbage-collect", *extra, str(cfg)]
+    say(f"$ {shown(cmd)}")
+    base = {k: val for k, val in os.environ.items() if not k.startswith("AWS_")}
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**base, "OTEL_TRACES_EXPORTER": "none"})
+    return r.returncode, r.stdout + r.stderr, time.monotonic() - t0
+
+
+def delete_manifest(base: str, repo: str, tag: str) -> tuple[str, int]:
+    accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+    h = requests.head(f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": accept}, timeout=30)
+    digest = h.headers["Docker-Content-Digest"]
+    r = requests.delete(f"{base}/v2/{repo}/manifests/{digest}", timeout=30)
+    return digest, r.status_code
+
+
+def exp_cache(args) -> None:
+    """The blob descriptor cache in redis, shared by two replicas: its keys; the stale-cache trap."""
+    v = args.version
+    with lab_run(f"cache-v{v}") as procs:
+        start_store(procs)
+        weed_shell(f"s3.bucket.create -name {BUCKET}")
+        start_redis(procs)
+        reps = start_replicas(procs, v, 2, secret="shared-" + secrets.token_hex(8), redis=True)
+        start_nginx(procs, replica_addrs(2))
+        base = f"http://127.0.0.1:{P['nginx']}"
+        r1, r2 = (f"http://{a}" for a in replica_addrs(2))
+        layer = random_bytes(2 << 20, f"scratch-{v}")
+        say("# push scratch:v1 (one 2 MiB layer) through nginx, pull it")
+        push_image(base, "team/scratch", "v1", [layer])
+        pull_image(base, "team/scratch", "v1")
+        say(redis_cli("--scan").strip())
+        key = next(k for k in redis_cli("--scan").split() if k.startswith("blobs::"))
+        say(redis_cli("HGETALL", key).strip())
+        repo_key = next(k for k in redis_cli("--scan").split() if k.startswith("repository::") and k.count("::") == 2)
+        say(redis_cli("TYPE", repo_key).strip(), redis_cli("SMEMBERS", repo_key).strip())
+        say("# delete the manifest, garbage-collect (replicas still serving: the wrong way)")
+        digest, code = delete_manifest(r1, "team/scratch", "v1")
+        say(f"DELETE manifest {digest[:19]}… via replica 1 -> {code}")
+        rc, out, took = garbage_collect(procs, v, P["registry"])
+        say(f"garbage-collect exit {rc} in {took:.1f} s; its last lines:")
+        say("\n".join("  | " + line[:200] for line in out.strip().splitlines()[-4:]))
+        keys = [k for k, _ in S3(f"http://127.0.0.1:{P['s3']}").keys()]
+        say(f"bucket: layer data still there? {any(k.endswith(sha(layer)[7:] + '/data') for k in keys)}; keys left: {len(keys)}")
+        say("\n".join("  " + k for k in keys))
+        say(f"redis still knows the layer: {redis_cli('EXISTS', 'blobs::' + sha(layer)).strip()}")
+        for name, url in (("replica 1", r1), ("replica 2", r2)):
+            h = requests.head(f"{url}/v2/team/scratch/blobs/{sha(layer)}", timeout=30)
+            g = requests.get(f"{url}/v2/team/scratch/blobs/{sha(layer)}", timeout=30, stream=True)
+            try:
+                body = g.raw.read(decode_content=False)
+                got = f"{len(body)} bytes"
+            except Exception as exc:
+                got = f"{type(exc).__name__}: {exc}"
+            say(f"RESULT {name}: HEAD layer -> {h.status_code} (Content-Length {h.headers.get('Content-Length')}); "
+                f"GET layer -> {g.status_code} (Content-Length {g.headers.get('Content-Length')}), body: {got}")
+        if docker_available():
+            ref = f"127.0.0.1:{P['nginx']}/team/scratch:v1"
+            from reglab.images import docker_archive, random_layer, synthetic_image
+            say("# the docker CLI: the same trap")
+            scratch = synthetic_image(ref, [random_layer("scratch.bin", 2 << 20, f"dscratch-{v}")])
+            docker_client().images.load(docker_archive([scratch]))
+            say(docker_push(ref)[1])
+            digest, code = delete_manifest(r1, "team/scratch", "v1")
+            rc, out, took = garbage_collect(procs, v, P["registry"])
+            say(f"garbage-collect exit {rc} in {took:.1f} s")
+            code, out, took = docker_push(ref)
+            say(f"RESULT docker push again: exit {code}\n" + "\n".join("  | " + x for x in out.splitlines()))
+            docker("image", "rm", ref, check=False)
+            r = docker("pull", ref, check=False)
+            say(f"RESULT docker pull: exit {r.returncode}\n" + "\n".join("  | " + x for x in (r.stdout + r.stderr).strip().splitlines()))
+            say("# restart both replicas: redis keeps the entries")
+            for i, rep in enumerate(reps):
+                procs.stop(rep)
+            reps = start_replicas(procs, v, 2, secret="shared-again", redis=True)
+            r = docker("pull", ref, check=False)
+            say(f"RESULT docker pull after restarting the replicas: exit {r.returncode} {(r.stdout + r.stderr).strip().splitlines()[-1]}")
+            say(redis_cli("FLUSHDB").strip())
+            docker_client().images.load(docker_archive([scratch]))
+            code, out, took = docker_push(ref)
+            say(f"RESULT docker push after FLUSHDB: exit {code}\n" + "\n".join("  | " + x for x in out.splitlines()))
+            docker("image", "rm", ref, check=False)
+            r = docker("pull", ref, check=False)
+            say(f"RESULT docker pull after FLUSHDB + push: exit {r.returncode} {(r.stdout + r.stderr).strip().splitlines()[-1]}")
+            docker("image", "rm", ref, check=False)
+        else:
+            say("# restart both replicas: redis keeps the entries")
+            for rep in reps:
+                procs.stop(rep)
+            reps = start_replicas(procs, v, 2, secret="shared-again", redis=True)
+            h = requests.head(f"{r2}/v2/team/scratch/blobs/{sha(layer)}", timeout=30)
+            say(f"RESULT after restart: HEAD layer -> {h.status_code}")
+            say(redis_cli("FLUSHDB").strip())
+            h = requests.head(f"{r2}/v2/team/scratch/blobs/{sha(layer)}", timeout=30)
+            say(f"RESULT after FLUSHDB: HEAD layer -> {h.status_code}")
+        for rep in reps:
+            say(f"{rep.name}:")
+            say(grep_log(rep.log, r"level=error", 3))
+
+
+EXPERIMENTS = {"cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
 
 
 def main(argv: list[str]) -> int:
