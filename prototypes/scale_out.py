@@ -51,6 +51,7 @@ REDIS_CLI = Path("/usr/bin/redis-cli")
 # already in use" at weed's start, seen with 47888 -> 57888)
 P = dict(master=21333, volume=21080, filer=21888, s3=21800, weed_metrics=21901, s3_metrics=21902,
          redis=21379, nginx=21500, registry=21501)
+P = {k: v + int(os.environ.get("SCALEOUT_PORT_SHIFT", "0")) for k, v in P.items()}  # two experiments side by side
 BUCKET = "registry"
 REGION = "us-east-1"
 ACCESS_KEY = "reglab"
@@ -341,6 +342,7 @@ http {{
       proxy_request_buffering off;
       proxy_buffering {buffering};
       proxy_next_upstream {next_upstream};
+      limit_rate {limit_rate};
     }}
   }}
 }}
@@ -348,10 +350,11 @@ http {{
 
 
 def nginx_conf(run: Path, replicas: list[str], *, balance: str = "", next_upstream: str = "error timeout",
-               buffering: str = "off", port: int | None = None) -> str:
+               buffering: str = "off", port: int | None = None, limit_rate: str = "0") -> str:
     servers = "\n".join(f"    server {r};" for r in replicas)
     return NGINX_CONF.format(run=run, balance=f"    {balance};" if balance else "", servers=servers,
-                             port=port or P["nginx"], next_upstream=next_upstream, buffering=buffering)
+                             port=port or P["nginx"], next_upstream=next_upstream, buffering=buffering,
+                             limit_rate=limit_rate)
 
 
 def start_nginx(procs: Procs, replicas: list[str], **kw) -> Proc:
@@ -938,7 +941,186 @@ def exp_cache(args) -> None:
             say(grep_log(rep.log, r"level=error", 3))
 
 
-EXPERIMENTS = {"cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
+def serving_replica(reps: list[Proc]) -> Proc | None:
+    """The replica with an established connection on its port (nginx -> it), if exactly one."""
+    busy = []
+    for rep in reps:
+        if not rep.alive():
+            continue
+        port = int(rep.name.split("-")[1])
+        try:
+            conns = psutil.Process(rep.pid).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        if any(c.status == "ESTABLISHED" and c.laddr.port == port for c in conns):
+            busy.append(rep)
+    return busy[0] if len(busy) == 1 else None
+
+
+def exp_killpull(args) -> None:
+    """A replica killed while a client downloads a large blob through nginx (limit_rate: a slower link)."""
+    v = args.version
+    size = args.size if args.size > 1 << 20 else 64 << 20
+    with lab_run(f"killpull-v{v}") as procs:
+        start_store(procs)
+        weed_shell(f"s3.bucket.create -name {BUCKET}")
+        secret = "shared-" + secrets.token_hex(8)
+        reps = start_replicas(procs, v, 2, secret=secret)
+        start_nginx(procs, replica_addrs(2), limit_rate=args.rate)
+        base = f"http://127.0.0.1:{P['nginx']}"
+        blob = random_bytes(size, "big")
+        digest = sha(blob)
+        t0 = time.monotonic()
+        push_blob(base, "team/big", blob)
+        say(f"pushed a {size >> 20} MiB blob in {time.monotonic() - t0:.1f} s")
+        url = f"{base}/v2/team/big/blobs/{digest}"
+        t0 = time.monotonic()
+        r = requests.get(url, timeout=120)
+        say(f"RESULT baseline GET through nginx (limit_rate {args.rate}): {r.status_code} {len(r.content) >> 20} MiB "
+            f"in {time.monotonic() - t0:.2f} s")
+
+        say("# kill -9 the serving replica after a quarter of the blob; the client then resumes with Range")
+        t0 = time.monotonic()
+        r = requests.get(url, timeout=120, stream=True)
+        got = bytearray()
+        killed = None
+        error = None
+        try:
+            for piece in r.iter_content(1 << 20):
+                got += piece
+                if killed is None and len(got) >= size // 4:
+                    killed = serving_replica(reps)
+                    procs.kill9(killed)
+                    t_kill = time.monotonic() - t0
+                    say(f"  kill -9 {killed.name} at {len(got) >> 20} MiB, {t_kill:.2f} s in")
+        except Exception as exc:
+            error = exc
+        t_err = time.monotonic() - t0
+        say(f"RESULT the client sees after {t_err:.2f} s: {type(error).__name__}: {error}; {len(got)} of {size} bytes")
+        t1 = time.monotonic()
+        r2 = requests.get(url, headers={"Range": f"bytes={len(got)}-"}, timeout=120)
+        got += r2.content
+        say(f"RESULT retry with Range: bytes={len(got) - len(r2.content)}-: {r2.status_code} "
+            f"(Content-Range {r2.headers.get('Content-Range')}) in {time.monotonic() - t1:.2f} s via "
+            f"{nginx_last_upstream(procs.run)}; digest ok: {sha(bytes(got)) == digest}; total {time.monotonic() - t0:.2f} s")
+        say(grep_log(procs.run / "nginx-error.log", r"\[error\]", 4))
+
+        say("# the killed replica stays down: new requests (nginx proxy_next_upstream error timeout)")
+        for i in range(4):
+            t0 = time.monotonic()
+            r = requests.get(url, timeout=120)
+            say(f"RESULT GET {i}: {r.status_code}, {len(r.content) >> 20} MiB in {time.monotonic() - t0:.2f} s via "
+                f"{nginx_last_upstream(procs.run)}")
+        idx = reps.index(killed)
+        reps[idx] = start_registry(procs, v, P["registry"] + idx, secret=secret, redis=False)
+        registry_ready(P["registry"] + idx)
+
+        if docker_available():
+            ref = f"127.0.0.1:{P['nginx']}/team/bigimage:v1"
+            load_synthetic(ref, [size], "bigimage")
+            code, out, took = docker_push(ref)
+            say(f"docker push {size >> 20} MiB layer: exit {code} in {took:.1f} s")
+            docker("image", "rm", ref)
+            t0 = time.monotonic()
+            r = docker("pull", ref, check=False)
+            say(f"RESULT baseline docker pull: exit {r.returncode} in {time.monotonic() - t0:.1f} s")
+            docker("image", "rm", ref)
+            say("# docker pull; the replica serving the layer killed 1/4 of the way")
+            t0 = time.monotonic()
+            pull = subprocess.Popen(["docker", "pull", ref], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            expected = size / parse_rate(args.rate) if args.rate != "0" else 1.0
+            killed = None
+            while pull.poll() is None and killed is None:
+                time.sleep(0.05)
+                if time.monotonic() - t0 > expected / 4:
+                    killed = serving_replica(reps)
+                    if killed:
+                        procs.kill9(killed)
+                        say(f"  kill -9 {killed.name} {time.monotonic() - t0:.2f} s in")
+            out = pull.communicate()[0]
+            say(f"RESULT docker pull with a replica killed: exit {pull.returncode} in {time.monotonic() - t0:.1f} s")
+            say("\n".join("  | " + x for x in out.strip().splitlines()))
+            say(grep_log(procs.run / "nginx-access.log", r"bigimage/blobs/sha256", 6))
+            docker("image", "rm", ref, check=False)
+
+
+def parse_rate(rate: str) -> float:
+    m = re.fullmatch(r"(\d+)([km]?)", rate)
+    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20}[m.group(2)]
+
+
+def push_blobs_only(base: str, repo: str, layers: list[bytes]) -> tuple[bytes, bytes]:
+    """The first half of a push: every blob uploaded, the manifest not yet sent. Returns (config, manifest)."""
+    s = requests.Session()
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
+                         "diff_ids": [sha(x) for x in layers]}}).encode()
+    for blob in [*layers, config]:
+        push_blob(base, repo, blob, session=s)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": sha(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": sha(x), "size": len(x)} for x in layers]}).encode()
+    return config, manifest
+
+
+def exp_gc(args) -> None:
+    """GC across replicas: read-only everywhere, collect, writable again; and a push in flight during GC."""
+    v = args.version
+    for cache in (False, True):
+        with lab_run(f"gc-v{v}-{int(cache)}") as procs:
+            start_store(procs)
+            weed_shell(f"s3.bucket.create -name {BUCKET}")
+            if cache:
+                start_redis(procs)
+            secret = "shared-" + secrets.token_hex(8)
+            reps = start_replicas(procs, v, 2, secret=secret, redis=cache)
+            start_nginx(procs, replica_addrs(2))
+            base = f"http://127.0.0.1:{P['nginx']}"
+            r1 = f"http://{replica_addrs(2)[0]}"
+            say(f"# registry {v}, blob cache: {'redis' if cache else 'inmemory (default)'}")
+            push_image(base, "team/app", "old", [random_bytes(1 << 20, "old")])
+            delete_manifest(base, "team/app", "old")
+            if not cache:
+                say("# the right way: every replica read-only, collect, writable again")
+                t0 = time.monotonic()
+                for rep in reps:
+                    procs.stop(rep)
+                reps = start_replicas(procs, v, 2, secret=secret, redis=cache, readonly=True)
+                t_ro = time.monotonic() - t0
+                r = requests.post(f"{base}/v2/team/app/blobs/uploads/", timeout=30)
+                say(f"RESULT read-only replicas (restarted in {t_ro:.1f} s): POST upload -> {r.status_code} {r.text.strip()}")
+                g = requests.get(f"{base}/v2/_catalog", timeout=30)
+                say(f"  reads still work: GET /v2/_catalog -> {g.status_code} {g.text.strip()}")
+                rc, out, took = garbage_collect(procs, v, P["registry"])
+                say(f"RESULT garbage-collect exit {rc} in {took:.2f} s, {out.count('Deleting blob')} blobs deleted")
+                t0 = time.monotonic()
+                for rep in reps:
+                    procs.stop(rep)
+                reps = start_replicas(procs, v, 2, secret=secret, redis=cache)
+                say(f"RESULT writable again after {time.monotonic() - t0:.1f} s; the read-only window: "
+                    f"{t_ro + took + time.monotonic() - t0:.1f} s")
+            say("# the wrong way: a push in flight while GC runs on writable replicas")
+            layer = random_bytes(1 << 20, f"inflight-{cache}")
+            config, manifest = push_blobs_only(base, "team/app", [layer])
+            say("  blobs of team/app:new uploaded, manifest not yet sent")
+            rc, out, took = garbage_collect(procs, v, P["registry"])
+            deleted = re.findall(r"Deleting blob: (\S+?)\"? ", out)
+            say(f"  garbage-collect exit {rc} in {took:.2f} s; deleted: {deleted}")
+            r = requests.put(f"{base}/v2/team/app/manifests/new", data=manifest, timeout=30,
+                             headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+            say(f"RESULT manifest PUT after GC -> {r.status_code} {r.text.strip()[:300]}")
+            for what, digest in (("layer", sha(layer)), ("config", sha(config))):
+                h = requests.head(f"{base}/v2/team/app/blobs/{digest}", timeout=30)
+                say(f"  HEAD {what} -> {h.status_code}")
+            try:
+                n = pull_image(base, "team/app", "new")
+                say(f"RESULT pull team/app:new: {n} bytes, fine")
+            except Exception as exc:
+                say(f"RESULT pull team/app:new fails: {type(exc).__name__}: {str(exc)[:300]}")
+
+
+EXPERIMENTS = {"gc": exp_gc, "killpull": exp_killpull, "cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
 
 
 def main(argv: list[str]) -> int:
@@ -951,6 +1133,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--docker-n", type=int, default=5)
     parser.add_argument("--size", type=int, default=64 * 1024, help="bytes per layer")
     parser.add_argument("--cases", default="none,different,shared")
+    parser.add_argument("--rate", default="32m", help="nginx limit_rate for killpull")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     EXPERIMENTS[args.part](args)
