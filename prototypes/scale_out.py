@@ -343,6 +343,7 @@ http {{
       proxy_buffering {buffering};
       proxy_next_upstream {next_upstream};
       limit_rate {limit_rate};
+{extra}
     }}
   }}
 }}
@@ -350,11 +351,11 @@ http {{
 
 
 def nginx_conf(run: Path, replicas: list[str], *, balance: str = "", next_upstream: str = "error timeout",
-               buffering: str = "off", port: int | None = None, limit_rate: str = "0") -> str:
+               buffering: str = "off", port: int | None = None, limit_rate: str = "0", extra: str = "") -> str:
     servers = "\n".join(f"    server {r};" for r in replicas)
     return NGINX_CONF.format(run=run, balance=f"    {balance};" if balance else "", servers=servers,
                              port=port or P["nginx"], next_upstream=next_upstream, buffering=buffering,
-                             limit_rate=limit_rate)
+                             limit_rate=limit_rate, extra=extra)
 
 
 def start_nginx(procs: Procs, replicas: list[str], **kw) -> Proc:
@@ -966,7 +967,10 @@ def exp_killpull(args) -> None:
         weed_shell(f"s3.bucket.create -name {BUCKET}")
         secret = "shared-" + secrets.token_hex(8)
         reps = start_replicas(procs, v, 2, secret=secret)
-        start_nginx(procs, replica_addrs(2), limit_rate=args.rate)
+        # limit_rate only applies to buffered proxying; proxy_max_temp_file_size 0 keeps nginx from
+        # reading the whole blob ahead into a temp file, so the replica streams at the client's pace
+        start_nginx(procs, replica_addrs(2), limit_rate=args.rate, buffering="on",
+                    extra="      proxy_max_temp_file_size 0;")
         base = f"http://127.0.0.1:{P['nginx']}"
         blob = random_bytes(size, "big")
         digest = sha(blob)
