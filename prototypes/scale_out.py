@@ -1124,7 +1124,188 @@ def exp_gc(args) -> None:
                 say(f"RESULT pull team/app:new fails: {type(exc).__name__}: {str(exc)[:300]}")
 
 
-EXPERIMENTS = {"gc": exp_gc, "killpull": exp_killpull, "cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
+NET = f"reglab-{LAB}-net"
+BRIDGE = "rl-scaleout0"
+REG_IMAGE = {"2": "registry:2", "3": "registry:3"}
+
+
+def container_rss(name: str) -> float:
+    pid = int(docker("container", "inspect", "-f", "{{.State.Pid}}", name, show=False).stdout.strip())
+    return rss_mib([pid])
+
+
+def registry_env(v: str, secret: str | None, redis: bool) -> list[str]:
+    env = {"REGISTRY_STORAGE": "s3", "REGISTRY_STORAGE_S3_ACCESSKEY": ACCESS_KEY,
+           "REGISTRY_STORAGE_S3_SECRETKEY": SECRET_KEY, "REGISTRY_STORAGE_S3_REGION": REGION,
+           "REGISTRY_STORAGE_S3_REGIONENDPOINT": f"http://reglab-{LAB}-seaweedfs:8333",
+           "REGISTRY_STORAGE_S3_BUCKET": BUCKET, "REGISTRY_STORAGE_S3_SECURE": "false",
+           "REGISTRY_STORAGE_REDIRECT_DISABLE": "true", "REGISTRY_STORAGE_DELETE_ENABLED": "true"}
+    if v == "3":
+        env["REGISTRY_STORAGE_S3_FORCEPATHSTYLE"] = "true"
+        env["OTEL_TRACES_EXPORTER"] = "none"
+    if secret:
+        env["REGISTRY_HTTP_SECRET"] = secret
+    if redis:
+        env["REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR"] = "redis"
+        if v == "3":
+            env["REGISTRY_REDIS_ADDRS"] = f"[reglab-{LAB}-redis:6379]"
+        else:
+            env["REGISTRY_REDIS_ADDR"] = f"reglab-{LAB}-redis:6379"
+    out = []
+    for k, val in env.items():
+        out += ["-e", f"{k}={val}"]
+    return out
+
+
+NGINX_SITE = """\
+upstream registry {{
+{servers}
+}}
+server {{
+    listen 80;
+    client_max_body_size 0;
+    chunked_transfer_encoding on;
+    location /v2/ {{
+        proxy_pass http://registry;
+        proxy_set_header Host $http_host;
+        proxy_read_timeout 900;
+        proxy_request_buffering off;
+    }}
+}}
+"""
+
+
+def exp_docker(args) -> None:
+    """The whole set-up as containers on a lab network of our own daemon, with the stand-in images."""
+    v = args.version
+    assert docker_available(), "needs DOCKER_HOST (tests/second_dockerd.py)"
+    run = RUN / f"docker-v{v}"
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True)
+    names = []
+    try:
+        t0 = time.monotonic()
+        load_standin_images()
+        say(f"RESULT stand-ins loaded in {time.monotonic() - t0:.1f} s")
+        say(docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}").stdout.strip())
+        say(docker("image", "inspect", "-f", "{{.Config.Entrypoint}} {{.Config.Cmd}} {{.Config.WorkingDir}} "
+                   "{{.Config.ExposedPorts}} {{.Config.Volumes}} {{.Config.StopSignal}}",
+                   "chrislusf/seaweedfs", "nginx", "redis").stdout.strip())
+        # On a second dockerd started with --iptables=false (tests/second_dockerd.py) containers on one
+        # network cannot reach each other here: br_netfilter (bridge-nf-call-iptables=1) sends bridged
+        # packets through FORWARD, whose policy the machine's dockerd set to DROP. One ACCEPT rule in
+        # DOCKER-USER for this network's own bridge, removed at the end, lets them talk.
+        docker("network", "create", "--label", f"reglab.lab={LAB}", "-o", f"com.docker.network.bridge.name={BRIDGE}", NET)
+        if os.environ.get("SCALEOUT_BRIDGE_RULE", "1") == "1":
+            subprocess.run(["iptables", "-I", "DOCKER-USER", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"], check=True)
+            say(f"$ iptables -I DOCKER-USER -i {BRIDGE} -o {BRIDGE} -j ACCEPT")
+        store = f"reglab-{LAB}-seaweedfs"
+        names.append(store)
+        t0 = time.monotonic()
+        docker("run", "-d", "--name", store, "--network", NET, "--label", f"reglab.lab={LAB}",
+               "-p", f"127.0.0.1:{P['s3']}:8333", "-e", f"AWS_ACCESS_KEY_ID={ACCESS_KEY}",
+               "-e", f"AWS_SECRET_ACCESS_KEY={SECRET_KEY}", "chrislusf/seaweedfs",
+               "server", "-s3", "-master.telemetry=false", "-volume.preStopSeconds=0",
+               "-master.volumeSizeLimitMB=64", "-master.volumePreallocate=false")
+        s3 = S3(f"http://127.0.0.1:{P['s3']}")
+        wait_for("S3 in a container", s3.ready, timeout=60)
+        t_s3 = time.monotonic() - t0
+        r = docker("exec", store, "sh", "-c", f"echo 's3.bucket.create -name {BUCKET}' | weed shell -master={store}:9333",
+                   check=False)
+        say((r.stdout + r.stderr).strip())
+        wait_for("first PutObject", lambda: s3.request("PUT", f"/{BUCKET}/probe", data=b"x").status_code == 200,
+                 timeout=60, every=0.25)
+        s3.request("DELETE", f"/{BUCKET}/probe")
+        say(f"RESULT seaweedfs container: S3 answers {t_s3:.1f} s after docker run, first write at "
+            f"{time.monotonic() - t0:.1f} s; RSS {container_rss(store):.0f} MiB")
+        say("$ docker exec " + store + " du -sh /data; " + docker("exec", store, "du", "-sh", "/data", show=False).stdout.strip())
+        say(docker("exec", store, "ls", "-la", "/data", show=False).stdout.strip()[:1500])
+        redis = f"reglab-{LAB}-redis"
+        names.append(redis)
+        t0 = time.monotonic()
+        docker("run", "-d", "--name", redis, "--network", NET, "--label", f"reglab.lab={LAB}", "redis")
+        wait_for("redis", lambda: "PONG" in docker("exec", redis, "redis-cli", "ping", check=False, show=False).stdout)
+        say(f"RESULT redis container ready in {time.monotonic() - t0:.1f} s; RSS {container_rss(redis):.0f} MiB")
+        say(docker("logs", redis, show=False).stderr.strip()[-600:] + docker("logs", redis, show=False).stdout.strip()[-600:])
+
+        def replicas(secret: str | None) -> list[str]:
+            reps = []
+            for i in range(2):
+                name = f"reglab-{LAB}-registry-{i + 1}"
+                docker("rm", "-f", "-v", name, check=False, show=False)
+                docker("run", "-d", "--name", name, "--network", NET, "--label", f"reglab.lab={LAB}",
+                       *registry_env(v, secret, redis=True), REG_IMAGE[v])
+                reps.append(name)
+                if name not in names:
+                    names.append(name)
+            return reps
+
+        def nginx(reps: list[str]) -> str:
+            name = f"reglab-{LAB}-nginx"
+            docker("rm", "-f", "-v", name, check=False, show=False)
+            conf = run / "registry.conf"
+            conf.write_text(NGINX_SITE.format(servers="\n".join(f"    server {r}:5000;" for r in reps)))
+            docker("run", "-d", "--name", name, "--network", NET, "--label", f"reglab.lab={LAB}",
+                   "-p", f"127.0.0.1:{P['nginx']}:80", "-v", f"{conf}:/etc/nginx/conf.d/default.conf:ro", "nginx")
+            if name not in names:
+                names.append(name)
+            wait_for("nginx container", lambda: requests.get(f"http://127.0.0.1:{P['nginx']}/v2/", timeout=1).status_code == 200)
+            return name
+
+        t0 = time.monotonic()
+        reps = replicas(None)
+        lb = nginx(reps)
+        say(f"RESULT 2 registry containers + nginx answering in {time.monotonic() - t0:.1f} s; RSS "
+            + ", ".join(f"{n} {container_rss(n):.0f} MiB" for n in [*reps, lb]))
+        base = f"http://127.0.0.1:{P['nginx']}"
+        ok, failures = http_pushes(base, 4, f"d{v}", size=2048)
+        say(f"RESULT docker mode, no shared secret: HTTP pushes {ok} of 4 worked; {sorted(set(failures))[:2]}")
+        ref = f"127.0.0.1:{P['nginx']}/team/app:v1"
+        load_synthetic(ref, [2048, 1024], f"docker-mode-{v}")
+        code, out, took = docker_push(ref)
+        say(f"RESULT docker push, no shared secret: exit {code} in {took:.1f} s; last line: {out.splitlines()[-1]}")
+        say("$ docker logs " + reps[1] + " 2>&1 | grep 'error resolving upload' | head -1")
+        logs = docker("logs", reps[1], show=False)
+        say("\n".join(l for l in (logs.stdout + logs.stderr).splitlines() if "error resolving upload" in l)[:600])
+        secret = secrets.token_hex(16)
+        reps = replicas(secret)
+        for r_ in reps:
+            wait_for(r_, lambda: docker("exec", r_, "wget", "-q", "-O-", "http://127.0.0.1:5000/v2/", check=False,
+                                        show=False).returncode == 0)
+        docker("restart", lb)
+        wait_for("nginx", lambda: requests.get(f"{base}/v2/", timeout=1).status_code == 200)
+        code, out, took = docker_push(ref)
+        say(f"RESULT docker push, shared REGISTRY_HTTP_SECRET: exit {code} in {took:.1f} s\n" + out)
+        keys = s3.keys()
+        say(f"RESULT bucket keys after the push: {len(keys)}")
+        say("\n".join(f"  {size:>8} {k}" for k, size in sorted(keys)))
+        say("$ docker exec " + redis + " redis-cli --scan")
+        say(docker("exec", redis, "redis-cli", "--scan", show=False).stdout.strip())
+        docker("image", "rm", ref)
+        r = docker("pull", ref, check=False)
+        say(f"RESULT docker pull through nginx: exit {r.returncode}")
+        docker("image", "rm", ref, check=False)
+        say("RESULT RSS: " + ", ".join(f"{n} {container_rss(n):.0f} MiB" for n in names))
+    except BaseException:
+        for n in names:
+            logs = docker("logs", "--tail", "15", n, check=False, show=False)
+            say(f"--- docker logs {n}\n{(logs.stdout + logs.stderr)[-2500:]}")
+        raise
+    finally:
+        t0 = time.monotonic()
+        for n in names:
+            docker("rm", "-f", "-v", n, check=False)
+        docker("network", "rm", NET, check=False)
+        subprocess.run(["iptables", "-D", "DOCKER-USER", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"], check=False,
+                       capture_output=True)
+        say(f"RESULT cleanup (docker rm -f -v, network rm) in {time.monotonic() - t0:.1f} s")
+        left = docker("ps", "-a", "--filter", f"label=reglab.lab={LAB}", "-q", show=False).stdout.strip()
+        vols = docker("volume", "ls", "-q", show=False).stdout.strip()
+        say(f"RESULT left: containers [{left}] volumes [{vols}]")
+        shutil.rmtree(run, ignore_errors=True)
+
+
+EXPERIMENTS = {"docker": exp_docker, "gc": exp_gc, "killpull": exp_killpull, "cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
 
 
 def main(argv: list[str]) -> int:
