@@ -67,6 +67,7 @@ def say(*parts) -> None:
 
 def shown(cmd: list[str] | str) -> str:
     text = cmd if isinstance(cmd, str) else " ".join(cmd)
+    text = re.sub(r"REGISTRY_HTTP_SECRET=\S+", "REGISTRY_HTTP_SECRET=<secret>", text)
     return text.replace(SECRET_KEY, "<secret>")
 
 
@@ -1305,7 +1306,27 @@ def exp_docker(args) -> None:
         shutil.rmtree(run, ignore_errors=True)
 
 
-EXPERIMENTS = {"docker": exp_docker, "gc": exp_gc, "killpull": exp_killpull, "cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
+def exp_costs(args) -> None:
+    """Start time, RSS and stop time of each part as a process (the store measured by weed-compare)."""
+    with lab_run("costs") as procs:
+        t0 = time.monotonic()
+        redis = start_redis(procs)
+        say(f"RESULT redis-server: ready in {time.monotonic() - t0:.2f} s, RSS {rss_mib([redis.pid]):.0f} MiB")
+        for v in ("2", "3"):
+            t0 = time.monotonic()
+            reg = start_registry(procs, v, P["registry"], secret="s", redis=True)
+            took = registry_ready(P["registry"])
+            time.sleep(0.5)
+            say(f"RESULT registry {v} (s3 + redis config): /v2/ 200 after {time.monotonic() - t0 - 0.5:.2f} s, "
+                f"RSS {rss_mib([reg.pid]):.0f} MiB; SIGTERM stop {procs.stop(reg):.2f} s")
+        t0 = time.monotonic()
+        ng = start_nginx(procs, replica_addrs(2))
+        say(f"RESULT nginx (1 worker): listening after {time.monotonic() - t0:.2f} s, RSS master+worker "
+            f"{rss_mib([ng.pid]):.0f} MiB; SIGTERM stop {procs.stop(ng):.2f} s")
+        say(f"RESULT redis SIGTERM stop {procs.stop(redis):.2f} s")
+
+
+EXPERIMENTS = {"costs": exp_costs, "docker": exp_docker, "gc": exp_gc, "killpull": exp_killpull, "cache": exp_cache, "sticky": exp_sticky, "secret": exp_secret, "layout": exp_layout, "driver-names": exp_driver_names, "weed-compare": exp_weed_compare, "bucket": exp_bucket}
 
 
 def main(argv: list[str]) -> int:
