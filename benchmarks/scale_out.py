@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import statistics
 import sys
 import time
@@ -28,7 +27,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "prototypes"))
-import scale_out as so  # noqa: E402
+import scale_out as so
 
 
 def client(index: int, images: int, layer_bytes: int, tag: str, base: str, out) -> None:
@@ -47,7 +46,7 @@ def client(index: int, images: int, layer_bytes: int, tag: str, base: str, out) 
 
 def p95(values: list[float]) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -78,11 +77,8 @@ def run(procs: so.Procs, weed: list[so.Proc], redis: so.Proc, replicas: int, arg
         w.start()
     results = [out.get(timeout=600) for _ in workers]
     wall = time.monotonic() - t0
-    clients_cpu = 0.0
     for w in workers:
         w.join()
-    # the clients' CPU: this process's children that have exited
-    clients_cpu = psutil.Process().cpu_times().children_user + psutil.Process().cpu_times().children_system
     used = {g: cpu_seconds(p) - before[g] for g, p in groups.items()}
     s3_after = so.s3_request_counts(so.P["weed_metrics"])
     s3_delta = {k: s3_after.get(k, 0) - s3_before.get(k, 0) for k in s3_after}
@@ -93,7 +89,7 @@ def run(procs: so.Procs, weed: list[so.Proc], redis: so.Proc, replicas: int, arg
         procs.stop(r)
     procs.stop(nginx)
     return {"replicas": replicas, "wall": wall, "pushes": pushes, "pulls": pulls, "cpu": used,
-            "clients_cpu": clients_cpu, "s3": s3_delta, "rss": rss}
+            "s3": s3_delta, "rss": rss}
 
 
 def per_op(procs: so.Procs, redis: so.Proc, args) -> None:
@@ -125,7 +121,7 @@ def main(argv: list[str]) -> int:
     counts = [int(x) for x in args.replicas.split(",")]
     rows = []
     with so.lab_run(f"bench-v{args.version}") as procs:
-        weed, started, s3 = so.start_store(procs)
+        weed, _, s3 = so.start_store(procs)
         so.weed_shell(f"s3.bucket.create -name {so.BUCKET}")
         so.wait_for("first PutObject", lambda: s3.request("PUT", f"/{so.BUCKET}/probe", data=b"x").status_code == 200,
                     timeout=60, every=0.25)

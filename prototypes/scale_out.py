@@ -25,7 +25,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -234,7 +233,7 @@ class S3:
             r = self.request("GET", f"/{bucket}", params=params)
             r.raise_for_status()
             out += [(m.group(1), int(m.group(2))) for m in
-                    re.finditer(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", r.text, re.S)]
+                    re.finditer(r"<Key>([^<]+)</Key>.*?<Size>(\d+)</Size>", r.text, re.DOTALL)]
             m = re.search(r"<NextContinuationToken>([^<]+)</NextContinuationToken>", r.text)
             if "<IsTruncated>true</IsTruncated>" not in r.text or not m:
                 return out
@@ -252,7 +251,7 @@ def s3_request_counts(port: int) -> dict[str, float]:
     """SeaweedFS's own Prometheus counter of S3 requests, by action (SeaweedFS_s3_request_total)."""
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     counts: dict[str, float] = {}
-    for m in re.finditer(r'^SeaweedFS_s3_request_total\{([^}]*)\} ([0-9.e+]+)$', text, re.M):
+    for m in re.finditer(r'^SeaweedFS_s3_request_total\{([^}]*)\} ([0-9.e+]+)$', text, re.MULTILINE):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
         key = labels.get("type", "?")
         counts[key] = counts.get(key, 0) + float(m.group(2))
