@@ -14,6 +14,7 @@ topic of the course is one attribute, one module of :mod:`reglab.steps`:
 ``lab.growth``          growth, deleting, garbage collection         04
 ``lab.secure``          secure by default, TLS, a login              05
 ``lab.mirror``          a pull-through cache and its bandwidth     06
+``lab.scale``           object storage, replicas, a shared cache   07
 ======================  =========================================  ========
 
 A new topic is one module in :mod:`reglab.steps`, one line in ``__init__`` below, and its
@@ -44,6 +45,7 @@ from .steps.disk import DiskSteps
 from .steps.growth import GrowthSteps
 from .steps.local_images import ImageSteps, ImageTable
 from .steps.mirror import MirrorSteps
+from .steps.scale import ScaleSteps
 from .steps.secure import SecureSteps
 
 __all__ = ["Lab", "Registry"]
@@ -76,6 +78,7 @@ class Lab:
         self.growth = GrowthSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.scale = ScaleSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
         self._check_alone_with_shared_images()
         adopted = self.sandbox.check_strangers(adopt)  # objects with this lab's names it did not create

@@ -19,15 +19,19 @@ archive, labelled ``reglab.standin=true``. What a learner would notice of the re
 
 The stand-ins run as root: the real nginx and redis images drop to users ``nginx`` (101) and
 ``redis`` (999) with their own tools (gosu), which busybox does not replace word for word.
+
+Importing this module makes :func:`reglab.images.ensure` know the three images as roles
+``seaweedfs``, ``nginx`` and ``redis`` (:data:`SERVICE_IMAGES`), built offline on demand.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
 
+from . import errors, images, tools
+from .config import Settings
 from .images import Layer, _busybox_applets, _need, _shared_libraries, image_archive
 from .naming import STANDIN_LABEL
 
@@ -37,18 +41,10 @@ REDIS_IMAGE = "redis"
 RECIPES = {"seaweedfs": "1", "nginx": "1", "redis": "1"}
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-# where the Go tools set-up puts weed (REGLAB_WEED_BIN overrides; else `weed` on PATH)
-WEED_TOOLS = Path.home() / ".cache" / "reglab" / "tools"
 
-
-def weed_binary() -> Path | None:
-    """The ``weed`` program: REGLAB_WEED_BIN, else ``weed`` on PATH, else the newest built one."""
-    if os.environ.get("REGLAB_WEED_BIN"):
-        return Path(os.environ["REGLAB_WEED_BIN"])
-    if shutil.which("weed"):
-        return Path(shutil.which("weed"))
-    built = sorted(WEED_TOOLS.glob("weed-*/weed"), key=lambda p: p.stat().st_mtime)
-    return built[-1] if built else None
+def weed_binary(settings: Settings | None = None) -> Path | None:
+    """The ``weed`` program scripts/go-tools.sh built (the pinned version, in ``Settings.tools_dir``)."""
+    return tools.find("weed", (settings or Settings()).tools_dir)
 
 
 def _config(role: str, cmd: list[str] | None, entrypoint: list[str] | None, **extra) -> dict:
@@ -93,9 +89,11 @@ def _script(name: str) -> bytes:
 SEAWEEDFS_PORTS = (7333, 8080, 8333, 8888, 9333, 18080, 18888, 19333)
 
 
-def seaweedfs_standin_archive(tag: str = SEAWEEDFS_IMAGE) -> bytes:
+def seaweedfs_standin_archive(tag: str = SEAWEEDFS_IMAGE, settings: Settings | None = None) -> bytes:
     """``chrislusf/seaweedfs`` look-alike: ``weed`` (built from the Go module proxy), busybox."""
-    weed = _need(str(weed_binary() or ""), "weed (built by the set-up from the Go module proxy)", tag)
+    weed = weed_binary(settings)
+    if weed is None:
+        raise errors.weed_missing(tools.install_hint("weed"))
     layer = _base(Layer(), [("usr/bin/weed", weed)], "root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\n")
     layer.dir("etc/seaweedfs")
     layer.dir("data/filerldb2")
@@ -109,7 +107,7 @@ def seaweedfs_standin_archive(tag: str = SEAWEEDFS_IMAGE) -> bytes:
 # ----------------------------------------------------------------------------- nginx
 
 
-def nginx_standin_archive(tag: str = NGINX_IMAGE) -> bytes:
+def nginx_standin_archive(tag: str = NGINX_IMAGE, settings: Settings | None = None) -> bytes:
     """``nginx`` look-alike: Debian's nginx with the official image's file layout."""
     nginx = _need(shutil.which("nginx") or "/usr/sbin/nginx", "nginx", tag)
     layer = _base(Layer(), [("usr/sbin/nginx", nginx)],
@@ -135,7 +133,7 @@ def nginx_standin_archive(tag: str = NGINX_IMAGE) -> bytes:
 # ----------------------------------------------------------------------------- redis
 
 
-def redis_standin_archive(tag: str = REDIS_IMAGE) -> bytes:
+def redis_standin_archive(tag: str = REDIS_IMAGE, settings: Settings | None = None) -> bytes:
     """``redis`` look-alike: Debian's redis-server and redis-cli."""
     server = _need(shutil.which("redis-server") or "/usr/bin/redis-server", "redis-server", tag)
     cli = _need(shutil.which("redis-cli") or "/usr/bin/redis-cli", "redis-tools", tag)
@@ -151,3 +149,9 @@ def redis_standin_archive(tag: str = REDIS_IMAGE) -> bytes:
 
 SERVICE_STANDINS = {SEAWEEDFS_IMAGE: seaweedfs_standin_archive, NGINX_IMAGE: nginx_standin_archive,
                     REDIS_IMAGE: redis_standin_archive}
+SERVICE_IMAGES = {"seaweedfs": SEAWEEDFS_IMAGE, "nginx": NGINX_IMAGE, "redis": REDIS_IMAGE}  # role → image
+
+# images.ensure(engine, tuple(SERVICE_IMAGES), settings, SERVICE_IMAGES) builds them like the course's own
+images.STANDINS.update({role: SERVICE_STANDINS[image] for role, image in SERVICE_IMAGES.items()})
+images.RECIPES.update({role: RECIPES[role] for role in SERVICE_IMAGES})
+images.STANDIN_PACKAGES.update({role: () for role in SERVICE_IMAGES})  # their archive says what is missing

@@ -252,6 +252,7 @@ from .images import *  # noqa: E402,F401,F403  (images on this machine)
 from .storage import *  # noqa: E402,F401,F403  (storage, growth, garbage collection)
 from .checks import *  # noqa: E402,F401,F403  (what the checks say)
 from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
+from .scale import *  # noqa: E402,F401,F403  (object storage, replicas, a shared cache: notebook 07)
 
 
 def blob_cut_short(host: str, what: str) -> RegistryError:

@@ -96,8 +96,7 @@ def last_words(log: Path) -> str:
         return "no log output"
 
 
-def port_holder(port: int) -> str:
-    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
+def _listening_inodes(port: int) -> set[str]:
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -108,6 +107,23 @@ def port_holder(port: int) -> str:
             cols = row.split()
             if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{cols[9]}]")
+    return inodes
+
+
+def listens(pid: int, port: int) -> bool:
+    """Does the process ``pid`` itself listen on ``port`` (so no other program answers there)?"""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def port_holder(port: int) -> str:
+    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
+    inodes = _listening_inodes(port)
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             if not any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):

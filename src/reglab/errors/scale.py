@@ -1,0 +1,69 @@
+"""Sentences about a registry that outgrew one container: object storage, replicas behind a load
+balancer, a shared cache (notebook 07, lab sheet 13)."""
+
+from __future__ import annotations
+
+from . import EngineError, ImageMissing, RegistryError, ReglabError
+
+__all__ = ["UploadLost", "bucket_failed", "daemonless_runs_only", "download_interrupted", "no_part_yet",
+           "only_weed_server", "service_image_missing", "service_program_missing", "service_stopped",
+           "store_not_ready", "upload_lost", "weed_missing"]
+
+
+class UploadLost(RegistryError):
+    """A blob upload a registry started is not accepted by the one that got its next request."""
+
+
+def upload_lost(host: str) -> UploadLost:
+    return UploadLost(f"{host} refused the rest of an upload it had started (404 BLOB_UPLOAD_INVALID; the docker CLI "
+                      "says \"blob upload unknown\"): behind a load balancer every replica must share one http.secret "
+                      "(REGISTRY_HTTP_SECRET), else the request that continues an upload may reach a replica that "
+                      "cannot read its state.")
+
+
+def download_interrupted(host: str, digest: str) -> RegistryError:
+    return RegistryError(f"the download of {digest[:19]}… from {host} stopped part-way (the replica sending it went "
+                         "away): ask for the rest with a Range header (curl -C -), or pull again.")
+
+
+def service_image_missing(image: str) -> ImageMissing:
+    return ImageMissing(f"the image {image} is not in the local store: pull it (docker image pull {image}), or run "
+                        "the step again with REGLAB_OFFLINE=1 so reglab builds its stand-in.")
+
+
+def weed_missing(hint: str) -> ImageMissing:
+    return ImageMissing(f"SeaweedFS's weed program is not built here, so neither chrislusf/seaweedfs's stand-in nor "
+                        f"the daemonless engine's object store can run: {hint}.")
+
+
+def service_program_missing(image: str, package: str) -> ImageMissing:
+    return ImageMissing(f"the daemonless engine runs {image} as the program the image holds, and that program is "
+                        f"not on this machine: install {package}.")
+
+
+def daemonless_runs_only(image: str, known: list[str]) -> str:
+    return (f"the daemonless engine runs the registry and {', '.join(known)} only, not the image {image}: use the "
+            "Docker engine for other images.")
+
+
+def only_weed_server(role: str) -> str:
+    return (f"the daemonless engine runs `weed server` (master, volume server, filer and S3 gateway in one process), "
+            f"not `weed {role}`: use the Docker engine to run SeaweedFS's servers apart.")
+
+
+def service_stopped(name: str, last: str) -> str:
+    return f"{name} stopped as soon as it started; its last log line: {last} (docker container logs {name})."
+
+
+def store_not_ready(name: str, seconds: float) -> EngineError:
+    return EngineError(f"the object store {name} did not accept writes within {seconds:g} s: read its log "
+                       f"(docker container logs {name}) and start it again (lab.scale.run_store()).")
+
+
+def bucket_failed(bucket: str, output: str) -> EngineError:
+    return EngineError(f"the bucket {bucket} could not be created ({output.strip() or 'no output'}): is the object "
+                       "store running? (lab.scale.run_store())")
+
+
+def no_part_yet(what: str, start: str) -> ReglabError:
+    return ReglabError(f"this lab has no {what} yet: start it with {start}.")
