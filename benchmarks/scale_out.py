@@ -1,46 +1,71 @@
 """Scale-out on one machine: K parallel clients pushing and pulling through 1, 2 and 3 replicas.
 
-The set-up of notebook 07 as processes on 127.0.0.1 (prototypes/scale_out.py): one SeaweedFS
-(`weed server -s3`), redis as the shared blob descriptor cache, R registry replicas with one
-shared http.secret, nginx round-robin in front. Each of K client processes pushes N synthetic
-images (two layers of --layer-mib MiB, unique bytes, then the config and the manifest) with the
-upload sequence docker push uses (POST, PATCH, PUT), then pulls them back by tag (manifest, then
-every blob, digests checked). Per replica count it prints push and pull throughput (images/s),
-p50/p95 latency per image, the CPU seconds each process group used during the run (what limits
-it), and the object store's S3 requests per push and per pull from SeaweedFS's own Prometheus
-counter (`SeaweedFS_s3_request_total` on its -metricsPort). Last line:
-``throughput 2 replicas / 1 replica: X`` (push + pull images per second).
+Notebook 07's set-up, built by its own steps (``lab.scale``) on the daemonless engine — one
+SeaweedFS (``weed server -s3``), redis as the shared blob descriptor cache, R registry replicas with
+one shared ``http.secret``, nginx round-robin in front, all processes on 127.0.0.1. Each of K
+client processes pushes N synthetic images (two layers of --layer-mib MiB of their own, then the
+config and the manifest: POST, PUT per blob, as reglab's client pushes) and then pulls them back
+(manifest, then every blob, each hashed). Per registry version and replica count it prints the
+throughput (images pushed + pulled per second), p50/p95 per image, the CPU seconds each group of
+processes used during the run (what limits it), and the store's S3 requests per push and per pull
+from SeaweedFS's own Prometheus counter (``SeaweedFS_s3_request_total`` on ``-metricsPort``). The
+figures go to ``benchmarks/results/scale-out.json`` (notebook 07 plots them). Last line:
+``throughput 2 replicas / 1 replica: X`` (the last registry version measured).
 
-    python benchmarks/scale_out.py [--clients 4] [--images 5] [--layer-mib 1] [--replicas 1,2,3]
+    python benchmarks/scale_out.py [--clients 4] [--images 5] [--layer-mib 1] [--replicas 1,2,3] [--versions 3,2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
+import platform
+import re
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
 
+from reglab import Lab, images, ports
+from reglab.engines.local import LocalEngine
+from reglab.engines.local import records
+from reglab.media import OCI_MANIFEST, digest_of
+from reglab.registry_api import RegistryClient
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "prototypes"))
-import scale_out as so
+RESULTS = ROOT / "benchmarks" / "results" / "scale-out.json"
 
 
-def client(index: int, images: int, layer_bytes: int, tag: str, base: str, out) -> None:
+def image(index: int, i: int, layer_bytes: int, tag: str) -> tuple[list[bytes], bytes, bytes]:
+    layers = [images.random_layer(f"l{j}.bin", layer_bytes, f"{tag}-{index}-{i}-{j}").gzipped() for j in range(2)]
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+                         "tag": f"{tag}-{index}-{i}"}).encode()
+    return layers, config, images.oci_manifest(config, layers)
+
+
+def client(index: int, count: int, layer_bytes: int, tag: str, address: str, out) -> None:
+    api = RegistryClient(address, timeout=120)
+    repo = f"bench/{tag}-c{index}"
     pushes, pulls = [], []
-    for i in range(images):
-        layers = [so.random_bytes(layer_bytes, f"{tag}-{index}-{i}-{j}") for j in range(2)]
-        t0 = time.monotonic()
-        so.push_image(base, f"bench/{tag}-c{index}", f"v{i}", layers)
-        pushes.append(time.monotonic() - t0)
-    for i in range(images):
-        t0 = time.monotonic()
-        so.pull_image(base, f"bench/{tag}-c{index}", f"v{i}")
-        pulls.append(time.monotonic() - t0)
+    built = [image(index, i, layer_bytes, tag) for i in range(count)]
+    for i, (layers, config, manifest) in enumerate(built):
+        t0 = time.perf_counter()
+        for blob in [*layers, config]:
+            api.upload(api.start_upload(repo), digest_of(blob), lambda o, n, b=blob: b[o:o + n], len(blob))
+        api.put_manifest(repo, f"v{i}", manifest, OCI_MANIFEST)
+        pushes.append(time.perf_counter() - t0)
+    for i, (layers, config, _) in enumerate(built):
+        t0 = time.perf_counter()
+        got = api.manifest(repo, f"v{i}")
+        for digest in [got.config, *got.layers]:
+            if api.blob_digest(repo, digest) != digest:
+                raise SystemExit(f"{repo}:v{i}: {digest} did not come back whole")
+        pulls.append(time.perf_counter() - t0)
     out.put((pushes, pulls))
 
 
@@ -60,54 +85,105 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def run(procs: so.Procs, weed: list[so.Proc], redis: so.Proc, replicas: int, args, phase: str) -> dict:
-    reps = so.start_replicas(procs, "2" if args.version == "2" else "3", replicas, secret="bench-secret", redis=True)
-    nginx = so.start_nginx(procs, so.replica_addrs(replicas))
-    groups = {"weed": [p.pid for p in weed], "redis": [redis.pid], "nginx": [nginx.pid] +
-              [c.pid for c in psutil.Process(nginx.pid).children()], "registries": [r.pid for r in reps]}
-    before = {g: cpu_seconds(p) for g, p in groups.items()}
-    s3_before = so.s3_request_counts(so.P["weed_metrics"])
+def s3_requests(port: int) -> dict[str, float]:
+    """SeaweedFS's own counter of S3 requests, by type."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    counts: dict[str, float] = {}
+    for m in re.finditer(r'^SeaweedFS_s3_request_total\{([^}]*)\} ([0-9.e+]+)$', text, re.MULTILINE):
+        kind = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1))).get("type", "?")
+        counts[kind] = counts.get(kind, 0) + float(m.group(2))
+    return counts
+
+
+def groups(lab: Lab) -> dict[str, list[int]]:
+    """The processes of each part, from the daemonless engine's records."""
+    found: dict[str, list[int]] = {"weed": [], "redis": [], "nginx": [], "registries": []}
+    for c in records.of(lab.settings.state_dir, lab.scope):
+        pid = c.pid()
+        if pid is None:
+            continue
+        kind = ("registries" if c.kind == "registry" else "weed" if "seaweedfs" in c.image
+                else "redis" if "redis" in c.image else "nginx")
+        found[kind].append(pid)
+    return found
+
+
+def measure(lab: Lab, replicas: int, args, tag: str, metrics: int) -> dict:
+    balancer = lab.scale.run_replicas(replicas, secret="shared", cache=True)
+    parts = groups(lab)
+    before = {g: cpu_seconds(p) for g, p in parts.items()}
+    s3_before = s3_requests(metrics)
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    base = f"http://127.0.0.1:{so.P['nginx']}"
-    workers = [ctx.Process(target=client, args=(i, args.images, args.layer_mib << 20, f"{phase}r{replicas}", base, out))
-               for i in range(args.clients)]
-    t0 = time.monotonic()
+    workers = [ctx.Process(target=client, args=(i, args.images, args.layer_mib << 20, f"{tag}r{replicas}",
+                                                 balancer.address, out)) for i in range(args.clients)]
+    mine = psutil.Process().cpu_times()
+    t0 = time.perf_counter()
     for w in workers:
         w.start()
-    results = [out.get(timeout=600) for _ in workers]
-    wall = time.monotonic() - t0
+    results = [out.get(timeout=900) for _ in workers]
+    wall = time.perf_counter() - t0
     for w in workers:
         w.join()
-    used = {g: cpu_seconds(p) - before[g] for g, p in groups.items()}
-    s3_after = so.s3_request_counts(so.P["weed_metrics"])
-    s3_delta = {k: s3_after.get(k, 0) - s3_before.get(k, 0) for k in s3_after}
-    rss = {g: so.rss_mib(p) for g, p in groups.items()}
+    now = psutil.Process().cpu_times()
+    used = {g: cpu_seconds(p) - before[g] for g, p in parts.items()}
+    used["clients"] = now.children_user + now.children_system - mine.children_user - mine.children_system
+    s3 = {k: v - s3_before.get(k, 0) for k, v in s3_requests(metrics).items() if v - s3_before.get(k, 0)}
     pushes = [x for r in results for x in r[0]]
     pulls = [x for r in results for x in r[1]]
-    for r in reps:
-        procs.stop(r)
-    procs.stop(nginx)
-    return {"replicas": replicas, "wall": wall, "pushes": pushes, "pulls": pulls, "cpu": used,
-            "s3": s3_delta, "rss": rss}
+    return {"replicas": replicas, "wall": wall, "images_per_s": (len(pushes) + len(pulls)) / wall,
+            "push_p50": statistics.median(pushes), "push_p95": p95(pushes),
+            "pull_p50": statistics.median(pulls), "pull_p95": p95(pulls),
+            "cpu": {k: round(v, 2) for k, v in used.items()}, "s3": s3}
 
 
-def per_op(procs: so.Procs, redis: so.Proc, args) -> None:
-    """S3 requests of one push, then of one pull of the same image (one replica, redis cache)."""
-    reps = so.start_replicas(procs, args.version, 1, secret="bench-secret", redis=True)
-    base = f"http://127.0.0.1:{so.P['registry']}"
-    layers = [so.random_bytes(args.layer_mib << 20, f"perop-{j}") for j in range(2)]
-    c0 = so.s3_request_counts(so.P["weed_metrics"])
-    so.push_image(base, "bench/perop", "v1", layers)
-    c1 = so.s3_request_counts(so.P["weed_metrics"])
-    so.pull_image(base, "bench/perop", "v1")
-    c2 = so.s3_request_counts(so.P["weed_metrics"])
-    for what, a, b in (("push", c0, c1), ("pull", c1, c2)):
-        delta = {k: int(b.get(k, 0) - a.get(k, 0)) for k in b if b.get(k, 0) - a.get(k, 0)}
-        print(f"S3 requests for one {what} (2 layers + config + manifest, registry {args.version}): "
-              f"{sum(delta.values())} {dict(sorted(delta.items()))}", flush=True)
-    for r in reps:
-        procs.stop(r)
+def per_operation(lab: Lab, args, metrics: int) -> dict[str, dict[str, int]]:
+    """The store's S3 requests for one push, then for one pull of that image (one replica, cache warm)."""
+    balancer = lab.scale.run_replicas(1, secret="shared", cache=True)
+    api = RegistryClient(balancer.address, timeout=120)
+    layers, config, manifest = image(0, 0, args.layer_mib << 20, "perop")
+    c0 = s3_requests(metrics)
+    for blob in [*layers, config]:
+        api.upload(api.start_upload("bench/perop"), digest_of(blob), lambda o, n, b=blob: b[o:o + n], len(blob))
+    api.put_manifest("bench/perop", "v1", manifest, OCI_MANIFEST)
+    c1 = s3_requests(metrics)
+    for digest in [digest_of(config), *map(digest_of, layers)]:
+        api.blob_digest("bench/perop", digest)
+    c2 = s3_requests(metrics)
+    return {what: {k: int(b.get(k, 0) - a.get(k, 0)) for k in b if b.get(k, 0) - a.get(k, 0)}
+            for what, a, b in (("push", c0, c1), ("pull", c1, c2))}
+
+
+def run_version(version: str, args) -> tuple[list[dict], dict]:
+    engine = LocalEngine()
+    image_ref = f"registry:{version}"
+    lab = Lab(f"bench-scale-{version}", engine=engine, echo=False)
+    try:
+        metrics = ports.choose(19500)
+        lab.scale.run_store(port=ports.choose(18333), extra=(f"-metricsPort={metrics}",))
+        lab.scale.create_bucket()
+        lab.scale.run_cache()
+        lab.scale.image = image_ref
+        measure(lab, 1, argparse.Namespace(**{**vars(args), "clients": 1, "images": 1}), "warm", metrics)
+        operations = per_operation(lab, args, metrics)
+        for what, counts in operations.items():
+            print(f"registry {version}: S3 requests for one {what} (2 layers + config + manifest): "
+                  f"{sum(counts.values())} {dict(sorted(counts.items()))}", flush=True)
+        rows = []
+        for n in [int(x) for x in args.replicas.split(",")]:
+            row = measure(lab, n, args, "b", metrics)
+            row["registry"] = version
+            rows.append(row)
+            print(f"registry {version}, {n} replica(s), {args.clients} clients x {args.images} images "
+                  f"(2 x {args.layer_mib} MiB): wall {row['wall']:.1f} s, {row['images_per_s']:.2f} images/s "
+                  f"(push p50 {row['push_p50']:.2f} s p95 {row['push_p95']:.2f} s; "
+                  f"pull p50 {row['pull_p50']:.2f} s p95 {row['pull_p95']:.2f} s)", flush=True)
+            print(f"  CPU seconds: {', '.join(f'{g} {s:.1f}' for g, s in row['cpu'].items())} "
+                  f"(of {os.cpu_count() * row['wall']:.1f} on {os.cpu_count()} cores)", flush=True)
+            print(f"  S3 requests: {dict(sorted((k, int(v)) for k, v in row['s3'].items()))}", flush=True)
+        return rows, operations
+    finally:
+        lab.cleanup()
 
 
 def main(argv: list[str]) -> int:
@@ -116,40 +192,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--images", type=int, default=5)
     parser.add_argument("--layer-mib", type=int, default=1)
     parser.add_argument("--replicas", default="1,2,3")
-    parser.add_argument("--version", default="2", choices=["2", "3"])
+    parser.add_argument("--versions", default="3,2")
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    counts = [int(x) for x in args.replicas.split(",")]
-    rows = []
-    with so.lab_run(f"bench-v{args.version}") as procs:
-        weed, _, s3 = so.start_store(procs)
-        so.weed_shell(f"s3.bucket.create -name {so.BUCKET}")
-        so.wait_for("first PutObject", lambda: s3.request("PUT", f"/{so.BUCKET}/probe", data=b"x").status_code == 200,
-                    timeout=60, every=0.25)
-        redis = so.start_redis(procs)
-        run(procs, weed, redis, 1, argparse.Namespace(**{**vars(args), "clients": 1, "images": 1}), "warm")
-        per_op(procs, redis, args)
-        for n in counts:
-            before_children = psutil.Process().cpu_times()
-            row = run(procs, weed, redis, n, args, "b")
-            now = psutil.Process().cpu_times()
-            row["clients_cpu"] = (now.children_user + now.children_system
-                                  - before_children.children_user - before_children.children_system)
-            rows.append(row)
-            ops = len(row["pushes"]) + len(row["pulls"])
-            print(f"registry {args.version}, {n} replica(s), {args.clients} clients x {args.images} images "
-                  f"(2 x {args.layer_mib} MiB): wall {row['wall']:.1f} s, {ops / row['wall']:.2f} images/s "
-                  f"(push p50 {statistics.median(row['pushes']):.2f} s p95 {p95(row['pushes']):.2f} s; "
-                  f"pull p50 {statistics.median(row['pulls']):.2f} s p95 {p95(row['pulls']):.2f} s)", flush=True)
-            cpu = ", ".join(f"{g} {s:.1f}" for g, s in row["cpu"].items())
-            print(f"  CPU seconds during the run: {cpu}, clients {row['clients_cpu']:.1f} "
-                  f"(of {2 * row['wall']:.1f} on 2 cores)", flush=True)
-            n_push = len(row["pushes"])
-            print(f"  S3 requests by type: {dict(sorted((k, int(v)) for k, v in row['s3'].items() if v))}; "
-                  f"total per image pushed+pulled: {sum(row['s3'].values()) / n_push:.1f}", flush=True)
-            print("  RSS MiB: " + ", ".join(f"{g} {m:.0f}" for g, m in row["rss"].items()), flush=True)
-    by = {r["replicas"]: (len(r["pushes"]) + len(r["pulls"])) / r["wall"] for r in rows}
-    if 1 in by and 2 in by:
-        print(f"throughput 2 replicas / 1 replica: {by[2] / by[1]:.2f}")
+    runs, operations, ratio = [], {}, None
+    for version in args.versions.split(","):
+        rows, operations[version] = run_version(version, args)
+        runs += rows
+        by = {r["replicas"]: r["images_per_s"] for r in rows}
+        if 1 in by and 2 in by:
+            ratio = by[2] / by[1]
+    pressure = Path("/proc/pressure/cpu").read_text().split()[1] if Path("/proc/pressure/cpu").exists() else "?"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.machine()}",
+                               "cpu_pressure_before": pressure, "clients": args.clients, "images": args.images,
+                               "layer_mib": args.layer_mib, "runs": runs, "s3_requests_per": operations},
+                              indent=1) + "\n")
+    print(f"(figures written to {out})")
+    if ratio is not None:
+        print(f"throughput 2 replicas / 1 replica: {ratio:.2f}")
     return 0
 
 

@@ -155,15 +155,19 @@ class DockerCLI:
             if opts.remove:
                 self.engine.containers.remove(name)
             return result.exit_code
-        if "--network" in flags or "--mount" in flags:
-            raise _only_docker("--network and --mount")
+        if "--mount" in flags:
+            raise _only_docker("--mount")
         if not flags.get("--name"):
             flags["--name"] = [scope_for(None, self.settings, self.lab).object_name(f"run-{os.urandom(3).hex()}")]
             args = ["--name", flags["--name"][0], *args]
         run = RegistryRun.parse(args, environ=self.environ)
-        for folder, inside in run.files:
-            raise Usage(f"the daemonless registry keeps its data in {REGISTRY_DATA} only, not {inside}.")
+        for folder, inside in run.files:  # a config file of your own, as the image reads it; nothing else
+            if inside not in CONFIG_PATHS.values() or not os.path.isfile(folder):
+                raise Usage(errors.mount_not_config(REGISTRY_DATA, run.config_path, inside))
         scope = scope_for(run.name, self.settings, self.lab)
+        if run.network and run.network not in {o.name for o in self.engine.objects.of(Scope(None, self.settings.learner))
+                                               if o.kind == "network"}:
+            raise Usage(errors.network_not_found(run.network))
         if run.bind:
             os.makedirs(run.bind, exist_ok=True)
         if run.volume and not self.engine.objects.volume_exists(run.volume):
@@ -277,6 +281,10 @@ class DockerCLI:
             done = self.engine.containers.exec(name, argv if config else [*argv, inside])
             self.out.write(done.output)
             return done.exit_code
+        if info.config is None:  # a service (redis, nginx, SeaweedFS): its own programs, pointed at it
+            done = self.engine.containers.exec(name, argv)
+            self.out.write(done.output)
+            return done.exit_code
         if argv[0] in FILE_TOOLS:
             if not shutil.which(argv[0]):
                 raise Usage(f"{argv[0]} is not installed on this machine.")
@@ -340,8 +348,15 @@ class DockerCLI:
                 self.say("Using default tag: latest")
             self.say(f"The push refers to repository [{ref.familiar_repository}]")
         statuses: dict[str, str] = {}
-        result = self.engine.images.push(ref.tagged, progress=lambda item, cur, tot, status: statuses.__setitem__(item, status),
-                                         auth=self._login(ref.registry))
+        try:
+            result = self.engine.images.push(ref.tagged, progress=lambda item, cur, tot, status:
+                                             statuses.__setitem__(item, status), auth=self._login(ref.registry))
+        except errors.UploadLost:  # the docker CLI's words for a replica's BLOB_UPLOAD_INVALID
+            for item, status in statuses.items():
+                if not quiet:
+                    self.say(f"{item}: {status}")
+            print("blob upload unknown", file=self.err)
+            return 1
         if quiet:
             self.say(ref.tagged)
             return 0

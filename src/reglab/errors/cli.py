@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["gc_config_path", "cannot_publish", "flag_needs_argument", "one_data_folder", "publish_once", "registry_needs_name",
-           "run_needs_image", "unknown_flag"]
+           "run_needs_image", "unknown_flag", "mount_not_config", "network_not_found"]
 
 
 def one_data_folder() -> str:
@@ -36,3 +36,12 @@ def registry_needs_name() -> str:
 
 def gc_config_path(inside: str) -> str:
     return f"the registry's configuration is {inside}."
+
+
+def mount_not_config(data: str, config: str, inside: str) -> str:
+    return (f"the daemonless registry keeps its data in {data} and reads a config file mounted at {config}, "
+            f"nothing else at {inside}: use the Docker engine for other mounts.")
+
+
+def network_not_found(name: str) -> str:
+    return f"Error response from daemon: network {name} not found (docker network ls lists them)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import EngineError, ImageMissing, RegistryError, ReglabError
 
-__all__ = ["UploadLost", "bucket_failed", "daemonless_runs_only", "download_interrupted", "no_part_yet",
+__all__ = ["UploadLost", "bucket_failed", "daemonless_runs_only", "download_interrupted", "no_measurements", "no_part_yet",
            "only_weed_server", "service_image_missing", "service_program_missing", "service_stopped",
            "store_not_ready", "upload_lost", "weed_missing"]
 
@@ -67,3 +67,8 @@ def bucket_failed(bucket: str, output: str) -> EngineError:
 
 def no_part_yet(what: str, start: str) -> ReglabError:
     return ReglabError(f"this lab has no {what} yet: start it with {start}.")
+
+
+def no_measurements(path: str) -> ReglabError:
+    return ReglabError(f"there are no measurements at {path}: run python benchmarks/scale_out.py, which writes "
+                       "them there.")

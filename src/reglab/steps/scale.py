@@ -43,7 +43,7 @@ from ..narrator import Narrator
 from ..reference import parse
 from ..registries import Registries
 from ..registry import Registry
-from ..registry_api import error_for
+from ..registry_api import RegistryClient, error_for
 from ..registry_run import _VALUED, CONFIG_PATHS, registry_major, this_user
 from ..sandbox import Sandbox
 from ..service_run import ServiceRun
@@ -108,6 +108,7 @@ class ScaleSteps:
         self._rate = "0"
         self._sticky = False
         self.layers: dict[str, str] = {}  # image this lab made → the digest of its layer
+        self._uploads = 0
 
     # ------------------------------------------------------------------ names, files, ports
 
@@ -170,14 +171,14 @@ class ScaleSteps:
 
     # ------------------------------------------------------------------ the object store
 
-    def run_store(self, port: int = S3_PORT) -> ServiceRun:
+    def run_store(self, port: int = S3_PORT, extra: tuple[str, ...] = ()) -> ServiceRun:
         """Start SeaweedFS (``weed server -s3``), its data in the lab's folder. It answers at once and
         accepts writes some seconds later: start it first, the rest meanwhile."""
         self._ensure("seaweedfs")
         self._network()
         data = self._folder("s3data")
         key_file = self._secret_file("s3-secret-key")
-        run = ServiceRun(self.sandbox.object_name("seaweedfs"), service_images.SEAWEEDFS_IMAGE, STORE_ARGS,
+        run = ServiceRun(self.sandbox.object_name("seaweedfs"), service_images.SEAWEEDFS_IMAGE, STORE_ARGS + extra,
                          (("127.0.0.1", self._port(port), S3_PORT),),
                          (("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", self._secret("s3-secret-key"))),
                          ("AWS_SECRET_ACCESS_KEY",), data=(str(data), "/data"), user=this_user(), network=self.network)
@@ -234,12 +235,12 @@ class ScaleSteps:
                 ReglabError(f"weed shell failed: {done.output.strip()[-300:]}")
         return done.output
 
-    def create_bucket(self, name: str = BUCKET) -> str:
+    def create_bucket(self, name: str = BUCKET) -> None:
         """Create the bucket the registry will use (neither registry creates it, and this store is
         told not to either): ``s3.bucket.create`` in SeaweedFS's own shell."""
         output = self._weed_shell(f"s3.bucket.create -name {name}")
         self.say.output(output)
-        return output
+        self.wait_store()  # the first write of a registry must not come before the store takes writes
 
     def bucket(self, name: str = BUCKET) -> list[str]:
         """The bucket's keys, as the S3 API lists them (``ListObjectsV2``); returns them."""
@@ -307,7 +308,7 @@ class ScaleSteps:
         (one each), or None (each makes its own at start); ``cache``: the blob descriptor cache in
         redis; ``sticky``: nginx sends each client to one replica (``ip_hash``); ``read_only``:
         maintenance mode. Returns the load balancer, which the lab's pushes and pulls use."""
-        self.wait_store()
+        self._need("store")
         image = image or self.image or self.registries.image
         self.image = image
         config = self._config(image)
@@ -343,7 +344,7 @@ class ScaleSteps:
         lines = ["upstream registry {", "    zone registry 64k;"] + (["    ip_hash;"] if sticky else []) + \
             [servers, "}", "server {", "    listen 80;", "    client_max_body_size 0;", "    location /v2/ {",
              "        proxy_pass http://registry;", "        proxy_set_header Host $http_host;",
-             "        proxy_read_timeout 900;", "        proxy_request_buffering off;",
+             "        proxy_connect_timeout 1s;", "        proxy_read_timeout 900;",
              "        proxy_max_temp_file_size 0;", "        add_header X-Upstream $upstream_addr always;"]
         if rate != "0":
             lines.append(f"        limit_rate {rate};")
@@ -361,8 +362,13 @@ class ScaleSteps:
         run = ServiceRun(self.sandbox.object_name("nginx"), service_images.NGINX_IMAGE,
                          publish=(("127.0.0.1", port, 80),), files=((str(folder), "/etc/nginx/conf.d"),),
                          network=self.network)
-        self.engine.containers.start_service(run, self.sandbox.scope)
-        self.say.twin(run.twin())
+        if self.balancer is not None and self.balancer.port == port and self.engine.containers.state(run.name):
+            # the same container: a restart reads the changed file and looks the replicas up again
+            self.say.twin(docker("container", "restart", run.name))
+            self.engine.containers.restart(run.name)
+        else:
+            self.engine.containers.start_service(run, self.sandbox.scope)
+            self.say.twin(run.twin())
         self._sticky, self._rate = sticky, rate
         balancer = Registry(run.name, "127.0.0.1", port, network=self.network, trust=(self.engine.trust.folder(),),
                             docker_config=lambda: self.sandbox.docker_config)
@@ -392,7 +398,7 @@ class ScaleSteps:
         ref = balancer.ref("team/scratch", tag)
         layer = course_images.random_layer("scratch.bin", layer_kib * KiB, f"{SEED}-scratch-{tag}")
         self._load([course_images.ImageBuild([ref], [layer], {"Cmd": ["/scratch.bin"]})], f"scratch-{tag}.tar")
-        self.layers[parse(ref).tagged] = digest_of(layer.gzipped())
+        self.layers[parse(ref).tagged] = ""  # its layer's digest is known once pushed (compressed by the push)
         self.say.say(f"loaded {parse(ref).tagged}: one layer of its own (/scratch.bin, {human(layer_kib * KiB)})")
         return ref
 
@@ -405,7 +411,7 @@ class ScaleSteps:
         build = course_images.ImageBuild([ref], [layer], {"Cmd": ["/app.bin"],
                                                            "Labels": {"org.opencontainers.image.version": tag}})
         self._load([build], f"app-{tag}.tar")
-        self.layers[parse(ref).tagged] = digest_of(layer.gzipped())
+        self.layers[parse(ref).tagged] = ""
         self.say.say(f"loaded {parse(ref).tagged}: its layer (/app.bin, {human(layer_kib * KiB)}) is the same in every "
                      f"tag of team/app, its config says version {tag}")
         return ref
@@ -472,25 +478,34 @@ class ScaleSteps:
         self._need("balancer")
         return self.replicas
 
-    def upload_with_a_kill(self, size_kib: int = 48, chunk_kib: int = 16, repository: str = "team/upload") -> Outcome:
-        """Upload a blob in chunks through nginx (POST, then a PATCH per chunk, then PUT), killing
-        the replica that started it after the first chunk: does the upload survive?"""
+    def upload_with_a_redeploy(self, size_kib: int = 48, chunk_kib: int = 16,
+                               repository: str = "team/upload") -> Outcome:
+        """Upload a blob in chunks through nginx (POST, then a PATCH per chunk, then PUT) and
+        restart every replica after the first chunk, as a redeploy does: does the upload survive?"""
         balancer = self._need("balancer")
         api = balancer.api
         # small chunks: a replica that refuses a PATCH answers before reading a big body, and nginx
         # then says 502 (writev() failed: Broken pipe) instead of passing on the replica's 404
-        data = random.Random(f"{SEED}-upload-{time.time_ns()}").randbytes(size_kib * KiB)
+        self._uploads += 1
+        data = random.Random(f"{SEED}-upload-{self._uploads}").randbytes(size_kib * KiB)
         digest = digest_of(data)
         chunk = chunk_kib * KiB
         outcome = Outcome(False)
         start = time.perf_counter()
         path = f"/v2/{repository}/blobs/uploads/"
+        first: list[str] = []
+
+        def said(method: str, what: str, answer) -> None:
+            replica = self._replica_of(answer.headers.get("X-Upstream"))
+            first[:] = first or [replica]
+            role = "the replica that started it" if replica == first[0] else "the other replica"
+            outcome.attempts.append(Attempt(method, what, answer.status_code, role))
+            self.say.say(str(outcome.attempts[-1]))
+
         answer = api.request("POST", path, ok=(202,), what=repository)
-        first = self._replica_of(answer.headers.get("X-Upstream"))
-        outcome.attempts.append(Attempt("POST", path, answer.status_code, first))
-        self.say.say(str(outcome.attempts[-1]))
+        said("POST", path, answer)
         location = answer.headers["Location"]
-        offset, killed = 0, None
+        offset, redeployed = 0, False
         try:
             while offset < len(data):
                 piece = data[offset:offset + chunk]
@@ -498,36 +513,26 @@ class ScaleSteps:
                 answer = api.request("PATCH", api.url(location), ok=tuple(range(100, 600)), data=piece,
                                      headers={"Content-Type": "application/octet-stream",
                                               "Content-Range": f"{offset}-{offset + len(piece) - 1}"})
-                outcome.attempts.append(Attempt("PATCH", what, answer.status_code,
-                                                self._replica_of(answer.headers.get("X-Upstream"))))
-                self.say.say(str(outcome.attempts[-1]))
+                said("PATCH", what, answer)
                 if answer.status_code != 202:
                     raise error_for(api.host, "PATCH", location, answer.status_code, answer.content, repository)
                 location = answer.headers["Location"]
                 offset += len(piece)
-                if killed is None:
-                    killed = first
-                    self.say.twin(docker("container", "kill", killed))
-                    self.engine.containers.kill(killed)
+                if not redeployed:
+                    redeployed = True
+                    self.restart_replicas(quiet=True)
             answer = api.request("PUT", api.url(location), ok=(201,), params={"digest": digest},
                                  headers={"Content-Type": "application/octet-stream"}, data=b"")
-            outcome.attempts.append(Attempt("PUT", f"{path}<upload id>?digest={short_digest(digest)}",
-                                            answer.status_code, self._replica_of(answer.headers.get("X-Upstream"))))
-            self.say.say(str(outcome.attempts[-1]))
-            whole = api.blob_digest(repository, digest) == digest
-            outcome.ok = whole
+            said("PUT", f"{path}<upload id>?digest={short_digest(digest)}", answer)
+            outcome.ok = api.blob_digest(repository, digest) == digest
             self.say.say(f"the blob is whole in the bucket ({human(len(data))}, digest checked): the upload survived "
-                         f"the loss of {killed}" if whole else "the registry says Created, but the blob is not whole")
+                         "the redeploy" if outcome.ok else "the registry says Created, but the blob is not whole")
         except ReglabError as exc:
             self.say.say(f"✘ {type(exc).__name__}: {exc}")
-            self.say.explain(f"the upload {killed or first} started is lost with it: the client must start again "
-                             "from POST")
+            self.say.explain("the upload is lost: its state was signed with a secret no replica has any more, "
+                             "and the client must start again from POST")
         finally:
             outcome.seconds = time.perf_counter() - start
-            if killed:
-                self.say.twin(docker("container", "start", killed))
-                self.engine.containers.restart(killed)
-                self._replica(killed).api.wait_ready(timeout=30)
         return outcome
 
     def _replica(self, name: str) -> Registry:
@@ -555,6 +560,7 @@ class ScaleSteps:
     def cache_keys(self) -> list[str]:
         """The cache's keys (``redis-cli --scan``), sorted."""
         cache = self._need("cache")
+        self._remember()
         twin = docker("container", "exec", cache.name, "redis-cli", "--scan") | Twin.of("sort")
         self.say.twin(twin)
         done = self.engine.containers.exec(cache.name, ["redis-cli", "--scan"])
@@ -572,11 +578,25 @@ class ScaleSteps:
         self.say.twin(docker("container", "exec", cache.name, "redis-cli", "FLUSHDB"))
         self.say.output(self.engine.containers.exec(cache.name, ["redis-cli", "FLUSHDB"]).output)
 
+    def _remember(self) -> None:
+        """Note the layer digest of each image this lab made and pushed (the push compressed it)."""
+        api = self._need("balancer").api
+        for tagged, digest in self.layers.items():
+            if not digest:
+                ref = parse(tagged)
+                try:
+                    self.layers[tagged] = api.manifest(ref.repository, ref.tag_or_default).layers[0]
+                except ReglabError:
+                    pass
+
     def blob_answers(self, reference: str) -> dict[str, tuple[int, int, int]]:
         """``HEAD`` and ``GET`` of the layer of an image this lab made, on each replica: (HEAD
         status, length promised, bytes that came)."""
         replicas = self._need_replicas()
         ref = parse(reference)
+        self._remember()
+        if not self.layers.get(ref.tagged):
+            raise errors.manifest_unknown(self._need("balancer").address, ref.repository, ref.tag_or_default)
         return self._blob_answers(replicas, ref.repository, self.layers[ref.tagged])
 
     def _blob_answers(self, replicas: list[Registry], repository: str, digest: str) -> dict:
@@ -598,14 +618,18 @@ class ScaleSteps:
             self.say.say(f"{replica.name}: {verdict}")
         return found
 
-    def restart_replicas(self) -> None:
-        """Restart every replica (``docker container restart``): their own memory goes, redis stays."""
-        for replica in self._need_replicas():
-            self.say.twin(docker("container", "restart", replica.name))
+    def restart_replicas(self, quiet: bool = False) -> None:
+        """Restart every replica (``docker container restart``): what each kept in memory goes (a
+        secret it made itself too), the bucket and the shared cache stay."""
+        replicas = self._need_replicas()
+        self.say.twin(docker("container", "restart", *(r.name for r in replicas)))
+        for replica in replicas:
             self.engine.containers.restart(replica.name)
+        for replica in replicas:
             replica.api.wait_ready(timeout=30, problem=lambda r=replica: self.engine.containers.problem(r.name))
-        kept = f"; the cache in {self.cache.name} kept every entry" if self.cache else ""
-        self.say.say(f"{count(len(self.replicas), 'replica')} restarted: each forgot what it kept in memory{kept}")
+        if not quiet:
+            kept = f"; the cache in {self.cache.name} kept every entry" if self.cache else ""
+            self.say.say(f"{count(len(replicas), 'replica')} restarted: each forgot what it kept in memory{kept}")
 
     # ------------------------------------------------------------------ garbage collection
 
@@ -673,7 +697,10 @@ class ScaleSteps:
         start = time.perf_counter()
         got = bytearray()
         killed = None
-        response = api.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
+        # a client that gives up after 2 s of silence: a killed container's connection may end
+        # without a word (its network goes with it), a killed process's ends at once
+        impatient = RegistryClient(balancer.address, timeout=2)
+        response = impatient.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
         serving = self._replica_of(response.headers.get("X-Upstream"))
         try:
             for piece in response.iter_content(256 * KiB):

@@ -15,6 +15,7 @@ lab-09      fix_disk                       break-fix: disk not freed after delet
 lab-10      fix_cache                      break-fix: "layer already exists" after GC
 lab-11      fix_tls                        break-fix: x509 unknown authority, then 401
 lab-12      pull_through                   a pull-through cache of the lab's hub
+lab-13      fix_upload                     break-fix: replicas without a shared secret
 ==========  =============================  =========================================
 """
 
@@ -38,11 +39,14 @@ SHEETS = {
     "lab-10": "fix_cache:FixCache",
     "lab-11": "fix_tls:FixTls",
     "lab-12": "pull_through:PullThrough",
+    "lab-13": "fix_upload:FixUpload",
 }
 
 
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
-PRACTICE: dict[str, str] = {}
+PRACTICE: dict[str, str] = {
+    "07": "practice_07:Practice07",
+}
 
 
 def sheet_class(lab_id: str):
