@@ -32,8 +32,7 @@ from pathlib import Path
 import psutil
 
 from reglab import Lab, images, ports
-from reglab.engines.local import LocalEngine
-from reglab.engines.local import records
+from reglab.engines.local import LocalEngine, records
 from reglab.media import OCI_MANIFEST, digest_of
 from reglab.registry_api import RegistryClient
 
@@ -195,6 +194,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--versions", default="3,2")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    pressure = Path("/proc/pressure/cpu")
+    before = pressure.read_text().split()[1] if pressure.exists() else "?"
     runs, operations, ratio = [], {}, None
     for version in args.versions.split(","):
         rows, operations[version] = run_version(version, args)
@@ -202,11 +203,19 @@ def main(argv: list[str]) -> int:
         by = {r["replicas"]: r["images_per_s"] for r in rows}
         if 1 in by and 2 in by:
             ratio = by[2] / by[1]
-    pressure = Path("/proc/pressure/cpu").read_text().split()[1] if Path("/proc/pressure/cpu").exists() else "?"
+        one = next((r for r in rows if r["replicas"] == 1), None)
+        if one:  # what one image (a push or a pull) costs each part: the paper estimate for separate hosts
+            ops = one["images_per_s"] * one["wall"]
+            cost = {g: one["cpu"].get(g, 0) / ops for g in ("weed", "registries", "clients")}
+            print(f"registry {version}: CPU seconds per image: store {cost['weed']:.3f}, replica {cost['registries']:.3f}, "
+                  f"client {cost['clients']:.3f}; a core carries {1 / cost['registries']:.0f} images/s in a replica, "
+                  f"{1 / cost['weed']:.0f} in the store", flush=True)
+            one["cpu_per_image"] = {g: round(c, 4) for g, c in cost.items()}
+    after = pressure.read_text().split()[1] if pressure.exists() else "?"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.machine()}",
-                               "cpu_pressure_before": pressure, "clients": args.clients, "images": args.images,
+                               "cpu_pressure": {"before": before, "after": after}, "clients": args.clients, "images": args.images,
                                "layer_mib": args.layer_mib, "runs": runs, "s3_requests_per": operations},
                               indent=1) + "\n")
     print(f"(figures written to {out})")

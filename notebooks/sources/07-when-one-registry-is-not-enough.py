@@ -373,17 +373,20 @@ inflight = lab.scale.push_during_collection()
 measured = plots.scale_out("../benchmarks/results/scale-out.json")
 
 # %% [markdown]
-# A second replica bought nothing here: two replicas carry what one did, within a few percent.
-# The two cores were already full — the clients, the store and the registries each use about a
-# third of them — and a second registry process brings no third core.
+# A second replica bought nothing here: two replicas carried 0.92 times what one did (registry 3;
+# 0.93 for 2.8), three about the same. The two cores were full: during a run the store used about
+# 2.7 CPU seconds, the registries 1.5–2.7, the clients and nginx about 1 — nearly all the cores
+# had. A second registry process brings more work to the same cores, not a core of its own.
 #
-# On separate hosts it would. From the same runs, one image (push and pull) costs about 0.05 CPU
-# seconds in a replica, 0.06 in the store and 0.075 in the client. With the clients elsewhere and
-# each replica on its own core, two replicas carry about twice what one does — until the store,
-# one process at 0.06 CPU seconds an image, becomes the limit. Then scale the store (more volume
-# servers, more filers and S3 gateways), not the registry. The store also counted its own S3
-# requests (`SeaweedFS_s3_request_total`): about 85 for one push, 5–7 for one pull once the cache
-# is warm — which is why the cache matters more than the replica count.
+# On separate hosts it would pay. From the same runs, one image pushed or pulled costs about
+# 0.04 CPU seconds in a replica (registry 3; 0.055 in 2.8), 0.07 in the store and 0.02 in the
+# client: a core carries about 26 images a second in a replica (18 in 2.8), 15 in the store. With
+# the clients elsewhere and each replica on a core of its own, two replicas carry twice what one
+# does — as long as the store keeps up: for two replicas of registry 3, about 3.5 cores of store.
+# So the store is what runs out next; scale it too (more volume servers, filers and S3 gateways).
+# It also counted its own S3 requests: 66 for one push of a two-layer image (62 with 2.8; the
+# docker CLI's uploads, a `PATCH` and a `PUT` per blob, take about 20 more), and 3 for a pull once
+# the cache is warm — the cache, not the replica count, is what spares the store.
 #
 # ## Your turn
 # A third replica joins. Run it with the same config file and the same secret as the others

@@ -7,6 +7,7 @@ over several lines with ``\\`` continuations, which a shell reads as the same co
 import re
 import shlex
 from dataclasses import dataclass
+from itertools import pairwise
 
 _IPV6 = re.compile(r"\[[0-9a-fA-F:]+\]")
 
@@ -68,7 +69,7 @@ class Twin:
     def __repr__(self) -> str:
         if self.breaks:
             cuts = (0, *self.breaks, len(self.argv))
-            lines = [" ".join(_token(a) for a in self.argv[a:b]) for a, b in zip(cuts, cuts[1:])]
+            lines = [" ".join(_token(a) for a in self.argv[a:b]) for a, b in pairwise(cuts)]
             text = "$ " + " \\\n    ".join(lines)
             if self.pipe:
                 text += " | " + " | ".join(" ".join(_token(a) for a in argv) for argv in self.pipe)

@@ -33,9 +33,8 @@ from pathlib import Path
 import requests
 import urllib3
 
-from .. import errors, ports, terminal
+from .. import errors, ports, service_images, terminal
 from .. import images as course_images
-from .. import service_images
 from ..engines import Cannot, Engine
 from ..errors import ReglabError
 from ..media import OCI_MANIFEST, digest_of, short_digest
@@ -719,7 +718,7 @@ class ScaleSteps:
         self.say.twin(Twin.of("curl", "-sSo", "big.blob", "-C", "-", url))
         rest = api.request("GET", f"/v2/{repository}/blobs/{digest}", ok=(200, 206),
                            headers={"Range": f"bytes={len(got)}-"})
-        outcome.attempts.append(Attempt("GET", f"(Range: bytes=<what came>-)", rest.status_code,
+        outcome.attempts.append(Attempt("GET", "(Range: bytes=<what came>-)", rest.status_code,
                                         self._replica_of(rest.headers.get("X-Upstream"))))
         whole = bytes(got) + rest.content if rest.status_code == 206 else rest.content
         outcome.ok = hashlib.sha256(whole).hexdigest() == digest.split(":", 1)[1]

@@ -41,6 +41,7 @@ class FixUpload(Sheet):
         self.engine.images.push(direct)
         self.image_ref = scale.make_app("v1")
         self.expect_tag(self.image_ref)
+        self.config_digest = self.engine.images.info(self.image_ref).id  # the image the push must bring
         self.name("address", balancer.address, "the team's registry: nginx, in front of two replicas")
         self.name("replica1", first.name, f"replica 1, published at {first.address}")
         self.name("replica2", second.name, f"replica 2, published at {second.address}")
@@ -78,9 +79,8 @@ class FixUpload(Sheet):
         served = checks.served(self.address, REPOSITORY, "v1")
         if not served:
             return missing(served.detail)
-        local = self.engine.images.info(self.image_ref)
         config = RegistryClient(self.address).manifest(REPOSITORY, "v1").config
-        if local is None or config != local.id:
-            return missing(f"{self.address} serves a team/app:v1 whose config is {short_digest(config or '')}, not the "
-                           "one on this machine: push the image the set-up loaded")
+        if config != self.config_digest:
+            return missing(f"{self.address} serves a team/app:v1 whose config is {short_digest(config or '')}, not "
+                           f"the set-up's ({short_digest(self.config_digest)}): push the image the set-up loaded")
         return done(f"{served.detail}; its config is this machine's team/app:v1 ({short_digest(config)})")
