@@ -207,7 +207,8 @@ def main(argv: list[str]) -> int:
         if one:  # what one image (a push or a pull) costs each part: the paper estimate for separate hosts
             ops = one["images_per_s"] * one["wall"]
             cost = {g: one["cpu"].get(g, 0) / ops for g in ("weed", "registries", "clients")}
-            print(f"registry {version}: CPU seconds per image: store {cost['weed']:.3f}, replica {cost['registries']:.3f}, "
+            print(f"registry {version}: CPU seconds per image: store {cost['weed']:.3f}, "
+                  f"replica {cost['registries']:.3f}, "
                   f"client {cost['clients']:.3f}; a core carries {1 / cost['registries']:.0f} images/s in a replica, "
                   f"{1 / cost['weed']:.0f} in the store", flush=True)
             one["cpu_per_image"] = {g: round(c, 4) for g, c in cost.items()}
@@ -215,7 +216,8 @@ def main(argv: list[str]) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.machine()}",
-                               "cpu_pressure": {"before": before, "after": after}, "clients": args.clients, "images": args.images,
+                               "cpu_pressure": {"before": before, "after": after}, "clients": args.clients,
+                               "images": args.images,
                                "layer_mib": args.layer_mib, "runs": runs, "s3_requests_per": operations},
                               indent=1) + "\n")
     print(f"(figures written to {out})")

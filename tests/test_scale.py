@@ -82,7 +82,8 @@ def _left(engine, lab: str, learner: str) -> list[str]:
 
 def test_twins_read_secrets_from_files_and_a_typed_line_reads_back():
     store = ServiceRun("reglab-07-seaweedfs", "chrislusf/seaweedfs", ("server", "-s3"),
-                       (("127.0.0.1", 8333, 8333),), (("AWS_ACCESS_KEY_ID", "reglab"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t")),
+                       (("127.0.0.1", 8333, 8333),),
+                       (("AWS_ACCESS_KEY_ID", "reglab"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t")),
                        ("AWS_SECRET_ACCESS_KEY",), data=("/tmp/x/s3data", "/data"), network="reglab-07-net")
     shown = repr(store.twin())
     assert "s3cr3t" not in shown and "-e AWS_SECRET_ACCESS_KEY \\" in shown and "-e AWS_ACCESS_KEY_ID=reglab" in shown

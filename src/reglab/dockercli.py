@@ -165,8 +165,8 @@ class DockerCLI:
             if inside not in CONFIG_PATHS.values() or not os.path.isfile(folder):
                 raise Usage(errors.mount_not_config(REGISTRY_DATA, run.config_path, inside))
         scope = scope_for(run.name, self.settings, self.lab)
-        if run.network and run.network not in {o.name for o in self.engine.objects.of(Scope(None, self.settings.learner))
-                                               if o.kind == "network"}:
+        networks = {o.name for o in self.engine.objects.of(Scope(None, self.settings.learner)) if o.kind == "network"}
+        if run.network and run.network not in networks:
             raise Usage(errors.network_not_found(run.network))
         if run.bind:
             os.makedirs(run.bind, exist_ok=True)

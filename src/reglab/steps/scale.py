@@ -24,16 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 import urllib3
 
-from .. import errors, ports, service_images, terminal
+from .. import errors, ports, scaleout, service_images, terminal
 from .. import images as course_images
 from ..engines import Cannot, Engine
 from ..errors import ReglabError
@@ -43,54 +41,12 @@ from ..reference import parse
 from ..registries import Registries
 from ..registry import Registry
 from ..registry_api import RegistryClient, error_for
-from ..registry_run import _VALUED, CONFIG_PATHS, registry_major, this_user
+from ..registry_run import CONFIG_PATHS, registry_major, this_user
 from ..sandbox import Sandbox
+from ..scaleout import BUCKET, HTTP_SECRET, S3_PORT, SEED, Attempt, KiB, Outcome
 from ..service_run import ServiceRun
-from ..twin import Raw, Twin, docker, run_breaks
+from ..twin import Raw, Twin, docker
 from ..units import count, human
-
-NETWORK = "net"
-BUCKET = "registry"
-ACCESS_KEY = "reglab"
-REGION = "us-east-1"
-S3_PORT, MASTER_PORT, REDIS_PORT = 8333, 9333, 6379  # inside the containers
-HTTP_SECRET = "REGISTRY_HTTP_SECRET"
-CACHE = "REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR"
-READ_ONLY = "REGISTRY_STORAGE_MAINTENANCE_READONLY"
-STORE_ARGS = ("server", "-s3", "-master.telemetry=false", "-volume.preStopSeconds=0", "-master.volumeSizeLimitMB=64",
-              "-master.volumePreallocate=false", "-s3.autoCreateBucket=false")
-STORE_WAIT = 120.0  # seconds the store may take to accept writes (about 10 on a quiet machine)
-KiB, MiB = 1024, 1024 * 1024
-SEED = 7  # this notebook's own layers
-_GC_SUMMARY = re.compile(r"(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One request of an upload or a download, as the lab's client saw it."""
-
-    method: str
-    what: str
-    status: int | None  # None: no answer (the connection broke)
-    replica: str | None  # the replica nginx passed it to
-
-    def __str__(self) -> str:
-        answer = {200: "200 OK", 201: "201 Created", 202: "202 Accepted", 206: "206 Partial Content",
-                  404: "404 Not Found"}.get(self.status, str(self.status)) if self.status else "no answer"
-        return f"{self.method} {self.what} → {answer}" + (f" (from {self.replica})" if self.replica else "")
-
-
-@dataclass
-class Outcome:
-    """What a step with an HTTP client saw: its requests, whether it got what it wanted, and how long it took."""
-
-    ok: bool
-    attempts: list[Attempt] = field(default_factory=list)
-    seconds: float = 0.0
-    note: str = ""
-
-    def __repr__(self) -> str:
-        return f"Outcome(ok={self.ok}, {len(self.attempts)} requests, {self.seconds:.2f} s)"
 
 
 class ScaleSteps:
@@ -113,7 +69,7 @@ class ScaleSteps:
 
     @property
     def network(self) -> str:
-        return self.sandbox.object_name(NETWORK)
+        return self.sandbox.object_name(scaleout.NETWORK)
 
     def _folder(self, name: str) -> Path:
         return self.sandbox.folder(name)
@@ -151,14 +107,6 @@ class ScaleSteps:
             if Cannot.NETWORKS in self.engine.cannot:
                 self.say.note(errors.cannot_network(self.engine.label, self.network, reached=False))
 
-    def _twin(self, argv: tuple, secrets_from: dict[str, Path]) -> Twin:
-        """A ``docker container run`` with each hidden setting read from its file (``-e KEY="$(cat file)"``)."""
-        words = list(argv)
-        for i, word in enumerate(words):
-            if i and words[i - 1] == "-e" and word in secrets_from:
-                words[i] = Raw(f'{word}="$(cat {secrets_from[word]})"')
-        return Twin(tuple(words))
-
     def _need(self, what: str):
         part = {"store": self.store, "balancer": self.balancer, "cache": self.cache}[what]
         if part is None or (what == "balancer" and not self.replicas):
@@ -177,13 +125,13 @@ class ScaleSteps:
         self._network()
         data = self._folder("s3data")
         key_file = self._secret_file("s3-secret-key")
-        run = ServiceRun(self.sandbox.object_name("seaweedfs"), service_images.SEAWEEDFS_IMAGE, STORE_ARGS + extra,
-                         (("127.0.0.1", self._port(port), S3_PORT),),
-                         (("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", self._secret("s3-secret-key"))),
+        keys = (("AWS_ACCESS_KEY_ID", scaleout.ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", self._secret("s3-secret-key")))
+        run = ServiceRun(self.sandbox.object_name("seaweedfs"), service_images.SEAWEEDFS_IMAGE,
+                         scaleout.STORE_ARGS + extra, (("127.0.0.1", self._port(port), S3_PORT),), keys,
                          ("AWS_SECRET_ACCESS_KEY",), data=(str(data), "/data"), user=this_user(), network=self.network)
         self.engine.containers.start_service(run, self.sandbox.scope)
         self.store, self._store_ready = run, False
-        twin = self._twin(("docker", *run.argv()), {"AWS_SECRET_ACCESS_KEY": key_file})
+        twin = scaleout.with_secret_files(("docker", *run.argv()), {"AWS_SECRET_ACCESS_KEY": key_file})
         self.say.twin(twin.in_lines(run.twin().breaks))
         self.say.say(f"SeaweedFS started: master, volume server, filer and S3 gateway in one process, S3 at "
                      f"http://127.0.0.1:{run.published(S3_PORT)}, its data in {data}; it accepts writes a few "
@@ -193,10 +141,7 @@ class ScaleSteps:
     def _s3(self, *args: str, path: str = "") -> Twin:
         """``curl`` speaking S3 to the store, signed with its keys (AWS Signature Version 4)."""
         store = self._need("store")
-        key = self._secret_file("s3-secret-key")
-        url = f"http://127.0.0.1:{store.published(S3_PORT)}/{path}"
-        return Twin(("curl", "-s", *args, "--aws-sigv4", f"aws:amz:{REGION}:s3", "--user",
-                     Raw(f'"{ACCESS_KEY}:$(cat {key})"'), url))
+        return scaleout.s3_curl(store.published(S3_PORT), self._secret_file("s3-secret-key"), *args, path=path)
 
     def _writes(self) -> bool:
         """The store accepts a write: an object put into the bucket (then deleted). Until a volume
@@ -211,7 +156,7 @@ class ScaleSteps:
         terminal.run(self._s3("-o", "/dev/null", "-X", "DELETE", path=probe))
         return True
 
-    def wait_store(self, timeout: float = STORE_WAIT) -> None:
+    def wait_store(self, timeout: float = scaleout.STORE_WAIT) -> None:
         """Wait until the store accepts writes (quietly: before, the registry's first write would fail)."""
         store = self._need("store")
         if self._store_ready:
@@ -226,7 +171,7 @@ class ScaleSteps:
     def _weed_shell(self, command: str) -> str:
         """``echo '<command>' | weed shell`` inside the store's container; its output."""
         store = self._need("store")
-        argv = ["sh", "-c", f'echo "{command}" | weed shell -master=localhost:{MASTER_PORT}']
+        argv = ["sh", "-c", f'echo "{command}" | weed shell -master=localhost:{scaleout.MASTER_PORT}']
         self.say.twin(docker("container", "exec", store.name, *argv))
         done = self.engine.containers.exec(store.name, argv)
         if done.exit_code != 0:
@@ -256,22 +201,11 @@ class ScaleSteps:
 
     def _config(self, image: str) -> Path:
         """The replicas' one config file (0600: it holds the store's keys): ``storage.s3`` on the bucket."""
-        store = self._need("store")
         major = registry_major(image)
-        s3 = {"accesskey": ACCESS_KEY, "secretkey": self._secret("s3-secret-key"), "region": REGION,
-              "regionendpoint": f"http://{store.name}:{S3_PORT}", "bucket": BUCKET, "rootdirectory": "/",
-              "secure": False}
-        if major == 3:
-            s3["forcepathstyle"] = True  # v3: else it asks DNS for <bucket>.<host>
-        lines = ["version: 0.1", "log:", "  level: info", "storage:", "  s3:"]
-        lines += [f"    {k}: {json.dumps(v)}" for k, v in s3.items()]
-        lines += ["  cache:", "    blobdescriptor: inmemory", "  delete:", "    enabled: true", "  redirect:",
-                  "    disable: true", "  maintenance:", "    uploadpurging:", "      enabled: false",
-                  "http:", "  addr: :5000"]
         path = self._folder("registry") / f"config-v{major}.yml"
         if not path.exists():
             path.touch(mode=0o600)
-        path.write_text("\n".join(lines) + "\n")
+        path.write_text(scaleout.registry_config(self._need("store").name, self._secret("s3-secret-key"), major))
         return path
 
     def config(self, image: str | None = None) -> Path:
@@ -284,21 +218,9 @@ class ScaleSteps:
         return path
 
     def _replica_env(self, image: str, secret: str | None, cache: bool, read_only: bool, index: int) -> dict:
-        env = {}
-        if secret == "shared":
-            env[HTTP_SECRET] = self._secret("http-secret")
-        elif secret == "different":
-            env[HTTP_SECRET] = self._secret(f"http-secret-{index}")
-        if cache:
-            cache_run = self._need("cache")
-            env[CACHE] = "redis"
-            if registry_major(image) == 3:
-                env["REGISTRY_REDIS_ADDRS"] = f"[{cache_run.name}:{REDIS_PORT}]"
-            else:
-                env["REGISTRY_REDIS_ADDR"] = f"{cache_run.name}:{REDIS_PORT}"
-        if read_only:
-            env[READ_ONLY] = '{"enabled":true}'
-        return env
+        value = {"shared": "http-secret", "different": f"http-secret-{index}"}.get(secret or "")
+        return scaleout.replica_env(registry_major(image), self._secret(value) if value else None,
+                           self._need("cache").name if cache else None, read_only)
 
     def run_replicas(self, replicas: int = 2, secret: str | None = None, cache: bool = False, sticky: bool = False,
                      read_only: bool = False, port: int | None = None, image: str | None = None) -> Registry:
@@ -311,7 +233,8 @@ class ScaleSteps:
         image = image or self.image or self.registries.image
         self.image = image
         config = self._config(image)
-        balancer_port = self.balancer.port if self.balancer else self._port(port or self.sandbox.port or ports.DEFAULT_PORT)
+        balancer_port = self.balancer.port if self.balancer else \
+            self._port(port or self.sandbox.port or ports.DEFAULT_PORT)
         for old in self.replicas:
             self.engine.containers.remove(old.name)
         self.replicas = []
@@ -321,12 +244,12 @@ class ScaleSteps:
             with self.say.quiet():
                 replica = self.registries.run(port=balancer_port + i, name=f"registry-{i}", env=env,
                                               files={str(config): CONFIG_PATHS[registry_major(image)]},
-                                              network=NETWORK, current=False, image=image)
+                                              network=scaleout.NETWORK, current=False, image=image)
             if secret == "different":
                 hidden = {HTTP_SECRET: self._secret_file(f"http-secret-{i}")}
             run = replica.run.but(hidden=(HTTP_SECRET,) if HTTP_SECRET in env else ())
             argv = ("docker", *run.argv())
-            self.say.twin(self._twin(argv, hidden).in_lines(run_breaks_of(argv)))
+            self.say.twin(scaleout.with_secret_files(argv, hidden).in_lines(scaleout.run_breaks_of(argv)))
             self.replicas.append(replica)
         self._start_balancer(balancer_port, sticky)
         what = {"shared": "one shared http.secret", "different": "a different http.secret each",
@@ -338,22 +261,11 @@ class ScaleSteps:
                      + ("the replica that client always gets (ip_hash)" if sticky else "the next replica in turn"))
         return self.balancer
 
-    def _nginx_conf(self, sticky: bool, rate: str) -> str:
-        servers = "\n".join(f"    server {r.name}:5000;" for r in self.replicas)
-        lines = ["upstream registry {", "    zone registry 64k;"] + (["    ip_hash;"] if sticky else []) + \
-            [servers, "}", "server {", "    listen 80;", "    client_max_body_size 0;", "    location /v2/ {",
-             "        proxy_pass http://registry;", "        proxy_set_header Host $http_host;",
-             "        proxy_connect_timeout 1s;", "        proxy_read_timeout 900;",
-             "        proxy_max_temp_file_size 0;", "        add_header X-Upstream $upstream_addr always;"]
-        if rate != "0":
-            lines.append(f"        limit_rate {rate};")
-        return "\n".join(lines + ["    }", "}"]) + "\n"
-
     def _start_balancer(self, port: int, sticky: bool, rate: str = "0") -> None:
         self._ensure("nginx")
         folder = self._folder("nginx")
         conf = folder / "default.conf"
-        text = self._nginx_conf(sticky, rate)
+        text = scaleout.nginx_conf([r.name for r in self.replicas], sticky, rate)
         if not conf.exists() or conf.read_text() != text:
             conf.write_text(text)
             self.say.twin(Twin.of("cat", str(conf)))
@@ -553,7 +465,7 @@ class ScaleSteps:
                                   f"logs {run.name}).")
             time.sleep(0.1)
         self.cache = run
-        self.say.say(f"redis answers on the network {self.network} as {run.name}:{REDIS_PORT}")
+        self.say.say(f"redis answers on the network {self.network} as {run.name}:{scaleout.REDIS_PORT}")
         return run
 
     def cache_keys(self) -> list[str]:
@@ -638,7 +550,7 @@ class ScaleSteps:
         argv = ["registry", "garbage-collect", replica.run.config_path]
         self.say.twin(docker("container", "exec", replica.name, *argv))
         done = self.engine.containers.exec(replica.name, argv)
-        match = _GC_SUMMARY.search(done.output)
+        match = scaleout.GC_SUMMARY.search(done.output)
         if done.exit_code != 0 or not match:
             last = done.output.strip().splitlines()[-1] if done.output.strip() else "no output"
             raise errors.gc_failed(done.exit_code, last)
@@ -683,7 +595,7 @@ class ScaleSteps:
         """Download a big blob through nginx (``limit_rate``: a slower link, so the download takes a
         while), kill the replica sending it a quarter of the way, then ask for the rest (``Range``)."""
         balancer = self._need("balancer")
-        data = random.Random(f"{SEED}-big").randbytes(size_mib * MiB)
+        data = random.Random(f"{SEED}-big").randbytes(size_mib * scaleout.MiB)
         digest = digest_of(data)
         api = balancer.api
         location = api.start_upload(repository)
@@ -734,7 +646,3 @@ class ScaleSteps:
             self._start_balancer(balancer.port, self._sticky)
         return outcome
 
-
-def run_breaks_of(argv: tuple) -> tuple[int, ...]:
-    """A registry's ``docker container run`` (its image last), one option per line."""
-    return run_breaks(argv, len(argv) - 1, _VALUED)

@@ -14,7 +14,7 @@ from ..exercises import Sheet, done, missing, task
 from ..media import short_digest
 from ..reference import parse
 from ..registry_api import RegistryClient
-from ..steps.scale import NETWORK
+from ..scaleout import NETWORK
 
 REPOSITORY = "team/app"
 

@@ -15,7 +15,8 @@ class Practice07(Practice):
         self.name("cache", scope.object_name("redis"), "the cache every replica shares")
         self.name("nginx", scope.object_name("nginx"), "the load balancer")
         self.new_container("third", "registry-3", "the replica you add (the notebook's clean-up removes it)")
-        self.name("conf", str(self.lab.workdir / "nginx" / "default.conf"), "nginx's site file, mounted in its container")
+        self.name("conf", str(self.lab.workdir / "nginx" / "default.conf"),
+                  "nginx's site file, mounted in its container")
 
     @task("Empty the cache the replicas share",
           hint="The cache is redis, in the container {cache}; redis-cli, in that container, talks to it. Which "
