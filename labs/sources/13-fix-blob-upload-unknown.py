@@ -24,7 +24,7 @@ sheet = start("lab-13")
 
 # %% tags=["solution"]
 # !docker image push --quiet {sheet.address}/team/app:v1
-# !(docker container logs {sheet.replica1}; docker container logs {sheet.replica2}) 2>&1 | grep -o 'msg="[^"]*secret[^"]*"' | sort | uniq -c
+# !sh -c "docker container logs {sheet.replica1}; docker container logs {sheet.replica2}" 2>&1 | grep -o 'msg="[^"]*secret[^"]*"' | sort | uniq -c
 
 # %% [markdown] tags=["solution"]
 # An upload is a `POST`, then `PATCH`es, then a `PUT`. The state of an upload travels in the URL

@@ -373,20 +373,22 @@ inflight = lab.scale.push_during_collection()
 measured = plots.scale_out("../benchmarks/results/scale-out.json")
 
 # %% [markdown]
-# A second replica bought nothing here: two replicas carried 0.92 times what one did (registry 3;
-# 0.93 for 2.8), three about the same. The two cores were full: during a run the store used about
-# 2.7 CPU seconds, the registries 1.5–2.7, the clients and nginx about 1 — nearly all the cores
-# had. A second registry process brings more work to the same cores, not a core of its own.
+# A second replica bought little: 1.10 times what one carried (both versions) — in a run during
+# which other programs took more and more of the machine (the file records its CPU pressure); a
+# quieter run gave 0.92. Nowhere near the 2 that a second registry would give if the registry were
+# the limit. The two cores were full: the store, the registries, the clients and nginx used 6–7
+# CPU seconds of the 10 or so the cores had during a run, other programs the rest. A second
+# registry process brings more work to the same cores, not a core of its own.
 #
-# On separate hosts it would pay. From the same runs, one image pushed or pulled costs about
-# 0.04 CPU seconds in a replica (registry 3; 0.055 in 2.8), 0.07 in the store and 0.02 in the
-# client: a core carries about 26 images a second in a replica (18 in 2.8), 15 in the store. With
-# the clients elsewhere and each replica on a core of its own, two replicas carry twice what one
-# does — as long as the store keeps up: for two replicas of registry 3, about 3.5 cores of store.
-# So the store is what runs out next; scale it too (more volume servers, filers and S3 gateways).
-# It also counted its own S3 requests: 66 for one push of a two-layer image (62 with 2.8; the
-# docker CLI's uploads, a `PATCH` and a `PUT` per blob, take about 20 more), and 3 for a pull once
-# the cache is warm — the cache, not the replica count, is what spares the store.
+# On separate hosts it would pay. From the one-replica runs, one image pushed or pulled costs about
+# 0.045 CPU seconds in a replica of registry 3 (0.062 in 2.8), 0.085 in the store and 0.027 in the
+# client: a core carries about 22 images a second in a replica (16 with 2.8), and 12 in the store.
+# With the clients elsewhere and each replica on a core of its own, two replicas carry twice what
+# one does — as long as the store keeps up: two replicas of registry 3 need about 3.7 cores of
+# store. So the store is what runs out next; scale it too (more volume servers, filers and S3
+# gateways). It also counted its own S3 requests: 66 for one push of a two-layer image (62 with
+# 2.8; the docker CLI's uploads, a `PATCH` and a `PUT` per blob, take about 20 more), and 3 for a
+# pull once the cache is warm — the cache, not the replica count, is what spares the store.
 #
 # ## Your turn
 # A third replica joins. Run it with the same config file and the same secret as the others
