@@ -6,8 +6,10 @@ the notebook's ``PATH`` as ``docker`` (``python -m reglab docker …`` anywhere 
 checks read. It knows the commands the labs use, with their usual flags and output:
 
 - ``container run|ls|ps|rm|kill|stop|start|restart|logs|exec|inspect`` (``run`` starts the
-  registry binary for ``registry:2``; ``exec`` runs ``registry garbage-collect``, or a file
-  tool such as ``du``/``ls``/``cat`` on the registry's data folder);
+  registry binary for ``registry:2`` or ``registry:3``, on a lab's network and with a config file
+  mounted at the image's config path if asked; ``exec`` runs ``registry garbage-collect``, a file
+  tool such as ``du``/``ls``/``cat`` on the registry's data folder, or a service's own programs —
+  ``redis-cli``, ``weed shell`` — pointed at it);
 - ``image ls|tag|push|pull|rm`` (and ``images``, ``tag``, ``push``, ``pull``, ``rmi``);
 - ``volume create|ls|rm|inspect``; ``info``; ``version``; ``login`` (checked against the
   registry as the daemon checks it, stored in ``$DOCKER_CONFIG/config.json``).
@@ -255,8 +257,10 @@ class DockerCLI:
             if info is None or (not show_all and not info.running):
                 continue
             status = "Up" if info.running else f"Exited ({info.exit_code})"
-            ports = ", ".join(f"{h}:{p}->5000/tcp" for h, p in info.ports) if info.running else ""
-            rows.append((container_id(info.name, info.started)[:12], tags.get(info.image, info.image[7:19]),
+            ports = ", ".join([f"{h}:{p}->{i}/tcp" for h, p, i in info.published] if info.published else
+                              [f"{h}:{p}->5000/tcp" for h, p in info.ports]) if info.running else ""
+            image = tags.get(info.image) or (info.image[7:19] if info.image.startswith("sha256:") else info.image)
+            rows.append((container_id(info.name, info.started)[:12], image,
                          status, ports, info.name))
         if quiet:
             for row in rows[1:]:

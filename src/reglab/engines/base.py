@@ -112,6 +112,7 @@ class ContainerInfo:
     labels: tuple[tuple[str, str], ...] = ()
     user: str | None = None  # --user, if any
     config: str | None = None  # where its registry reads its config (registry:2 and registry:3 differ)
+    published: tuple[tuple[str, int, int], ...] = ()  # a service's (host address, port, port inside)
 
     @property
     def running(self) -> bool:

@@ -191,7 +191,8 @@ class LocalContainers:
                              data, tuple(sorted(container.env.items())),
                              None if running else (container.exit_code if container.exit_code is not None else 137),
                              container.started, tuple(labels), container.user,
-                             CONFIG_PATHS[container.major] if container.kind == "registry" else None)
+                             CONFIG_PATHS[container.major] if container.kind == "registry" else None,
+                             tuple((h, p, i) for h, p, i in container.publish))
 
     def restart(self, name: str) -> None:
         container = self._get(name)

@@ -1,9 +1,10 @@
-"""Registry processes of the daemonless engine: is one still ours, stop it, who holds a port,
+"""Processes of the daemonless engine (registries, and the services beside them: the object
+store, nginx, redis): is one still ours, stop it, does it listen on its port, who holds a port,
 and why it stopped (the line of its log that says so).
 
-A registry process is recognised by its command line naming its own config file, so a pid
-reused by another program is never taken for a registry, and one learner's registry is never
-stopped by another learner's lab.
+A process is recognised by its command line naming a marker of its own record (a registry's
+config file; a service's config or data folder), so a pid reused by another program is never
+taken for ours, and one learner's process is never stopped by another learner's lab.
 """
 
 from __future__ import annotations
