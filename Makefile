@@ -1,7 +1,7 @@
 # Registry Lab. `make lab` opens the course (JupyterLab on START-HERE.ipynb), `make test` checks it; both set up what they need
 # first: scripts/setup.sh installs the system tools on Debian/Ubuntu as root (elsewhere it says
-# what to install), scripts/go-tools.sh builds the Go tools (registry v3, crane; weed for the
-# tests) once into ~/.cache/reglab/tools, then the venv, then the course images.
+# what to install), scripts/go-tools.sh builds the Go tools (registry v3, crane, weed: notebook
+# 07's object store) once into ~/.cache/reglab/tools, then the venv, then the course images.
 #
 # Images: registry:2 and hello-world are used if present, else pulled from Docker Hub, else (no
 # Docker Hub) built as stand-ins from Debian packages. The tests and `make notebooks` use the

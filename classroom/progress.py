@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from reglab import journal
+from reglab.tasks import course_tasks
 
 ACCOUNT_MARK = "reglab learner"  # jupyterhub_config.py's mark on the accounts the class made
 COURSE_FOLDER = "registry-lab"
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     learners = class_learners(args.class_dir, args.teacher)
     records = class_records(learners)
-    tasks = journal.course_tasks()
+    tasks = course_tasks()
     print(journal.summary(records, learners, tasks).table())
     snapshot = journal.dump(records, learners, tasks)
     if args.json:

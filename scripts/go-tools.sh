@@ -3,8 +3,9 @@
 #
 #   scripts/go-tools.sh [lab|test] [--dry-run]
 #
-# lab:  registry (distribution v3: the registry:3 stand-in and the daemonless engine) and crane;
-# test: those, plus weed (SeaweedFS, an S3 object store on this machine).
+# lab:  registry (distribution v3: the registry:3 stand-in and the daemonless engine), crane, and weed
+#       (SeaweedFS: notebook 07's and lab 13's S3 object store, a process or its stand-in image);
+# test: the same tools (every one of them is run by some test).
 # Versions and module checksums are pinned in src/reglab/tools.txt (reglab.tools reads it too).
 # Each tool goes to ${REGLAB_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reglab/tools}/<name>-<version>/<name>;
 # one that is there already is left alone. Before building, the module's checksum from the Go module
@@ -24,7 +25,7 @@ done
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PINS="${REGLAB_TOOLS_PINS:-$ROOT/src/reglab/tools.txt}"
 TOOLS_DIR="${REGLAB_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reglab/tools}"
-LAB_TOOLS="registry crane"
+LAB_TOOLS="registry crane weed"
 
 say() { echo "go-tools: $*"; }
 wanted() { [ "$MODE" = test ] || [[ " $LAB_TOOLS " == *" $1 "* ]]; }

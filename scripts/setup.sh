@@ -36,12 +36,15 @@ lab|python3-venv|python3 -c 'import ensurepip, venv'|the project's virtual envir
 lab|make|command -v make|make lab, make test
 lab|docker-registry|command -v docker-registry|the daemonless engine, and the registry:2 stand-in
 lab|busybox-static|b=$(command -v busybox) && ! ldd "$b" >/dev/null 2>&1|sh, du and find in the registry:2 stand-in
-lab|curl|command -v curl|the HTTP twins a learner types (and the tests' independent checks)
+lab|curl|command -v curl|the HTTP twins a learner types (and the tests' independent checks); notebook 07's S3 listing (curl --aws-sigv4)
+lab|nginx|PATH="$PATH:/usr/sbin" command -v nginx|notebook 07 and lab 13: the load balancer (a process without Docker; the nginx stand-in image offline)
+lab|redis-server|command -v redis-server && command -v redis-cli|notebook 07 and lab 13: the shared cache (a process without Docker; the redis stand-in image offline)
 test|qemu-user|command -v qemu-x86_64 && command -v qemu-aarch64|tests/test_images.py runs the hello-world stand-in for amd64 and arm64
 test|skopeo|command -v skopeo|interop tests: skopeo reads what reglab writes and serves
 test|chromium|[ -x "$CHROMIUM" ]|tests/test_browser.py (driven by Playwright, no browser download)
 test|fonts-dejavu-core|[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]|readable text in the browser test's screenshots
 test|iproute2|command -v ip|tests/test_learners.py: a bridge for a second Docker daemon (ip link, ip addr)
+test|iptables|command -v iptables|tests/second_dockerd.py: an ACCEPT rule so a second Docker daemon's containers reach each other
 test|procps|command -v pgrep|tests: no registry process is left behind (pgrep)
 test|passwd|command -v useradd && command -v userdel|tests/test_binder.py: a non-root learner (useradd, userdel)
 test|util-linux|command -v runuser|tests/test_binder.py: runs the suite as that learner

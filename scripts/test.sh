@@ -9,7 +9,8 @@
 #  - Docker, a second daemon (tests/second_dockerd.py, as root only; elsewhere the first session
 #    runs these too): notebooks 01–04, lab sheets 01–10 and tests/test_labs.py;
 #  - daemonless: the tests marked `daemonless` (the hub, learners, Binder, the engine itself), then
-#    on a third Docker daemon (as root) the Docker tests that need no particular daemon;
+#    on a third Docker daemon (as root) the Docker tests that need no particular daemon, notebook 07
+#    and lab sheet 13 among them;
 #  - daemonless, no Docker daemon at all, as on Binder: every notebook (tests/test_notebooks.py,
 #    with port 5000 held), then every lab sheet's solution under nbval.
 # Each session runs its tests in a new order (pytest-randomly; a notebook's cells keep theirs).
@@ -33,11 +34,14 @@ lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its repor
 
 # Docker tests that need no particular daemon, on a third one (after the daemonless tests, in
 # their session's spare time): the learners side by side, notebook 01 with port 5000 held, a kernel
-# killed half-way through 02, the image tests again beside a learner's own objects. (Notebook 05's
-# killed-kernel test changes the machine's daemon.json.)
+# killed half-way through 02, the image tests again beside a learner's own objects; notebook 07,
+# lab sheet 13 and tests/test_scale.py (their containers talk to each other on a lab network: the
+# daemon's ACCEPT rule, tests/second_dockerd.py). (Notebook 05's killed-kernel test changes the
+# machine's daemon.json.)
 THIRD_DAEMON=("tests/test_notebooks.py::test_notebook_passes_with_port_5000_taken_and_leaves_nothing[01-run-your-own-registry-docker]"
               "tests/test_notebooks.py::test_kernel_killed_half_way_then_rerun_leaves_nothing[docker]"
-              "tests/test_learners.py" "tests/test_beside_a_learner.py")
+              "tests/test_learners.py" "tests/test_beside_a_learner.py"
+              notebooks/07-*.ipynb labs/solutions/13-*.ipynb "tests/test_scale.py")
 third=$(mktemp -d /tmp/reglab-dockerd3-XXXX)
 
 on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, on a new dockerd with the course images
@@ -47,7 +51,7 @@ on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, o
 daemonless() {
     "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py; local tests=$?
     [ -z "$why" ] || return $tests
-    echo "== then, on a third Docker daemon: the learners side by side, notebook 01 with port 5000 held, 02 killed half-way, beside a learner's objects"
+    echo "== then, on a third Docker daemon: the learners side by side, notebook 01 with port 5000 held, 02 killed half-way, beside a learner's objects, notebook 07, lab 13"
     on_a_daemon_of_its_own "$third" 10.215.0.0/16 "${THIRD_DAEMON[@]}" && return $tests
 }
 

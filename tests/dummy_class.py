@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 from reglab import journal  # noqa: E402
+from reglab.tasks import course_tasks  # noqa: E402
 
 START = 1_800_000_000.0  # 2027-01-15 08:00 UTC: the class's first minute
 WRITTEN = START + 3 * 3600  # when the instructor ran classroom/class progress
@@ -77,7 +78,7 @@ def snapshot() -> str:
         for learner in LEARNERS:
             write(learner, Path(work) / learner / "state")
             records += journal.read(Path(work) / learner / "state")
-    return journal.dump(records, LEARNERS, journal.course_tasks(), written=WRITTEN)
+    return journal.dump(records, LEARNERS, course_tasks(), written=WRITTEN)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,13 @@
 images, containers, volumes and bridge; the same 127.0.0.1 for published ports (with docker-proxy,
 no iptables rules), a private address pool for its networks.
 
+Containers on one of its networks reach each other: the machine's own dockerd sets FORWARD's policy
+to DROP, and with ``net.bridge.bridge-nf-call-iptables = 1`` bridged packets pass through FORWARD,
+while this daemon runs with ``--iptables=false`` and adds no rule of its own. So while it runs, one
+ACCEPT rule (in DOCKER-USER where the machine's dockerd made that chain, else in FORWARD) lets
+traffic between its own addresses through — its pool and its default bridge — and is removed when
+it stops (notebook 07's store, cache, replicas and load balancer talk to each other by name).
+
 Two users: tests/test_learners.py gives a learner one, and ``make test`` (scripts/test.sh) runs
 Docker tests on two more beside the machine's daemon: a daemon's images are one namespace for all
 its users and notebooks remove ``hello-world`` and count images, so their runs cannot share one
@@ -42,6 +49,24 @@ def unavailable() -> str | None:
     return f"a second Docker daemon needs {' and '.join(missing)}" if missing else None
 
 
+def _iptables(*args: str) -> bool:
+    try:
+        return subprocess.run(["iptables", "-w", *args], capture_output=True, check=False).returncode == 0
+    except OSError:  # no iptables here: nothing filters bridged traffic either
+        return False
+
+
+def _accept_rules(pool: str, bridge: str) -> list[list[str]]:
+    """Insert ACCEPT rules for traffic between this daemon's own addresses (its pool of network
+    subnets, its default bridge); return them as ``[chain, rule…]`` to delete later."""
+    chain = "DOCKER-USER" if _iptables("-S", "DOCKER-USER") else "FORWARD"
+    added = []
+    for rule in (["-s", pool, "-d", pool, "-j", "ACCEPT"], ["-i", bridge, "-o", bridge, "-j", "ACCEPT"]):
+        if _iptables("-I", chain, "1", *rule):
+            added.append([chain, *rule])
+    return added
+
+
 @contextmanager
 def second_daemon(work: Path, pool: str = DEFAULT_POOL) -> Iterator[str]:
     """Start a dockerd whose files live under ``work``; yield its ``DOCKER_HOST``; stop it and
@@ -52,7 +77,9 @@ def second_daemon(work: Path, pool: str = DEFAULT_POOL) -> Iterator[str]:
     subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
     subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
     daemon = None
+    rules: list[list[str]] = []
     try:
+        rules = _accept_rules(pool, bridge)
         subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=True)
         subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
         work.mkdir(parents=True, exist_ok=True)
@@ -80,6 +107,8 @@ def second_daemon(work: Path, pool: str = DEFAULT_POOL) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 daemon.kill()
                 daemon.wait()
+        for chain, *rule in rules:
+            _iptables("-D", chain, *rule)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
         shutil.rmtree(work / "data", ignore_errors=True)
         shutil.rmtree(exec_root, ignore_errors=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from reglab.images import hello_image
+from reglab.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # the tests that remove or count images and containers, or compare what hello-world's removal prints
@@ -63,7 +63,7 @@ def learners_objects(engine, request):
     Docker refuses to remove hello-world's last name)."""
     client = docker.from_env()
     mine = f"mine-{secrets.token_hex(3)}"
-    hello = client.images.get(hello_image())
+    hello = client.images.get(Settings.from_env().hello_image)
     tagged = request.param == "their tag and container"
     made = {"tags": [f"{mine}:1", f"{mine}/committed:1"] if tagged else [f"{mine}/committed:1"], "images": {},
             "containers": [], "volumes": [], "networks": [], "tagged": tagged}
@@ -114,7 +114,7 @@ def test_the_tests_that_remove_or_count_images_pass_beside_a_learners_own_object
     assert all(all(what in line for what in theirs) for line in skips), skips
     # and the learner's objects are all still there, unchanged
     assert _state(client, made) == before
-    assert client.images.get(hello_image()).id == made["images"]["hello-world"]
+    assert client.images.get(Settings.from_env().hello_image).id == made["images"]["hello-world"]
     with capsys.disabled():
         print(f"\nbeside a learner's objects ({'their tag' if made['tagged'] else 'no tag'}): "
               f"{summary.strip('= ')} (nested, {seconds:.0f} s)")

@@ -66,10 +66,13 @@ def _port_5000_held():
 
 
 def _registry_processes() -> list[str]:
-    """Registry processes started under this test session's state folder: on a shared machine
-    other people's registries (other sandboxes, other learners) are none of these tests' business."""
-    out = subprocess.run(["pgrep", "-af", "registry serve"], capture_output=True, text=True, check=False)
-    return [line for line in out.stdout.splitlines() if "pgrep" not in line and f"{state_root()}/" in line]
+    """Processes started under this test session's state or work folder — registries, and notebook
+    07's store, nginx and redis: on a shared machine other people's (other sandboxes, other
+    learners) are none of these tests' business."""
+    out = subprocess.run(["pgrep", "-af", "registry serve|weed |nginx|redis-server"],
+                         capture_output=True, text=True, check=False)
+    ours = (f"{state_root()}/", f"{settings().workdir}/")
+    return [line for line in out.stdout.splitlines() if "pgrep" not in line and any(o in line for o in ours)]
 
 
 def _leftovers(engine_kind: str, lab: str, request) -> list:

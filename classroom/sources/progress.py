@@ -40,6 +40,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from reglab import journal
+from reglab.tasks import course_tasks
 
 source = Path(os.environ.get("REGLAB_CLASS_PROGRESS") or Path.home() / "registry-lab" / "class-progress.json")
 if source.exists():
@@ -47,7 +48,7 @@ if source.exists():
     print(f"{len(learners)} learners, {len(records)} checks; records as of "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(written))}")
 else:
-    records, learners, tasks = [], [], journal.course_tasks()
+    records, learners, tasks = [], [], course_tasks()
     print(f"No class records in {source} yet: run sudo classroom/class progress on the class's machine, "
           "then this notebook again.")
 progress = journal.summary(records, learners, tasks)

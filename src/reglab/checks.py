@@ -30,7 +30,8 @@ from .registry import Registry
 from .registry_api import RegistryClient
 from .units import count, human
 
-__all__ = ["Check", "anonymous_refused", "cached", "credentials_accepted", "daemon_as_before", "done",
+__all__ = ["Check", "anonymous_refused", "balanced", "cache_empty", "cached", "credentials_accepted",
+           "daemon_as_before", "done",
            "image_in_registry", "keeps_data", "missing", "no_garbage", "nothing_left", "registry_answers",
            "registry_at", "served", "storage_intact", "tls_verified"]
 
@@ -276,6 +277,61 @@ def cached(engine: Engine, registry: Registry, repository: str, tag: str = "late
     size = sum(blobs[d].size for d in wanted)
     return Check(True, what, f"manifest {short_digest(manifest.digest)}, config and {len(manifest.layers)} "
                              f"layer{'s' if len(manifest.layers) != 1 else ''} stored ({human(size)})")
+
+
+def balanced(engine: Engine, address: str, replicas: list[str], repository: str = "team/app",
+             rounds: int = 3) -> Check:
+    """Uploads through the load balancer at ``address`` go on from one replica to another, and each
+    of ``replicas`` (container names) served part of them: one shared ``http.secret``, and nobody
+    left out of the balancer. Each upload is started, continued with one ``PATCH``, then cancelled."""
+    what = f"uploads through {address} continue on any of {count(len(replicas), 'replica')}"
+    stopped = [name for name in replicas if engine.containers.state(name) != "running"]
+    if stopped:
+        return Check(False, what, f"{stopped[0]} is not running: run it (docker container ps -a shows it)")
+    api = RegistryClient(address)
+    if api.status() is None:
+        return Check(False, what, errors.nothing_answers(address))
+    before = {name: _served(engine, name) for name in replicas}
+    every = tuple(range(100, 600))
+    total, refused = rounds * len(replicas), 0
+    for _ in range(total):
+        started = api.request("POST", f"/v2/{repository}/blobs/uploads/", ok=every)
+        if started.status_code != 202:
+            return Check(False, what, f"POST /v2/{repository}/blobs/uploads/ through {address} answered "
+                                      f"{started.status_code}: is every replica writable?")
+        location = started.headers["Location"]
+        sent = api.request("PATCH", api.url(location), ok=every, data=b"reglab check\n",
+                           headers={"Content-Type": "application/octet-stream"})
+        refused += sent.status_code != 202
+        api.request("DELETE", api.url(sent.headers.get("Location", location)), ok=every)
+    if refused:
+        return Check(False, what, f"{refused} of {total} uploads were refused half-way (404 BLOB_UPLOAD_INVALID: "
+                                  "\"blob upload unknown\"): the replicas do not share one http.secret")
+    idle = [name for name in replicas if _served(engine, name) <= before[name]]
+    if idle:
+        return Check(False, what, f"{idle[0]} runs but got none of {total * 3} requests: the load balancer does "
+                                  "not send it any (is it in nginx's upstream, and was nginx restarted since?)")
+    return Check(True, what, f"{total} uploads, each continued wherever nginx sent it; all "
+                             f"{count(len(replicas), 'replica')} served part of them")
+
+
+def _served(engine: Engine, name: str) -> int:
+    """How many requests a registry logged (``response completed``, in 2.8 and 3 alike)."""
+    return engine.containers.logs(name).count("response completed")
+
+
+def cache_empty(engine: Engine, name: str) -> Check:
+    """The redis ``name``, a blob descriptor cache the replicas share, holds no key."""
+    what = f"the shared cache {name} is empty"
+    if engine.containers.state(name) != "running":
+        return Check(False, what, f"{name} is not running: start it again (docker container start {name})")
+    words = engine.containers.exec(name, ["redis-cli", "DBSIZE"]).output.split()
+    keys = int(words[-1]) if words and words[-1].isdigit() else -1
+    if keys:
+        held = count(keys, "key") if keys > 0 else "keys"
+        return Check(False, what, f"it still holds {held}, among them descriptions of blobs the collection deleted: "
+                                  "empty it (redis-cli FLUSHDB in its container)")
+    return Check(True, what, "no key left: the replicas ask the bucket again, and fill it with what is there")
 
 
 def daemon_as_before(engine: Engine, daemon_backup: Path) -> Check:

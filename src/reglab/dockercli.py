@@ -6,8 +6,10 @@ the notebook's ``PATH`` as ``docker`` (``python -m reglab docker …`` anywhere 
 checks read. It knows the commands the labs use, with their usual flags and output:
 
 - ``container run|ls|ps|rm|kill|stop|start|restart|logs|exec|inspect`` (``run`` starts the
-  registry binary for ``registry:2``; ``exec`` runs ``registry garbage-collect``, or a file
-  tool such as ``du``/``ls``/``cat`` on the registry's data folder);
+  registry binary for ``registry:2`` or ``registry:3``, on a lab's network and with a config file
+  mounted at the image's config path if asked; ``exec`` runs ``registry garbage-collect``, a file
+  tool such as ``du``/``ls``/``cat`` on the registry's data folder, or a service's own programs —
+  ``redis-cli``, ``weed shell`` — pointed at it);
 - ``image ls|tag|push|pull|rm`` (and ``images``, ``tag``, ``push``, ``pull``, ``rmi``);
 - ``volume create|ls|rm|inspect``; ``info``; ``version``; ``login`` (checked against the
   registry as the daemon checks it, stored in ``$DOCKER_CONFIG/config.json``).
@@ -149,17 +151,19 @@ class DockerCLI:
             if opts.remove:
                 self.engine.containers.remove(name)
             return result.exit_code
-        if "--network" in flags or "--mount" in flags:
-            raise errors.network_and_mount_need_docker()
+        if "--mount" in flags:
+            raise errors.running_in_container_needs_docker(program="--mount")
         if not flags.get("--name"):
             flags["--name"] = [scope_for(None, self.settings, self.lab).object_name(f"run-{os.urandom(3).hex()}")]
             args = ["--name", flags["--name"][0], *args]
         run = RegistryRun.parse(args, environ=self.environ)
-        for folder, inside in run.files:
-            if inside.rstrip("/") in (run.config_path, os.path.dirname(run.config_path)):
-                continue  # a config of one's own, read instead of the image's
-            raise errors.registry_data_only_in(REGISTRY_DATA, inside)
+        for folder, inside in run.files:  # a config file of your own, as the image reads it; nothing else
+            if inside not in CONFIG_PATHS.values() or not os.path.isfile(folder):
+                raise Usage(errors.mount_not_config(REGISTRY_DATA, run.config_path, inside))
         scope = scope_for(run.name, self.settings, self.lab)
+        networks = {o.name for o in self.engine.objects.of(Scope(None, self.settings.learner)) if o.kind == "network"}
+        if run.network and run.network not in networks:
+            raise Usage(errors.network_not_found(run.network))
         if run.bind:
             os.makedirs(run.bind, exist_ok=True)
         if run.volume and not self.engine.objects.volume_exists(run.volume):
@@ -244,8 +248,10 @@ class DockerCLI:
             if info is None or (not show_all and not info.running):
                 continue
             status = "Up" if info.running else f"Exited ({info.exit_code})"
-            ports = ", ".join(f"{h}:{p}->5000/tcp" for h, p in info.ports) if info.running else ""
-            rows.append((container_id(info.name, info.started)[:12], tags.get(info.image, info.image[7:19]),
+            ports = ", ".join([f"{h}:{p}->{i}/tcp" for h, p, i in info.published] if info.published else
+                              [f"{h}:{p}->5000/tcp" for h, p in info.ports]) if info.running else ""
+            image = tags.get(info.image) or (info.image[7:19] if info.image.startswith("sha256:") else info.image)
+            rows.append((container_id(info.name, info.started)[:12], image,
                          status, ports, info.name))
         if quiet:
             for row in rows[1:]:
@@ -268,6 +274,10 @@ class DockerCLI:
             if config not in ([], [inside]):
                 raise errors.registry_config_is(inside)
             done = self.engine.containers.exec(name, argv if config else [*argv, inside])
+            self.out.write(done.output)
+            return done.exit_code
+        if info.config is None:  # a service (redis, nginx, SeaweedFS): its own programs, pointed at it
+            done = self.engine.containers.exec(name, argv)
             self.out.write(done.output)
             return done.exit_code
         if argv[0] in FILE_TOOLS:
@@ -333,8 +343,15 @@ class DockerCLI:
                 self.say("Using default tag: latest")
             self.say(f"The push refers to repository [{ref.familiar_repository}]")
         statuses: dict[str, str] = {}
-        result = self.engine.images.push(ref.tagged, progress=lambda item, cur, tot, status: statuses.__setitem__(item, status),
-                                         auth=self._login(ref.registry))
+        try:
+            result = self.engine.images.push(ref.tagged, progress=lambda item, cur, tot, status:
+                                             statuses.__setitem__(item, status), auth=self._login(ref.registry))
+        except errors.UploadLost:  # the docker CLI's words for a replica's BLOB_UPLOAD_INVALID
+            for item, status in statuses.items():
+                if not quiet:
+                    self.say(f"{item}: {status}")
+            print("blob upload unknown", file=self.err)
+            return 1
         if quiet:
             self.say(ref.tagged)
             return 0

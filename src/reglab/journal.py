@@ -162,7 +162,7 @@ def summary(records: Iterable[Record], learners: Iterable[str] = (),
             tasks: Iterable[tuple[str, str]] = ()) -> Summary:
     """Learners × tasks from ``records``: every learner named in ``learners`` or in a record (a
     record without a learner counts as ``"-"``), every task in ``tasks`` (the course's, in its
-    order: :func:`course_tasks`) then any other task a record names."""
+    order: :func:`reglab.tasks.course_tasks`) then any other task a record names."""
     records = list(records)
     names = list(dict.fromkeys([*learners, *sorted({r.learner or "-" for r in records})]))
     known = list(dict.fromkeys(tasks))
@@ -183,18 +183,3 @@ def summary(records: Iterable[Record], learners: Iterable[str] = (),
     result.spent = {name: {unit: last - first for unit, (first, last) in units.items()}
                     for name, units in span.items()}
     return result
-
-
-def course_tasks() -> list[tuple[str, str]]:
-    """Every lab sheet's tasks, ``("lab-01", "q1")`` …, in the course's order (read from the sheet
-    classes: nothing is set up)."""
-    from .exercises import _TaskSpec
-    from .tasks import SHEETS, sheet_class
-
-    found = []
-    for lab_id in SHEETS:
-        sheet = sheet_class(lab_id)
-        numbers = sorted(spec.number for name in dir(sheet)
-                         if isinstance(spec := getattr(sheet, name, None), _TaskSpec))
-        found += [(lab_id, f"q{n}") for n in numbers]
-    return found

@@ -15,6 +15,7 @@ topic of the course is one attribute, one module of :mod:`reglab.steps`:
 ``lab.secure``          secure by default, TLS, a login              05
 ``lab.mirror``          a pull-through cache and its bandwidth     06
 ``lab.versions``        registry:2 beside registry:3               A
+``lab.scale``           object storage, replicas, a shared cache   07
 ======================  =========================================  ========
 
 A new topic is one module in :mod:`reglab.steps`, one line in ``__init__`` below, and its
@@ -45,6 +46,7 @@ from .steps.disk import DiskSteps
 from .steps.growth import GrowthSteps
 from .steps.local_images import ImageSteps, ImageTable
 from .steps.mirror import MirrorSteps
+from .steps.scale import ScaleSteps
 from .steps.secure import SecureSteps
 from .steps.versions import VersionSteps
 
@@ -79,6 +81,7 @@ class Lab:
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.versions = VersionSteps(self.narrator, self.engine, self.sandbox, self.registries)
+        self.scale = ScaleSteps(self.narrator, self.engine, self.sandbox, self.registries)
 
         self._check_alone_with_shared_images()
         adopted = self.sandbox.check_strangers(adopt)  # objects with this lab's names it did not create

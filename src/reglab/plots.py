@@ -310,3 +310,42 @@ def fetches_by_version(fetches, title: str = "One first pull through a pull-thro
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper right", fontsize="small")
     return fig
+
+
+def scale_out(results, title: str = "K clients through 1, 2 and 3 replicas (one store, one machine)") -> Figure:
+    """Throughput and p95 latency per replica count, one line per registry version, from
+    ``benchmarks/scale_out.py``'s results (a dict, or the path of its JSON file)."""
+    import json
+    from pathlib import Path
+
+    if not isinstance(results, dict):
+        path = Path(results)
+        if not path.is_file():
+            from . import errors
+
+            raise errors.no_measurements(str(path))
+        results = json.loads(path.read_text())
+    fig = _figure((10, 4.2))
+    left, right = fig.subplots(1, 2)
+    colours = {"2": LOGICAL, "3": PHYSICAL}
+    for version in sorted({r["registry"] for r in results["runs"]}):
+        runs = sorted((r for r in results["runs"] if r["registry"] == version), key=lambda r: r["replicas"])
+        x = [r["replicas"] for r in runs]
+        label = f"registry {'2.8' if version == '2' else '3'}"
+        left.plot(x, [r["images_per_s"] for r in runs], "o-", color=colours.get(version, SAVED), label=label)
+        right.plot(x, [r["push_p95"] for r in runs], "o-", color=colours.get(version, SAVED), label=f"{label}: push")
+        right.plot(x, [r["pull_p95"] for r in runs], "s--", color=colours.get(version, SAVED), label=f"{label}: pull")
+    left.set_xlabel("replicas")
+    left.set_ylabel("images per second (push + pull)")
+    left.set_ylim(bottom=0)
+    left.set_title("throughput")
+    right.set_xlabel("replicas")
+    right.set_ylabel("seconds per image, 95th percentile")
+    right.set_ylim(bottom=0)
+    right.set_title("latency")
+    for ax in (left, right):
+        ax.set_xticks(sorted({r["replicas"] for r in results["runs"]}))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="lower right", fontsize="small")
+    fig.suptitle(f"{title} — {results.get('machine', '')}".rstrip(" —"))
+    return fig

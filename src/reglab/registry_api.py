@@ -119,6 +119,8 @@ def error_for(host: str, method: str, path: str, status: int, body: bytes | str 
         return errors.delete_disabled(host, what)
     if status == 405 and method in ("POST", "PUT", "PATCH"):
         return errors.proxy_refuses(host) if code == "UNSUPPORTED" else errors.read_only_refused(host)
+    if status == 404 and code in ("BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN") and "/blobs/uploads/" in path:
+        return errors.upload_lost(host)  # another replica's upload, its state signed with another secret
     if status == 404:
         kind = path.split("?", 1)[0].rstrip("/").split("/")
         if upstream and "manifests" in kind[-2:]:

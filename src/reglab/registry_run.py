@@ -65,6 +65,8 @@ class RegistryRun:
     files: tuple[tuple[str, str], ...] = ()  # (folder here, path inside), mounted read-only
     network: str | None = None
     dns_options: tuple[str, ...] = ()
+    # settings whose values the twin leaves to the shell's environment (``-e KEY``): secrets
+    hidden: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.volume and self.bind:
@@ -113,7 +115,7 @@ class RegistryRun:
         for folder, inside in self.files:
             args += ["-v", f"{folder}:{inside}:ro"]
         for key, value in self.env:
-            args += ["-e", f"{key}={value}"]
+            args += ["-e", key if key in self.hidden else f"{key}={value}"]
         return (*args, self.image)
 
     def twin(self, me: str | None = None) -> Twin:
@@ -126,7 +128,7 @@ class RegistryRun:
               me: str | None = None) -> RegistryRun:
         """A typed ``docker [container] run …`` (its arguments as the shell passes them, with or
         without the leading ``docker container run``) as a :class:`RegistryRun`. ``-e KEY``
-        without a value takes it from ``environ``, as the docker CLI does."""
+        without a value takes it from ``environ``, as the docker CLI does (and stays hidden)."""
         args = list(argv)
         for head in (["docker"], ["container"], ["run"]):
             if args[:1] == head:
@@ -153,10 +155,12 @@ class RegistryRun:
                     volume = source
             else:
                 files.append((os.path.abspath(os.path.expanduser(source)), target))
-        env = []
+        env, hidden = [], []
         for item in flags.get("-e", []) + flags.get("--env", []):
             key, eq, value = item.partition("=")
             env.append((key, value if eq else (environ or {}).get(key, "")))
+            if not eq:
+                hidden.append(key)
         user = (flags.get("--user") or flags.get("-u") or [None])[-1]
         if user in (AS_YOU_TYPED, AS_YOU):
             user = this_user() if me is None else me
@@ -165,7 +169,7 @@ class RegistryRun:
         if not name:
             raise errors.UsageError(errors.registry_needs_name())
         return cls(name, rest[0], port, host, volume, bind, user, tuple(env), tuple(files), network,
-                   tuple(flags.get("--dns-opt", [])))
+                   tuple(flags.get("--dns-opt", [])), tuple(hidden))
 
 
 def split_flags(args: list[str], valued: set[str] = frozenset()) -> tuple[dict[str, list[str]], list[str]]:

@@ -7,6 +7,7 @@ over several lines with ``\\`` continuations, which a shell reads as the same co
 import re
 import shlex
 from dataclasses import dataclass
+from itertools import pairwise
 
 _IPV6 = re.compile(r"\[[0-9a-fA-F:]+\]")
 
@@ -38,6 +39,7 @@ class Twin:
     argv: tuple[str, ...]
     pipe: tuple[tuple[str, ...], ...] = ()
     wrap: int = 0
+    breaks: tuple[int, ...] = ()  # argument indices where a new line starts (instead of ``wrap``)
 
     @classmethod
     def of(cls, *argv: str) -> "Twin":
@@ -45,7 +47,7 @@ class Twin:
 
     def __or__(self, other: "Twin") -> "Twin":
         """``a | b``: this command's output piped into ``b``."""
-        return Twin(self.argv, self.pipe + (other.argv,) + other.pipe, self.wrap)
+        return Twin(self.argv, self.pipe + (other.argv,) + other.pipe, self.wrap, self.breaks)
 
     def wrapped(self, keep: int) -> "Twin":
         """The same command, shown with one argument per line after the first ``keep`` tokens."""
@@ -59,7 +61,19 @@ class Twin:
     def __str__(self) -> str:
         return " | ".join(" ".join(_token(a) for a in argv) for argv in self.stages)
 
+    def in_lines(self, breaks: tuple[int, ...]) -> "Twin":
+        """The same command, shown with a new line (a ``\\`` continuation) before each argument
+        index in ``breaks``: a long ``docker container run`` one option per line."""
+        return Twin(self.argv, self.pipe, 0, tuple(sorted(b for b in breaks if 0 < b < len(self.argv))))
+
     def __repr__(self) -> str:
+        if self.breaks:
+            cuts = (0, *self.breaks, len(self.argv))
+            lines = [" ".join(_token(a) for a in self.argv[a:b]) for a, b in pairwise(cuts)]
+            text = "$ " + " \\\n    ".join(lines)
+            if self.pipe:
+                text += " | " + " | ".join(" ".join(_token(a) for a in argv) for argv in self.pipe)
+            return text
         if not self.wrap or len(self.argv) <= self.wrap + 1:
             return f"$ {self}"
         head = " ".join(_token(a) for a in self.argv[:self.wrap])
@@ -73,3 +87,21 @@ class Twin:
 def docker(*args: str) -> Twin:
     """``docker <args>``."""
     return Twin(("docker", *args))
+
+
+def run_breaks(argv: tuple[str, ...], image: int, valued: frozenset[str] | set[str]) -> tuple[int, ...]:
+    """Where to cut a ``docker container run`` over lines: after ``docker container run -d``,
+    one option (with its value) per line, the image on a line of its own with the words after it
+    up to its first flag, then one flag of the command per line. ``image``: the image's index."""
+    breaks, i = [], 0
+    while i < image:
+        token = str(argv[i])
+        if token.startswith("-") and token != "-d" and i > 0:
+            breaks.append(i)
+            i += 2 if token in valued and "=" not in token else 1
+        else:
+            i += 1
+    breaks.append(image)
+    breaks += [j for j in range(image + 1, len(argv)) if str(argv[j]).startswith("-")
+               and any(not str(a).startswith("-") for a in argv[image + 1:j])][1:]
+    return tuple(sorted(set(breaks)))

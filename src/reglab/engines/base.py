@@ -5,8 +5,9 @@ have; they use its capabilities, each a small protocol both engines implement:
 
 =================  ======================================================================
 ``images``         the local image store: look up, list, load, tag, remove, push, pull
-``containers``     registries (and containers that run to completion): start, inspect,
-                   logs, exec, kill, remove, restart; a registry's storage as a model
+``containers``     registries, the services beside them (an object store, a load balancer,
+                   a cache) and containers that run to completion: start, inspect, logs,
+                   exec, kill, remove, restart; a registry's storage as a model
 ``objects``        what a lab labels: volumes, networks; a scope's objects, strangers
 ``daemon``         the daemon's registry settings: insecure registries, mirrors, daemon.json
 ``trust``          where a registry's CA is trusted, and ``docker login``'s check
@@ -30,6 +31,7 @@ from ..config import Settings
 from ..limits import Cannot
 from ..naming import Scope
 from ..registry_run import REGISTRY_DATA, RegistryRun
+from ..service_run import ServiceRun
 from ..storage import Tree
 from ..transfer import Progress, Transfer
 
@@ -37,7 +39,7 @@ PROXY_REMOTEURL = "REGISTRY_PROXY_REMOTEURL"  # proxy.remoteurl: the registry is
 
 __all__ = ["PROXY_REMOTEURL", "REGISTRY_DATA", "Cannot", "ContainerInfo", "Containers", "DaemonSettings",
            "DataMount", "Engine", "Exec", "ImageInfo", "Images", "LabObject", "LabObjects", "Progress", "RegistryRun",
-           "Run", "Transfer", "Trust"]
+           "Run", "ServiceRun", "Transfer", "Trust"]
 
 
 def epoch_seconds(created: str | None) -> float:
@@ -121,6 +123,7 @@ class ContainerInfo:
     labels: tuple[tuple[str, str], ...] = ()
     user: str | None = None  # --user, if any
     config: str | None = None  # where its registry reads its config (registry:2 and registry:3 differ)
+    published: tuple[tuple[str, int, int], ...] = ()  # a service's (host address, port, port inside)
 
     @property
     def running(self) -> bool:
@@ -169,6 +172,10 @@ class Containers(Protocol):
         """Start it; raise :class:`~reglab.errors.PortInUse` when its port is taken. When this
         returns, the process listening on the port is ours. ``loopback=False``: it must be
         reached at an address that is not loopback (:meth:`LabObjects.address`)."""
+    def start_service(self, run: ServiceRun, scope: Scope) -> None:
+        """Start a service (``chrislusf/seaweedfs``, ``nginx``, ``redis``) on the lab's network;
+        raise :class:`~reglab.errors.PortInUse` when a port it publishes is taken. When this
+        returns it runs (it may still be warming up: readiness is the caller's to check)."""
     def problem(self, name: str) -> str | None:
         """Why the registry ``name`` is not running (its last log line), or None if it runs."""
     def inspect(self, name: str) -> ContainerInfo | None: ...

@@ -133,6 +133,10 @@ class RegistryError(ReglabError):
     """Any other answer the registry gives that is not a success."""
 
 
+class UploadLost(RegistryError):
+    """A blob upload a registry started is not accepted by the one that got its next request."""
+
+
 def unreachable(host: str) -> RegistryUnavailable:
     return RegistryUnavailable(
         f"nothing answers at {host}: is the registry running? Start it with lab.run_registry() "
@@ -272,6 +276,7 @@ from .checks import *  # noqa: E402,F401,F403  (what the checks say)
 from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
 from .secure import *  # noqa: E402,F401,F403  (TLS and logins: notebook 05, lab 11)
 from .mirror import *  # noqa: E402,F401,F403  (pull-through caches: notebook 06, lab 12)
+from .scale import *  # noqa: E402,F401,F403  (object storage, replicas, a shared cache: notebook 07)
 
 
 def blob_cut_short(host: str, what: str) -> RegistryError:

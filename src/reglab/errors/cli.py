@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import ReglabError, UsageError, fragment
 
 __all__ = ["cannot_publish", "flag_needs_argument", "one_data_folder", "publish_once", "registry_needs_name",
-           "run_needs_image", "unknown_flag"]
+           "run_needs_image", "unknown_flag", "mount_not_config", "network_not_found"]
 
 
 def one_data_folder() -> str:
@@ -165,3 +165,12 @@ def container_not_running(name: str) -> ReglabError:
 def docker_no_such_volume(name: str) -> ReglabError:
     """The daemon's own words (``Error response from daemon: get …: no such volume``)."""
     return ReglabError(f"get {name}: no such volume")
+
+
+def mount_not_config(data: str, config: str, inside: str) -> str:
+    return (f"the daemonless registry keeps its data in {data} and reads a config file mounted at {config}, "
+            f"nothing else at {inside}: use the Docker engine for other mounts.")
+
+
+def network_not_found(name: str) -> str:
+    return f"Error response from daemon: network {name} not found (docker network ls lists them)."

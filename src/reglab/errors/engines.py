@@ -119,7 +119,7 @@ def engine_shared(lab: str, other: str, engine: str) -> str:
             "daemon of your own, or run it when the other lab is cleaned up.")
 
 
-__all__ += ["docker_unreachable", "cannot_create_registry", "registry_start_failed", "registry_did_not_start",
+__all__ += ["docker_unreachable", "cannot_create_registry", "registry_start_failed", "cannot_create_service", "service_start_failed", "registry_did_not_start",
             "registry_stopped", "container_gone", "no_such_path", "kill_failed", "remove_failed", "restart_port_taken",
             "restart_failed", "run_failed", "ran_to_completion", "command_too_long", "no_address_on",
             "volume_remove_failed", "object_remove_failed", "strangers_hold_names", "registry_binary_missing",
@@ -143,6 +143,14 @@ def cannot_create_registry(name: str, reason: str) -> EngineError:
 
 def registry_start_failed(name: str, reason: str) -> EngineError:
     return EngineError(f"could not start the registry {name}: {reason}.")
+
+
+def cannot_create_service(name: str, reason: str) -> EngineError:
+    return EngineError(f"could not create the container {name}: {reason}.")
+
+
+def service_start_failed(name: str, reason: str) -> EngineError:
+    return EngineError(f"could not start {name}: {reason}.")
 
 
 def registry_did_not_start(address: str, trouble: str) -> RegistryUnavailable:

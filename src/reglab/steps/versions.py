@@ -92,12 +92,12 @@ class VersionSteps:
 
     def _both(self) -> dict[int, Registry]:
         if len(self.registry) < 2:
-            raise errors.versions_not_started("registry:2 and registry:3", "lab.versions.run_both()")
+            raise errors.versions_not_started(what="registry:2 and registry:3", start="lab.versions.run_both()")
         return self.registry
 
     def _caches(self) -> dict[int, Registry]:
         if len(self.proxy) < 2 or self.hub is None:
-            raise errors.versions_not_started("a hub and a cache of each version", "lab.versions.run_caches()")
+            raise errors.versions_not_started(what="a hub and a cache of each version", start="lab.versions.run_caches()")
         return self.proxy
 
     def _terminal(self, twin: Twin) -> str:

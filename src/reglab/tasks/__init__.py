@@ -15,6 +15,7 @@ lab-09      fix_disk                       break-fix: disk not freed after delet
 lab-10      fix_cache                      break-fix: "layer already exists" after GC
 lab-11      fix_tls                        break-fix: x509 unknown authority, then 401
 lab-12      pull_through                   a pull-through cache of the lab's hub
+lab-13      fix_upload                     break-fix: replicas without a shared secret
 ==========  =============================  =========================================
 """
 
@@ -38,6 +39,7 @@ SHEETS = {
     "lab-10": "fix_cache:FixCache",
     "lab-11": "fix_tls:FixTls",
     "lab-12": "pull_through:PullThrough",
+    "lab-13": "fix_upload:FixUpload",
 }
 
 
@@ -46,6 +48,7 @@ PRACTICE: dict[str, str] = {
     "04": "practice_04:Practice04",
     "05": "practice_05:Practice05",
     "06": "practice_06:Practice06",
+    "07": "practice_07:Practice07",
 }
 
 
@@ -67,3 +70,17 @@ def start(unit: str, lab=None, engine=None, echo: bool = True, settings=None):
         module, _, name = PRACTICE[lab.name].partition(":")
         return getattr(importlib.import_module(f"{__name__}.{module}"), name)(lab, echo=echo)
     return sheet_class(unit)(engine=engine, echo=echo, settings=settings)
+
+
+def course_tasks() -> list[tuple[str, str]]:
+    """Every lab sheet's tasks, ``("lab-01", "q1")`` …, in the course's order (read from the sheet
+    classes: nothing is set up). The teacher's progress table lists them in this order."""
+    from ..exercises import _TaskSpec
+
+    found = []
+    for lab_id in SHEETS:
+        sheet = sheet_class(lab_id)
+        numbers = sorted(spec.number for name in dir(sheet)
+                         if isinstance(spec := getattr(sheet, name, None), _TaskSpec))
+        found += [(lab_id, f"q{n}") for n in numbers]
+    return found

@@ -12,7 +12,7 @@ from ... import errors, naming
 from ...errors import NameConflict
 from ...naming import Scope
 from ...storage import Tree
-from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run, last_words_of
+from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run, ServiceRun, last_words_of
 from .words import _message, _timestamp
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # Docker names an anonymous volume by 64 hex digits
@@ -66,6 +66,30 @@ class DockerContainers:
             if "address already in use" in text or "port is already allocated" in text:
                 raise errors.port_taken(run.port, run.host, self._port_holder(run.port)) from None
             raise errors.registry_start_failed(run.name, text) from None
+
+    def start_service(self, run: ServiceRun, scope: Scope) -> None:
+        self._check_name_free(run.name, scope)
+        if self.images.info(run.image) is None:
+            raise errors.service_image_missing(run.image)
+        volumes = {here: {"bind": inside, "mode": "ro"} for here, inside in run.files}
+        if run.data:
+            volumes[run.data[0]] = {"bind": run.data[1], "mode": "rw"}
+        try:
+            container = self.client.containers.create(
+                run.image, command=list(run.args) or None, name=run.name, labels=scope.labels(),
+                ports={f"{inside}/tcp": (host, port) for host, port, inside in run.publish}, volumes=volumes,
+                user=run.user, environment=dict(run.env) or None, detach=True, network=run.network)
+        except docker.errors.APIError as exc:
+            raise errors.cannot_create_service(run.name, _message(exc)) from None
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            container.remove(force=True, v=True)
+            text = _message(exc)
+            if "address already in use" in text or "port is already allocated" in text:
+                port = next((p for _, p, _ in run.publish if f":{p}" in text), run.publish[0][1])
+                raise errors.port_taken(port, run.publish[0][0], self._port_holder(port)) from None
+            raise errors.service_start_failed(run.name, text) from None
 
     def _port_holder(self, port: int) -> str:
         """Who holds a host port: a container of another lab or learner (by its labels), or a program."""

@@ -32,6 +32,8 @@ def _registry_trouble(text: str, reference: str, credentials: bool = False,
     ref = parse(reference)
     host = ref.registry
     low = text.lower()
+    if "blob upload unknown" in low or "blob upload invalid" in low:  # an upload another replica started
+        return errors.upload_lost(host)
     if "unexpected eof" in low:  # a blob's body stopped half-way: the registry promised bytes it lost
         return errors.blob_cut_short(host, ref.digest or f"{ref.repository}:{ref.tag_or_default}")
     if "connection refused" in low or "no such host" in low or "i/o timeout" in low or "eof" in low.split():

@@ -1,4 +1,5 @@
-"""The daemonless engine: registries are child processes, images live in an OCI layout.
+"""The daemonless engine: registries (and notebook 07's object store, nginx and redis) are child
+processes, images live in an OCI layout.
 
 No Docker daemon, no root: the registry is one Go binary (Debian's ``docker-registry``, or
 ``Settings.registry_bin``) started per lab on 127.0.0.1 with its own config, and the client
@@ -7,7 +8,8 @@ side of push and pull is plain HTTP (:mod:`reglab.transfer`) against an OCI imag
 :mod:`.containers`, :mod:`.objects`, :mod:`.daemon`, :mod:`.images`.
 
 Processes are stopped by cleanup, at interpreter exit, and — after a killed kernel — by the
-next ``Lab(...)`` of that name, which finds them through their pid files.
+next ``Lab(...)`` of that name, which finds them through their pid files. The services run the
+program their image holds (:mod:`.services`); any other image's program does not run here.
 """
 
 from __future__ import annotations

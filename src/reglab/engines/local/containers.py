@@ -1,16 +1,20 @@
-"""The daemonless engine's containers: a registry is a process of the registry binary.
+"""The daemonless engine's containers: a registry is a process of the registry binary, a
+service (object store, load balancer, cache) a process of the program its image holds.
 
 A container is a record in the lab's state folder (:mod:`.records`): ``kill`` is SIGKILL,
 ``rm`` also deletes its folder, ``exec`` of ``registry garbage-collect`` runs the same binary
-on the registry's config, a file tool runs on its data folder. A registry that must be reached
-at an address that is not loopback listens on the IPv6 loopback ``[::1]`` (no networks here);
-on a network, a registry names another by its container name (``http://<name>:5000``) and the
-process gets that registry's loopback address instead.
+on the registry's config, a file tool runs on its data folder, a service's own programs run
+pointed at it (:mod:`.services`). A registry that must be reached at an address that is not
+loopback listens on the IPv6 loopback ``[::1]`` (no networks here); on a network, a container
+names another by its container name (``http://<name>:5000``, ``<name>:6379``) and the process
+gets that container's address on this machine instead. A config file mounted at the registry
+image's config path is the registry's config here too (its listening address made this one's).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -21,8 +25,8 @@ from ...naming import Scope
 from ...registry_run import CONFIG_PATHS, config_path
 from ...storage import Tree
 from ...twin import Twin
-from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run
-from . import processes, records
+from ..base import REGISTRY_DATA, ContainerInfo, DataMount, Exec, RegistryRun, Run, ServiceRun
+from . import processes, records, services
 from .records import IPV6_LOOPBACK, Container, hostport, image_env
 
 NO_RUNTIME = "(reglab) the daemonless engine has no container runtime, so no container ran"
@@ -42,13 +46,20 @@ class LocalContainers:
         return records.get(self._root, name)
 
     def _on_network(self, container: Container, value: str) -> str:
-        """``http://<registry of the lab>:5000`` in a setting → that registry's loopback address."""
-        if not container.network or "://" not in value:
-            return value
-        for other in records.of(self._root, container.scope):
-            if other.kind == "registry" and other.network == container.network and other.name != container.name:
-                value = value.replace(f"://{other.name}:5000", f"://{hostport(other.host, other.port)}")
-        return value
+        """``<container of the lab>:<port>`` in a setting (``http://hub:5000``, ``[redis:6379]``) →
+        where that container's port is on this machine."""
+        return services.resolve(self._root, container, value)
+
+    def _config(self, run: RegistryRun, container: Container, data: Path, host: str) -> tuple[str, dict[str, str]]:
+        """The registry's config here, and what the process's environment adds: the stand-in's, or
+        the file mounted at the image's config path (as the image would read it), listening here."""
+        mounted = next((Path(here) for here, inside in run.files if inside == CONFIG_PATHS[container.major]), None)
+        if mounted is None:
+            return records.config_text(data, host, run.port, container.major), {}
+        text = mounted.read_text()
+        text = text.replace(f"rootdirectory: {REGISTRY_DATA}", f"rootdirectory: {data}")
+        text = re.sub(r"(?m)^(\s*)debug:\n(?:\1\s+.*\n)+", "", text)  # its debug server: a second port
+        return services.resolve(self._root, container, text), {"REGISTRY_HTTP_ADDR": hostport(host, run.port)}
 
     def start_registry(self, run: RegistryRun, scope: Scope, loopback: bool = True) -> None:
         images = self.engine.images
@@ -79,10 +90,18 @@ class LocalContainers:
         container.data = str(data)
         container.dir.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
-        records.write_config(container)
+        records.write_config(container, lambda text: services.resolve(self._root, container, text))
+        container.config.chmod(0o600)  # a mounted config may hold the storage's keys
+        if records.mounted_config(container):  # a team's config listens where its file says: here, on this port
+            container.env = {**container.env, "REGISTRY_HTTP_ADDR": hostport(host, run.port)}
         container.save()
         records.spawn(container, binary, lambda value: self._on_network(container, value),
                       base_env=image_env(container.major))
+
+    def start_service(self, run: ServiceRun, scope: Scope) -> None:
+        if run.network:
+            self.engine.objects.create_network(scope, run.network)
+        services.start(self._root, run, scope, self.engine.settings)
 
     def problem(self, name: str) -> str | None:
         container = records.find(self._root, name)
@@ -100,6 +119,8 @@ class LocalContainers:
         anything else runs on this machine, on the registry's data folder (``/var/lib/registry`` in
         its arguments means that folder), and its output names the folder as the container would."""
         container = self._get(name)
+        if container.kind == "service":
+            return Exec(*services.run_exec(self._root, container, list(argv)))
         if argv and argv[0] == "registry":
             return self._registry_command(container, argv[1:])
 
@@ -112,7 +133,8 @@ class LocalContainers:
     def _registry_command(self, container: Container, args: list[str]) -> Exec:
         inside = CONFIG_PATHS[container.major]
         args = [str(container.config) if a == inside else a for a in args]
-        env = {"PATH": os.defpath, **image_env(container.major), **container.env}
+        env = {"PATH": os.defpath, **image_env(container.major),
+               **{k: self._on_network(container, v) for k, v in container.env.items()}}
         try:
             done = subprocess.run([container.binary or str(self.engine.binary), *args], capture_output=True,
                                   timeout=600, cwd=container.data, env=env)
@@ -158,20 +180,26 @@ class LocalContainers:
             else:
                 data = DataMount("anonymous", container.data)  # containers/<name>/data: goes with rm
         labels = [("reglab.lab", container.lab)] + ([("reglab.learner", container.learner)] if container.learner else [])
-        return ContainerInfo(container.name, "running" if running else "exited", container.image,
-                             ((container.host, container.port),) if container.kind == "registry" else (),
+        published = ((container.host, container.port),) if container.kind == "registry" else \
+            tuple((host, port) for host, port, _ in container.publish)
+        return ContainerInfo(container.name, "running" if running else "exited", container.image, published,
                              data, tuple(sorted(container.env.items())),
                              None if running else (container.exit_code if container.exit_code is not None else 137),
                              container.started, tuple(labels), container.user,
-                             CONFIG_PATHS[container.major] if container.kind == "registry" else None)
+                             CONFIG_PATHS[container.major] if container.kind == "registry" else None,
+                             tuple((h, p, i) for h, p, i in container.publish))
 
     def restart(self, name: str) -> None:
         container = self._get(name)
+        if container.kind == "service":
+            records.halt(container)
+            services.spawn(self._root, container, self.engine.settings, fresh=False)
+            return
         if container.kind != "registry":
             raise errors.ran_to_completion(name)
         records.halt(container)
         if records.mounted_config(container):  # a mounted config is read again at each start
-            records.write_config(container)
+            records.write_config(container, lambda text: services.resolve(self._root, container, text))
         records.spawn(container, Path(container.binary) if container.binary else self.engine.binary,
                       lambda value: self._on_network(container, value), fresh=False,
                       base_env=image_env(container.major))

@@ -17,7 +17,7 @@ from ...oci import ID_PATTERN
 from ...reference import parse
 from ...registry_api import RegistryClient
 from ..base import PROXY_REMOTEURL, ImageInfo, Progress, Transfer, epoch_seconds
-from . import records
+from . import records, services
 from .records import hostport
 
 DOCKER_HUB = "docker.io"
@@ -60,12 +60,38 @@ class LocalImages:
                                                                        digest).decode()
         return ImageInfo(self._registry_ids[binary], (parse(reference).tagged,), binary.stat().st_size, standin=True)
 
+    def _program_id(self, program) -> str:
+        """An image ID for a program that stands for an image here: the program's sha256."""
+        if program not in self._registry_ids:
+            def digest() -> bytes:
+                h = hashlib.sha256()
+                with open(program, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                return h.hexdigest().encode()
+
+            entry = cache.key(cache.file_key(program))
+            self._registry_ids[program] = "sha256:" + cache.get_or_make(self._root, "registry-binary", entry,
+                                                                        digest).decode()
+        return self._registry_ids[program]
+
+    def service_info(self, reference: str) -> ImageInfo | None:
+        """A service image (``nginx``, ``redis``, ``chrislusf/seaweedfs``) is the program it holds,
+        run as a process (:mod:`.services`): present when that program is on this machine."""
+        recipe = services.recipe_for(reference)
+        program = recipe.program(self.engine.settings) if recipe else None
+        if program is None:
+            return None
+        return ImageInfo(self._program_id(program), (parse(reference).tagged,), program.stat().st_size, standin=True)
+
     def info(self, reference: str) -> ImageInfo | None:
         if self.is_registry_image(reference):
             try:
                 return self.registry_info(reference)
             except ReglabError:  # no program stands for that tag here
                 return None
+        if services.recipe_for(reference) is not None:
+            return self.service_info(reference)
         image = self.store.find(reference)
         if image is None:
             return None

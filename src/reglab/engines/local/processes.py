@@ -1,9 +1,10 @@
-"""Registry processes of the daemonless engine: is one still ours, stop it, who holds a port,
+"""Processes of the daemonless engine (registries, and the services beside them: the object
+store, nginx, redis): is one still ours, stop it, does it listen on its port, who holds a port,
 and why it stopped (the line of its log that says so).
 
-A registry process is recognised by its command line naming its own config file, so a pid
-reused by another program is never taken for a registry, and one learner's registry is never
-stopped by another learner's lab.
+A process is recognised by its command line naming a marker of its own record (a registry's
+config file; a service's config or data folder), so a pid reused by another program is never
+taken for ours, and one learner's process is never stopped by another learner's lab.
 """
 
 from __future__ import annotations
@@ -87,8 +88,7 @@ def last_words(log: Path) -> str:
         return "no log output"
 
 
-def port_holder(port: int) -> str:
-    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
+def _listening_inodes(port: int) -> set[str]:
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -99,6 +99,23 @@ def port_holder(port: int) -> str:
             cols = row.split()
             if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{cols[9]}]")
+    return inodes
+
+
+def listens(pid: int, port: int) -> bool:
+    """Does the process ``pid`` itself listen on ``port`` (so no other program answers there)?"""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def port_holder(port: int) -> str:
+    """Who listens on a local port: another learner's registry (found through /proc), or a program."""
+    inodes = _listening_inodes(port)
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             if not any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):

@@ -69,7 +69,7 @@ class Container:
 
     name: str
     lab: str
-    kind: str  # "registry" or "run"
+    kind: str  # "registry", "service" (an object store, a load balancer, a cache) or "run"
     image: str
     created: int
     host: str = "127.0.0.1"
@@ -87,6 +87,13 @@ class Container:
     user: str | None = None  # --user, as given (the process runs as whoever runs reglab)
     binary: str = ""  # the registry program it runs (registry:2's or registry:3's)
     major: int = 2  # that program's major version: its config's layout
+    # a service: the image it stands for, the command after the image, where each port it listens
+    # on inside a container is on this machine ("8333" → 21800), what is published, and the text
+    # its process's command line holds (processes.alive tells it from another program by that)
+    args: list[str] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+    publish: list[list] = field(default_factory=list)  # [host, host port, port inside]
+    marker: str = ""
 
     @property
     def scope(self) -> Scope:
@@ -127,6 +134,17 @@ class Container:
         except (OSError, ValueError):
             return None
 
+    @property
+    def mark(self) -> str:
+        """What its process's command line holds: a registry's config file, a service's marker."""
+        return self.marker or str(self.config)
+
+    def host_port(self, inside: int) -> int | None:
+        """Where the port ``inside`` a container is on this machine (a registry: 5000 is its port)."""
+        if self.kind == "registry":
+            return self.port if inside == 5000 else None
+        return self.ports.get(str(inside))
+
 
 IPV6_LOOPBACK = "::1"
 
@@ -166,12 +184,14 @@ def mounted_config(container: Container) -> Path | None:
     return None
 
 
-def write_config(container: Container) -> None:
+def write_config(container: Container, resolve: Callable[[str], str] = str) -> None:
     """The config the registry process reads: the image's, or the one mounted in its place (read
-    again at each start, as a container reads its mounted file when it starts)."""
+    again at each start, as a container reads its mounted file when it starts); ``resolve`` puts
+    the loopback addresses of the lab's other parts where a mounted config names them (the
+    object store, redis on the lab's network)."""
     mounted = mounted_config(container)
     try:
-        text = mounted.read_text() if mounted else None
+        text = resolve(mounted.read_text()) if mounted else None
     except OSError:
         raise errors.config_unreadable(str(mounted), CONFIG_PATHS[container.major]) from None
     container.config.write_text(config_text(Path(container.data), container.host, container.port, container.major,
@@ -214,13 +234,13 @@ def get(root: Path, name: str) -> Container:
 
 def running(container: Container) -> bool:
     pid = container.pid()
-    return pid is not None and processes.alive(pid, str(container.config))
+    return pid is not None and processes.alive(pid, container.mark)
 
 
 def halt(container: Container) -> None:
     pid = container.pid()
     if pid is not None:
-        processes.stop(pid, str(container.config))
+        processes.stop(pid, container.mark)
         container.pid_file.unlink(missing_ok=True)
         if container.exit_code is None:
             container.exit_code = 137
