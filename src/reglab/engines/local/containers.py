@@ -73,7 +73,7 @@ class LocalContainers:
                               host, run.port, volume=run.volume, bind=str(run.bind) if run.bind else None,
                               env=dict(run.env), learner=scope.learner, network=run.network,
                               files=dict(run.files), state_dir=str(self._root), user=run.user,
-                              binary=str(binary), major=self.engine.major(binary))
+                              binary=str(binary), major=self.engine.major(binary), reference=run.image)
         if run.volume:
             data = self.engine.objects.volume_dir(scope, run.volume)
         elif run.bind:
@@ -168,7 +168,8 @@ class LocalContainers:
                              data, tuple(sorted(container.env.items())),
                              None if running else (container.exit_code if container.exit_code is not None else 137),
                              container.started, tuple(labels), container.user,
-                             CONFIG_PATHS[container.major] if container.kind == "registry" else None)
+                             CONFIG_PATHS[container.major] if container.kind == "registry" else None,
+                             container.reference)
 
     def restart(self, name: str) -> None:
         container = self._get(name)
@@ -201,7 +202,7 @@ class LocalContainers:
             raise errors.no_image_to_run(image)
         code, output = self._what_docker_prints(stored, entrypoint, args)
         Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner,
-                  state_dir=str(self._root)).save()
+                  state_dir=str(self._root), reference=image).save()
         return Run(name, code, output)
 
     def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:

@@ -87,6 +87,7 @@ class Container:
     user: str | None = None  # --user, as given (the process runs as whoever runs reglab)
     binary: str = ""  # the registry program it runs (registry:2's or registry:3's)
     major: int = 2  # that program's major version: its config's layout
+    reference: str | None = None  # the image name it was run as (docker container run <reference>)
 
     @property
     def scope(self) -> Scope:
