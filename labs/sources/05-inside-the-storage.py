@@ -80,7 +80,7 @@ sheet.q3.check()
 
 # %%
 # solution
-# !curl -si -X DELETE http://{sheet.address}/v2/layered/manifests/old | head -n 1
+# !curl -s -o /dev/null -w '%{{http_code}}\n' -X DELETE http://{sheet.address}/v2/layered/manifests/old
 # !curl -s http://{sheet.address}/v2/layered/tags/list
 
 # %%

@@ -248,6 +248,7 @@ from .images import *  # noqa: E402,F401,F403  (images on this machine)
 from .storage import *  # noqa: E402,F401,F403  (storage, growth, garbage collection)
 from .checks import *  # noqa: E402,F401,F403  (what the checks say)
 from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
+from .crane import *  # noqa: E402,F401,F403  (crane, the registry client the set-up builds)
 
 
 def blob_cut_short(host: str, what: str) -> RegistryError:

@@ -42,7 +42,11 @@ SHEETS = {
 
 
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
-PRACTICE: dict[str, str] = {}
+PRACTICE: dict[str, str] = {
+    "01": "practice_01:Practice01",
+    "02": "practice_02:Practice02",
+    "03": "practice_03:Practice03",
+}
 
 
 def sheet_class(lab_id: str):
