@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -24,7 +25,7 @@ from reglab.engines import get_engine
 from reglab.naming import Scope
 from reglab.tasks import start
 
-ENGINES = ["docker", pytest.param("local", marks=pytest.mark.daemonless)]
+ENGINES = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("local", marks=pytest.mark.daemonless)]
 
 
 @pytest.fixture(params=ENGINES)
@@ -181,6 +182,8 @@ def test_lab_02_wrong_work(sheet_of, engine_kind):
     q1, q2, q3, q4, q5 = sheet.q1, sheet.q2, sheet.q3, sheet.q4, sheet.q5
     assert_wrong(q3, f"nothing answers at {sheet.address}")
     assert_wrong(q4, f"nothing answers at {sheet.address}")
+    assert_wrong(q2, f"nothing answers at {sheet.address}")
+    assert_wrong(q5, f"nothing answers at {sheet.opened_address}")
 
     other = sheet.volume + "-x"
     sh(sheet, f"docker volume create {other}")
@@ -356,3 +359,132 @@ def test_lab_05_wrong_work(sheet_of, engine_kind):
     sheet.engine.containers.kill(sheet.registry)
     for task in (q1, q2, q3, q4):
         assert_wrong(task, f"nothing answers at {sheet.address}")
+
+
+# ----------------------------------------------------------------------------- "Your turn" in notebooks 01–03
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PRACTICE = re.compile(r"^practice\.q(\d+)\.check\(\)$")
+
+# wrong work a learner plausibly does instead of each task, typed in the notebook's kernel, then
+# the check again: (notebook, task, code, words the ✘ must say); "docker" rows only where they apply
+WRONG = [
+    ("01", 1, "!docker image tag {registry.address}/motd:docker {registry.address}/hello-world:v2\n"
+              "!docker image push --quiet {registry.address}/hello-world:v2", None, "another image"),
+    ("01", 2, "!docker image pull --quiet {registry.address}/motd:crane\n"
+              "!docker image tag {registry.address}/motd:crane {registry.address}/backup/motd:crane\n"
+              "!docker image push --quiet {registry.address}/backup/motd:crane", "docker", "wrote its own manifest"),
+    ("01", 3, "!docker container run --name {practice.pinned} {registry.address}/hello-world", None,
+     "a digest cannot"),
+    ("02", 1, "!docker image tag {registry.address}/hello-world {registry.address}/hello-world:v3", None,
+     "no tag folder hello-world/_manifests/tags/v2"),
+    ("02", 2, "!docker container rm -f {practice.registry}\n"
+              "!docker container run -d --name {practice.registry} -p {registry.address}:5000 registry:3", None,
+     "does not keep its data in"),
+    ("03", 1, "!docker image tag {registry.address}/sibling:v1 {registry.address}/copy:v1\n"
+              "!docker image push --quiet {registry.address}/copy:v1", None, "not layered:v1's manifest"),
+    ("03", 2, "import shutil\nshutil.rmtree(f'{registry.bind}/docker/registry/v2/repositories/alpha/_manifests/tags/latest')",
+     None, "not by hand"),
+]
+
+
+def _kernel_run(client, code: str) -> str:
+    printed = []
+
+    def keep(msg):
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            printed.append("\n".join(msg["content"]["traceback"]))
+        elif msg["msg_type"] in ("execute_result", "display_data"):
+            printed.append(msg["content"]["data"].get("text/plain", ""))
+
+    reply = client.execute_interactive(code, timeout=300, output_hook=keep)
+    assert reply["content"]["status"] == "ok", f"{code[:80]!r} failed: {''.join(printed)[-2000:]}"
+    return "".join(printed)
+
+
+@pytest.mark.parametrize("number", ["01", "02", "03"])
+def test_practice_unsolved_says_what_is_missing_and_wrong_work_fails(engine_kind, number, tmp_path):
+    """The notebook run as a learner who skips every "Your turn" (its hidden solution cells left out):
+    each practice check prints one ✘ and no ✔; then each task's plausible wrong work, typed in the
+    same kernel, is ✘ with what is wrong; after the notebook's clean-up nothing is left."""
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+
+    path = next(NOTEBOOKS.glob(f"{number}-*.ipynb"))
+    learner = f"t-ca-p{number}-{engine_kind[0]}"
+    env = dict(os.environ, REGLAB_ENGINE=engine_kind, REGLAB_LEARNER=learner)
+    if engine_kind == "local":
+        env["DOCKER_HOST"] = f"unix://{tmp_path}/no-docker.sock"
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(NOTEBOOKS), startup_timeout=300)
+    try:
+        checked = {}
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        cleanup = next((i for i, c in enumerate(cells) if c.source.strip() == "removed = lab.cleanup()"), len(cells))
+        for cell in cells[:cleanup]:
+            if "solution" in cell.metadata.get("tags", []):
+                continue
+            printed = _kernel_run(client, cell.source)
+            if (m := PRACTICE.match(cell.source.strip())):
+                checked[int(m.group(1))] = printed.strip().splitlines()
+        assert sorted(checked) == list(range(1, len(checked) + 1)) and len(checked) >= 2, checked
+        for task, lines in checked.items():
+            assert len(lines) == 1 and lines[0].startswith(f"✘ Task {task} · "), lines
+        for nb, task, code, only, words in WRONG:
+            if nb != number or (only and only != engine_kind):
+                continue
+            _kernel_run(client, code)
+            again = _kernel_run(client, f"practice.q{task}.check()").strip()
+            assert again.startswith(f"✘ Task {task} · ") and words in again, (code, again)
+        _kernel_run(client, "removed = lab.cleanup()")
+        left = _kernel_run(client, "print(lab.check(checks.nothing_left))")
+        assert left.startswith("✔"), left
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+# ----------------------------------------------------------------------------- crane, and what notebook 01 says of it
+
+
+def test_crane_copy_keeps_the_digest_and_docker_push_of_a_pulled_image(engine_kind):
+    """Notebook 01's claims, live: crane copy keeps a manifest's digest across registries; Docker 20.10's
+    pull + push of an image crane pushed gives another digest (its own manifest, each layer gzipped
+    again), while the daemonless engine pushes the pulled manifest and blobs as they are."""
+    from reglab import Lab
+
+    engine = _engine(engine_kind, f"t-ca-crane-{engine_kind[0]}")
+    lab = Lab("t-ca-crane", engine=engine, echo=False, settings=engine.settings)
+    try:
+        team, mine = lab.run_registry(name="team"), lab.run_registry(name="mine")
+        lab.make_image(team.ref("motd", "docker"), [("etc/motd", 2_000)], seed="t-ca")
+        original = lab.crane.push(team.ref("motd", "docker"), team.ref("motd", "crane"))
+        assert original and original == checks.digest_of(team.address, "motd", "crane")
+        assert lab.crane.copy(team.ref("motd", "crane"), mine.ref("copied", "crane")) == original
+        assert checks.digest_of(mine.address, "copied", "crane") == original
+        lab.pull(team.ref("motd", "crane"))
+        lab.tag(team.ref("motd", "crane"), mine.ref("pushed", "crane"))
+        pushed = lab.push(mine.ref("pushed", "crane")).digest
+        assert checks.config_of(mine.address, "pushed", "crane") == checks.config_of(team.address, "motd", "crane")
+        if engine_kind == "docker":
+            assert pushed != original  # Docker 20.10: its own manifest, the layer gzipped again
+        else:
+            assert pushed == original  # the daemonless engine: the pulled bytes as they are
+    finally:
+        lab.cleanup()
+
+
+@pytest.mark.daemonless
+def test_crane_steps_without_crane_say_so_and_go_on(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from reglab.narrator import Narrator
+    from reglab.steps.local_images import CraneSteps
+
+    steps = CraneSteps(Narrator(True), None, SimpleNamespace(settings=SimpleNamespace(tools_dir=tmp_path)))
+    assert steps.digest("127.0.0.1:5999/hello-world") is None
+    assert steps.copy("127.0.0.1:5999/a", "127.0.0.1:5999/b") is None
+    printed = capsys.readouterr().out
+    assert "$ crane digest 127.0.0.1:5999/hello-world" in printed
+    assert "crane is not built here" in printed and "go install github.com/google/go-containerregistry" in printed
