@@ -441,8 +441,11 @@ def test_practice_unsolved_says_what_is_missing_and_wrong_work_fails(engine_kind
         left = _kernel_run(client, "print(lab.check(checks.nothing_left))")
         assert left.startswith("✔"), left
     finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+        try:  # a failed assertion above left the lab as it was: clear it before the kernel goes
+            client.execute_interactive("lab.cleanup()", timeout=120, output_hook=lambda msg: None)
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
 
 
 # ----------------------------------------------------------------------------- crane, and what notebook 01 says of it

@@ -71,7 +71,7 @@ with lab.expect_failure():
 # %% [markdown]
 # ## Step 4 · Recreate the registry with a named volume
 # A **named volume** is storage Docker manages for you (under `/var/lib/docker/volumes/` on Linux).
-# The registry's own tutorials call it `registry-data`; the lab prefixes its own names with
+# Here it is called `registry-data`; the lab prefixes its own names with
 # `reglab-02-` so it can never touch a volume of yours with that name. (Typed the twins in a terminal before? Then
 # `reglab-02-registry-data` exists already, and `Lab("02")` above said how to remove it or hand it
 # over.)
