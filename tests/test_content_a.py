@@ -73,7 +73,7 @@ def sh(sheet, command: str, ok: bool = True) -> str:
 
 
 def wait(address: str) -> None:
-    subprocess.run(["curl", "-s", "-o", "/dev/null", "--retry", "20", "--retry-delay", "1", "--retry-connrefused",
+    subprocess.run(["curl", "-s", "-o", "/dev/null", "--retry", "20", "--retry-delay", "1", "--retry-all-errors",
                     f"http://{address}/v2/"], check=False, timeout=60)
 
 

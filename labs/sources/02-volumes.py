@@ -82,7 +82,7 @@ sheet.q4.check()
 # solution
 # !docker container run -d --name {sheet.opened} -p {sheet.opened_address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:3
 # !docker image tag hello-world {sheet.opened_address}/hello:v1
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.opened_address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.opened_address}/v2/
 # !docker image push --quiet {sheet.opened_address}/hello:v1
 # !cat {sheet.folder}/docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link
 
@@ -91,8 +91,9 @@ sheet.q5.check()
 
 # %% [markdown] tags=["solution"]
 # A tag is a small file: `repositories/hello/_manifests/tags/v1/current/link`, holding the digest
-# of the manifest the push printed. The `curl --retry` waits until the new registry answers: a
-# container that has just started may not listen yet.
+# of the manifest the push printed. The `curl --retry … --retry-all-errors` waits until the new
+# registry answers: a container that has just started may not listen yet, and Docker's proxy
+# already holds the port, so a client meets a reset connection, not a refused one.
 
 # %% [markdown]
 # ## Clean up

@@ -29,7 +29,7 @@ sheet = start("lab-03")
 # !docker image pull --quiet {sheet.address}/app:1.1
 # !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 # !docker image push --quiet {sheet.address}/app:1.0
 # !docker image push --quiet {sheet.address}/app:1.1
 

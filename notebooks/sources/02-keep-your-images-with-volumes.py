@@ -209,7 +209,7 @@ practice.q1.check()
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # !docker container rm -f {practice.registry}
 # !docker container run -d --name {practice.registry} -p {registry.address}:5000 --user "$(id -u):$(id -g)" -v {registry.bind}:/var/lib/registry registry:3 >/dev/null
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{registry.address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{registry.address}/v2/
 
 # %%
 practice.q2.check()

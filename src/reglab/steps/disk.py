@@ -221,7 +221,12 @@ class DiskSteps:
         tree, top = self._tree()
         self._run("du", "-sb", top)
         lines = tree.summary().splitlines()
-        self.say.explain(f"{lines[0]} (du also counts the folders)")
+        # not the number of files: an upload Docker started and dropped (a cross-repository mount it
+        # tried from a repository it remembers from an earlier run) leaves a file under _uploads/
+        kinds = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, (n, _) in tree.kinds().items())
+        self.say.explain(f"{count(tree.blob_count, 'blob')} ({kinds}), {human(tree.blob_bytes)} of image data, "
+                         f"named by {count(tree.link_count, 'link file')} under repositories/ (du also counts the "
+                         "folders, and any upload in progress under _uploads/)")
         for line in lines[1:]:
             self.say.explain(line)
         return tree

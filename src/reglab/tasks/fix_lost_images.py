@@ -38,7 +38,7 @@ class FixLostImages(Sheet):
                "-v <volume>:/var/lib/registry on the same name and port, wait until it answers, push them back.",
           solution="docker image pull {address}/app:1.0\ndocker image pull {address}/app:1.1\n"
                    "docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
-                   "-v {volume}:/var/lib/registry registry:3\ncurl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{address}/v2/\n"
+                   "-v {volume}:/var/lib/registry registry:3\ncurl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{address}/v2/\n"
                    "docker image push {address}/app:1.0\ndocker image push {address}/app:1.1")
     def q1(self):
         running = checks.registry_at(self.engine, self.registry, self.address)
