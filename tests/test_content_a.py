@@ -236,10 +236,7 @@ def test_lab_02_wrong_work(sheet_of, engine_kind):
     wait(sheet.opened_address)
     sh(sheet, f"docker image push {sheet.opened_address}/hello:v1")
     assert_done(q5)
-    for task in (q1, q2, q3, q4, q5):
-        if task is q2:  # task 4 replaced its container: task 2's check names the first one
-            assert_wrong(task, f"no container {sheet.registry}")
-            continue
+    for task in (q1, q2, q3, q4, q5):  # task 2's registry lives on in task 4's replacement
         assert_done(task)
 
 

@@ -55,6 +55,11 @@ class Volumes(Sheet):
           solution="docker container run -d --name {registry} -p {address}:5000 "
                    "-v {volume}:/var/lib/registry registry:3")
     def q2(self):
+        if self.engine.containers.inspect(self.registry) is None and \
+                self.engine.containers.inspect(self.replacement) is not None:  # task 4 done: it lives on in its replacement
+            problem = self._on_volume(self.replacement)
+            return missing(problem) if problem else done(f"{self.replacement}, which replaced {self.registry} in task 4, "
+                                                         f"answers at {self.address} from the volume {self.volume}")
         problem = self._on_volume(self.registry)
         return missing(problem) if problem else done(f"{self.registry} answers at {self.address} and keeps its "
                                                      f"data in the volume {self.volume}")
