@@ -215,11 +215,14 @@ def test_the_suite_passes_as_a_non_root_user_without_docker(learner):
         shutil.copy(ROOT / "notebooks" / notebook, repo / "notebooks" / notebook)
         (work / "home").mkdir()
         (work / "tmp").mkdir()
-        built = tools.find("registry", Settings.from_env().tools_dir)
-        if built is not None:  # where binder/postBuild puts the registry v3 (tests/test_local_engine.py runs it)
-            target = tools.tools()["registry"].path(work / "home" / ".cache" / "reglab" / "tools")
-            target.parent.mkdir(parents=True)
-            shutil.copy2(built, target)
+        # where binder/postBuild puts the registry v3 (tests/test_local_engine.py runs it), and crane, which
+        # notebook 01's step 7 runs (binder/postBuild does not fetch crane's release yet)
+        for name in ("registry", "crane"):
+            built = tools.find(name, Settings.from_env().tools_dir)
+            if built is not None:
+                target = tools.tools()[name].path(work / "home" / ".cache" / "reglab" / "tools")
+                target.parent.mkdir(parents=True)
+                shutil.copy2(built, target)
         subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(work)], check=True)
         work.chmod(0o755)
         venv_bin = _learner_venv(work)

@@ -31,7 +31,7 @@ sheet = start("lab-01")
 
 # %%
 # solution
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 registry:3
 
 # %%
 sheet.q1.check()
@@ -68,12 +68,20 @@ sheet.q2.check()
 sheet.q3.check()
 
 # %% [markdown] tags=["solution"]
-# Registries do not talk to each other: images travel through a client. The digest did not change
-# because the bytes did not: a digest names content, wherever it is stored.
+# Registries do not talk to each other: images travel through a client. The manifest digest stayed
+# the same, and that is less obvious than it looks. `docker image push` (Docker 20.10) compresses
+# each layer again as it sends it; the result is byte for byte the team's blob only because the
+# team's layers were compressed the same way in the first place (reglab made them as Docker 20.10
+# and reglab's daemonless engine both compress). An image another tool pushed — `crane`, BuildKit
+# with other compression settings — comes out of `docker pull` + `docker push` with the same
+# content (same image ID) under **another** manifest digest. `crane copy {sheet.team}/team/motd:1.0
+# {sheet.address}/motd:1.0` copies the blobs as they are and keeps the digest whatever made them
+# (notebook 01 shows both, live).
 
 # %% [markdown]
 # ## Task 4 · Run an image from your registry
-# Run `hello:v1` from your registry in a container named `sheet.hello`.
+# Run `hello:v1` from your registry — the image name that starts with your registry's address — in
+# a container named `sheet.hello`.
 
 # %%
 # solution

@@ -37,7 +37,7 @@ sheet.q1.check()
 
 # %%
 # solution
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
 
 # %%
 sheet.q2.check()
@@ -58,12 +58,12 @@ sheet.q3.check()
 # ## Task 4 · Replace the container; the image stays
 # Containers are meant to be thrown away. Remove `sheet.registry` for good, and run its replacement
 # `sheet.replacement` at the same address on the same volume. Do not push again: `hello:v1` must be
-# served from what the volume kept.
+# served from what the volume kept (the check reads the replacement's log: a push shows there).
 
 # %%
 # solution
 # !docker container rm -f {sheet.registry}
-# !docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
 
 # %%
 sheet.q4.check()
@@ -80,9 +80,9 @@ sheet.q4.check()
 
 # %%
 # solution
-# !docker container run -d --name {sheet.opened} -p {sheet.opened_address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.opened} -p {sheet.opened_address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:3
 # !docker image tag hello-world {sheet.opened_address}/hello:v1
-# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-connrefused http://{sheet.opened_address}/v2/
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.opened_address}/v2/
 # !docker image push --quiet {sheet.opened_address}/hello:v1
 # !cat {sheet.folder}/docker/registry/v2/repositories/hello/_manifests/tags/v1/current/link
 
@@ -91,8 +91,9 @@ sheet.q5.check()
 
 # %% [markdown] tags=["solution"]
 # A tag is a small file: `repositories/hello/_manifests/tags/v1/current/link`, holding the digest
-# of the manifest the push printed. The `curl --retry` waits until the new registry answers: a
-# container that has just started may not listen yet.
+# of the manifest the push printed. The `curl --retry … --retry-all-errors` waits until the new
+# registry answers: a container that has just started may not listen yet, and Docker's proxy
+# already holds the port, so a client meets a reset connection, not a refused one.
 
 # %% [markdown]
 # ## Clean up

@@ -5,7 +5,7 @@
 # `sheet.registry` on it, answering at `sheet.address`:
 #
 # ```
-# docker container run -d --name <sheet.registry> -p <sheet.address>:5000 -v <sheet.volume>:/var/lib/registry registry:2
+# docker container run -d --name <sheet.registry> -p <sheet.address>:5000 -v <sheet.volume>:/var/lib/registry registry:3
 # ```
 #
 # It fails: *port is already allocated*.
@@ -26,7 +26,7 @@ sheet = start("lab-04")
 # Try it:
 
 # %% tags=["nbval-ignore-output"]
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
 
 # %% [markdown] tags=["solution"]
 # Who publishes the port? (A failed `docker container run` leaves a created container behind under
@@ -43,7 +43,7 @@ sheet = start("lab-04")
 # %%
 # solution
 # !docker container rm -f -v {sheet.old}
-# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:2
+# !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
 
 # %%
 sheet.q1.check()

@@ -2,11 +2,11 @@
 # # Lab 05 · Inside the storage
 #
 # Notebook 03 followed a tag down to the bytes. Here you change the storage yourself: watch a
-# shared layer be stored once, make a tag and share a layer through the HTTP API alone, and remove
-# a tag the API cannot remove.
+# shared layer be stored once, make a tag and share a layer through the HTTP API alone, and delete
+# one tag of a manifest without deleting the manifest.
 #
 # **You need** notebook 03 · **about 20 minutes** · works with Docker and without it · tools: `curl`,
-# `find`, `cat`, `rm` (or Python).
+# `find`, `cat` (or Python) · registry:3 (task 4: registry:2 cannot delete a tag through the API).
 #
 # **How this lab works** (as in lab 01): each task says what must be true at the end; the check
 # reads the live registry and its files. `sheet.q1.hint()` and `sheet.q1.solution()` help.
@@ -52,8 +52,10 @@ sheet.q2.check()
 
 # %% [markdown] tags=["solution"]
 # Retagging is a `GET` and a `PUT` of the same bytes: no layer moves. The `Accept` header matters:
-# without it a 2.x registry would send a converted schema-1 manifest, another document with
-# another digest.
+# registry:3 sends a Docker schema 2 manifest as stored whatever `Accept` says, but an OCI manifest
+# only to a client that names its type (404 otherwise), and registry:2 (2.8) answers a `GET` by tag
+# without it with a converted schema-1 manifest: another document, another digest (notebook A ·
+# registry:2 and registry:3).
 
 # %% [markdown]
 # ## Task 3 · A layer mounted into a new repository
@@ -72,23 +74,28 @@ base = json.loads(manifest.n)["layers"][0]["digest"]
 sheet.q3.check()
 
 # %% [markdown]
-# ## Task 4 · Remove a tag the API cannot remove
-# `layered:old` must go, and `layered:v1` — the very same manifest — must stay.
+# ## Task 4 · Delete one tag, keep the manifest
+# `layered:old` must go, through the registry's HTTP API, and `layered:v1` — the very same manifest
+# — must stay.
 
 # %%
 # solution
-# !rm -r {sheet.folder}/docker/registry/v2/repositories/layered/_manifests/tags/old
-
+# !curl -s -o /dev/null -w '%{{http_code}}\n' -X DELETE http://{sheet.address}/v2/layered/manifests/old
+# !curl -s http://{sheet.address}/v2/layered/tags/list
 
 # %%
 sheet.q4.check()
 
 # %% [markdown] tags=["solution"]
-# `DELETE /v2/layered/manifests/<digest>` would have removed the manifest, and with it every tag
-# pointing to it, `v1` and `stable` included. A tag is only a folder: removing it leaves the
-# manifest and its blobs in place.
+# On registry:3 a `DELETE` by tag removes that tag only: its folder
+# `repositories/layered/_manifests/tags/old` goes, the manifest and its blobs stay, reachable by
+# digest and by every other tag. A `DELETE` by digest would have removed the manifest, and with it
+# `v1` and `stable`. Removing the tag's folder with `rm -r` leaves the same files — but behind the
+# registry's back: on object storage, or with several replicas, there is no folder to remove, and
+# the registry's log has no trace of it (the check reads that log). registry:2 (2.8) refuses a
+# delete by tag (`400 DIGEST_INVALID`); there, the folder was the only way (notebook A · registry:2
+# and registry:3).
 
-# %% [markdown]
 # ## Clean up
 
 # %%

@@ -15,10 +15,10 @@
 #
 # ## Prerequisites
 # - Notebook 01 (tag, push, pull).
-# - About 10 minutes.
+# - About 15 minutes.
 
 # %%
-from reglab import Lab, checks
+from reglab import Lab, checks, start
 
 lab = Lab("02")
 
@@ -37,7 +37,7 @@ pushed = lab.push(registry.ref("hello-world"))
 
 # %% [markdown]
 # ## Step 2 · Kill and remove the registry
-# `kill` stops it at once (SIGKILL); `rm` removes the container. The `registry:2` image declares
+# `kill` stops it at once (SIGKILL); `rm` removes the container. The `registry:3` image declares
 # `/var/lib/registry` as a volume, so without one of our own Docker made an *anonymous* volume;
 # `-v` removes it with the container (without `-v` it would linger, nameless, on your disk).
 
@@ -172,6 +172,49 @@ tree = lab.storage.tree(explain=False)
 # content only, not on where it is stored.
 
 # %% [markdown]
+# ## Your turn
+# Two tasks on the registry you just ran on a folder. For each: predict, then do it yourself — in the
+# empty cell, each line starting with `!` (`{registry.address}` and `{registry.bind}` are replaced by
+# the registry's address and folder), or in a terminal. The check reads the live registry, its
+# container and its files. `practice.q1.hint()` helps; the hidden cell under yours holds one solution.
+
+# %%
+practice = start("02", lab)
+
+# %% [markdown]
+# ### 1 · A second tag, as a file
+# Push the image you have, `127.0.0.1:5000/hello-world`, again as `hello-world:v2`. Predict: which new
+# files will appear in the folder, and will `blobs/` grow?
+
+# %%
+# your command here
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# !docker image tag {registry.address}/hello-world {registry.address}/hello-world:v2
+# !docker image push --quiet {registry.address}/hello-world:v2
+# !find {registry.bind} -path '*/tags/*' -name link | sort | sed 's|.*/repositories/|…/repositories/|'
+
+# %%
+practice.q1.check()
+
+# %% [markdown]
+# ### 2 · Recreate the registry yourself
+# With the docker CLI alone, remove the container `reglab-02-registry` and run it again: same name,
+# same port, the same folder at `/var/lib/registry`, running as you. Predict: will `hello-world:v2`
+# still be there?
+
+# %%
+# your command here
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# !docker container rm -f {practice.registry}
+# !docker container run -d --name {practice.registry} -p {registry.address}:5000 --user "$(id -u):$(id -g)" -v {registry.bind}:/var/lib/registry registry:3 >/dev/null
+# !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{registry.address}/v2/
+
+# %%
+practice.q2.check()
+
+# %% [markdown]
 # ## Check your work
 
 # %%
@@ -194,7 +237,6 @@ lab.check(checks.storage_intact, registry)
 #   (every manifest pushed) and `_manifests/tags/<tag>/current/link` (what the tag means now).
 #
 # ## Going further
-# - Push a second tag of the same image and look again: which folders appear, which blobs?
 # - Notebook 03 follows a tag all the way to the layer's bytes and checks a digest by hand.
 #
 # ## Clean up

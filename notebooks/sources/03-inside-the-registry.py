@@ -18,7 +18,7 @@
 # - About 15 minutes.
 
 # %%
-from reglab import Lab, checks
+from reglab import Lab, checks, start
 
 lab = Lab("03")
 
@@ -59,10 +59,22 @@ rows = lab.storage.api_and_disk("layered", "v1")
 
 # %% [markdown]
 # The API's `Docker-Content-Digest` header is the digest in the tag's `current/link` file, and
-# every `Content-Length` is the size of a `data` file: the API answers from these files. Two things
-# sit in between:
-# - asked for a manifest **by tag** without an `Accept` header naming the schema-2 type, registry
-#   2.8 rewrites it into the old *schema 1* format, under another digest (notebook 04 shows it);
+# every `Content-Length` is the size of a `data` file: the API answers from these files.
+#
+# Those requests named the manifest types Docker accepts (`Accept:`), as `docker pull` does. Leave
+# them out, and registry:3 still sends the manifest as it was pushed:
+
+# %%
+as_stored = lab.storage.without_accept("layered", "v1")
+
+# %% [markdown]
+# Two things do sit between the API and the files:
+# - the manifest's type and the `Accept` header: an OCI manifest (what Docker's containerd image
+#   store often pushes) goes only to a client that names its type, `application/vnd.oci.image.manifest.v1+json`;
+#   without it registry:3 answers 404 (`OCI manifest found, but accept header does not support OCI
+#   manifests`). registry:2 also rewrote a Docker manifest asked for by tag without the schema-2
+#   type into the old *schema 1* format, under another digest (notebook A · registry:2 and
+#   registry:3; notebook 04 shows why the digest you ask for matters);
 # - `HEAD` requests for blobs are answered from an in-memory cache of *blob descriptors* (digest,
 #   size, media type) that the registry fills as it works: a blob it has seen once, it does not
 #   look for on disk again until it restarts. "Going further" below shows what that means when a
@@ -173,7 +185,12 @@ pages = lab.storage.catalog_pages(n=2)
 # Each answer held at most two names and a `Link` header to the next page; the last page has none.
 # (`curl -si` prints the status line and every header before the body; `grep` keeps the two lines
 # that matter here.)
-# `docker` never needs this, but tools that list a registry (and your own scripts) must follow it.
+# `docker` never needs this, but tools that list a registry (and your own scripts) must follow it:
+# without `n`, registry:3 answers at most **100** names and a `Link` header (`defaultReturnedEntries`
+# in `registry/handlers/catalog.go`; measured with 106 repositories: 100 names, `Link: </v2/_catalog?last=…&n=100>`).
+# You may ask for up to `catalog.maxentries` names at once (1000 unless configured); `n` above it is
+# refused with `400 PAGINATION_NUMBER_INVALID`, as is a negative `n`. registry 2.8.2 pages the same
+# way but reads a negative `n` as "the default" (notebook A · registry:2 and registry:3).
 
 # %% [markdown]
 # ## Step 8 · Explore
@@ -185,6 +202,47 @@ pages = lab.storage.catalog_pages(n=2)
 
 # %%
 lab.storage.explore()
+
+# %% [markdown]
+# ## Your turn
+# Two tasks on this registry. For each: predict, then do it yourself — in the empty cell, each line
+# starting with `!` (`{registry.address}` and `{registry.bind}` are replaced by the registry's
+# address and data folder), or in a terminal. The check reads the live registry and its files.
+# `practice.q1.hint()` helps; the hidden cell under yours holds one solution.
+
+# %%
+practice = start("03", lab)
+
+# %% [markdown]
+# ### 1 · A push that stores no new blob
+# Push `layered:v1` again under another repository name, `copy:v1`. Predict: how many layers will
+# Docker send, and how many new folders will `blobs/` get?
+
+# %%
+# your command here
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# !docker image tag {registry.address}/layered:v1 {registry.address}/copy:v1
+# !docker image push --quiet {registry.address}/copy:v1
+# !find {registry.bind}/docker/registry/v2/blobs -name data | wc -l
+
+# %%
+practice.q1.check()
+
+# %% [markdown]
+# ### 2 · Delete a tag, keep its manifest
+# Delete the tag `alpha:latest` through the HTTP API. Predict: which files go, and does the
+# manifest's blob stay in `blobs/`?
+
+# %%
+# your command here
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# !curl -s -o /dev/null -w '%{{http_code}}\n' -X DELETE http://{registry.address}/v2/alpha/manifests/latest
+# !find {registry.bind}/docker/registry/v2/repositories/alpha -name link | wc -l
+
+# %%
+practice.q2.check()
 
 # %% [markdown]
 # ## Check your work
@@ -207,9 +265,12 @@ lab.check(checks.storage_intact, registry)
 # - Blobs are *content-addressed*: the folder's name is the sha256 of the bytes (`sha256sum` checks
 #   it), so identical layers are stored once, however many images and repositories link them.
 # - The HTTP API v2 answers from those files: `Docker-Content-Digest` is the link's digest,
-#   `Content-Length` the `data` file's size; `/v2/_catalog?n=…` pages with a `Link` header. In
-#   between sit a schema-1 rewrite for clients that do not ask for schema 2, and a cache of blob
-#   descriptors that answers `HEAD` requests.
+#   `Content-Length` the `data` file's size; `/v2/_catalog?n=…` pages with a `Link` header (100
+#   names a page unless `n` says otherwise). registry:3 sends a manifest as stored; in between sit
+#   the `Accept` header (an OCI manifest needs its type named) and a cache of blob descriptors that
+#   answers `HEAD` requests.
+# - A tag deleted through the API (registry:3) takes only its folder; the manifest and its blobs
+#   stay on disk until garbage collection.
 #
 # ## Going further
 # - Delete a layer's blob folder by hand (`rm -r …/blobs/sha256/72/725981…`) while the registry

@@ -33,7 +33,7 @@ from .units import count, human
 __all__ = ["Check", "anonymous_refused", "balanced", "cache_empty", "cached", "credentials_accepted",
            "daemon_as_before", "done",
            "image_in_registry", "keeps_data", "missing", "no_garbage", "nothing_left", "registry_answers",
-           "registry_at", "served", "storage_intact", "tls_verified"]
+           "registry_at", "served", "serves_image", "storage_intact", "tls_verified"]
 
 DELETE_PROBE = "sha256:" + "0" * 64  # no manifest has it: DELETE answers 404 if deletes are on, 405 if off
 ACCEPT_MANIFESTS = (DOCKER_MANIFEST, OCI_MANIFEST)
@@ -122,6 +122,20 @@ def image_in_registry(registry: Registry | str, repository: str, tag: str = "lat
 
 
 served = image_in_registry  # a sheet's name for it: can the registry at this address serve the image whole?
+
+
+def serves_image(address: str, repository: str, tag: str, image_id: str, image: str) -> Check:
+    """The registry serves ``repository:tag`` whole, and it is the image ``image`` (its config
+    digest, the image ID, is ``image_id``): not any image pushed under that name."""
+    whole = image_in_registry(address, repository, tag)
+    if not whole:
+        return whole
+    config = config_of(address, repository, tag)
+    if config != image_id:
+        return Check(False, whole.what, f"{repository}:{tag} is another image (ID {short_digest(config or '?')}), "
+                                        f"not {image} ({short_digest(image_id)}): give {image} itself that name "
+                                        "and push it again")
+    return Check(True, whole.what, f"{image} (ID {short_digest(image_id)}), {whole.detail}")
 
 
 def _whole(api: RegistryClient, repository: str, digest: str) -> bool:
@@ -379,6 +393,14 @@ def digest_of(address: str, repository: str, tag: str) -> str | None:
     """The manifest digest a tag has (as Docker asks for it), or None when there is no such tag."""
     try:
         return RegistryClient(address).manifest_head(repository, tag, accept=ACCEPT_MANIFESTS).digest
+    except ReglabError:
+        return None
+
+
+def config_of(address: str, repository: str, tag: str) -> str | None:
+    """The config digest — the image ID — of the image a tag names (as Docker asks for it), or None."""
+    try:
+        return RegistryClient(address).manifest(repository, tag, accept=ACCEPT_MANIFESTS).config
     except ReglabError:
         return None
 

@@ -11,6 +11,7 @@ topic of the course is one attribute, one module of :mod:`reglab.steps`:
 
 ======================  =========================================  ========
 ``lab.storage``         the storage tree, links, blobs, API vs disk  02, 03
+``lab.crane``           a remote digest, a copy that keeps it        01
 ``lab.growth``          growth, deleting, garbage collection         04
 ``lab.secure``          secure by default, TLS, a login              05
 ``lab.mirror``          a pull-through cache and its bandwidth     06
@@ -44,7 +45,7 @@ from .registry import Registry
 from .sandbox import Made, Sandbox
 from .steps.disk import DiskSteps
 from .steps.growth import GrowthSteps
-from .steps.local_images import ImageSteps, ImageTable
+from .steps.local_images import CraneSteps, ImageSteps, ImageTable
 from .steps.mirror import MirrorSteps
 from .steps.scale import ScaleSteps
 from .steps.secure import SecureSteps
@@ -77,6 +78,7 @@ class Lab:
         self._images = ImageSteps(self.narrator, self.engine, self.sandbox)
         # the course's topics, one module each
         self.storage = DiskSteps(self.narrator, self.engine, self.sandbox)
+        self.crane = CraneSteps(self.narrator, self.engine, self.sandbox)
         self.growth = GrowthSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.secure = SecureSteps(self.narrator, self.engine, self.sandbox, self.registries)
         self.mirror = MirrorSteps(self.narrator, self.engine, self.sandbox, self.registries)

@@ -124,6 +124,7 @@ class ContainerInfo:
     user: str | None = None  # --user, if any
     config: str | None = None  # where its registry reads its config (registry:2 and registry:3 differ)
     published: tuple[tuple[str, int, int], ...] = ()  # a service's (host address, port, port inside)
+    reference: str | None = None  # the image name it was created from (Config.Image: hello-world, 127.0.0.1:5000/…)
 
     @property
     def running(self) -> bool:

@@ -133,6 +133,10 @@ class RegistryError(ReglabError):
     """Any other answer the registry gives that is not a success."""
 
 
+class CraneFailed(ReglabError):
+    """crane ran and exited with an error."""
+
+
 class UploadLost(RegistryError):
     """A blob upload a registry started is not accepted by the one that got its next request."""
 
@@ -277,6 +281,7 @@ from .sheets import *  # noqa: E402,F401,F403  (the lab sheets)
 from .secure import *  # noqa: E402,F401,F403  (TLS and logins: notebook 05, lab 11)
 from .mirror import *  # noqa: E402,F401,F403  (pull-through caches: notebook 06, lab 12)
 from .scale import *  # noqa: E402,F401,F403  (object storage, replicas, a shared cache: notebook 07)
+from .crane import *  # noqa: E402,F401,F403  (crane, the registry client the set-up builds)
 
 
 def blob_cut_short(host: str, what: str) -> RegistryError:

@@ -9,6 +9,8 @@ it printed; the lab's own reading follows on ``lab:`` lines. The model of the st
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 from .. import errors, terminal
@@ -212,7 +214,12 @@ class DiskSteps:
         tree, top = self._tree()
         self._run("du", "-sb", top)
         lines = tree.summary().splitlines()
-        self.say.explain(f"{lines[0]} (du also counts the folders)")
+        # not the number of files: an upload Docker started and dropped (a cross-repository mount it
+        # tried from a repository it remembers from an earlier run) leaves a file under _uploads/
+        kinds = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, (n, _) in tree.kinds().items())
+        self.say.explain(f"{count(tree.blob_count, 'blob')} ({kinds}), {human(tree.blob_bytes)} of image data, "
+                         f"named by {count(tree.link_count, 'link file')} under repositories/ (du also counts the "
+                         "folders, and any upload in progress under _uploads/)")
         for line in lines[1:]:
             self.say.explain(line)
         return tree
@@ -253,6 +260,33 @@ class DiskSteps:
                          "the API and the disk disagree: the storage changed under the registry "
                          "(lab.storage.verify_blobs())")
         return rows
+
+    def without_accept(self, repository: str, tag: str = "latest") -> str:
+        """``GET`` a manifest by tag with no ``Accept`` header of ours (curl sends ``*/*``) and print
+        the status, type and digest of the answer, as the twin's ``curl -w`` prints them; return
+        that digest. registry:3 sends the manifest as stored; the tag's link on disk says which."""
+        api = self.sandbox.current().api
+        url = api.url(f"/v2/{repository}/manifests/{tag}")
+        twin = Twin.of("curl", "-s", "-o", "/dev/null", "-w",
+                       "%{http_code} %{content_type} %header{docker-content-digest}\\n", url)
+        output = terminal.run(twin).text if shutil.which("curl") else ""
+        if not re.fullmatch(r"\d{3} \S* \S*\n", output):  # no curl here, or one older than 7.84 (%header)
+            answer = api.request("GET", f"/v2/{repository}/manifests/{tag}", ok=tuple(range(100, 600)),
+                                 headers={"Accept": "*/*"})
+            output = (f"{answer.status_code} {answer.headers.get('Content-Type', '')} "
+                      f"{answer.headers.get('Docker-Content-Digest', '')}\n")
+        self.say.twin(twin)
+        self.say.output(output.rstrip("\n"))
+        digest = output.split()[-1] if len(output.split()) == 3 else ""
+        stored = self._tree()[0].tag_target(repository, tag)
+        if digest and digest == stored:
+            self.say.explain("the digest of the manifest as stored, the one the tag's link names: registry:3 sends "
+                             "a Docker schema 2 manifest as it was pushed, whatever Accept says")
+        else:
+            self.say.explain(f"not the stored manifest {short_digest(stored or '?')}: this registry answered "
+                             f"{output.split()[0] if output.split() else 'nothing'} (registry:2 rewrites a schema 2 "
+                             "manifest into schema 1 for a client that does not name schema 2)")
+        return digest
 
     def catalog_pages(self, n: int) -> list[list[str]]:
         """The catalog ``n`` names at a time, following the ``Link`` header from page to page."""

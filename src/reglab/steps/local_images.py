@@ -1,4 +1,5 @@
-"""Steps on images (notebooks 01–04): run, tag, list, push, pull, remove; make and load images.
+"""Steps on images (notebooks 01–04): run, tag, list, push, pull, remove; make and load images;
+crane's digest, push and copy (notebook 01).
 
 Every step prints its docker twin, then what happened; tags the lab creates are recorded in
 the sandbox so that cleanup removes them (and only them).
@@ -6,19 +7,23 @@ the sandbox so that cleanup removes them (and only them).
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
 import time
+from collections import Counter
 from fnmatch import fnmatchcase
 
-from .. import errors
+from .. import errors, tools
 from .. import images as course_images
 from ..engines import Engine, Run, Transfer
-from ..media import digest_of
+from ..media import digest_of, short_digest
 from ..narrator import Narrator
 from ..progress import LayerProgress
 from ..reference import parse
 from ..registry_api import RegistryClient
 from ..sandbox import Sandbox
-from ..twin import docker
+from ..twin import Twin, docker
 from ..units import count, docker_age, docker_size, human
 
 
@@ -225,3 +230,110 @@ class ImageSteps:
             sizes = " + ".join(human(len(layer.gzipped())) for layer in build.layers)
             self.say.say(f"  {name:<{width}}  layers: {sizes}")
         return tags
+
+
+# ------------------------------------------------------------------ crane: what the docker CLI does not do
+
+_CRANE_LOG = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?P<text>.*)$")
+_CRANE_BLOB = re.compile(r"^(?P<how>pushed|existing|mounted) blob: (?P<digest>sha256:[0-9a-f]{64})$")
+_CRANE_DONE = re.compile(r": digest: (?P<digest>sha256:[0-9a-f]{64}) size: (?P<size>\d+)$")
+
+
+class CraneSteps:
+    """crane (go-containerregistry's registry client, built by the set-up): a remote tag's digest,
+    a copy between repositories or registries that keeps every byte, a ``docker save`` archive
+    pushed crane's way. It talks HTTP to the registry itself — no engine — so its twins and their
+    output are the same whichever engine runs the registry.
+
+    crane logs what it does on stderr, one time-stamped line per blob; a step shows what it prints
+    on stdout, and reads the log into one ``lab:`` line.
+    """
+
+    def __init__(self, narrator: Narrator, engine: Engine, sandbox: Sandbox):
+        self.say, self.engine, self.sandbox = narrator, engine, sandbox
+
+    def _program(self) -> str | None:
+        found = tools.find("crane", self.sandbox.settings.tools_dir)
+        if found is None:
+            self.say.note(errors.crane_missing(tools.install_hint("crane")))
+        return str(found) if found else None
+
+    def _run(self, *args: str) -> tuple[str, list[str]] | None:
+        """Print the twin ``crane <args>``, run it; (stdout, log lines without their time) or None."""
+        program = self._program()
+        self.say.twin(Twin(("crane", *args)))
+        if program is None:
+            return None
+        try:
+            done = subprocess.run([program, *args], capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            raise errors.crane_failed(args[0], "no answer within 300 s") from None
+        log = [m.group("text") if (m := _CRANE_LOG.match(line)) else line for line in done.stderr.splitlines()]
+        if done.returncode:
+            raise errors.crane_failed(args[0], (log or ["exit code %d" % done.returncode])[-1].removeprefix("Error: "))
+        if done.stdout.strip():
+            self.say.output(done.stdout.rstrip("\n"))
+        return done.stdout, log
+
+    def _explain_log(self, log: list[str]) -> str | None:
+        blobs = Counter(m.group("how") for line in log if (m := _CRANE_BLOB.match(line)))
+        final = next((m for line in log if (m := _CRANE_DONE.search(line))), None)
+        words = {"pushed": "uploaded", "existing": "already there", "mounted": "mounted from another repository"}
+        parts = [f"{count(n, 'blob')} {words[how]}" for how, n in sorted(blobs.items())]
+        if final:
+            self.say.explain(f"crane's log (stderr, one time-stamped line each): {', '.join(parts) or 'no blob'}; "
+                             f"then the manifest, {final.group('size')} bytes, digest {final.group('digest')}")
+            return final.group("digest")
+        return None
+
+    def digest(self, reference: str) -> str | None:
+        """The digest of the manifest a remote tag names (``crane digest``): one request, nothing pulled."""
+        ran = self._run("digest", reference)
+        if ran is None:
+            return None
+        digest = ran[0].strip()
+        self.say.explain(f"the registry's answer to one HEAD request for {parse(reference).tagged}: the "
+                         "digest of the manifest the tag names; nothing was downloaded")
+        return digest
+
+    def push(self, loaded_as: str, target: str) -> str | None:
+        """Push the very archive ``docker image load`` read for ``loaded_as`` (lab.make_image), crane's way."""
+        ref = parse(loaded_as)
+        archive = self.sandbox.folder("images") / f"{ref.repository.replace('/', '-')}-{ref.tag_or_default}.tar"
+        if not archive.is_file():
+            raise errors.no_archive_for(ref.tagged)
+        ran = self._run("push", str(archive), target)
+        if ran is None:
+            return None
+        digest = self._explain_log(ran[1]) or ran[0].strip().rpartition("@")[2]
+        return digest
+
+    def copy(self, source: str, target: str) -> str | None:
+        """Copy an image from one registry (or repository) to another, byte for byte (``crane copy``)."""
+        ran = self._run("copy", source, target)
+        if ran is None:
+            return None
+        digest = self._explain_log(ran[1])
+        return digest
+
+    def compare(self, *references: str) -> list[tuple[str, ...]]:
+        """Each image's manifest (``crane manifest``), then side by side: manifest digest and size,
+        config (the image ID), layers."""
+        rows = []
+        for reference in references:
+            ran = self._run("manifest", reference)
+            if ran is None:
+                return []
+            raw = ran[0].rstrip("\n").encode()
+            body = json.loads(raw)
+            layers = body.get("layers") or []
+            rows.append((parse(reference).tagged.rpartition("/")[2], digest_of(raw), f"{len(raw)} B",
+                         body["config"]["digest"],
+                         ", ".join(f"{layer['digest']} ({layer['size']} B)" for layer in layers)))
+        header = ("image", "manifest digest", "manifest", "config = image ID", "layers (compressed)")
+        table = [header] + [(r[0], short_digest(r[1]), r[2], short_digest(r[3]),
+                             ", ".join(short_digest(part.split()[0]) + " " + " ".join(part.split()[1:])
+                                       for part in r[4].split(", "))) for r in rows]
+        self.say.explain("the manifests side by side (digests shortened):")
+        self.say.say(tabulate(table))
+        return rows

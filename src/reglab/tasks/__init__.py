@@ -45,6 +45,9 @@ SHEETS = {
 
 # a notebook's "Your turn" tasks, by notebook id: they run on the notebook's own lab
 PRACTICE: dict[str, str] = {
+    "01": "practice_01:Practice01",
+    "02": "practice_02:Practice02",
+    "03": "practice_03:Practice03",
     "04": "practice_04:Practice04",
     "05": "practice_05:Practice05",
     "06": "practice_06:Practice06",

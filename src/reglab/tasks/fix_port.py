@@ -28,11 +28,11 @@ class FixPort(Sheet):
 
     @task("Start the team's registry on its port",
           hint="Try it: docker container run -d --name <registry> -p <address>:5000 -v <volume>:/var/lib/registry "
-               "registry:2. Read the error, then find who holds the port: docker container ls shows published "
+               "registry:3. Read the error, then find who holds the port: docker container ls shows published "
                "ports (ss -ltnp lists every listening program). A failed run may leave a created container behind.",
           solution="docker container ls --all   # {old} publishes the port\n"
                    "docker container rm -f -v {old}\ndocker container rm {registry}   # if a failed run left it\n"
-                   "docker container run -d --name {registry} -p {address}:5000 -v {volume}:/var/lib/registry registry:2")
+                   "docker container run -d --name {registry} -p {address}:5000 -v {volume}:/var/lib/registry registry:3")
     def q1(self):
         running = checks.registry_at(self.engine, self.registry, self.address)
         if not running:

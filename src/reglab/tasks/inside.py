@@ -1,14 +1,14 @@
-"""Lab 05 · Inside the storage: deduplication on disk, tags and mounts through the HTTP API, tags as folders."""
+"""Lab 05 · Inside the storage: deduplication on disk, tags and mounts through the HTTP API, a tag deleted by the API."""
 
 from __future__ import annotations
 
 import os
 
-from .. import checks
+from .. import accesslog, checks, errors
 from ..registry_api import RegistryClient
 from ..media import short_digest
 from ..exercises import Sheet, done, missing, task
-from ..storage import layer_link_path, tag_link_path
+from ..storage import layer_link_path
 
 LAYERS = [("base/os.bin", 60_000), ("app/lib.bin", 20_000), ("app/main.bin", 5_000)]
 SIBLING = [("base/os.bin", 60_000), ("tools/extra.bin", 10_000)]
@@ -44,7 +44,7 @@ class Inside(Sheet):
             return missing(served.detail)
         tree = self.engine.containers.storage(self.registry)
         linked = sorted({link.path.split("/")[4] for link in tree.links_to(self.base) if "/_layers/" in link.path})
-        if tree.blob(self.base) is None or linked[:2] != ["layered", "sibling"]:
+        if tree.blob(self.base) is None or not {"layered", "sibling"} <= set(linked):
             return missing(f"the base layer {short_digest(self.base)} should be one blob linked from layered and sibling; "
                            f"it is linked from {', '.join(linked) or 'nothing'}")
         return done(f"the base layer {short_digest(self.base)} is one file in blobs/, linked from layered and sibling")
@@ -58,6 +58,8 @@ class Inside(Sheet):
                    "  | curl -s -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' "
                    "--data-binary @- http://{address}/v2/layered/manifests/stable")
     def q2(self):
+        if RegistryClient(self.address).status() is None:
+            return missing(errors.nothing_answers(self.address))
         if not checks.has_tag(self.address, "layered", "stable"):
             return missing("layered has no tag stable yet (GET /v2/layered/tags/list)")
         digest = checks.digest_of(self.address, "layered", "stable")
@@ -73,6 +75,8 @@ class Inside(Sheet):
                    "http://{address}/v2/layered/manifests/v1   # layers[0].digest is the base\n"
                    "curl -i -X POST 'http://{address}/v2/base/blobs/uploads/?mount=<base digest>&from=layered'")
     def q3(self):
+        if RegistryClient(self.address).status() is None:
+            return missing(errors.nothing_answers(self.address))
         if not checks.remembers(self.address, "base", self.base):
             return missing("HEAD /v2/base/blobs/<base layer> does not answer 200: the repository base has no "
                            "link to it yet")
@@ -80,16 +84,32 @@ class Inside(Sheet):
             return missing("the registry answers, but repositories/base/_layers has no link file for it")
         return done(f"base links the base layer {short_digest(self.base)}: one more link file, no new blob")
 
-    @task("Delete the tag old by hand, on disk",
-          hint="The API deletes manifests (by digest: v1 would go too, it is the same manifest), not tags. A tag is "
-               "a folder under repositories/<name>/_manifests/tags/: remove that folder.",
-          solution="rm -r {folder}/docker/registry/v2/repositories/layered/_manifests/tags/old")
+    @task("Delete the tag old through the HTTP API; v1 stays",
+          hint="On registry:3, DELETE /v2/<name>/manifests/<tag> removes that one tag (202 Accepted). A DELETE by "
+               "digest would remove the manifest itself, and with it every tag naming it: v1 and stable too.",
+          solution="curl -i -X DELETE http://{address}/v2/layered/manifests/old")
     def q4(self):
+        api = RegistryClient(self.address)
+        if api.status() is None:
+            return missing(errors.nothing_answers(self.address))
         if checks.has_tag(self.address, "layered", "old"):
-            return missing("layered still lists the tag old")
-        if not os.path.exists(self._path(tag_link_path("layered", "v1"))):
-            return missing("layered:v1 is gone too: its tag folder was removed")
+            return missing("layered still lists the tag old (GET /v2/layered/tags/list)")
+        if checks.digest_of(self.address, "layered", "v1") != self.v1:
+            return missing(f"layered:v1 is gone too: the manifest {short_digest(self.v1)} was deleted (by digest?), "
+                           "not only the tag old; run the set-up again and delete the tag by its name")
         served = checks.served(self.address, "layered", "v1")
         if not served:
             return missing(f"old is gone but layered:v1 is damaged: {served.detail}")
-        return done("old is gone; v1 still serves the same manifest, whose blobs stayed")
+        deletes = [r for r in accesslog.parse(self.engine.containers.logs(self.registry))
+                   if r.method == "DELETE" and r.path == "/v2/layered/manifests/old"]
+        if not any(r.status == 202 for r in deletes):
+            return missing("old is gone, but not through the API: the registry's log has no DELETE "
+                           "/v2/layered/manifests/old answered 202 (a folder removed on disk, behind the registry's "
+                           "back, is no way on object storage); tag v1 as old again, as in task 2, and delete old with the API")
+        try:
+            api.manifest("layered", self.v1, accept=checks.ACCEPT_MANIFESTS)
+        except errors.ReglabError:
+            return missing(f"the manifest {short_digest(self.v1)} no longer answers by digest: the delete took more "
+                           "than the tag")
+        return done(f"DELETE …/manifests/old → 202 removed the tag only: v1, and the manifest {short_digest(self.v1)} "
+                    "by digest, still answer")

@@ -181,7 +181,8 @@ class DockerContainers:
         command = [c for c in config.get("Cmd") or [] if str(c).endswith("config.yml")]
         return ContainerInfo(name, state.get("Status", "?"), attrs.get("Image", ""), ports, data, env,
                              state.get("ExitCode"), _timestamp(state.get("StartedAt")), labels,
-                             config.get("User") or None, command[-1] if command else None)
+                             config.get("User") or None, command[-1] if command else None,
+                             reference=config.get("Image") or None)
 
     def restart(self, name: str) -> None:
         try:

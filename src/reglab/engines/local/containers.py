@@ -80,7 +80,7 @@ class LocalContainers:
                               host, run.port, volume=run.volume, bind=str(run.bind) if run.bind else None,
                               env=dict(run.env), learner=scope.learner, network=run.network,
                               files=dict(run.files), state_dir=str(self._root), user=run.user,
-                              binary=str(binary), major=self.engine.major(binary))
+                              binary=str(binary), major=self.engine.major(binary), reference=run.image)
         if run.volume:
             data = self.engine.objects.volume_dir(scope, run.volume)
         elif run.bind:
@@ -187,7 +187,8 @@ class LocalContainers:
                              None if running else (container.exit_code if container.exit_code is not None else 137),
                              container.started, tuple(labels), container.user,
                              CONFIG_PATHS[container.major] if container.kind == "registry" else None,
-                             tuple((h, p, i) for h, p, i in container.publish))
+                             tuple((h, p, i) for h, p, i in container.publish),
+                             reference=container.reference)
 
     def restart(self, name: str) -> None:
         container = self._get(name)
@@ -226,7 +227,7 @@ class LocalContainers:
             raise errors.no_image_to_run(image)
         code, output = self._what_docker_prints(stored, entrypoint, args)
         Container(name, scope.lab, "run", stored.id, time.time_ns(), exit_code=code, learner=scope.learner,
-                  state_dir=str(self._root)).save()
+                  state_dir=str(self._root), reference=image).save()
         return Run(name, code, output)
 
     def _what_docker_prints(self, image, entrypoint: str | None = None, args: tuple[str, ...] = ()) -> tuple[int, str]:

@@ -94,6 +94,7 @@ class Container:
     ports: dict[str, int] = field(default_factory=dict)
     publish: list[list] = field(default_factory=list)  # [host, host port, port inside]
     marker: str = ""
+    reference: str | None = None  # the image name it was run as (docker container run <reference>)
 
     @property
     def scope(self) -> Scope:
