@@ -17,7 +17,8 @@
 # The first session reports as it goes, the others' reports follow; 0 only if all four passed.
 set -u
 BIN=${BIN:-.venv/bin}
-OWN_DAEMON=(notebooks/0[1-4]-*.ipynb labs/solutions/0[1-9]-*.ipynb labs/solutions/10-*.ipynb tests/test_labs.py)
+OWN_DAEMON=(notebooks/0[1-4]-*.ipynb labs/solutions/0[1-9]-*.ipynb labs/solutions/10-*.ipynb tests/test_labs.py
+            tests/test_content_a.py tests/test_content_b.py)
 
 logs=$(mktemp -d)
 second=$(mktemp -d /tmp/reglab-dockerd2-XXXX)  # the second daemon's files (its log stays there while it runs)
@@ -62,7 +63,7 @@ if why=$("$BIN/python" tests/second_dockerd.py --check); then
     for path in "${THIRD_DAEMON[@]}"; do
         case $path in *::*) ignore+=("--deselect=$path") ;; *) ignore+=("--ignore=$path") ;; esac
     done
-    lane own "notebooks 01–04, lab sheets 01–10 and tests/test_labs.py, on a second Docker daemon" \
+    lane own "notebooks 01–04, lab sheets 01–10, tests/test_labs.py and the sheets' checks against wrong work (01–10), on a second Docker daemon" \
         on_a_daemon_of_its_own "$second" 10.213.0.0/16 "${OWN_DAEMON[@]}"
 else
     echo "== ($why: the machine's daemon runs every Docker test)"

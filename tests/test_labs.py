@@ -238,11 +238,14 @@ def test_kernel_killed_mid_lab_then_the_lab_solved_leaves_nothing(engine_kind, r
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)  # SIGKILL: no clean-up cell, no atexit
-    left = _leftovers(engine_kind, lab, learner, engine, dangling)
-    assert any(item.startswith("container") or "serve" in item for item in left), left
-    result = _nbval(solution, env, _sanitize_with(learner, tmp_path))
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert _leftovers(engine_kind, lab, learner, engine, dangling) == []
+    try:
+        left = _leftovers(engine_kind, lab, learner, engine, dangling)
+        assert any(item.startswith("container") or "serve" in item for item in left), left
+        result = _nbval(solution, env, _sanitize_with(learner, tmp_path))
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert _leftovers(engine_kind, lab, learner, engine, dangling) == []
+    finally:  # a failure above must not leave the killed kernel's registry running
+        subprocess.run([sys.executable, "-m", "reglab", "clean"], env=env, capture_output=True, check=False)
 
 
 def test_clean_removes_what_a_learner_typed_for_a_sheet(engine, tmp_path):

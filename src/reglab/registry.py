@@ -87,9 +87,11 @@ class Registry:
 
     def wait_twin(self) -> Twin:
         """``curl`` until ``GET /v2/`` answers (any status: 401 answers too), as the lab waits for a
-        registry it just started; ``-k`` for TLS: it only waits, it reads nothing."""
+        registry it just started; for TLS it trusts the lab's CA (``-k`` only when none is known: it
+        only waits, it reads nothing)."""
+        trust = (["--cacert", str(self.ca)] if self.ca else ["-k"]) if self.tls else []
         return Twin.of("curl", "-s", "-o", "/dev/null", "--retry", "30", "--retry-delay", "1", "--retry-all-errors",
-                       *(["-k"] if self.tls else []), f"{self.url}/v2/")
+                       *trust, f"{self.url}/v2/")
 
     def storage_command(self, *argv: str) -> Twin:
         """``argv`` run on the storage: as is for a bind mount, through ``docker exec`` otherwise."""

@@ -46,7 +46,6 @@ DAEMON_JSON = "/etc/docker/daemon.json"  # what a learner edits (the lab's own m
 CERTS_D = "/etc/docker/certs.d"
 INSECURE = "insecure-registries"
 WRONG_PASSWORD = "not-the-password"
-WAIT = ("--retry", "30", "--retry-delay", "1", "--retry-all-errors")  # curl: until it answers, 30 s at most
 
 def _openssl(*args: str) -> Twin:
     return Twin.of("openssl", "req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
@@ -65,25 +64,11 @@ class SecureSteps:
         self.docker_config: Path | None = None
         self.insecure_before: list[str] | None = None  # docker info's list before this lab changed it
 
-    # ------------------------------------------------------------------ waiting for a registry
-
-    def _wait(self, registry: Registry) -> None:
-        """The ``curl`` that waits until a registry just started answers, run as printed: a
-        command typed at once would meet "connection reset" or "EOF"."""
-        ca = ("--cacert", str(self.ca.cert)) if registry.tls and self.ca else ()
-        twin = Twin.of("curl", "-sS", "-o", "/dev/null", *WAIT, *ca, f"{registry.url}/v2/")
-        self.say.twin(twin)
-        done = terminal.run(twin)
-        self.say.output(done.text)
-        if done.code == 0:
-            self.say.say("it answers: the next command can use it")
-
     # ------------------------------------------------------------------ part 1: secure by default
 
     def run_plain(self) -> Registry:
         """A plain-HTTP registry on the lab's network, named by its address there (not loopback)."""
         registry = self.registries.run(network=NETWORK, loopback=False, volume=VOLUME)
-        self._wait(registry)
         return registry
 
     def allow_plain_http(self, registry: Registry | None = None) -> Change:
@@ -220,8 +205,7 @@ class SecureSteps:
                                            loopback=False, env=env, files=files, tls=True,
                                            ca=self.ca.cert if self.ca else None)
             if registry.host == old.host:
-                self._wait(registry)
-                return registry
+                        return registry
             self.say.note(f"the registry came back at {registry.address}, not {old.address}: a new certificate "
                           "for that address")
             self.server = certs.make_server(self.server.cert.parent, self.ca, self._names(registry))
