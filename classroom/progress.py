@@ -3,7 +3,7 @@
 Each learner's checks are in their own state folder (``reglab.journal``: one line per check,
 a file only the learner can read). Under the class recipe a learner's server runs as the
 learner's Unix account with no ``REGLAB_STATE_DIR`` nor ``XDG_STATE_HOME`` set, so reglab keeps
-that state in ``~/.local/state/reglab`` of the learner's home (``reglab.state.state_root``). This
+that state in ``~/.local/state/reglab`` of the learner's home (``Settings.from_env().state_dir``). This
 reads every class learner's file there — a file owned by that learner, not a link: a learner's
 file counts for that learner only, whatever names its lines carry — prints learners × tasks
 (✔ done, ✘ tried and not done, · not tried) with the time each spent, and gives the teacher the

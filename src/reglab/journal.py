@@ -13,8 +13,10 @@ opened ``O_APPEND``: kernels writing at once never interleave their lines.
 unit (a notebook such as ``01`` or a sheet such as ``lab-03``), from its first record to its last.
 
     from reglab import journal
-    journal.record(state_root(), "ada", "lab-01", "q1", ok=True)
-    print(journal.summary(journal.read(state_root())).table())
+    from reglab.config import Settings
+    state_dir = Settings.from_env().state_dir
+    journal.record(state_dir, "ada", "lab-01", "q1", ok=True)
+    print(journal.summary(journal.read(state_dir)).table())
 
 Only the standard library here: a check imports this module, and a check must stay cheap.
 """
