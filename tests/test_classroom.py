@@ -83,8 +83,8 @@ def test_outputs_compare_as_nbval_compares_them():
 
 def test_the_course_copy_of_a_pod_opens_as_committed(tmp_path):
     """classroom/course_copy.py, as a Zero to JupyterHub pod's postStart runs it (as the learner):
-    the notebooks and labs copied, each naming this Python, trusted by this account; a second
-    start copies nothing and keeps the learner's changes."""
+    the course page (START-HERE.ipynb), the notebooks and the labs copied, each naming this Python,
+    trusted by this account; a second start copies nothing and keeps the learner's changes."""
     import platform
 
     import nbformat
@@ -96,7 +96,10 @@ def test_the_course_copy_of_a_pod_opens_as_committed(tmp_path):
     assert ran.returncode == 0, ran.stderr
     target = tmp_path / "registry-lab"
     copies = sorted(target.rglob("*.ipynb"))
-    committed = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "labs").rglob("*.ipynb"))
+    # every notebook of the course as committed: the course page, notebooks/, labs/ (sheets and solutions)
+    committed = [ROOT / "START-HERE.ipynb", *sorted((ROOT / "notebooks").glob("*.ipynb")),
+                 *sorted(p for p in (ROOT / "labs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)]
+    assert committed[0].is_file() and len(committed) > 20
     assert ran.stdout.strip() == f"course: {len(committed)} new notebooks in {target}"
     assert [c.relative_to(target) for c in copies] == sorted(p.relative_to(ROOT) for p in committed)
     notary = NotebookNotary(data_dir=str(tmp_path / "data"))
