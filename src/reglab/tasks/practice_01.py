@@ -97,7 +97,7 @@ class Practice01(Practice):
         ran = info.reference or "?"
         try:
             named = parse(ran)
-            same = (named.registry, named.familiar_repository, named.digest) == (self.address, "hello-world", digest)
+            same = (named.registry, named.repository, named.digest) == (self.address, "hello-world", digest)
         except errors.ReglabError:
             same = False
         if not same:
