@@ -78,7 +78,7 @@ def learners_objects(engine, request):
         made["images"]["theirs, untagged"] = ran.commit(conf={"Labels": {"mine": mine}}).id
         volume = client.volumes.create(f"{mine}-data")
         made["volumes"].append(volume.name)
-        made["containers"].append(client.containers.create("registry:2", name=f"{mine}-registry",
+        made["containers"].append(client.containers.create(Settings.from_env().registry_image, name=f"{mine}-registry",
                                                            volumes={volume.name: {"bind": "/var/lib/registry"}}).name)
         made["networks"].append(client.networks.create(f"{mine}-net").name)
         yield client, made

@@ -199,7 +199,7 @@ def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, 
     """make test beside a learner's lab (default learner, a course lab id): the session stops at
     once with one sentence, and the learner's container is still there."""
     client = docker.from_env()
-    theirs = client.containers.create("registry:2", name="reglab-99-registry", labels={"reglab.lab": "99"})
+    theirs = client.containers.create(Settings.from_env().registry_image, name="reglab-99-registry", labels={"reglab.lab": "99"})
     try:
         outer = {k: v for k, v in os.environ.items() if k != "REGLAB_TEST_SESSION"}  # as make test starts
         run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_reference.py"],
@@ -208,7 +208,7 @@ def test_a_learners_live_lab_stops_the_suite_before_anything_is_touched(engine, 
         assert "a learner's lab is on this Docker daemon (reglab-99-registry)" in run.stdout
         assert client.containers.get(theirs.id).status == "created"
     finally:
-        theirs.remove(force=True, v=True)  # and the anonymous volume registry:2 declares
+        theirs.remove(force=True, v=True)  # and the anonymous volume the registry image declares
 
 
 def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_not_make(engine, tmp_path):

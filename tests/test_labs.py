@@ -259,7 +259,7 @@ def test_clean_removes_what_a_learner_typed_for_a_sheet(engine, tmp_path):
     sheet = start(lab, engine=engine, echo=False, settings=engine.settings.but(learner=learner))
     engine.objects.create_volume(sheet.scope, sheet.volume)  # the sheet's volume, labelled, is used by …
     engine.containers.remove(sheet.registry)  # … the registry the learner recreated by hand, as task 1 asks
-    engine.client.containers.run("registry:2", name=sheet.registry, detach=True,
+    engine.client.containers.run(engine.settings.registry_image, name=sheet.registry, detach=True,
                                  volumes={sheet.volume: {"bind": "/var/lib/registry", "mode": "rw"}})
     assert _leftovers("docker", lab, learner, engine, dangling) != []
     done = subprocess.run([sys.executable, "-m", "reglab", "clean"], env=env, capture_output=True, text=True,

@@ -185,7 +185,7 @@ def test_the_login_warning_is_the_one_docker_20_10_prints(tmp_path):
     the course installs), checked against that CLI logging in to a registry with a login."""
     if not Path("/usr/bin/docker").exists():
         pytest.skip("no docker CLI 20.10 at /usr/bin/docker")
-    from reglab.steps.secure import WARNING_20_10
+    from reglab.credentials import WARNING as WARNING_20_10
 
     version = subprocess.run(["/usr/bin/docker", "--version"], capture_output=True, text=True, check=False).stdout
     if "20.10" not in version:
