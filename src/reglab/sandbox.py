@@ -70,7 +70,12 @@ class Sandbox:
 
     def hold_port(self, port: int, host: str) -> bool:
         """Keep ``port`` for this lab until it is cleared (True), unless another lab keeps it (False)."""
-        return ports.hold(port, host, self.scope.prefix, self.settings.port_locks)
+        if not ports.hold(port, host, self.scope.prefix, self.settings.port_locks):
+            return False
+        address = f"{host}:{port}"
+        if address not in self.state.addresses:  # what is named under it now is not the lab's
+            self.state.add_address(address, [name for name, _ in self._names_under(address)])
+        return True
 
     def object_name(self, role: str) -> str:
         return self.scope.object_name(role)
@@ -194,6 +199,7 @@ class Sandbox:
                     pass  # a container still uses it: leave it
             if self.engine.images.info(image_id) is None or info is None or info.tags:
                 self.state.drop_image(image_id)  # gone, or it has a name that is not the lab's to remove
+        removed += [m for m in self._forget_names() if m not in removed]  # after the images: by ID first
         for folder in list(self.state.dirs):
             path = Path(folder)
             if path.is_dir():
@@ -224,10 +230,34 @@ class Sandbox:
         ports.release(self.scope.prefix)
         return removed
 
+    def _names_under(self, address: str) -> list[tuple[str, object]]:
+        """Every image name under ``address`` (``127.0.0.1:5000/…``, tags and digests) with its image."""
+        return [(name, info) for info in self.engine.images.list() for name in (*info.tags, *info.repo_digests)
+                if name.startswith(f"{address}/")]
+
+    def _forget_names(self) -> list[Made]:
+        """The image names under the addresses this lab took that were not there when it took them:
+        what the lab and the learner pulled, tagged or pushed there (``docker image pull
+        127.0.0.1:5000/motd:crane``, and a digest name Docker keeps after a tag moved to another
+        image). Names that were there before, a learner's own, stay."""
+        gone = []
+        for address, before in self.state.addresses.items():
+            for name, _ in self._names_under(address):
+                if name in before:
+                    continue
+                try:
+                    self.engine.images.remove(name)
+                except ReglabError:
+                    continue  # a container still uses it: named below as left
+                gone.append(Made("tag", name))
+        return gone
+
     def left(self) -> list[Made]:
         """What this lab created that still exists: its labelled objects, tags and dangling images."""
         left = [Made(o.kind, o.name) for o in self.engine.objects.of(self.scope)]
         left += [Made("tag", t) for t in self.state.tags if self.engine.images.info(t) is not None]
+        left += [Made("tag", name) for address, before in self.state.addresses.items()
+                 for name, _ in self._names_under(address) if name not in before and Made("tag", name) not in left]
         for image_id in self.state.images:
             info = self.engine.images.info(image_id)
             if info is not None and not info.tags:

@@ -80,6 +80,7 @@ class State:
         self.shared_dirs: list[str] = []
         self.containers: list[str] = []
         self.volumes: list[str] = []
+        self.addresses: dict[str, list[str]] = {}  # an address the lab took → the image names under it before
         if self.file.exists():
             try:
                 data = json.loads(self.file.read_text())
@@ -87,6 +88,7 @@ class State:
                 self.files, self.shared_dirs = dict(data.get("files", {})), list(data.get("shared_dirs", []))
                 self.images = list(data.get("images", []))
                 self.containers, self.volumes = list(data.get("containers", [])), list(data.get("volumes", []))
+                self.addresses = dict(data.get("addresses", {}))
             except (OSError, ValueError):
                 pass  # a torn file from a killed kernel: start afresh
 
@@ -96,7 +98,8 @@ class State:
         data = {"tags": self.tags, "images": self.images, "dirs": self.dirs}
         if self.files or self.shared_dirs:
             data.update(files=self.files, shared_dirs=self.shared_dirs)
-        data.update({k: v for k, v in (("containers", self.containers), ("volumes", self.volumes)) if v})
+        data.update({k: v for k, v in (("containers", self.containers), ("volumes", self.volumes),
+                                       ("addresses", self.addresses)) if v})
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(self.file)
 
@@ -108,6 +111,11 @@ class State:
     def drop_tag(self, tag: str) -> None:
         if tag in self.tags:
             self.tags.remove(tag)
+            self.save()
+
+    def add_address(self, address: str, names: list[str]) -> None:
+        if address not in self.addresses:
+            self.addresses[address] = sorted(names)
             self.save()
 
     def add_image(self, image_id: str) -> None:
@@ -147,6 +155,6 @@ class State:
 
     def clear(self) -> None:
         self.tags, self.images, self.dirs, self.files, self.shared_dirs = [], [], [], {}, []
-        self.containers, self.volumes = [], []
+        self.containers, self.volumes, self.addresses = [], [], {}
         if self.file.exists():
             self.file.unlink()
