@@ -3,7 +3,7 @@
 # what to install), scripts/go-tools.sh builds the Go tools (registry v3, crane, weed: notebook
 # 07's object store) once into ~/.cache/reglab/tools, then the venv, then the course images.
 #
-# Images: registry:2 and hello-world are used if present, else pulled from Docker Hub, else (no
+# Images: registry:3, registry:2 and hello-world are used if present, else pulled from Docker Hub, else (no
 # Docker Hub) built as stand-ins from Debian packages. The tests and `make notebooks` use the
 # stand-ins explicitly (REGLAB_OFFLINE=1): hermetic, and the committed outputs were made with them.
 

@@ -79,8 +79,11 @@ if ! is_root || ! is_debian; then
     fatal=
     report=("${missing_why[@]}")
     if [ -n "$docker_needed" ]; then
-        if [ "$MODE" = lab ] && command -v docker-registry >/dev/null 2>&1; then
-            say "no Docker engine answers: the labs will use the daemonless engine (the registry binary as a process)."
+        # the daemonless engine runs registry:3 as the v3 binary scripts/go-tools.sh builds (with Go, next
+        # step) and appendix A's registry:2 as Debian's docker-registry: both must be possible
+        if [ "$MODE" = lab ] && command -v docker-registry >/dev/null 2>&1 &&
+            { command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || [ -n "${REGLAB_REGISTRY_BIN:-}" ]; }; then
+            say "no Docker engine answers: the labs will use the daemonless engine (the registry binaries as processes)."
         else
             report+=("  - a Docker engine: Docker Desktop (macOS, Windows) or Docker Engine (Linux), started")
             fatal=1

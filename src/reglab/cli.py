@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="say what works and what to fix")
     sub.add_parser("docker", help="docker CLI commands run by the daemonless engine (python -m reglab docker ps)")
-    sub.add_parser("images", help="make sure registry:2 and hello-world exist: present, else pulled from Docker Hub, "
+    sub.add_parser("images", help="make sure the course's images (registry:3, registry:2, hello-world) exist: present, else pulled from Docker Hub, "
                                  "else built as stand-ins (REGLAB_OFFLINE=1: stand-ins only)")
     rs = sub.add_parser("reset", help="start one notebook or lab sheet over: remove what it made (this learner's)")
     rs.add_argument("unit", help="a notebook's id (01) or a lab sheet's (lab-07)")

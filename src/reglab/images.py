@@ -1,4 +1,5 @@
-"""The images the course needs: ``registry:2`` and ``hello-world``.
+"""The images the course needs: ``registry:3`` (the course's), ``registry:2`` (appendix A), ``hello-world``
+(and notebook 07's services).
 
 Which ones a learner gets is automatic (:func:`ensure`): images already present are used; else
 they are pulled from Docker Hub; where Docker Hub cannot be reached, reglab builds stand-ins from

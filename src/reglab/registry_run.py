@@ -22,7 +22,6 @@ REGISTRY_DATA = "/var/lib/registry"  # where the registry image keeps its data
 # (distribution PR #4365; distribution-library-image a1a8847). A config mounted at the old path is
 # silently ignored by registry:3, and its `garbage-collect` must be given the new one.
 CONFIG_PATHS = {2: "/etc/docker/registry/config.yml", 3: "/etc/distribution/config.yml"}
-REGISTRY_CONFIG = CONFIG_PATHS[2]
 REGISTRY_PORT = 5000  # where the registry listens inside its container
 AS_YOU = '"$(id -u):$(id -g)"'  # the twin's --user: the learner who types it, whoever that is
 AS_YOU_TYPED = "$(id -u):$(id -g)"  # the same, as a shell-like split leaves it unexpanded
