@@ -205,7 +205,8 @@ links = lab.growth.layer_links("app")
 # manifest per platform; only the index carries the tag. Registry 2.8 counts the per-platform
 # manifests as untagged, deletes them, and the image no longer pulls (distribution issue #3178). On
 # `registry:3` the index's manifests count as referenced and stay (distribution PR #4285, in
-# v3.0.0) — notebook A shows both. On a `registry:2`, use `--delete-untagged` only where no
+# v3.0.0; notebook A's table of differences lists it, not run here: the course's images have one
+# platform each). On a `registry:2`, use `--delete-untagged` only where no
 # multi-platform images live. Dry run first, again:
 
 # %%
