@@ -5,14 +5,18 @@
 # - one Unix account per learner, created at the learner's first start (LocalProcessSpawner):
 #   each learner's server, kernels and registry processes run as that learner, in a home only
 #   that learner can read; nobody but the teacher is root and no learner can reach a Docker socket;
-# - the daemonless engine (REGLAB_ENGINE=local): registries are processes of Debian's
-#   docker-registry binary on 127.0.0.1, images live in the learner's home;
+# - the daemonless engine (REGLAB_ENGINE=local): registries are processes on 127.0.0.1 — the course's
+#   registry:3 is the registry v3 binary built with Go (scripts/go-tools.sh), appendix A's registry:2
+#   Debian's docker-registry — and images live in the learner's home;
+# - the Go-built tools (registry v3, crane, weed) from a folder every learner can read
+#   (REGLAB_CLASS_TOOLS, on each server as REGLAB_TOOLS_DIR): a learner's own ~/.cache has none;
 # - REGLAB_LEARNER is the hub user's name, so every name, port and folder a lab makes is the
 #   learner's own;
-# - the course (notebooks/, labs/) is copied into ~/registry-lab at each start, without
-#   overwriting what the learner already has, and each new copy trusted by the learner (it opens
-#   unmodified, its outputs shown); the course's Jupyter configuration (jupyter/: no JupyterLab
-#   news prompt) is on every learner's JUPYTER_CONFIG_PATH;
+# - the course (START-HERE.ipynb, notebooks/, labs/) is copied into ~/registry-lab at each start,
+#   without overwriting what the learner already has, and each new copy trusted by the learner (it
+#   opens unmodified, its outputs shown); JupyterLab opens on START-HERE.ipynb, the course page; the
+#   course's Jupyter configuration (jupyter/: no JupyterLab news prompt) is on every learner's
+#   JUPYTER_CONFIG_PATH;
 # - everything listens on 127.0.0.1 (put a TLS reverse proxy in front to open the class to a
 #   network; see README.md).
 #
@@ -22,6 +26,9 @@
 #   REGLAB_CLASS_PYTHON   the Python of the learners' servers; every learner must be able to run it
 #                         (classroom/class start makes one: REGLAB_CLASS_VENV/bin/python,
 #                         /opt/reglab-class/bin/python)                              (this Python)
+#   REGLAB_CLASS_TOOLS    the Go-built tools, <name>-<version>/<name> as scripts/go-tools.sh lays them out,
+#                         where every learner can run them (classroom/class start copies them there:
+#                         REGLAB_CLASS_VENV/reglab-tools)        (reglab-tools beside REGLAB_CLASS_PYTHON's bin/)
 #   REGLAB_CLASS_PROXY    configurable-http-proxy    (REGLAB_CLASS_DIR/proxy/node_modules/.bin/…, else PATH)
 #   REGLAB_CLASS_PORT     the class's address is http://127.0.0.1:<port>/            (8000)
 #   REGLAB_CLASS_TEACHER  the admin user's name                                     (teacher)
@@ -44,6 +51,8 @@ COURSE = Path(os.environ.get("REGLAB_CLASS_COURSE") or HERE.parent)
 CLASS_DIR = Path(os.environ.get("REGLAB_CLASS_DIR") or "/srv/reglab-class")
 HOMES = Path(os.environ.get("REGLAB_CLASS_HOMES") or "/home")
 PYTHON = os.environ.get("REGLAB_CLASS_PYTHON") or sys.executable
+# the class's environment's own folder of the tools: REGLAB_CLASS_VENV/reglab-tools, as classroom/class makes it
+TOOLS = Path(os.environ.get("REGLAB_CLASS_TOOLS") or Path(PYTHON).parent.parent / "reglab-tools")
 PORT = int(os.environ.get("REGLAB_CLASS_PORT") or 8000)
 TEACHER = os.environ.get("REGLAB_CLASS_TEACHER") or "teacher"
 # the marker on the Unix accounts this class made: the only accounts it will run servers as
@@ -93,6 +102,26 @@ def _learners_python_version(python: str) -> str:
              "with REGLAB_CLASS_PYTHON.")
 
 
+def _learners_tools(python: str, tools_dir: Path) -> None:
+    """Exits with what to do when a learner (nobody, as above) cannot run the registry v3 or crane of
+    ``tools_dir`` at the versions the learners' reglab pins: every notebook's registry:3 is that registry,
+    and notebook 01 runs crane."""
+    as_learner = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    missing = ("import os, sys\nfrom pathlib import Path\nfrom reglab import tools\n"
+               "def runs(path):\n"
+               "    try:\n        return path.is_file() and os.access(path, os.X_OK)\n"
+               "    except OSError:  # a folder on the way closed to this account\n        return False\n"
+               "print(' and '.join(f'{n} {tools.tools()[n].version}' for n in ('registry', 'crane')\n"
+               "                   if not runs(tools.tools()[n].path(Path(sys.argv[1])))))")
+    ran = subprocess.run([*as_learner, python, "-c", missing, str(tools_dir)], check=False, capture_output=True,
+                         text=True)
+    if ran.returncode != 0 or ran.stdout.strip():
+        what = ran.stdout.strip() or "the tools"
+        sys.exit(f"Learners cannot run {what} from {tools_dir}, so every notebook's registry:3 would fail: run "
+                 "classroom/class start (it copies there what scripts/go-tools.sh built), or name a folder of "
+                 "them every account can read with REGLAB_CLASS_TOOLS.")
+
+
 def _learners() -> set[str]:
     path = CLASS_DIR / "learners.txt"
     if not path.exists():
@@ -137,6 +166,7 @@ c.Authenticator.username_pattern = LEARNER_NAME
 # ----------------------------------------------------------------------------- each learner's server
 
 PYTHON_VERSION = _learners_python_version(PYTHON)
+_learners_tools(PYTHON, TOOLS)
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [PYTHON, "-m", "jupyterhub.singleuser"]
 c.Spawner.ip = "127.0.0.1"
@@ -148,6 +178,7 @@ c.Spawner.environment = {
     "REGLAB_LEARNER": lambda spawner: spawner.user.name,
     "REGLAB_ENGINE": "local",  # the daemonless engine: no Docker daemon, no root
     "REGLAB_OFFLINE": "1",  # stand-in images built from Debian packages, the committed outputs' digests
+    "REGLAB_TOOLS_DIR": str(TOOLS),  # registry v3 (registry:3), crane, weed: the class's copy, not ~/.cache
     "DOCKER_HOST": "unix:///nonexistent/docker.sock",  # no Docker socket for learners, whatever they try
     "JUPYTER_CONFIG_PATH": lambda spawner: str(learner_jupyter_config(pwd.getpwnam(spawner.user.name))),
     # and its kernel: python3 as ipykernel's, without IPython's history database (a sqlite write per

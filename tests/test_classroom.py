@@ -40,6 +40,8 @@ import requests
 from kernel_runs import HubKernel, code_cells, compare, patterns, run_notebook
 from nbformat import NotebookNode
 
+from reglab import tools
+from reglab.config import Settings
 from reglab.engines.local import registry_binary
 
 pytestmark = pytest.mark.daemonless  # (make test runs it beside the Docker tests)
@@ -54,6 +56,12 @@ def proxy_command() -> str | None:
     configured = os.environ.get("REGLAB_CLASS_PROXY")
     local = ROOT / ".venv" / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
     return configured or (str(local) if local.exists() else shutil.which("configurable-http-proxy"))
+
+
+def _tools_built() -> bool:
+    """The registry:3 (the v3 binary) and crane that scripts/go-tools.sh builds, which notebook 01 runs."""
+    settings = Settings.from_env()
+    return registry_binary(settings) is not None and tools.find("crane", settings.tools_dir) is not None
 
 
 # ----------------------------------------------------------------------------- what needs no hub
@@ -204,11 +212,58 @@ def test_the_hub_and_the_class_script_refuse_a_python_learners_cannot_run(tmp_pa
     assert not venv.exists()
 
 
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser") or not _tools_built(),
+                    reason="classroom/class runs as root; the tools scripts/go-tools.sh builds")
+def test_learners_get_the_go_built_tools_or_the_class_does_not_start():
+    pins = tools.tools()
+    wanted = f"registry {pins['registry'].version} and crane {pins['crane'].version}"
+    work = Path(tempfile.mkdtemp(prefix="reglab-class-tools-"))  # (pytest's tmp_path is root's only)
+    work.chmod(0o755)
+    try:
+        python = _learner_python(work)
+        class_dir, empty = work / "class", work / "no-tools"
+        empty.mkdir()
+        # the hub: no tools in the folder named, or tools only root can reach (root's own build)
+        for folder in (empty, Settings.from_env().tools_dir):
+            said = _hub_config_exits(class_dir, REGLAB_CLASS_PYTHON=str(python), REGLAB_CLASS_TOOLS=str(folder))
+            assert said == (f"Learners cannot run {wanted} from {folder}, so every notebook's registry:3 would "
+                            "fail: run classroom/class start (it copies there what scripts/go-tools.sh built), or "
+                            "name a folder of them every account can read with REGLAB_CLASS_TOOLS."), said
+        # the script finds none where go-tools.sh would have built them: it says so before it makes anything
+        home = work / "teacher-home"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in ("SUDO_USER", "XDG_CACHE_HOME")}
+        venv = work / "class-venv"
+        started = subprocess.run([str(CLASSROOM / "class"), "start"], capture_output=True, text=True, timeout=120,
+                                 env=dict(env, HOME=str(home), REGLAB_TOOLS_DIR=str(empty),
+                                          REGLAB_CLASS_DIR=str(class_dir), REGLAB_CLASS_VENV=str(venv)))
+        assert started.returncode == 1, started.stdout + started.stderr
+        assert started.stderr.splitlines() == [
+            f"The learners' notebooks need {wanted} built with Go, not found in {empty} nor "
+            f"{home}/.cache/reglab/tools: run make setup (or scripts/go-tools.sh) in {ROOT} as root or as the user "
+            "you run sudo from, then run this again."]
+        assert f"weed {pins['weed'].version} is not built" in started.stdout  # optional: said, not fatal
+        assert not venv.exists()
+        # where they are built, the class copies them where every learner can run them (the hub tests
+        # below then run on that copy)
+        copied = _copy_tools(python.parent.parent)
+        assert copied.returncode == 0, copied.stdout + copied.stderr
+        for name in ("registry", "crane"):
+            path = pins[name].path(python.parent.parent / "reglab-tools")
+            assert os.stat(path).st_mode & 0o777 == 0o755
+            assert subprocess.run(["runuser", "-u", "nobody", "--", "test", "-x", str(path)]).returncode == 0
+        again = _copy_tools(python.parent.parent)
+        assert again.returncode == 0 and "for the learners" not in again.stdout  # copied once, kept after
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ----------------------------------------------------------------------------- the hub
 
 needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("useradd") or registry_binary() is None or proxy_command() is None,
-    reason="needs root with useradd, the registry binary and configurable-http-proxy (scripts/setup.sh test installs it)",
+    os.geteuid() != 0 or not shutil.which("useradd") or not _tools_built() or proxy_command() is None,
+    reason="needs root with useradd, the registry v3 and crane (scripts/go-tools.sh) and configurable-http-proxy "
+           "(scripts/setup.sh test installs it)",
 )
 
 
@@ -250,6 +305,12 @@ def _learner_python(work: Path) -> Path:
     for folder in ("etc", "share"):
         (venv / folder).symlink_to(Path(sys.prefix) / folder)
     return venv / "bin" / "python"
+
+
+def _copy_tools(venv: Path, **env: str) -> subprocess.CompletedProcess:
+    """``classroom/class tools`` for the class environment ``venv``: what ``class start`` does with the tools."""
+    return subprocess.run([str(CLASSROOM / "class"), "tools"], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, REGLAB_CLASS_VENV=str(venv), **env))
 
 
 def _pids(*args: str) -> list[int]:
@@ -331,6 +392,10 @@ def running_hub(names: list[str], add: list[str] = (), extra_config: str = "", t
         + extra_config
     )
     python = _learner_python(work)
+    # the Go-built tools where every learner can run them, put there as classroom/class start puts them:
+    # reglab-tools beside the learners' Python, where the recipe's config looks by default
+    copied = _copy_tools(python.parent.parent)
+    assert copied.returncode == 0, copied.stdout + copied.stderr
     env = dict(os.environ, REGLAB_CLASS_DIR=str(class_dir), REGLAB_CLASS_HOMES=str(homes),
                REGLAB_CLASS_PYTHON=str(python), REGLAB_CLASS_PROXY=proxy_command(),
                REGLAB_CLASS_PORT=str(port), REGLAB_CLASS_TEACHER=teacher, CLASS_TEST_TOKEN=token)
@@ -340,6 +405,7 @@ def running_hub(names: list[str], add: list[str] = (), extra_config: str = "", t
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     hub = Hub(f"http://127.0.0.1:{port}", token, names, homes, process, log)
     hub.class_dir = class_dir
+    hub.tools = python.parent.parent / "reglab-tools"
     hub.python_version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                                         capture_output=True, text=True, check=True).stdout.strip()
     try:
@@ -373,7 +439,8 @@ def _learner_run(hub: Hub, name: str) -> dict:
     try:
         who = kernel.execute("import os, getpass\nprint(getpass.getuser(), os.environ.get('REGLAB_LEARNER'), "
                              "os.environ.get('REGLAB_ENGINE'), os.environ.get('HOME'), os.getcwd(), "
-                             "os.environ.get('OPENBLAS_NUM_THREADS'), get_ipython().history_manager.enabled)", 60)
+                             "os.environ.get('OPENBLAS_NUM_THREADS'), get_ipython().history_manager.enabled, "
+                             "os.environ.get('REGLAB_TOOLS_DIR'))", 60)
         runs = run_notebook(kernel, NOTEBOOK, patterns(learner=name))
     finally:
         kernel.shutdown()
@@ -409,10 +476,10 @@ def test_learners_run_notebook_01_at_once_through_the_hub_and_leave_nothing():
 
         for name, result in results.items():
             home = str(hub.homes / name)
-            assert result["who"] == [name, name, "local", home, home, "1", "False"], result["who"]
+            assert result["who"] == [name, name, "local", home, home, "1", "False", str(hub.tools)], result["who"]
             failed = [str(r) for r in result["runs"] if not r.ok]
             assert failed == [], f"{name}: {failed}"
-            assert len(result["runs"]) == 23
+            assert len(result["runs"]) == len(code_cells(NOTEBOOK))  # every code cell ran
         # the servers stop through the API; then nothing of any learner runs
         for name in names:
             assert hub.call("DELETE", f"/users/{name}/server").status_code in (202, 204)
@@ -564,7 +631,7 @@ def _teacher_runs_progress(hub: Hub, teacher: str, names: list[str]) -> str:
         kernel.shutdown()
     assert not [r.error for r in runs if r.error], [r.error for r in runs]
     text = "".join(o.get("text", "") for r in runs for o in r.outputs)
-    assert text.startswith(f"{len(names)} learners, 0 checks; records as of "), text
+    assert text.startswith(f"{len(names)} learners, "), text
     return text
 
 
@@ -624,11 +691,22 @@ def test_two_learners_log_in_with_the_class_password_and_run_notebook_01_in_chro
         pairs = patterns(learner=name)
         for index, (reference, outputs) in enumerate(zip(committed, state["outputs"])):
             got = [NotebookNode(o) for o in outputs]
+            # a shell command's output (`!docker …`, through a terminal) ends its lines with \r\n; the
+            # page's output area keeps them as \n (JupyterLab folds the carriage return): as seen
+            reference = [NotebookNode(dict(o, text=o["text"].replace("\r\n", "\n"))) if "text" in o else o
+                         for o in reference]
             assert not [o for o in got if o.output_type == "error"], f"{name}: cell {index} raised: {got}"
             assert compare(reference, got, pairs) is None, f"{name}: cell {index}: {compare(reference, got, pairs)}"
     assert "Traceback" not in log, log
-    for name in names:  # nobody ran a check yet (notebook 01's checks do not record until reglab does)
-        assert re.search(rf"^{name} +[·\s]+ 0/\d+ +0 min$", teacher_view, re.MULTILINE), teacher_view
+    # what the teacher sees is what the learners did: notebook 01's checks (its "Your turn" and "Check
+    # your work"), each ✔ once per learner, no sheet tried
+    rows = {name: re.search(rf"^{name} +(✔+) +([·\s]+?) +(\d+)/\d+ +\d+ min$", teacher_view, re.MULTILINE)
+            for name in names}
+    assert all(rows.values()), teacher_view
+    done = {len(row.group(1)) for row in rows.values()}
+    assert len(done) == 1 and {int(row.group(3)) for row in rows.values()} == done, teacher_view
+    assert teacher_view.startswith(f"{len(names)} learners, {len(names) * done.pop()} checks; "), teacher_view
+    assert teacher_view.splitlines()[1].split()[1] == "01", teacher_view  # the 01 column is the ✔ one
     assert _learners_left(names) == []
     with capsys.disabled():
         print("\nclassroom in Chromium: " + "; ".join(

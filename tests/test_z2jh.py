@@ -1,8 +1,10 @@
 """classroom/z2jh/: the Zero to JupyterHub values for a class past one machine.
 
 - The values agree with the one-machine recipe (classroom/jupyterhub_config.py): the notebook a
-  learner lands on, the daemonless engine, the stand-ins, the course's Jupyter configuration and
-  kernel, the course copied by classroom/course_copy.py, no password in the file.
+  learner lands on (START-HERE.ipynb, which the course copy makes), the daemonless engine, the
+  stand-ins, the registry v3 in REGLAB_TOOLS_DIR (the image's, copied out from under the learner's
+  home by an init container), the course's Jupyter configuration and kernel, the course copied by
+  classroom/course_copy.py, no password in the file.
 - check_values.py merges values as helm does and fails on what a schema refuses (a small chart).
 - Against the real chart's values schema only where a copy of the chart is given
   (REGLAB_Z2JH_CHART): the chart is on its Helm repository, which this project's machines cannot
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +33,17 @@ IMAGE_REPO = "/srv/registry-lab"  # repo2docker --target-repo-dir in classroom/R
 def test_the_values_give_each_pod_what_the_one_machine_recipe_gives_each_learner():
     recipe = (ROOT / "classroom" / "jupyterhub_config.py").read_text()
     single = VALUES["singleuser"]
-    assert single["defaultUrl"] == "/lab/tree/registry-lab/notebooks/01-run-your-own-registry.ipynb"
-    assert 'default_url = f"/lab/tree/{COURSE_FOLDER}/notebooks/01-run-your-own-registry.ipynb"' in recipe
+    # the page a learner lands on: the recipe's, and a notebook the course copy puts in the course folder
     assert 'COURSE_FOLDER = "registry-lab"' in recipe
+    lands = re.search(r'^c\.Spawner\.default_url = f"([^"]+)"', recipe, re.M).group(1)
+    assert single["defaultUrl"] == lands.replace("{COURSE_FOLDER}", "registry-lab")
+    assert single["defaultUrl"] == "/lab/tree/registry-lab/START-HERE.ipynb"
+    sys.path.insert(0, str(ROOT / "classroom"))
+    try:
+        from course_copy import sources
+    finally:
+        sys.path.remove(str(ROOT / "classroom"))
+    assert Path("START-HERE.ipynb") in [relative for _, relative in sources(ROOT)]
     env = single["extraEnv"]
     for key, value in {"REGLAB_ENGINE": "local", "REGLAB_OFFLINE": "1", "OPENBLAS_NUM_THREADS": "1"}.items():
         assert env[key] == value and f'"{key}": "{value}"' in recipe
@@ -43,6 +54,21 @@ def test_the_values_give_each_pod_what_the_one_machine_recipe_gives_each_learner
     assert single["lifecycleHooks"]["postStart"]["exec"]["command"] == [
         "python", f"{IMAGE_REPO}/classroom/course_copy.py", IMAGE_REPO]
     assert f"--target-repo-dir {IMAGE_REPO}" in (ROOT / "classroom" / "README.md").read_text()
+    # the registry v3 (and whatever else the image's build put beside it), as each learner of the recipe
+    # gets the class's copy in REGLAB_TOOLS_DIR: binder/postBuild puts it in the image's ~/.cache (a
+    # home the learner's persistent one hides), an init container of the same image copies it into an
+    # emptyDir of the pod, mounted read-only where REGLAB_TOOLS_DIR says
+    assert '"REGLAB_TOOLS_DIR": str(TOOLS)' in recipe
+    assert 'registry="${REGLAB_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reglab/tools}/' in \
+        (ROOT / "binder" / "postBuild").read_text()
+    assert "--user-name jovyan" in (ROOT / "classroom" / "README.md").read_text()  # so $HOME is /home/jovyan
+    tools = env["REGLAB_TOOLS_DIR"]
+    [init] = single["initContainers"]
+    assert init["image"] == f"{single['image']['name']}:{single['image']['tag']}"
+    assert init["command"] == ["sh", "-c", f"cp -a /home/jovyan/.cache/reglab/tools/. {tools}/"]
+    assert init["volumeMounts"] == [{"name": "reglab-tools", "mountPath": tools}]
+    assert single["storage"]["extraVolumes"] == [{"name": "reglab-tools", "emptyDir": {}}]
+    assert single["storage"]["extraVolumeMounts"] == [{"name": "reglab-tools", "mountPath": tools, "readOnly": True}]
     shared = VALUES["hub"]["config"]["SharedPasswordAuthenticator"]
     assert shared == {"user_password": None, "admin_password": None}  # set at install, never in the file
     assert VALUES["hub"]["config"]["JupyterHub"]["authenticator_class"] == "shared-password"
