@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -336,9 +337,19 @@ class _ShellEnv:
         self._originals = (system, getoutput)
 
     def remove(self) -> None:
+        """Unhook the shell and delete the folder made for it (``<state>/sheets/<id>/bin``, and its
+        parents once empty): a cleaned-up lab leaves no folder behind."""
         if self.shell is not None:
             self.shell.system, self.shell.getoutput = self._originals
             self.shell = None
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            for parent in (self.path.parent, self.path.parent.parent):  # sheets/<id>, then sheets
+                try:
+                    parent.rmdir()
+                except OSError:  # another sheet's folder is in it
+                    break
+            self.path = None
 
 
 class Practice(Sheet):

@@ -220,9 +220,10 @@ class Sandbox:
             self.state.save()
         else:
             self.state.clear()
-        for folder in (self.workdir, self.state.dir):
+        learner_folder = [self.workdir.parent] if self.scope.learner else []  # workdir/<learner>, made with it
+        for folder in (self.workdir, *learner_folder, self.state.dir):
             try:
-                folder.rmdir()  # only when empty: it may hold the learner's own files
+                folder.rmdir()  # only when empty: it may hold the learner's own files, or other labs'
             except OSError:
                 pass
         self.registry = None
