@@ -25,8 +25,9 @@
 #   (`127.0.0.0/8`) and says so in one line.
 # - About 20 minutes.
 # - `crane`, a small registry client from Google's go-containerregistry, for step 7: `make lab` builds
-#   it (v0.22.1). On your own machine: `go install github.com/google/go-containerregistry/cmd/crane@v0.22.1`,
-#   or a binary from its [releases](https://github.com/google/go-containerregistry/releases).
+#   it (v0.22.1) and puts it on the `PATH` of JupyterLab's terminals, so its twins type as printed. On
+#   your own machine: `go install github.com/google/go-containerregistry/cmd/crane@v0.22.1`, or a
+#   binary from its [releases](https://github.com/google/go-containerregistry/releases).
 # - The outputs saved in this notebook were made with reglab's *stand-in* images, built on this
 #   machine (registry 3.1.2 built with Go, `hello-world` from Debian packages). If your `registry:3`
 #   and `hello-world` came from Docker Hub, the lab says so in one line, and the digests, sizes and

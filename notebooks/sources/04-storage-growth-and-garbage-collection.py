@@ -270,8 +270,9 @@ lab.growth.blob_answers(registry.ref("scratch", "v1"))
 
 # %% [markdown]
 # `HEAD` says the layer is there, with its length — the cache's answer; a `GET` gets the same
-# headers, then not one byte: the file is gone. A check that downloads every blob and hashes it sees
-# it at once:
+# headers, then not one byte: the file is gone (typed in a terminal, that `curl` also exits with
+# status 18, "partial file": the answer ended before the bytes its `Content-Length` promised). A
+# check that downloads every blob and hashes it sees it at once:
 
 # %%
 lab.check(checks.image_in_registry, registry, "scratch", "v1")
