@@ -37,6 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 REPLAYED = ["01", "02", "03", "04", "A"]
 NOT_TYPED = ("add to ", "1. ", "2. ")  # instructions printed as a twin would be, never a command
 IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+SHELL_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=[^;]*; export [A-Z_][A-Z0-9_]*; )+")  # exercises._ShellEnv.prefix
+# `docker image ls` prints the names of one image in the order of a Go map (docker/cli
+# formatter/image.go ranges over a map of repository → tags): the same rows, any order
+CURL_NO_FAIL = re.compile(r"^curl\b(?!.*\s(?:-f|--fail|-[a-zA-Z]*f[a-zA-Z]*)\s)")
+UNORDERED = re.compile(r"^docker (?:image ls|images)\b")
+
+
+def _rows_sorted(text: str) -> str:
+    header, *rows = text.splitlines() or [""]
+    return "\n".join([header, *sorted(rows)])
 
 
 def _notebook(number: str) -> Path | None:
@@ -50,11 +60,53 @@ def _sanitized(text: str, rules) -> str:
     return number_ports(text).strip()
 
 
+# A first cell for the recording run: every shell command the notebook's cells type (`!cmd`, `x =
+# !cmd`: the "Your turn" solutions) goes into the twin log too, expanded as IPython runs it, in its
+# place among the twins, and marked failed when it exits non-zero — the replay types it as well.
+LOG_TYPED = r"""
+def _reglab_log_typed():
+    import json, os
+    _reglab_ip, _reglab_path = get_ipython(), os.environ["REGLAB_TWIN_LOG"]
+
+    def _reglab_logged(_reglab_run):
+        def _reglab_typed(*_reglab_args, **_reglab_kwargs):
+            _reglab_command = _reglab_ip.var_expand(_reglab_args[0], depth=0)
+            with open(_reglab_path, "a") as _reglab_out:
+                _reglab_out.write(json.dumps({"twin": _reglab_command, "typed": True}) + "\n")
+            _reglab_ip.user_ns.pop("_exit_code", None)
+            _reglab_result = _reglab_run(*_reglab_args, **_reglab_kwargs)
+            if _reglab_ip.user_ns.get("_exit_code"):
+                with open(_reglab_path, "a") as _reglab_out:
+                    _reglab_out.write(json.dumps({"failed": True}) + "\n")
+            return _reglab_result
+        return _reglab_typed
+
+    _reglab_ip.system = _reglab_logged(_reglab_ip.system)
+    _reglab_ip.getoutput = _reglab_logged(_reglab_ip.getoutput)
+
+
+_reglab_log_typed()
+del _reglab_log_typed
+"""
+
+
 def _record(notebook: Path, log: Path, env: dict) -> None:
-    """Run the notebook as a learner does (a kernel; its cells in order), with the twin log on."""
+    """Run the notebook as a learner does (a kernel; its cells in order), with the twin log on and
+    the shell commands its cells type logged as well (:data:`LOG_TYPED`)."""
     nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(LOG_TYPED))
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
                    ).execute(env=dict(env, REGLAB_TWIN_LOG=str(log)))
+
+
+def _lab_path(env: dict) -> str:
+    """PATH as `make lab`'s JupyterLab gives its terminals (scripts/lab.sh): the venv's programs,
+    then crane's folder."""
+    from reglab import tools
+    from reglab.config import Settings
+
+    crane = tools.find("crane", Settings.from_env(env).tools_dir)
+    return os.pathsep.join([str(ROOT / ".venv" / "bin"), *([str(crane.parent)] if crane else []), env["PATH"]])
 
 
 def _entries(log: Path) -> list[dict]:
@@ -80,10 +132,13 @@ def _replay(entries: list[dict], env: dict) -> list[str]:
     """Type every twin in bash; return what went otherwise than the notebook said."""
     rules = patterns()
     problems, addresses = [], _free_ports(entries)
+    cwd, where = None, Path(os.environ.get("TMPDIR", "/tmp")) / f"reglab-replay-pwd-{os.getpid()}"
     for i, entry in enumerate(entries):
         if "twin" not in entry:
             continue
-        command = entry["twin"]
+        # what the lab's shell hook put before a typed command (reglab's own PATH: the daemonless docker,
+        # crane's link): a learner's terminal has its own (make lab's PATH), as the replay's
+        command = SHELL_PREFIX.sub("", entry["twin"])
         if command.startswith(NOT_TYPED):
             continue
         for recorded, kept in entry.get("files", {}).items():
@@ -96,21 +151,37 @@ def _replay(entries: list[dict], env: dict) -> list[str]:
         upto = next((j for j, e in enumerate(later) if "twin" in e), len(later))
         failed = any("failed" in e for e in later[:upto])
         shown = [e["output"] for e in later[:upto] if "output" in e]
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=300,
-                              check=False)
-        if failed != (done.returncode != 0):
-            problems.append(f"{command!r} {'succeeded' if done.returncode == 0 else 'failed'} (exit "
+        where.unlink(missing_ok=True)
+        done = subprocess.run(["bash", "-c", f'{command}\nstatus=$?; echo "$PWD" > {where}; exit $status'], capture_output=True, text=True,
+                              env=env, timeout=300, check=False, cwd=cwd)
+        if where.exists():  # `cd DIR` lasts, as in the learner's terminal
+            cwd = where.read_text().strip() or cwd
+            where.unlink()
+        # curl without --fail exits 0 on an HTTP error: what fails there is the registry's answer, an
+        # error document ({"errors": [...]}, distribution's API), which the learner sees printed
+        answered_error = CURL_NO_FAIL.match(command) and '{"errors":' in done.stdout
+        typed_failed = done.returncode != 0 or bool(answered_error)
+        if failed != typed_failed:
+            problems.append(f"{command!r} {'failed' if typed_failed else 'succeeded'} (exit "
                             f"{done.returncode}: {(done.stderr or done.stdout).strip()[:300]}), the notebook "
                             f"says it {'fails' if failed else 'works'}")
             continue
+        if "docker image load" in command:  # the archive names the recording's ports: name it as the twins do
+            for loaded in re.findall(r"(?m)^Loaded image: (\S+)$", done.stdout):
+                renamed = next((loaded.replace(old, new, 1) for old, new in addresses.items()
+                                if loaded.startswith(f"{old}/")), None)
+                if renamed:
+                    subprocess.run(["docker", "image", "tag", loaded, renamed], env=env, check=True)
+                    subprocess.run(["docker", "image", "rm", loaded], env=env, check=True, capture_output=True)
         if "NetworkSettings.Networks" in command and shown and IP.fullmatch(shown[0].strip()):
             addresses[shown[0].strip()] = done.stdout.strip()  # this daemon's address for it
             continue
         if shown and not failed:  # what the command prints (curl's progress meter, on a pipe only, is not)
-            printed = _sanitized(done.stdout or done.stderr, rules)
-            if _sanitized(shown[0], rules) != printed:
-                problems.append(f"{command!r} printed\n{printed[:600]}\nwhere the notebook shows\n"
-                                f"{_sanitized(shown[0], rules)[:600]}")
+            printed, expected = _sanitized(done.stdout or done.stderr, rules), _sanitized(shown[0], rules)
+            if UNORDERED.match(command):  # the docker CLI lists one image's names in Go map order: any order
+                printed, expected = (_rows_sorted(text) for text in (printed, expected))
+            if expected != printed:
+                problems.append(f"{command!r} printed\n{printed[:600]}\nwhere the notebook shows\n{expected[:600]}")
     return problems
 
 
@@ -131,8 +202,12 @@ def test_twins_typed_as_printed_do_what_the_notebook_shows(number, engine, tmp_p
     lab_folder = None
     try:
         with second_dockerd.second_daemon(tmp_path / "fresh", pool="10.216.0.0/16") as host:
-            fresh = dict(env, DOCKER_HOST=host)
+            fresh = dict(env, DOCKER_HOST=host, PATH=_lab_path(env))
             subprocess.run([sys.executable, "-m", "reglab", "images"], env=fresh, check=True, capture_output=True)
+            if any(" registry:2" in e.get("twin", "") for e in entries):  # a learner's docker would pull it
+                subprocess.run([sys.executable, "-c", "from reglab import images; from reglab.engines import "
+                                "get_engine; images.ensure(get_engine(), ('registry',), references={'registry': "
+                                "'registry:2'})"], env=fresh, check=True, capture_output=True)
             problems = _replay(entries, fresh)
     finally:  # the folders the twins made (bind mounts, certificates) go with the replay
         from reglab.config import Settings

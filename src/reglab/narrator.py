@@ -41,6 +41,12 @@ class Narrator:
         if text:
             self.say(text)
 
+    def exited(self, code: int) -> None:
+        """A twin run for real that exits non-zero although the step goes on (curl's 18 for a short
+        read): the twin log says so, so a replay expects it to fail as typed."""
+        if code and self.log and self.echo:
+            self.log.write(failed=f"exit {code}")
+
     def explain(self, text: str) -> None:
         """The lab's reading of the output above: ``lab: …`` (a block follows its first line)."""
         self.say(f"{LABEL}{text}")

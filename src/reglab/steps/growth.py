@@ -57,7 +57,7 @@ class GrowthSteps:
                 snap = self._snapshot(label)
                 history.append(snap)
                 if echo:
-                    print(f"$ docker image push {reference}")
+                    self.say.twin(docker("image", "push", reference))  # (in the twin log: the replay types it)
                     print(f"  {result.moved} layer(s) sent, {result.already} already there; disk "
                           f"+{human(snap.physical - before.physical)} → {human(snap.physical)}")
                 before = snap
@@ -182,7 +182,9 @@ class GrowthSteps:
                      Twin.of("curl", "-s", "-o", "/dev/null", "-w", r"GET: %{http_code}, %{size_download} bytes came\n",
                              url)):
             self.say.twin(twin)
-            self.say.output(terminal.run(twin).text)
+            done = terminal.run(twin)
+            self.say.output(done.text)
+            self.say.exited(done.code)  # the GET of a file gone: curl exits 18, fewer bytes than promised
 
     # ------------------------------------------------------------------ collecting
 
