@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -237,7 +236,7 @@ class Sheet:
         if Cannot.DOCKER_CLI not in self.engine.cannot:
             return
         settings = self.lab.settings
-        folder = settings.state_dir / "sheets" / self.id / "bin"
+        folder = self.lab.state.shell_bin
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "docker"
         # the sheet's settings go along, but for DOCKER_CONFIG: a shell's own export wins, as with docker
@@ -337,19 +336,10 @@ class _ShellEnv:
         self._originals = (system, getoutput)
 
     def remove(self) -> None:
-        """Unhook the shell and delete the folder made for it (``<state>/sheets/<id>/bin``, and its
-        parents once empty): a cleaned-up lab leaves no folder behind."""
+        """Unhook the shell (its folder, the lab's ``State.shell_bin``, goes with the lab's cleanup)."""
         if self.shell is not None:
             self.shell.system, self.shell.getoutput = self._originals
             self.shell = None
-        if self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            for parent in (self.path.parent, self.path.parent.parent):  # sheets/<id>, then sheets
-                try:
-                    parent.rmdir()
-                except OSError:  # another sheet's folder is in it
-                    break
-            self.path = None
 
 
 class Practice(Sheet):

@@ -220,6 +220,7 @@ class Sandbox:
             self.state.save()
         else:
             self.state.clear()
+        shutil.rmtree(self.state.shell_bin, ignore_errors=True)  # the lab's shell programs (exercises)
         learner_folder = [self.workdir.parent] if self.scope.learner else []  # workdir/<learner>, made with it
         for folder in (self.workdir, *learner_folder, self.state.dir):
             try:
@@ -252,6 +253,21 @@ class Sandbox:
                     continue  # a container still uses it: named below as left
                 gone.append(Made("tag", name))
         return gone
+
+    def pending(self) -> list[Made]:
+        """What :meth:`clear` would remove now, removing nothing, as a learner removes it by hand:
+        the objects, tags and folders this lab made. Names by digest and the images only the lab's
+        tags name are left out: removing an image's last tag of a repository removes those too
+        (the Docker engine; the daemonless engine has no digest names)."""
+        found = [Made("container", n) for n in self.state.containers if self.engine.containers.inspect(n) is not None]
+        left = [m for m in self.left() if m not in found and "@" not in m.name]
+        known = [m for m in left if m.kind != "tag" or m.name in self.state.tags]
+        found += known + sorted((m for m in left if m not in known), key=lambda m: m.name)  # either engine's order
+        found += [Made("volume", n) for n in self.state.volumes
+                  if self.engine.objects.volume_exists(n) and Made("volume", n) not in found]
+        found += [Made("folder", d) for d in self.state.dirs if Path(d).is_dir()]
+        found += [Made("file", f, what) for f, what in self.state.files.items() if Path(f).exists()]
+        return found
 
     def left(self) -> list[Made]:
         """What this lab created that still exists: its labelled objects, tags and dangling images."""

@@ -73,6 +73,9 @@ class State:
         self.scope = scope
         self.dir = scope_root(root, scope.learner) / scope.lab
         self.file = self.dir / "state.json"
+        # the programs this lab's shell commands find first on PATH (the daemonless docker, crane's
+        # link): the learner's and the lab's own, gone with the lab's cleanup
+        self.shell_bin = self.dir / "bin"
         self.tags: list[str] = []
         self.images: list[str] = []  # IDs of images the lab loaded or pulled
         self.dirs: list[str] = []

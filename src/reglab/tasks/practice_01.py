@@ -19,7 +19,7 @@ def crane_on_path(practice: Practice) -> None:
     program = tools.find("crane", practice.lab.settings.tools_dir)
     if program is None:
         return
-    folder = practice.shell.path or practice.lab.settings.state_dir / "sheets" / practice.id / "bin"
+    folder = practice.shell.path or practice.lab.state.shell_bin
     folder.mkdir(parents=True, exist_ok=True)
     link = Path(folder) / "crane"
     if not (link.is_symlink() and os.readlink(link) == str(program)):
