@@ -292,3 +292,10 @@ lab.check(checks.storage_intact, registry)
 # which removes everything the lab created, or run `lab.cleanup()` in a new cell (then
 # `lab.check(checks.nothing_left)` to see that nothing is left). Running the notebook again from the top
 # also clears what the previous run left.
+#
+# Typed the steps in a terminal instead? These are the commands that undo them there. This cell
+# only prints them, as `--dry-run` does for garbage collection in notebook 04; the explorer above
+# still has its registry:
+
+# %%
+pending = lab.cleanup(dry_run=True)

@@ -151,9 +151,15 @@ class Lab:
         (``docker ps -a --filter label=…``), and the image tags and images it made or pulled."""
         return self.sandbox.left()
 
-    def cleanup(self) -> list[Made]:
+    def cleanup(self, dry_run: bool = False) -> list[Made]:
         """Remove every container, volume, network, tag, image and folder this lab created, printing
-        the twins that do the same by hand; return what went."""
+        the twins that do the same by hand; return what went. ``dry_run=True`` prints those twins
+        for what the lab has made so far and removes nothing (notebook 03 keeps its registry for
+        its explorer until the kernel stops)."""
+        if dry_run:
+            pending = self.sandbox.pending()
+            self.narrator.cleanup(self.name, pending, dry_run=True)
+            return pending
         removed = self.sandbox.clear()
         self.narrator.cleanup(self.name, removed)
         return removed

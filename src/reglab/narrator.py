@@ -84,12 +84,12 @@ class Narrator:
 
     # ------------------------------------------------------------------ what cleanup did
 
-    def cleanup(self, lab: str, removed: list) -> None:
+    def cleanup(self, lab: str, removed: list, dry_run: bool = False) -> None:
         """The twins that remove by hand what a cleanup removed, then one line saying what went
-        (``removed`` are :class:`reglab.sandbox.Made` records)."""
+        (``removed`` are :class:`reglab.sandbox.Made` records); a dry run's say what would go."""
         for twin in cleanup_twins(removed):
             self.twin(twin)
-        self.say(cleanup_summary(lab, removed))
+        self.say(cleanup_summary(lab, removed, dry_run))
 
 
 class TwinLog:
@@ -130,10 +130,17 @@ DAEMON_JSON = "/etc/docker/daemon.json"
 SIGHUP = "sudo kill -SIGHUP $(pidof dockerd)"
 
 
-def cleanup_summary(lab: str, removed: list) -> str:
-    """``removed what lab 01 created: 1 container, 1 tag; nothing else was touched``."""
+def cleanup_summary(lab: str, removed: list, dry_run: bool = False) -> str:
+    """``removed what lab 01 created: 1 container, 1 tag; nothing else was touched``; a dry run's
+    ``dry run: these commands remove what lab 03 created so far: …; nothing was removed``."""
     if not removed:
         return f"lab {lab} had nothing left to remove"
+    if dry_run:
+        kinds = Counter(item.kind for item in removed)
+        what = [count(kinds[kind], kind) for kind in ORDER if kinds[kind]]
+        what += [item.what or item.name for item in removed if item.kind == "file"]
+        return (f"dry run: these commands remove what lab {lab} created so far ({', '.join(what)}); "
+                "nothing was removed")
     kinds = Counter(item.kind for item in removed)
     what = [count(kinds[kind], kind) for kind in ORDER if kinds[kind]]
     what += [item.what or item.name for item in removed if item.kind == "file"]  # files it put in shared places
