@@ -25,6 +25,7 @@ import pytest
 # Tests never reach Docker Hub: stand-in images, built from Debian packages. Set before any
 # notebook kernel starts, so the kernels nbval launches inherit it.
 os.environ["REGLAB_OFFLINE"] = "1"
+os.environ.pop("PYTEST_ADDOPTS", None)  # the outer run's own options (--durations …), not its nested runs'
 _MADE: list[str] = []  # the session's own folders, removed at its end (a nested run inherits its session's)
 if "REGLAB_STATE_DIR" not in os.environ:
     os.environ["REGLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="reglab-state-")

@@ -23,6 +23,7 @@ daemon at the same moment, but three daemons can each run one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -73,14 +74,19 @@ def second_daemon(work: Path, pool: str = DEFAULT_POOL) -> Iterator[str]:
     remove its data and bridge on exit. ``pool``: where its networks take their subnets."""
     tag = secrets.token_hex(2)
     bridge, sock, exec_root = f"rltl{tag}", f"/run/reglab-tl-{tag}.sock", f"/run/reglab-tl-{tag}"
-    taken = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True, check=True).stdout
-    subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
-    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
     daemon = None
     rules: list[list[str]] = []
+    # daemons started at the same moment (make test's lanes) each take a subnet no other bridge has
+    with open(__file__, "rb") as lock:  # (this file: every lane of a run has it, and nothing is left)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        taken = subprocess.run(["ip", "-br", "addr"], capture_output=True, text=True, check=True).stdout
+        subnet = next(f"172.30.{n}" for n in range(200, 256) if f"172.30.{n}." not in taken)
+        subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+        added = subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=False)
     try:
+        if added.returncode != 0:
+            raise RuntimeError(f"the second dockerd's bridge {bridge} did not get {subnet}.1/24")
         rules = _accept_rules(pool, bridge)
-        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", bridge], check=True)
         subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
         work.mkdir(parents=True, exist_ok=True)
         (work / "daemon.json").write_text(json.dumps({"default-address-pools": [{"base": pool, "size": 24}]}) + "\n")

@@ -2,10 +2,12 @@
 
 A notebook runs as a learner runs it, with ``REGLAB_TWIN_LOG`` set: each lab appends the twins it
 prints, in order, with the output each step showed and which steps failed (``narrator.TwinLog``).
-Then, on a fresh Docker daemon of its own (tests/second_dockerd.py; the course images built there
-as a learner's ``make lab`` builds them), every twin is typed again in ``bash``, in order: each
-must succeed or fail as the notebook said, and where the notebook showed a command's output, the
-command prints that output (compared as nbval compares: tests/sanitize.cfg, ports numbered).
+Then, on a fresh Docker daemon (tests/second_dockerd.py; the course images built there as a
+learner's ``make lab`` builds them; one for all notebooks, replayed one after another as a learner
+works through them), every twin is typed again in ``bash``, in order: each must succeed or fail as
+the notebook said, and where the notebook showed a command's output, the command prints that
+output (compared as nbval compares: tests/sanitize.cfg, ports numbered). After the cleanup's twins
+the daemon holds no container, volume, network or image the notebook's twins made.
 
 What a lab prepared that no twin makes — an image archive ``docker image load -i`` reads — is put
 back where the twin names it (the log kept a copy). A container's address on a network differs
@@ -159,7 +161,7 @@ def _replay(entries: list[dict], env: dict) -> list[str]:
             where.unlink()
         # curl without --fail exits 0 on an HTTP error: what fails there is the registry's answer, an
         # error document ({"errors": [...]}, distribution's API), which the learner sees printed
-        answered_error = CURL_NO_FAIL.match(command) and '{"errors":' in done.stdout
+        answered_error = failed and CURL_NO_FAIL.match(command) and '{"errors":' in done.stdout
         typed_failed = done.returncode != 0 or bool(answered_error)
         if failed != typed_failed:
             problems.append(f"{command!r} {'failed' if typed_failed else 'succeeded'} (exit "
@@ -185,34 +187,63 @@ def _replay(entries: list[dict], env: dict) -> list[str]:
     return problems
 
 
+def _docker(env: dict, *args: str) -> list[str]:
+    return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=True).stdout.split()
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """A fresh Docker daemon with the course images, as a learner's ``make lab`` leaves one (and
+    registry:2, which a learner's docker would pull for appendix A): the environment of a terminal
+    of ``make lab``'s JupyterLab using it. The notebooks are replayed on it one after another, as a
+    learner works through them on one machine."""
+    if why := second_dockerd.unavailable():
+        pytest.skip(why)
+    with second_dockerd.second_daemon(tmp_path_factory.mktemp("fresh"), pool="10.216.0.0/16") as host:
+        env = dict(os.environ, DOCKER_HOST=host, PATH=_lab_path(dict(os.environ)))
+        subprocess.run([sys.executable, "-m", "reglab", "images"], env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", "from reglab import images; from reglab.engines import get_engine; "
+                        "images.ensure(get_engine(), ('registry',), references={'registry': 'registry:2'})"],
+                       env=env, check=True, capture_output=True)
+        yield env
+
+
 @pytest.mark.engine
 @pytest.mark.docker
 @pytest.mark.parametrize("number", REPLAYED)
-def test_twins_typed_as_printed_do_what_the_notebook_shows(number, engine, tmp_path):
+def test_twins_typed_as_printed_do_what_the_notebook_shows(number, engine, fresh, tmp_path):
     notebook = _notebook(number)
     if notebook is None:
         pytest.skip(f"there is no notebook {number} yet")
-    if why := second_dockerd.unavailable():
-        pytest.skip(why)
     log = tmp_path / "twins.jsonl"
     env = dict(os.environ)
     _record(notebook, log, env)
     entries = _entries(log)
     assert sum("twin" in e for e in entries) >= 5, "the notebook printed hardly any twin"
-    lab_folder = None
+    # the course images, as each notebook's Lab() makes sure of them (a learner's docker would pull
+    # hello-world again where a twin needs it; here there is no Docker Hub)
+    subprocess.run([sys.executable, "-m", "reglab", "images"], env=fresh, check=True, capture_output=True)
+    images = set(_docker(fresh, "image", "ls", "-q", "--no-trunc"))
     try:
-        with second_dockerd.second_daemon(tmp_path / "fresh", pool="10.216.0.0/16") as host:
-            fresh = dict(env, DOCKER_HOST=host, PATH=_lab_path(env))
-            subprocess.run([sys.executable, "-m", "reglab", "images"], env=fresh, check=True, capture_output=True)
-            if any(" registry:2" in e.get("twin", "") for e in entries):  # a learner's docker would pull it
-                subprocess.run([sys.executable, "-c", "from reglab import images; from reglab.engines import "
-                                "get_engine; images.ensure(get_engine(), ('registry',), references={'registry': "
-                                "'registry:2'})"], env=fresh, check=True, capture_output=True)
-            problems = _replay(entries, fresh)
-    finally:  # the folders the twins made (bind mounts, certificates) go with the replay
+        problems = _replay(entries, fresh)
+        # the cleanup's twins undo what the notebook's twins did: the daemon is as the learner had it
+        left = {"containers": _docker(fresh, "container", "ls", "-aq"), "volumes": _docker(fresh, "volume", "ls", "-q"),
+                "networks": [n for n in _docker(fresh, "network", "ls", "--format", "{{.Name}}")
+                             if n not in ("bridge", "host", "none")],
+                "images": sorted(set(_docker(fresh, "image", "ls", "-q", "--no-trunc")) - images)}
+    finally:  # whatever a failed replay left, so that the next notebook starts as a learner's would
+        for kind, ls, rm in (("container", ["container", "ls", "-aq"], ["container", "rm", "-f", "-v"]),
+                             ("volume", ["volume", "ls", "-q"], ["volume", "rm", "-f"])):
+            if found := _docker(fresh, *ls):
+                _docker(fresh, *rm, *found)
+        subprocess.run(["docker", "network", "prune", "-f"], env=fresh, capture_output=True, check=False)
+        for image in set(_docker(fresh, "image", "ls", "-q", "--no-trunc")) - images:
+            subprocess.run(["docker", "image", "rm", "-f", image], env=fresh, capture_output=True, check=False)
+        # the folders the twins made (bind mounts, certificates) go with the replay
         from reglab.config import Settings
 
         lab = re.search(r'Lab\(\\?"([a-z0-9-]+)', notebook.read_text()).group(1)
-        lab_folder = Settings.from_env().workdir / lab
-        shutil.rmtree(lab_folder, ignore_errors=True)
+        shutil.rmtree(Settings.from_env().workdir / lab, ignore_errors=True)
     assert problems == [], "\n\n".join(problems)
+    assert left == {"containers": [], "volumes": [], "networks": [], "images": []}, \
+        f"the cleanup's twins left {left}"
