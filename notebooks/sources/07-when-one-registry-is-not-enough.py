@@ -393,14 +393,15 @@ measured = plots.scale_out("../benchmarks/results/scale-out.json")
 # ## Your turn
 # A third replica joins. Run it with the same config file and the same secret as the others
 # (`docker container run …`, as in the twins above, with `--name reglab-07-registry-3` and a
-# port of its own), add it to nginx's `default.conf`, and restart nginx. The check pushes through
-# nginx and looks at every replica's log: each must have served a part.
+# port of its own: `practice.port`, kept for you), add it to nginx's `default.conf`, and restart
+# nginx. The check pushes through nginx and looks at every replica's log: each must have served a
+# part.
 
 # %%
 # your command here
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-# !docker container run -d -p 127.0.0.1:{lab.port + 3}:5000 --name reglab-07-registry-3 --network reglab-07-net -v {lab.workdir}/registry/config-v3.yml:/etc/distribution/config.yml:ro -e REGISTRY_HTTP_SECRET="$(cat {lab.workdir}/secrets/http-secret)" -e REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR=redis -e REGISTRY_REDIS_ADDRS=[reglab-07-redis:6379] registry:3
+# !docker container run -d -p 127.0.0.1:{practice.port}:5000 --name reglab-07-registry-3 --network reglab-07-net -v {lab.workdir}/registry/config-v3.yml:/etc/distribution/config.yml:ro -e REGISTRY_HTTP_SECRET="$(cat {lab.workdir}/secrets/http-secret)" -e REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR=redis -e REGISTRY_REDIS_ADDRS=[reglab-07-redis:6379] registry:3
 # !sed -i 's/^\(    server reglab-07-registry-2:5000;\)$/\1\n    server reglab-07-registry-3:5000;/' {lab.workdir}/nginx/default.conf
 # !docker container restart reglab-07-nginx
 

@@ -15,6 +15,7 @@ class Practice07(Practice):
         self.name("cache", scope.object_name("redis"), "the cache every replica shares")
         self.name("nginx", scope.object_name("nginx"), "the load balancer")
         self.new_container("third", "registry-3", "the replica you add (the notebook's clean-up removes it)")
+        self.name("port", str(self.new_port()), "a port of 127.0.0.1 kept for your replica until the clean-up")
         self.name("conf", str(self.lab.workdir / "nginx" / "default.conf"),
                   "nginx's site file, mounted in its container")
 
@@ -29,7 +30,7 @@ class Practice07(Practice):
           hint="Copy the twin of reglab-07-registry-2 from the last run_replicas step: another --name and port, the "
                "same config file, the same REGISTRY_HTTP_SECRET (read from the same file), the same cache settings. "
                "nginx only sends requests to the servers its upstream block lists, and reads {conf} when it starts.",
-          solution="docker container run -d -p 127.0.0.1:<a free port>:5000 --name {third} --network reglab-07-net "
+          solution="docker container run -d -p 127.0.0.1:{port}:5000 --name {third} --network reglab-07-net "
                    "-v <the lab's folder>/registry/config-v3.yml:/etc/distribution/config.yml:ro "
                    "-e REGISTRY_HTTP_SECRET=\"$(cat <the lab's folder>/secrets/http-secret)\" "
                    "-e REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR=redis -e REGISTRY_REDIS_ADDRS=[{cache}:6379] registry:3\n"
