@@ -167,12 +167,14 @@ _STATE = """() => {
 
 
 def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
-    """Open the notebook at ``path`` (relative to the served folder): by its URL, or by ``url``
-    (the server's root: JupyterLab's default URL), or, with ``url=""``, as a click just did."""
+    """Open the notebook at ``path`` (relative to the served folder): as the file browser and *File ›
+    Open from Path…* open it (JupyterLab's ``docmanager:open``, in the page already loaded: no reload
+    of the whole application), or by ``url`` (the server's root: JupyterLab's default URL), or, with
+    ``url=""``, as a click just did."""
     name = Path(path).stem
     if url is None:
-        url = f"{jupyterlab['url']}/lab/tree/{path}?token={jupyterlab['token']}"
-    if url:
+        page.evaluate("path => { window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
+    elif url:
         page.goto(url)
     # JupyterLab also restores the notebooks its workspace had open, and one of those may end up the
     # current tab after ours opened (seen in make test: 03 never became current): wait for ours, then
@@ -190,7 +192,7 @@ def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
     assert opened["kernel"] == "python3"
     # the learner sees no unsaved-changes dot on a notebook just opened
     assert opened["dirty"] is False
-    assert page.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
+    assert page.locator(".jp-mod-current.lm-TabBar-tab.jp-mod-dirty").count() == 0  # (a notebook run before is)
     _shot(page, f"{name}-opened")
 
 
@@ -243,7 +245,8 @@ def _run_cell(page, index: int) -> str:
 
 def _select(explorer, column: int, prefix: str) -> None:
     select = explorer.locator("select").nth(column)
-    labels = [t.replace("\xa0", " ").strip() for t in select.locator("option").all_inner_texts()]
+    labels = [t.replace("\xa0", " ").strip()  # (textContent: innerText is empty while the tab lays out)
+              for t in select.locator("option").evaluate_all("options => options.map(o => o.textContent)")]
     index = next((i for i, t in enumerate(labels) if t.startswith(prefix)), None)
     assert index is not None, f"column {column + 1} offers no {prefix!r}: {labels}"
     select.select_option(index=index)
