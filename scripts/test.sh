@@ -12,7 +12,8 @@
 #    through 02, the tests beside a learner's own objects, notebook 07, lab sheet 13 and their tests
 #    (their containers talk to each other on a lab network: the daemon's ACCEPT rule,
 #    tests/second_dockerd.py), and the twins replayed (on a fresh daemon of their own);
-#  - a fourth: every other Docker test (they need a daemon, no particular one);
+#  - a fourth: every other Docker test (they need a daemon, no particular one), then the class's
+#    tests (daemonless: the hub, the learners' accounts, the instructor's progress);
 # and two sessions with no daemon: the tests marked `daemonless` (the hub, learners, Binder, the
 # engine itself); every notebook with the daemonless engine and no Docker daemon (tests/test_notebooks.py,
 # with port 5000 held), then every lab sheet's solution under nbval, as on Binder.
@@ -41,14 +42,20 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait; rm -rf "$logs" "${folders[@]}"' EXIT
 lane() {  # lane NAME TITLE COMMAND…: run COMMAND in the background, its report in $logs/NAME
     local name=$1 title=$2
     shift 2
-    ( echo "== $title"; "$@"; status=$?; echo "== ($name: its processes' CPU, user and system: $(times | tail -1))"
-      exit $status ) >"$logs/$name" 2>&1 &
+    ( echo "== $title"; "$@"; status=$?; times >"$logs/$name.cpu"
+      echo "== ($name: its processes' CPU, user and system: $(tail -1 "$logs/$name.cpu"))"; exit $status
+    ) >"$logs/$name" 2>&1 &
     pids+=($!)
     echo "$name $!" >>"$logs/lanes"
 }
 on_a_daemon_of_its_own() {  # DIR POOL PYTEST-ARGS…: the Docker tests named, on a new dockerd with the course images
     "$BIN/python" tests/second_dockerd.py --pool "$2" "$1" -- bash -c \
         '"$0" -m reglab images >/dev/null && "$1" -m "not daemonless" "${@:2}"' "$BIN/python" "$BIN/pytest" "${@:3}"
+}
+rest() {
+    on_a_daemon_of_its_own "${folders[2]}" 10.217.0.0/16 "${rest[@]}"; local docker=$?
+    echo "== the class: the hub, the learners' accounts, the instructor's progress (daemonless)"
+    "$BIN/pytest" -m daemonless tests/test_classroom.py tests/test_journal.py && return $docker
 }
 binder() {
     "$BIN/pytest" -m daemonless tests/test_notebooks.py; local notebooks=$?
@@ -69,19 +76,23 @@ if why=$("$BIN/python" tests/second_dockerd.py --check); then
         on_a_daemon_of_its_own "${folders[0]}" 10.213.0.0/16 "${OWN_DAEMON[@]}"
     lane third "the learners side by side, notebook 01 with port 5000 held, 02 killed half-way, beside a learner's objects, notebook 07, lab 13, the twins replayed, on a third Docker daemon" \
         on_a_daemon_of_its_own "${folders[1]}" 10.215.0.0/16 "${THIRD_DAEMON[@]}"
-    lane rest "the other Docker tests, on a fourth Docker daemon" \
-        on_a_daemon_of_its_own "${folders[2]}" 10.217.0.0/16 "${rest[@]}"
+    lane rest "the other Docker tests, on a fourth Docker daemon, then the class's (daemonless: hub, learners' accounts, progress)" \
+        rest
+    class=(--ignore=tests/test_classroom.py --ignore=tests/test_journal.py)  # (in the fourth's spare time)
 else
     echo "== ($why: the machine's daemon runs every Docker test)"
     machine=()
+    class=()
 fi
-lane daemonless "the daemonless tests but the notebooks'" "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py
+lane daemonless "the daemonless tests but the notebooks'" "$BIN/pytest" -m daemonless tests --ignore=tests/test_notebooks.py \
+    "${class[@]}"
 lane binder "every notebook with the daemonless engine and no Docker daemon (tests/test_notebooks.py), as on Binder" binder
 
 echo "== the tests that change the machine's Docker daemon, and the browser's (the other sessions' reports follow)"
 "$BIN/pytest" -m "not daemonless" "${machine[@]}"
 status=$?
-echo "== (the machine's daemon: its processes' CPU, user and system: $(times | tail -1))"
+times >"$logs/machine.cpu"
+echo "== (the machine's daemon: its processes' CPU, user and system: $(tail -1 "$logs/machine.cpu"))"
 while read -r name pid; do
     wait "$pid" || status=1
     cat "$logs/$name"

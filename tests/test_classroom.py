@@ -360,12 +360,20 @@ def _remove_learners(names: list[str]) -> None:
         account = pwd.getpwnam(name)
         if account.pw_gecos.split(",")[0] != MARK:
             continue  # never an account this test did not make
-        for pid in _pids("-u", str(account.pw_uid)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        subprocess.run(["userdel", "--remove", name], capture_output=True)
+        # userdel refuses an account with a process, and a killed one is gone only once reaped: kill,
+        # wait for none to be left, then delete (seen under make test: an account left behind)
+        deadline = time.monotonic() + 30
+        while (pids := _pids("-u", str(account.pw_uid))) and time.monotonic() < deadline:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+        for _ in range(10):
+            if subprocess.run(["userdel", "--remove", name], capture_output=True).returncode in (0, 6):
+                break  # (6: no such user any more)
+            time.sleep(0.5)
 
 
 @contextmanager
