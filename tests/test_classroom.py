@@ -551,6 +551,18 @@ def _chromium():
     return CHROMIUM, CHROMIUM_ARGS
 
 
+async def _goto(page, url: str) -> None:
+    """``page.goto``, again when Chromium gave up because the machine's network changed (make test's
+    other sessions add and remove Docker daemons' bridges: net::ERR_NETWORK_CHANGED)."""
+    for attempt in range(3):
+        try:
+            await page.goto(url)
+            return
+        except Exception as exc:
+            if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+                raise
+
+
 async def _learner_in_chromium(browser, hub: Hub, name: str, password: str, shots: Path) -> dict:
     """One learner: the hub's login form, the spawn, notebook 01 as it opens, Run All."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -559,7 +571,7 @@ async def _learner_in_chromium(browser, hub: Hub, name: str, password: str, shot
     reloads: list[str] = []
     page.on("requestfailed", lambda request: failed.append(f"{request.method} {request.url}: {request.failure}"))
     try:
-        await page.goto(f"{hub.url}/hub/login")
+        await _goto(page, f"{hub.url}/hub/login")
         await page.fill("#username_input", name)
         await page.fill("#password_input", password)
         clicked = time.monotonic()
@@ -572,7 +584,7 @@ async def _learner_in_chromium(browser, hub: Hub, name: str, password: str, shot
             raise AssertionError(f"{name}: {page.url} is not JupyterLab: {(await page.inner_text('body'))[:300]}")
         # the class lands on the course page, as make lab does; the learner opens notebook 01 from it
         assert page.url.split("?")[0].endswith("/START-HERE.ipynb"), page.url
-        await page.goto(f"{hub.url}/user/{name}/lab/tree/{OPENED}")
+        await _goto(page, f"{hub.url}/user/{name}/lab/tree/{OPENED}")
         await page.wait_for_load_state()
         # notebook 01 open with its kernel; or JupyterLab's "File Load Error … Failed to fetch" (seen
         # once in a busy make test, as in the browser test: a request of the page's that never got an

@@ -424,6 +424,9 @@ class ScaleSteps(ObjectStoreSteps):
             self.engine.containers.restart(replica.name)
         for replica in replicas:
             replica.api.wait_ready(timeout=30, problem=lambda r=replica: self.engine.containers.problem(r.name))
+        if self.balancer is not None:  # and nginx reaches each again (a busy machine: seconds), as a health check
+            for _ in replicas:
+                self.balancer.api.wait_ready(timeout=30)
         if not quiet:
             kept = f"; the cache in {self.cache.name} kept every entry" if self.cache else ""
             self.say.say(f"{count(len(replicas), 'replica')} restarted: each forgot what it kept in memory{kept}")
