@@ -37,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from kernel_runs import LocalKernel, patterns, run_notebook  # noqa: E402
+from reglab.config import Settings  # noqa: E402
 
 LIMIT = 2.0
 # the learners' kernel as the class recipe gives it (jupyter/kernels/python3: no history database);
@@ -72,7 +73,9 @@ def learner_env(learner: Learner) -> dict:
     env.update(HOME=str(learner.home), REGLAB_LEARNER=learner.name, JUPYTERHUB_USER=learner.name,
                REGLAB_ENGINE="local", REGLAB_OFFLINE="1", DOCKER_HOST="unix:///nonexistent/docker.sock",
                TMPDIR=str(learner.home / "tmp"),
-               OPENBLAS_NUM_THREADS="1")  # as the class recipe's spawner sets it (jupyterhub_config.py)
+               OPENBLAS_NUM_THREADS="1",  # as the class recipe's spawner sets it (jupyterhub_config.py)
+               # the Go-built tools where this machine built them, as the class's copy is every learner's
+               REGLAB_TOOLS_DIR=str(Settings.from_env().tools_dir))
     return env
 
 
