@@ -236,6 +236,7 @@ def naming_label() -> str:
 
 def _stop_as_jupyterlab_does(self):
     self.kc.stop_channels()
+    self.km.shutdown_wait_time = 60  # a lab's clean-up at exit takes seconds on a busy machine (5 by default)
     self.km.shutdown_kernel(now=False)  # a shutdown request; killed only if it does not exit in time
     del self.km
 

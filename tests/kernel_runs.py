@@ -259,5 +259,6 @@ class LocalKernel:
 
     def shutdown(self) -> None:
         self.client.stop_channels()
+        self.manager.shutdown_wait_time = 60  # a lab's clean-up at exit takes seconds on a busy machine (5 by default)
         self.manager.shutdown_kernel(now=False)
         shutil.rmtree(self.sockets, ignore_errors=True)
