@@ -93,11 +93,14 @@ def replica_env(major: int, http_secret: str | None, cache: str | None, read_onl
 def nginx_conf(replicas: list[str], sticky: bool = False, rate: str = "0") -> str:
     """nginx's site file: round-robin (``ip_hash`` when ``sticky``) over the replicas by name; one
     second to connect before trying the next; no temporary file for what a replica sends (it then
-    streams at the client's pace); ``X-Upstream`` names the replica that answered; ``rate``: nginx's
+    streams at the client's pace); a request's body kept in memory up to 1 MiB, so that it goes to
+    the replica with its headers in one write (from a temporary file it went after them, and a
+    replica refusing an upload answers on the headers: nginx then said 502, writev() failed: Broken
+    pipe, for the replica's 404); ``X-Upstream`` names the replica that answered; ``rate``: nginx's
     ``limit_rate`` per client, "0" for none."""
     lines = ["upstream registry {", "    zone registry 64k;"] + (["    ip_hash;"] if sticky else [])
     lines += [f"    server {name}:5000;" for name in replicas]
-    lines += ["}", "server {", "    listen 80;", "    client_max_body_size 0;", "    location /v2/ {",
+    lines += ["}", "server {", "    listen 80;", "    client_max_body_size 0;", "    client_body_buffer_size 1m;", "    location /v2/ {",
               "        proxy_pass http://registry;", "        proxy_set_header Host $http_host;",
               "        proxy_connect_timeout 1s;", "        proxy_read_timeout 900;",
               "        proxy_max_temp_file_size 0;", "        add_header X-Upstream $upstream_addr always;"]
