@@ -31,7 +31,7 @@ sheet = start("lab-12")
 # %%
 # solution
 # !docker container run -d --name {sheet.proxy} -p {sheet.address}:5000 {sheet.network_options} -v {sheet.volume}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL={sheet.upstream} registry:3 > /dev/null
-# !curl -sS -o /dev/null --retry 30 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
+# !curl -s -o /dev/null --retry 30 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 
 # %%
 sheet.q1.check()

@@ -266,7 +266,7 @@ practice = start("06", lab)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # !docker container run -d --name {practice.cache} -p {practice.address}:5000 {practice.network_options} -e REGISTRY_PROXY_REMOTEURL={practice.upstream} -e REGISTRY_PROXY_TTL=15s registry:3 > /dev/null
-# !curl -sS -o /dev/null --retry 30 --retry-delay 1 --retry-all-errors http://{practice.address}/v2/
+# !curl -s -o /dev/null --retry 30 --retry-delay 1 --retry-all-errors http://{practice.address}/v2/
 
 # %%
 practice.q1.check()
