@@ -374,6 +374,7 @@ def _remove_learners(names: list[str]) -> None:
             if subprocess.run(["userdel", "--remove", name], capture_output=True).returncode in (0, 6):
                 break  # (6: no such user any more)
             time.sleep(0.5)
+        shutil.rmtree(Path("/tmp", f"reglab-{name}"), ignore_errors=True)  # the learner's work root (labs empty it)
 
 
 @contextmanager
