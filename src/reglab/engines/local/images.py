@@ -47,18 +47,7 @@ class LocalImages:
         """The registry "image" here is the binary itself; its ID is the binary's sha256."""
         reference = reference or self.engine.settings.registry_image
         binary = self.engine.binary_for(reference)
-        if binary not in self._registry_ids:
-            def digest() -> bytes:
-                h = hashlib.sha256()
-                with open(binary, "rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        h.update(chunk)
-                return h.hexdigest().encode()
-
-            entry = cache.key(cache.file_key(binary))
-            self._registry_ids[binary] = "sha256:" + cache.get_or_make(self._root, "registry-binary", entry,
-                                                                       digest).decode()
-        return ImageInfo(self._registry_ids[binary], (parse(reference).tagged,), binary.stat().st_size, standin=True)
+        return ImageInfo(self._program_id(binary), (parse(reference).tagged,), binary.stat().st_size, standin=True)
 
     def _program_id(self, program) -> str:
         """An image ID for a program that stands for an image here: the program's sha256."""
