@@ -285,3 +285,14 @@ def test_a_lab_says_once_that_its_images_are_not_the_stand_ins(lab_factory, engi
     finally:
         engine.images.remove(ref)
     assert os.environ.get("REGLAB_OFFLINE") == "1"  # the tests themselves use the stand-ins
+
+
+@pytest.mark.engine
+def test_the_docker_engines_image_list_is_one_listing_that_says_what_an_inspect_says(engine):
+    """``images.list()`` reads ``GET /images/json`` once (an image another learner removes while a
+    lab cleans up no longer breaks the listing), and each entry holds what inspecting it gives."""
+    from reglab.engines.docker.images import _info
+
+    listed = {info.id: info for info in engine.images.list()}
+    inspected = {image.id: _info(image) for image in engine.client.images.list()}
+    assert listed == inspected and any(info.tags for info in listed.values())

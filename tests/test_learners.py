@@ -54,7 +54,15 @@ def _leftovers(engine, learner: str) -> list:
     folders (with the tags and folders they record)."""
     scope = Scope(None, learner)
     return (engine.objects.of(scope) + _registry_processes(learner)
-            + [str(d) for d in lab_dirs(scope) if d.exists()])
+            + [_folder(d) for d in lab_dirs(scope) if d.exists()])
+
+
+def _folder(path: Path) -> str:
+    """A lab folder left behind, with what it holds (its state.json says which tags, images,
+    containers or volumes the lab's clean-up could not remove)."""
+    held = {str(p.relative_to(path)): (p.read_text()[:600] if p.name.endswith(".json") else "")
+            for p in sorted(path.rglob("*")) if p.is_file()}
+    return f"{path} {held}"
 
 
 @contextmanager

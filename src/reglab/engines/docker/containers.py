@@ -93,7 +93,7 @@ class DockerContainers:
 
     def _port_holder(self, port: int) -> str:
         """Who holds a host port: a container of another lab or learner (by its labels), or a program."""
-        for container in self.client.containers.list(filters={"publish": str(port)}):
+        for container in self.client.containers.list(filters={"publish": str(port)}, ignore_removed=True):
             labels = container.labels or {}
             if naming.LEARNER_LABEL in labels:
                 return f"learner {labels[naming.LEARNER_LABEL]}'s container {container.name}"

@@ -36,7 +36,10 @@ class DockerImages:
         return _info(image)
 
     def list(self) -> list[ImageInfo]:
-        return [_info(image) for image in self.client.images.list()]
+        """One ``GET /images/json``: docker-py's ``images.list()`` inspects each image after listing
+        them, and an image another learner removes in between (one daemon, a class) raised
+        ImageNotFound in the middle of a lab's clean-up."""
+        return [_summary_info(summary) for summary in self.api.images()]
 
     def layer_count(self, reference: str) -> int:
         try:
@@ -131,7 +134,8 @@ class DockerImages:
         if not port.isdigit():
             return None
         try:
-            found = self.client.containers.list(filters={"label": naming.LAB_LABEL, "publish": port})
+            found = self.client.containers.list(filters={"label": naming.LAB_LABEL, "publish": port},
+                                                ignore_removed=True)
         except docker.errors.DockerException:
             return None
         for container in found:
@@ -190,4 +194,18 @@ def _info(image) -> ImageInfo:
         recipe=labels.get(f"{naming.STANDIN_LABEL}.recipe"),
         repo_digests=tuple(attrs.get("RepoDigests") or ()),
         created=epoch_seconds(attrs.get("Created")),
+    )
+
+
+def _summary_info(summary: dict) -> ImageInfo:
+    """An image as ``docker image ls`` lists it (the same fields as an inspect gives :func:`_info`)."""
+    labels = summary.get("Labels") or {}
+    return ImageInfo(
+        id=summary["Id"],
+        tags=tuple(t for t in summary.get("RepoTags") or () if t != "<none>:<none>"),
+        size=int(summary.get("Size") or 0),
+        standin=labels.get(naming.STANDIN_LABEL) == "true",
+        recipe=labels.get(f"{naming.STANDIN_LABEL}.recipe"),
+        repo_digests=tuple(d for d in summary.get("RepoDigests") or () if d != "<none>@<none>"),
+        created=float(summary.get("Created") or 0),
     )

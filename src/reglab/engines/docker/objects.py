@@ -66,14 +66,16 @@ class DockerObjects:
             raise errors.no_volume(name) from None
         except docker.errors.APIError as exc:
             if exc.status_code == 409:
-                users = [c.name for c in self.client.containers.list(all=True, filters={"volume": name})]
+                users = [c.name for c in self.client.containers.list(all=True, filters={"volume": name},
+                                                                     ignore_removed=True)]
                 raise errors.volume_in_use(name, users[0] if users else "a container") from None
             raise errors.volume_remove_failed(name, _message(exc)) from None
 
     def strangers(self, scope: Scope) -> list[LabObject]:
         prefix = f"{scope.prefix}-"
         found = []
-        kinds = (("container", lambda: self.client.containers.list(all=True, filters={"name": prefix}),
+        containers = self.client.containers
+        kinds = (("container", lambda: containers.list(all=True, filters={"name": prefix}, ignore_removed=True),
                   lambda c: (c.name, c.labels)),
                  ("volume", lambda: self.client.volumes.list(filters={"name": prefix}),
                   lambda v: (v.name, v.attrs.get("Labels"))),
@@ -114,7 +116,7 @@ class DockerObjects:
             if scope.owns(labels):
                 found.append(LabObject(kind, name, labels[naming.LAB_LABEL], labels.get(naming.LEARNER_LABEL)))
 
-        for c in self.client.containers.list(all=True, filters=flt):
+        for c in self.client.containers.list(all=True, filters=flt, ignore_removed=True):
             add("container", c.name, c.labels)
         for v in self.client.volumes.list(filters=flt):
             add("volume", v.name, v.attrs.get("Labels"))
