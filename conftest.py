@@ -39,6 +39,16 @@ if "REGLAB_WORKDIR" not in os.environ:
     os.environ["REGLAB_WORKDIR"] = tempfile.mkdtemp(prefix="reglab-work-")
     _MADE.append(os.environ["REGLAB_WORKDIR"])
 
+# Every kernel the tests start loads tests/kernel_startup.py (a pexpect race that drops a
+# ``!command``'s last line on a loaded machine), from an IPython folder of the session's own —
+# which also keeps the kernels' history out of the user's ~/.ipython.
+if not os.environ.get("IPYTHONDIR", "").startswith(os.path.join(tempfile.gettempdir(), "reglab-ipython-")):
+    os.environ["IPYTHONDIR"] = tempfile.mkdtemp(prefix="reglab-ipython-")
+    _MADE.append(os.environ["IPYTHONDIR"])
+    _startup = Path(os.environ["IPYTHONDIR"]) / "profile_default" / "startup"
+    _startup.mkdir(parents=True)
+    _startup.joinpath("00-kernel_startup.py").write_text(
+        (Path(__file__).resolve().parent / "tests" / "kernel_startup.py").read_text())
 
 # A pytest started by a test (a notebook re-run after a killed kernel, the learners' runs) is
 # nested: its session checked this daemon before, and the labs the nested run meets are its own.

@@ -25,10 +25,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
-from .. import errors, plots
+from .. import errors
 from .. import images as course_images
 from ..accesslog import AccessLog, Requests
 from ..bandwidth import Ledger, PullCost
@@ -44,6 +43,9 @@ from ..registry_run import registry_major
 from ..sandbox import Sandbox
 from ..twin import Raw, Twin, docker
 from ..units import count, human
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NETWORK = "net"
 MIRRORS = "registry-mirrors"
@@ -359,6 +361,8 @@ class MirrorSteps:
 
     def figure(self) -> Figure:
         """The pulls so far as a picture (:func:`reglab.plots.bandwidth`), its numbers printed beside it."""
+        from .. import plots  # matplotlib costs every kernel 0.6 CPU-s at import; only this step draws
+
         if not self.ledger:
             raise errors.no_pull_measured()
         self.say.say(plots.bandwidth_table(self.ledger))
