@@ -61,6 +61,9 @@ def learners_objects(engine, request):
     """A learner's own objects on this daemon, none labelled by reglab; removed afterwards. With a tag
     of hello-world's image of theirs, or only the container ``docker run hello-world`` left (then
     Docker refuses to remove hello-world's last name)."""
+    from reglab import images
+
+    images.ensure(engine, ("hello",))  # a notebook run earlier on this daemon may have removed hello-world
     client = docker.from_env()
     mine = f"mine-{secrets.token_hex(3)}"
     hello = client.images.get(Settings.from_env().hello_image)
