@@ -189,10 +189,14 @@ def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
     # bring it forward
     page.wait_for_function(_ACTIVATE, arg=path, timeout=OPEN_TIMEOUT_MS)
     # the kernel started, within a bound: page.evaluate below waits without one (a kernel that never
-    # started once held make test for 15 minutes); the screenshot shows what the page showed instead
+    # started once held make test for 15 minutes); the screenshot shows what the page showed instead.
+    # Ours is brought forward again meanwhile (under make test's load, once no tab was current a
+    # moment after ours had been)
     try:
-        page.wait_for_function("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
-                               " return !!(s.session && s.session.kernel); }", timeout=OPEN_TIMEOUT_MS)
+        page.wait_for_function(f"""path => {{ if (!({_ACTIVATE})(path)) return false;
+                                   const s = window.jupyterapp.shell.currentWidget.sessionContext;
+                                   return !!(s.session && s.session.kernel); }}""",
+                               arg=path, timeout=OPEN_TIMEOUT_MS)
     except Exception:
         _shot(page, f"{name}-no-kernel")
         raise
