@@ -81,8 +81,9 @@ SETUPS = {
     # are one namespace for all its users: there Lab() stops in its first cell, tested below, and
     # each learner needs a daemon of their own.)
     "docker-one-engine-2": ("docker", 2, ["03"], False),
-    # each learner with a Docker daemon of their own on one machine (rootless Docker per account)
-    "docker-own-engines-2": ("docker", 2, ["01", "02"], True),
+    # each learner with a Docker daemon of their own on one machine (rootless Docker per account):
+    # notebook 01, which removes hello-world, counts images and wants port 5000 on the one 127.0.0.1
+    "docker-own-engines-2": ("docker", 2, ["01"], True),
     # the daemonless engine, as classroom/ runs it: each learner's image store and lab folders are
     # their own (four at once; how many one machine holds is benchmarks/classroom.py's question)
     "local-4": ("local", 4, ["01", "02"], False),
