@@ -182,7 +182,7 @@ def _open(page, jupyterlab, path: str, url: str | None = None) -> None:
                 page.goto(url)
                 break
             except Exception as exc:
-                if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+                if not any(sign in str(exc) for sign in ("ERR_NETWORK_CHANGED", "chrome-error://")) or attempt == 2:
                     raise
     # JupyterLab also restores the notebooks its workspace had open, and one of those may end up the
     # current tab after ours opened (seen in make test: 03 never became current): wait for ours, then

@@ -553,15 +553,19 @@ def _chromium():
     return CHROMIUM, CHROMIUM_ARGS
 
 
+NETWORK_CHANGED = ("ERR_NETWORK_CHANGED", "chrome-error://chromewebdata/")
+
+
 async def _goto(page, url: str) -> None:
     """``page.goto``, again when Chromium gave up because the machine's network changed (make test's
-    other sessions add and remove Docker daemons' bridges: net::ERR_NETWORK_CHANGED)."""
+    other sessions add and remove Docker daemons' bridges: net::ERR_NETWORK_CHANGED, or the load
+    "interrupted by another navigation to chrome-error://chromewebdata/", Chromium's page for it)."""
     for attempt in range(3):
         try:
             await page.goto(url)
             return
         except Exception as exc:
-            if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+            if not any(sign in str(exc) for sign in NETWORK_CHANGED) or attempt == 2:
                 raise
 
 
