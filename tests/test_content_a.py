@@ -209,13 +209,13 @@ def test_lab_02_wrong_work(sheet_of, engine_kind):
     assert_done(q3)
 
     # the replacement, pushed to again: what it serves may not come from the volume
-    sh(sheet, f"docker container rm -f {sheet.registry}")
+    sh(sheet, f"docker container rm -f -v {sheet.registry}")
     sh(sheet, f"docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 "
               f"-v {sheet.volume}:/var/lib/registry registry:3")
     wait(sheet.address)
     sh(sheet, f"docker image push {sheet.address}/hello:v1")
     assert_wrong(q4, "log shows hello:v1 pushed to it", "without a push")
-    sh(sheet, f"docker container rm -f {sheet.replacement}")
+    sh(sheet, f"docker container rm -f -v {sheet.replacement}")
     sh(sheet, f"docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 "
               f"-v {sheet.volume}:/var/lib/registry registry:3")
     wait(sheet.address)
@@ -374,7 +374,7 @@ WRONG = [
      "a digest cannot"),
     ("02", 1, "!docker image tag {registry.address}/hello-world {registry.address}/hello-world:v3", None,
      "no tag folder hello-world/_manifests/tags/v2"),
-    ("02", 2, "!docker container rm -f {practice.registry}\n"
+    ("02", 2, "!docker container rm -f -v {practice.registry}\n"
               "!docker container run -d --name {practice.registry} -p {registry.address}:5000 registry:3", None,
      "does not keep its data in"),
     ("03", 1, "!docker image tag {registry.address}/sibling:v1 {registry.address}/copy:v1\n"

@@ -71,7 +71,7 @@ def delete(sheet, repo: str, tag: str, accept: str = ACCEPT_DOCKER) -> None:
 
 def recreate(sheet, *options: str, folder: str = "{folder}") -> None:
     """The registry recreated on its name and address, as the sheets' solutions do it."""
-    sh(sheet, "docker container rm -f {registry}")
+    sh(sheet, "docker container rm -f -v {registry}")
     sh(sheet, f"docker container run -d --name {{registry}} -p {{address}}:5000 --user \"$(id -u):$(id -g)\" "
               f"-v {folder}:/var/lib/registry {' '.join(options)} registry:3")
     RegistryClient(sheet.address).wait_ready(timeout=30)
@@ -92,7 +92,7 @@ def right(*tasks) -> None:
 
 def nothing_answers(sheet) -> None:
     """With the registry gone, every task's check says so first."""
-    sh(sheet, "docker container rm -f {registry}")
+    sh(sheet, "docker container rm -f -v {registry}")
     for task in sheet.tasks:
         result = task.result()
         assert not result.ok and f"nothing answers at {sheet.address}" in result.detail, result
@@ -113,7 +113,7 @@ def test_lab_06_garbage_collection(sheet_for, kind, tmp_path):
     sh(sheet, f"curl -sSf -X DELETE http://{{address}}/v2/app/manifests/{sheet.digests['v2']}")
     right(sheet.q1)
     # q2: a read-only mount of the folder refuses writes too, but not as maintenance mode
-    sh(sheet, "docker container rm -f {registry}")
+    sh(sheet, "docker container rm -f -v {registry}")
     sh(sheet, "docker container run -d --name {registry} -p {address}:5000 --user \"$(id -u):$(id -g)\" "
               "-v {folder}:/var/lib/registry:ro registry:3")
     wrong(sheet.q2, "maintenance mode" if kind == "docker" else "still accepts pushes")
@@ -356,7 +356,7 @@ def test_notebook_04_practice_against_wrong_work(kind, request):
         wrong(practice.q2, "restart")
         run("docker container restart {registry}")
         right(practice.q2, practice.q1)
-        run("docker container rm -f {registry}")
+        run("docker container rm -f -v {registry}")
         for task in practice.tasks:
             result = task.result()
             assert not result.ok and f"nothing answers at {practice.address}" in result.detail, result

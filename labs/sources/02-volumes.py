@@ -62,7 +62,7 @@ sheet.q3.check()
 
 # %%
 # solution
-# !docker container rm -f {sheet.registry}
+# !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.replacement} -p {sheet.address}:5000 -v {sheet.volume}:/var/lib/registry registry:3
 
 # %%

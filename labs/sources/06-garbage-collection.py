@@ -45,7 +45,7 @@ sheet.q1.check()
 
 # %%
 # solution
-# !docker container rm -f {sheet.registry}
+# !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:3
 
 # %%
@@ -75,7 +75,7 @@ sheet.q3.check()
 
 # %%
 # solution
-# !docker container rm -f {sheet.registry}
+# !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:3
 # !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{sheet.address}/v2/
 # !docker image push --quiet {sheet.address}/app:v5

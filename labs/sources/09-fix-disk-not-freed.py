@@ -30,7 +30,7 @@ sheet = start("lab-09")
 
 # %%
 # solution
-# !docker container rm -f {sheet.registry}
+# !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry -e "REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true" registry:3
 # !docker container exec {sheet.registry} registry garbage-collect --dry-run /etc/distribution/config.yml 2>&1 | grep 'blobs marked'
 # !docker container exec {sheet.registry} registry garbage-collect /etc/distribution/config.yml 2>&1 | grep 'blobs marked'
@@ -69,7 +69,7 @@ sheet.q2.check()
 
 # %%
 # solution
-# !docker container rm -f {sheet.registry}
+# !docker container rm -f -v {sheet.registry}
 # !docker container run -d --name {sheet.registry} -p {sheet.address}:5000 --user "$(id -u):$(id -g)" -v {sheet.folder}:/var/lib/registry registry:3
 
 # %%

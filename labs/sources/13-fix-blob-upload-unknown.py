@@ -41,7 +41,7 @@ sheet = start("lab-13")
 # %%
 # solution
 # !python3 -c 'import secrets; print(secrets.token_hex(32))' > {sheet.secret}
-# !docker container rm -f {sheet.replica1} {sheet.replica2} > /dev/null
+# !docker container rm -f -v {sheet.replica1} {sheet.replica2} > /dev/null
 # !docker container run -d -p 127.0.0.1:{sheet.port1}:5000 --name {sheet.replica1} --network {sheet.network} -v {sheet.config}:{sheet.config_path}:ro -e REGISTRY_HTTP_SECRET="$(cat {sheet.secret})" {sheet.image} > /dev/null
 # !docker container run -d -p 127.0.0.1:{sheet.port2}:5000 --name {sheet.replica2} --network {sheet.network} -v {sheet.config}:{sheet.config_path}:ro -e REGISTRY_HTTP_SECRET="$(cat {sheet.secret})" {sheet.image} > /dev/null
 # !docker container restart {sheet.nginx} > /dev/null

@@ -207,7 +207,7 @@ practice.q1.check()
 # your command here
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-# !docker container rm -f {practice.registry}
+# !docker container rm -f -v {practice.registry}
 # !docker container run -d --name {practice.registry} -p {registry.address}:5000 --user "$(id -u):$(id -g)" -v {registry.bind}:/var/lib/registry registry:3 >/dev/null
 # !curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{registry.address}/v2/
 

@@ -98,7 +98,7 @@ class Collect(Sheet):
                "name, port, folder and --user) with REGISTRY_STORAGE_MAINTENANCE_READONLY set to the YAML "
                "'enabled: true': pulls keep working, pushes get 405. (A read-only mount of the folder is not "
                "that: the registry would fail every write with a 500, uploads included.)",
-          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+          solution="docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry "
                    "-e \"REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true\" registry:3")
     def q2(self):
@@ -139,7 +139,7 @@ class Collect(Sheet):
           hint="Recreate the registry without the read-only setting (a new process also starts with an empty blob "
                "cache), wait until it answers, then push app:v5 — it is loaded on your machine: v1's code again, "
                "a rollback.",
-          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+          solution="docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry registry:3\n"
                    "curl -s -o /dev/null --retry 10 --retry-delay 1 --retry-all-errors http://{address}/v2/   # until it answers\n"
                    "docker image push {address}/app:v5")

@@ -51,7 +51,7 @@ class FixDisk(Sheet):
                "references: registry garbage-collect <config>, inside the container (registry:3 reads "
                "/etc/distribution/config.yml); --dry-run first shows what would go. Safely: recreate the registry "
                "read-only first (REGISTRY_STORAGE_MAINTENANCE_READONLY='enabled: true'), same folder and --user.",
-          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+          solution="docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry "
                    "-e \"REGISTRY_STORAGE_MAINTENANCE_READONLY=enabled: true\" registry:3\n"
                    "docker container exec {registry} registry garbage-collect --dry-run /etc/distribution/config.yml\n"
@@ -89,7 +89,7 @@ class FixDisk(Sheet):
           hint="After collecting: writable again, deletes still on, and a NEW registry process — the old one's "
                "in-memory cache still believes in the blobs the collection deleted (pushes would skip them: "
                "'Layer already exists').",
-          solution="docker container rm -f {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
+          solution="docker container rm -f -v {registry}\ndocker container run -d --name {registry} -p {address}:5000 "
                    "--user \"$(id -u):$(id -g)\" -v {folder}:/var/lib/registry registry:3")
     def q3(self):
         layer = self.gone["v1"][-1]

@@ -62,7 +62,7 @@ class FixUpload(Sheet):
                "http.secret; each replica here made up its own at start. Both must run with the same one "
                "(REGISTRY_HTTP_SECRET): recreate both, then restart nginx so it finds them again.",
           solution="python3 -c 'import secrets; print(secrets.token_hex(32))' > {secret}\n"
-                   "docker container rm -f {replica1} {replica2}\n"
+                   "docker container rm -f -v {replica1} {replica2}\n"
                    "docker container run -d -p 127.0.0.1:{port1}:5000 --name {replica1} --network {network} "
                    "-v {config}:{config_path}:ro -e REGISTRY_HTTP_SECRET=\"$(cat {secret})\" {image}\n"
                    "docker container run -d -p 127.0.0.1:{port2}:5000 --name {replica2} --network {network} "

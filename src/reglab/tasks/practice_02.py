@@ -58,7 +58,7 @@ class Practice02(Practice):
           hint="Remove the container {registry} (docker container rm -f), then run it again with the docker CLI: "
                "same name, same -p {address}:5000, the same folder mounted at /var/lib/registry, and --user "
                "\"$(id -u):$(id -g)\" so that the files stay yours.",
-          solution="docker container rm -f {registry}\n"
+          solution="docker container rm -f -v {registry}\n"
                    "docker container run -d --name {registry} -p {address}:5000 --user \"$(id -u):$(id -g)\" "
                    "-v {folder}:/var/lib/registry registry:3")
     def q2(self):

@@ -73,11 +73,11 @@ class Volumes(Sheet):
     @task("Replace the container; the image stays",
           hint="Remove the first container entirely (docker container rm -f), then run the replacement on the "
                "same volume and port. Nobody pushes again: the image must come from the volume.",
-          solution="docker container rm -f {registry}\ndocker container run -d --name {replacement} "
+          solution="docker container rm -f -v {registry}\ndocker container run -d --name {replacement} "
                    "-p {address}:5000 -v {volume}:/var/lib/registry registry:3")
     def q4(self):
         if self.engine.containers.inspect(self.registry) is not None:
-            return missing(f"{self.registry} still exists: remove it (docker container rm -f {self.registry})")
+            return missing(f"{self.registry} still exists: remove it (docker container rm -f -v {self.registry})")
         problem = self._on_volume(self.replacement)
         if problem:
             return missing(problem)
