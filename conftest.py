@@ -56,6 +56,9 @@ NESTED = "REGLAB_TEST_SESSION" in os.environ
 os.environ["REGLAB_TEST_SESSION"] = "1"
 
 
+_DANGLING_BEFORE: set[str] = set()  # the daemon's volumes no container uses, when the session began
+
+
 def pytest_sessionstart(session):
     """A learner's live labs on this Docker daemon are never touched: the notebooks and lab sheets
     run here under the default learner, with the lab ids a learner uses (01…06, lab-01…), and a
@@ -71,6 +74,8 @@ def pytest_sessionstart(session):
         live = client.containers.list(all=True, filters={"label": naming_label()})
     except Exception:  # noqa: BLE001 (no daemon: the Docker tests say so themselves)
         return
+    _DANGLING_BEFORE.update(v.name for v in client.volumes.list(filters={"dangling": True}))
+    _DANGLING_BEFORE.add("(checked)")
     learners = [c.name for c in live if "reglab.learner" not in c.labels and not c.labels["reglab.lab"].startswith("t-")]
     if learners:
         pytest.exit(f"a learner's lab is on this Docker daemon ({', '.join(sorted(learners))}): the tests would "
@@ -194,7 +199,8 @@ def _hello_world_not_alone(config) -> str | None:
 def pytest_sessionfinish(session, exitstatus):
     """Every notebook and sheet nbval ran in this session had its kernel stopped as JupyterLab stops
     one (below): its exit handler cleaned up. Prove it: nothing of those labs is left — no container,
-    volume or network labelled with their ids, no registry process of theirs."""
+    volume or network labelled with their ids, no registry process of theirs — and no volume that no
+    container uses which was not there when the session began (an anonymous one has no label)."""
     try:
         _check_stopped_kernels_cleaned_up(session, exitstatus)
     finally:
@@ -216,12 +222,10 @@ def _check_stopped_kernels_cleaned_up(session, exitstatus) -> None:
             match = re.search(r'(?:Lab|start)\(\\?"([a-z0-9-]+)\\?"', Path(parent.path).read_text())
             if match:
                 labs.add(match.group(1))
-    if not labs:
-        return
-    left = _left_by(labs)
+    left = (_left_by(labs) if labs else []) + _anonymous_volumes_left()
     if left:
         session.exitstatus = 1
-        print(f"\nnot left clean after the kernels stopped: {', '.join(left)}")
+        print(f"\nnot left clean at the end of the session: {', '.join(left)}")
 
 
 def _left_by(labs: set[str]) -> list[str]:
@@ -236,6 +240,19 @@ def _left_by(labs: set[str]) -> list[str]:
     except ReglabError:
         return []
     return [f"{o.kind} {o.name}" for lab in sorted(labs) for o in engine.objects.of(Scope(lab))]
+
+
+def _anonymous_volumes_left() -> list[str]:
+    """Volumes no container uses that were not there when the session began: an anonymous volume
+    (registry:3's VOLUME /var/lib/registry) carries no label, and a container removed without
+    ``-v`` leaves its volume behind, unlabelled, where no lab's cleanup finds it."""
+    if "(checked)" not in _DANGLING_BEFORE:
+        return []
+    import docker
+
+    client = docker.from_env(timeout=30)
+    return [f"volume {v.name} (no container uses it)" for v in client.volumes.list(filters={"dangling": True})
+            if v.name not in _DANGLING_BEFORE]
 
 
 def naming_label() -> str:
