@@ -12,8 +12,10 @@ and at the end of each session ``pytest_sessionfinish`` checks that the labs of 
 and sheet it ran left nothing behind: every nbval session proves that a stopped kernel cleans up.
 """
 
+import atexit
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +29,10 @@ import pytest
 os.environ["REGLAB_OFFLINE"] = "1"
 os.environ.pop("PYTEST_ADDOPTS", None)  # the outer run's own options (--durations …), not its nested runs'
 _MADE: list[str] = []  # the session's own folders, removed at its end (a nested run inherits its session's)
+# … and again when this process exits: a lab a test started in this process cleans up at exit, after
+# the session's end, and writing down what it removed makes its state folder's parents again
+# (atexit runs last what was registered first: this, before any lab)
+atexit.register(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in _MADE])
 if "REGLAB_STATE_DIR" not in os.environ:
     os.environ["REGLAB_STATE_DIR"] = tempfile.mkdtemp(prefix="reglab-state-")
     _MADE.append(os.environ["REGLAB_STATE_DIR"])
