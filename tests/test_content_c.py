@@ -248,7 +248,8 @@ def test_practice_06_against_wrong_work(kind, request):
         lab.mirror.become("you")
         engine.images.pull(f"{practice.address}/app:v2")
         assert q2.result().ok
-        _refused(q3, "still in its storage")
+        first = q3.result()  # before the 3 s TTL: still stored; on a busy machine the expiry came already
+        assert not first.ok and any(w in first.detail for w in ("still in its storage", "could not delete them")), first
         time.sleep(6)
         _refused(q3, "could not delete them", "deletes off")
         # the right cache
