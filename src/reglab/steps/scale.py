@@ -480,13 +480,20 @@ class ScaleSteps(ObjectStoreSteps):
 
     # ------------------------------------------------------------------ a replica killed mid-pull
 
-    def _download_killing_at_a_quarter(self, client: RegistryClient, repository: str, digest: str,
-                                       size: int) -> tuple[bytearray, str | None, str]:
+    def _download_killing_at_a_quarter(self, client: RegistryClient, repository: str, digest: str, size: int,
+                                       wanted: str | None = None) -> tuple[bytearray, str | None, str]:
         """GET the blob through the balancer, killing the replica that sends it once a quarter came;
-        (what came, the replica killed, the replica that served)."""
+        (what came, the replica killed, the replica that served). ``wanted``: asked again (for up to
+        15 s: nginx rests a replica it could not reach for 10 s) until that replica serves it."""
         got, killed = bytearray(), None
-        response = client.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
-        serving = self._replica_of(response.headers.get("X-Upstream"))
+        deadline = time.monotonic() + 15
+        while True:
+            response = client.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
+            serving = self._replica_of(response.headers.get("X-Upstream"))
+            if wanted in (None, serving) or time.monotonic() > deadline:
+                break
+            response.close()
+            time.sleep(0.2)
         try:
             for piece in response.iter_content(256 * KiB):
                 got += piece
@@ -515,8 +522,11 @@ class ScaleSteps(ObjectStoreSteps):
         # a client that gives up after 2 s of silence: a killed container's connection may end
         # without a word (its network goes with it), a killed process's ends at once
         impatient = RegistryClient(balancer.address, timeout=2)
+        first = None
         for _ in range(3):
-            got, killed, serving = self._download_killing_at_a_quarter(impatient, repository, digest, len(data))
+            got, killed, serving = self._download_killing_at_a_quarter(impatient, repository, digest, len(data),
+                                                                       first)
+            first = first or serving
             if len(got) < len(data) or killed is None:
                 break
             # on a busy machine the replica had sent it all before it died (the balancer's socket
