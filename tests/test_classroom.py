@@ -553,7 +553,7 @@ def _chromium():
     return CHROMIUM, CHROMIUM_ARGS
 
 
-NETWORK_CHANGED = ("ERR_NETWORK_CHANGED", "chrome-error://chromewebdata/")
+NETWORK_CHANGED = ("ERR_NETWORK_CHANGED", "chrome-error://chromewebdata/", "is interrupted by another navigation")
 
 
 async def _goto(page, url: str) -> None:

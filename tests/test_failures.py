@@ -228,18 +228,16 @@ def test_with_block_cleans_up_even_when_a_step_fails_and_keeps_a_folder_it_did_n
 
 def test_a_kernel_shut_down_normally_leaves_nothing(engine):
     """JupyterLab's "Shut Down Kernel" (a shutdown request, not a kill): the lab cleans up at exit."""
-    from jupyter_client.manager import start_new_kernel
+    from kernel_runs import LocalKernel  # IPC sockets: a TCP kernel lost its port to another once under load
 
-    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, REGLAB_ENGINE="docker"),
-                                       startup_timeout=300)
+    kernel = LocalKernel(dict(os.environ, REGLAB_ENGINE="docker"), cwd=os.getcwd())
     try:
-        reply = client.execute_interactive("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
-                                           "lab.run_registry(volume='data')", timeout=120)
-        assert reply["content"]["status"] == "ok", reply["content"]
+        outputs = kernel.execute("from reglab import Lab\nlab = Lab('t-shutdown', echo=False)\n"
+                                 "lab.run_registry(volume='data')", 120)
+        assert not [o for o in outputs if o.get("output_type") == "error"], outputs
         assert len(engine.objects.of(Scope("t-shutdown"))) == 2  # the registry and its volume
     finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)  # a shutdown request: the kernel exits as JupyterLab asks it to
+        kernel.shutdown()  # a shutdown request: the kernel exits as JupyterLab asks it to
     assert engine.objects.of(Scope("t-shutdown")) == []
 
 
